@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE incident_events;
+DROP TABLE incident_referrals;
+DROP TABLE incident_units;
+DROP TABLE incidents;
+DROP TABLE reference_counters;
+DROP TABLE api_tokens;
+DROP TABLE contacts;
+DROP TABLE units;

@@ -1,0 +1,80 @@
+//! Who is calling, and what that token may see and change.
+
+use crate::error::AppError;
+use crate::text_enum;
+
+text_enum! {
+    pub enum Role {
+        Admin => "admin",
+        DutyOfficer => "duty_officer",
+        Leader => "leader",
+        Viewer => "viewer",
+    }
+}
+
+/// A token limited to one unit and everything below it.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub unit_code: String,
+    /// The unit's materialized path; a unit is in scope when its path starts with this.
+    pub path: String,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub token_id: String,
+    pub name: String,
+    pub role: Role,
+    pub scope: Option<Scope>,
+}
+
+impl Actor {
+    pub fn covers_path(&self, unit_path: &str) -> bool {
+        self.scope
+            .as_ref()
+            .is_none_or(|s| unit_path.starts_with(&s.path))
+    }
+
+    pub fn require_covers(&self, unit_path: &str, what: &str) -> Result<(), AppError> {
+        if self.covers_path(unit_path) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "{what} is outside this token's scope"
+            )))
+        }
+    }
+
+    /// Logging and changing incidents: everyone but dashboards.
+    pub fn require_incident_writer(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Admin | Role::DutyOfficer | Role::Leader => Ok(()),
+            Role::Viewer => Err(AppError::Forbidden("a viewer token is read-only".into())),
+        }
+    }
+
+    /// Changing the directory: administrators only.
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            _ => Err(AppError::Forbidden(
+                "only an admin token may change the directory".into(),
+            )),
+        }
+    }
+
+    /// An incident is visible when any of its responsible units is in scope.
+    pub fn require_any_in_scope<'a>(
+        &self,
+        unit_paths: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), AppError> {
+        if self.scope.is_none() || unit_paths.into_iter().any(|p| self.covers_path(p)) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "outside this token's unit scope".into(),
+            ))
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! People in the directory and the roles that decide which mail reaches them.
+
+use std::collections::BTreeSet;
+
+use crate::error::AppError;
+use crate::text_enum;
+
+text_enum! {
+    pub enum ContactRole {
+        DutyOfficer => "duty_officer",
+        OfficeDirector => "office_director",
+        DeputyLeader => "deputy_leader",
+        PrincipalLeader => "principal_leader",
+        PressOfficer => "press_officer",
+        Liaison => "liaison",
+    }
+}
+
+/// A deliverable address, checked with the mail library that will send to it.
+pub fn parse_email(field: &str, email: &str) -> Result<String, AppError> {
+    let email = email.trim();
+    email
+        .parse::<lettre::Address>()
+        .map(|a| a.to_string())
+        .map_err(|e| AppError::invalid(field, format!("not an email address: {e}")))
+}
+
+/// At least one role; duplicates collapse.
+pub fn parse_roles(field: &str, roles: &[ContactRole]) -> Result<Vec<ContactRole>, AppError> {
+    let set: BTreeSet<ContactRole> = roles.iter().copied().collect();
+    if set.is_empty() {
+        return Err(AppError::invalid(field, "needs at least one role"));
+    }
+    Ok(set.into_iter().collect())
+}
+
+/// A contact as the API returns it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub unit_code: String,
+    pub roles: Vec<ContactRole>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}

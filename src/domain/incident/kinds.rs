@@ -1,0 +1,58 @@
+//! The vocabularies an incident is described with (see shared/reference glossary).
+
+use crate::text_enum;
+
+text_enum! {
+    pub enum Severity {
+        ExtremelyMajor => "extremely_major",
+        Major => "major",
+        Significant => "significant",
+        General => "general",
+    }
+}
+
+text_enum! {
+    /// How the incident is handled; false_information is also referred to the police
+    /// or the cyberspace authority.
+    pub enum Category {
+        Suggestion => "suggestion",
+        Hardship => "hardship",
+        MajorProblem => "major_problem",
+        Misunderstanding => "misunderstanding",
+        WrongView => "wrong_view",
+        FalseInformation => "false_information",
+        Other => "other",
+    }
+}
+
+text_enum! {
+    pub enum SourceChannel {
+        Weibo => "weibo",
+        Wechat => "wechat",
+        NewsSite => "news_site",
+        Forum => "forum",
+        ShortVideo => "short_video",
+        Hotline12366 => "hotline_12366",
+        Petition => "petition",
+        MediaInquiry => "media_inquiry",
+        Other => "other",
+    }
+}
+
+text_enum! {
+    /// Sensitive periods named by the rules.
+    pub enum SpecialTopic {
+        TwoSessions => "two_sessions",
+        EconomicData => "economic_data",
+        MajorReform => "major_reform",
+        Inspection => "inspection",
+        Emergency => "emergency",
+    }
+}
+
+text_enum! {
+    pub enum ReferralAuthority {
+        Police => "police",
+        Cyberspace => "cyberspace",
+    }
+}

@@ -1,0 +1,89 @@
+//! An incident as stored and as the API returns it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::text_enum;
+
+use super::{
+    Category, Publication, ReferralAuthority, Severity, SourceChannel, SpecialTopic, Status,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponsibleUnit {
+    pub code: String,
+    pub name: String,
+    pub first_responsible: bool,
+    #[serde(skip)]
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Referral {
+    pub id: String,
+    pub authority: ReferralAuthority,
+    pub referred_at: DateTime<Utc>,
+    pub their_reference: Option<String>,
+    pub note: Option<String>,
+    pub recorded_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportedBy {
+    pub token_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    pub id: String,
+    pub reference: String,
+    pub title: String,
+    pub summary: String,
+    pub source_channel: SourceChannel,
+    pub source_url: Option<String>,
+    pub discovered_at: DateTime<Utc>,
+    pub reported_by: ReportedBy,
+    pub severity: Severity,
+    pub category: Category,
+    pub special_topic: Option<SpecialTopic>,
+    pub responsible_units: Vec<ResponsibleUnit>,
+    pub status: Status,
+    pub dismissal_reason: Option<String>,
+    pub publication: Option<Publication>,
+    pub referrals: Vec<Referral>,
+    /// Reference of an open incident with the same source URL at creation.
+    pub possible_duplicate_of: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Incident {
+    pub fn unit_paths(&self) -> impl Iterator<Item = &str> {
+        self.responsible_units.iter().map(|u| u.path.as_str())
+    }
+}
+
+text_enum! {
+    /// What happened, as recorded on the timeline.
+    pub enum EventKind {
+        Created => "created",
+        Updated => "updated",
+        StatusChanged => "status_changed",
+        ReferralRecorded => "referral_recorded",
+    }
+}
+
+/// One entry of the append-only timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub kind: EventKind,
+    /// field → {"before", "after"} for changes; the recorded payload otherwise.
+    pub changes: serde_json::Value,
+    pub note: Option<String>,
+}

@@ -1,0 +1,10 @@
+//! Domain types and rules. Nothing here knows about HTTP or SQL.
+
+pub mod access;
+pub mod clock;
+pub mod contact;
+pub mod incident;
+pub mod nullable;
+pub mod text;
+mod text_enum;
+pub mod unit;

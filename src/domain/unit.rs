@@ -1,0 +1,61 @@
+//! Offices in the 属地 hierarchy: city bureau → district bureau → tax office.
+
+use crate::error::AppError;
+use crate::text_enum;
+
+text_enum! {
+    /// How deep in the hierarchy an office sits; a child sits deeper than its parent.
+    pub enum UnitLevel {
+        Provincial => "provincial_bureau",
+        City => "city_bureau",
+        District => "district_bureau",
+        TaxOffice => "tax_office",
+    }
+}
+
+impl UnitLevel {
+    /// A unit may only hang below a unit of a higher level.
+    pub fn may_be_child_of(self, parent: UnitLevel) -> bool {
+        self > parent
+    }
+}
+
+/// The office's code, used in URLs and when naming responsible units.
+pub fn parse_code(field: &str, code: &str) -> Result<String, AppError> {
+    let code = code.trim();
+    let valid = !code.is_empty()
+        && code.len() <= 32
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(code.to_owned())
+    } else {
+        Err(AppError::invalid(
+            field,
+            "must be 1–32 characters of letters, digits, '-' or '_'",
+        ))
+    }
+}
+
+/// The materialized path of a unit below `parent_path` (or at the root).
+pub fn child_path(parent_path: Option<&str>, id: &str) -> String {
+    format!("{}{id}/", parent_path.unwrap_or("/"))
+}
+
+/// A unit as the API returns it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unit {
+    #[serde(skip)]
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub level: UnitLevel,
+    pub parent_code: Option<String>,
+    #[serde(skip)]
+    pub path: String,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}

@@ -1,0 +1,183 @@
+//! /api/v1/contacts: the people who receive escalation mail, by role.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Auth;
+use super::extract::{Json, Query};
+use super::state::AppState;
+use crate::domain::contact::{ContactRole, parse_email, parse_roles};
+use crate::domain::text;
+use crate::domain::unit::parse_code;
+use crate::error::AppError;
+use crate::store::contacts::{self, ContactChange, ContactFilter, NewContact};
+use crate::store::units;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateContact {
+    name: String,
+    email: String,
+    #[serde(default)]
+    phone: Option<String>,
+    unit_code: String,
+    roles: Vec<ContactRole>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchContact {
+    name: Option<String>,
+    email: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::nullable::present")]
+    phone: Option<Option<String>>,
+    unit_code: Option<String>,
+    roles: Option<Vec<ContactRole>>,
+    active: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListContacts {
+    unit_code: Option<String>,
+    role: Option<ContactRole>,
+    active: Option<bool>,
+}
+
+fn phone(value: Option<&str>) -> Result<Option<String>, AppError> {
+    text::optional("phone", value, 40)
+}
+
+#[get("/contacts")]
+async fn list(
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    Query(q): Query<ListContacts>,
+) -> Result<HttpResponse, AppError> {
+    let filter = ContactFilter {
+        unit_code: q.unit_code,
+        role: q.role,
+        active: q.active,
+    };
+    let scope = actor.scope.map(|s| s.path);
+    let items = state
+        .store
+        .run(move |conn| contacts::list(conn, &filter, scope.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+#[get("/contacts/{id}")]
+async fn get(
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (contact, path) = state
+        .store
+        .run(move |conn| contacts::find(conn, &id))
+        .await?;
+    actor.require_covers(&path, "contact")?;
+    Ok(HttpResponse::Ok().json(contact))
+}
+
+#[post("/contacts")]
+async fn create(
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    body: Json<CreateContact>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_admin()?;
+    let b = body.value;
+    let new = NewContact {
+        name: text::required("name", &b.name, 100)?,
+        email: parse_email("email", &b.email)?,
+        phone: phone(b.phone.as_deref())?,
+        unit_code: parse_code("unit_code", &b.unit_code)?,
+        roles: parse_roles("roles", &b.roles)?,
+    };
+    let now = state.now();
+    let contact = state
+        .store
+        .write(move |conn| {
+            let unit = units::find_active(conn, "unit_code", &new.unit_code)?;
+            actor.require_covers(&unit.path, "unit")?;
+            contacts::insert(conn, new, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/contacts/{}", contact.id)))
+        .json(contact))
+}
+
+#[patch("/contacts/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: Json<PatchContact>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_admin()?;
+    let b = body.value;
+    let change = ContactChange {
+        name: b
+            .name
+            .map(|n| text::required("name", &n, 100))
+            .transpose()?,
+        email: b.email.map(|e| parse_email("email", &e)).transpose()?,
+        phone: b.phone.map(|p| phone(p.as_deref())).transpose()?,
+        unit_code: b
+            .unit_code
+            .map(|c| parse_code("unit_code", &c))
+            .transpose()?,
+        roles: b.roles.map(|r| parse_roles("roles", &r)).transpose()?,
+        active: b.active,
+    };
+    save(state, actor, id.into_inner(), change).await
+}
+
+/// Deactivates: the contact stops receiving mail, and past mail keeps its name.
+#[delete("/contacts/{id}")]
+async fn deactivate(
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_admin()?;
+    let change = ContactChange {
+        active: Some(false),
+        ..ContactChange::default()
+    };
+    save(state, actor, id.into_inner(), change).await
+}
+
+async fn save(
+    state: web::Data<AppState>,
+    actor: crate::domain::access::Actor,
+    id: String,
+    change: ContactChange,
+) -> Result<HttpResponse, AppError> {
+    let now = state.now();
+    let contact = state
+        .store
+        .write(move |conn| {
+            let (_, path) = contacts::find(conn, &id)?;
+            actor.require_covers(&path, "contact")?;
+            if let Some(code) = &change.unit_code {
+                actor.require_covers(&units::find_active(conn, "unit_code", code)?.path, "unit")?;
+            }
+            contacts::update(conn, &id, change, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(contact))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(get)
+        .service(create)
+        .service(update)
+        .service(deactivate);
+}

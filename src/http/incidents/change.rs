@@ -1,0 +1,89 @@
+//! Changing incidents: field updates, status changes and referrals.
+
+use actix_web::{HttpRequest, HttpResponse, patch, post, web};
+use serde::Deserialize;
+
+use super::{expected_version, with_etag};
+use crate::domain::incident::{IncidentPatch, Publication, Status};
+use crate::error::AppError;
+use crate::http::auth::Auth;
+use crate::http::extract::Json;
+use crate::http::state::AppState;
+use crate::store::incidents::{self, NewReferral, StatusChange};
+
+#[patch("/incidents/{id}")]
+async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: Json<IncidentPatch>,
+) -> Result<HttpResponse, AppError> {
+    let mut patch = body.value;
+    let expected = expected_version(&req, patch.version.take())?;
+    let now = state.now();
+    let id = id.into_inner();
+    let incident = state
+        .store
+        .write(move |conn| incidents::update(conn, &actor, &id, expected, patch, now))
+        .await?;
+    Ok(with_etag(HttpResponse::Ok(), &incident))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeStatus {
+    status: Status,
+    /// Why an incident is dismissed.
+    #[serde(default)]
+    reason: Option<String>,
+    /// What was published and where; required to close.
+    #[serde(default)]
+    publication: Option<Publication>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+#[post("/incidents/{id}/status")]
+async fn status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: Json<ChangeStatus>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.value;
+    let expected = expected_version(&req, b.version)?;
+    let change = StatusChange {
+        to: b.status,
+        reason: b.reason,
+        publication: b.publication,
+        note: b.note,
+    };
+    let now = state.now();
+    let id = id.into_inner();
+    let incident = state
+        .store
+        .write(move |conn| incidents::change_status(conn, &actor, &id, expected, change, now))
+        .await?;
+    Ok(with_etag(HttpResponse::Ok(), &incident))
+}
+
+#[post("/incidents/{id}/referrals")]
+async fn referral(
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    id: web::Path<String>,
+    body: Json<NewReferral>,
+) -> Result<HttpResponse, AppError> {
+    let referral = body.value;
+    let now = state.now();
+    let id = id.into_inner();
+    let incident = state
+        .store
+        .write(move |conn| incidents::add_referral(conn, &actor, &id, referral, now))
+        .await?;
+    Ok(with_etag(HttpResponse::Created(), &incident))
+}

@@ -1,0 +1,105 @@
+//! POST /api/v1/incidents, idempotent under `Idempotency-Key`.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::with_etag;
+use crate::domain::incident::{
+    Category, IncidentContent, ResponsibleUnits, Severity, SourceChannel, SpecialTopic, UnitRef,
+    parse_past, parse_summary, parse_title,
+};
+use crate::domain::text;
+use crate::error::AppError;
+use crate::http::auth::Auth;
+use crate::http::extract::Json;
+use crate::http::state::AppState;
+use crate::store::incidents::{self, Created, IDEMPOTENCY_RACE, IdempotencyKey};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateIncident {
+    title: String,
+    summary: String,
+    source_channel: SourceChannel,
+    #[serde(default)]
+    source_url: Option<String>,
+    discovered_at: DateTime<Utc>,
+    severity: Severity,
+    category: Category,
+    #[serde(default)]
+    special_topic: Option<SpecialTopic>,
+    responsible_units: Vec<UnitRef>,
+}
+
+impl CreateIncident {
+    fn parse(self, now: DateTime<Utc>) -> Result<IncidentContent, AppError> {
+        Ok(IncidentContent {
+            title: parse_title(&self.title)?,
+            summary: parse_summary(&self.summary)?,
+            source_channel: self.source_channel,
+            source_url: text::optional_url("source_url", self.source_url.as_deref())?,
+            discovered_at: parse_past("discovered_at", self.discovered_at, now)?,
+            severity: self.severity,
+            category: self.category,
+            special_topic: self.special_topic,
+            units: ResponsibleUnits::parse("responsible_units", self.responsible_units)?,
+        })
+    }
+}
+
+fn idempotency_key(
+    req: &HttpRequest,
+    request_hash: String,
+) -> Result<Option<IdempotencyKey>, AppError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .ok_or_else(|| {
+            AppError::BadRequest("Idempotency-Key must be 1–200 visible ASCII characters".into())
+        })?;
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        request_hash,
+    }))
+}
+
+#[post("/incidents")]
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    body: Json<CreateIncident>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_incident_writer()?;
+    let now = state.now();
+    let content = body.value.parse(now)?;
+    let idempotency = idempotency_key(&req, body.canonical_hash)?;
+    let zone = state.zone;
+    let attempt = || {
+        let (actor, content, idempotency) = (actor.clone(), content.clone(), idempotency.clone());
+        state
+            .store
+            .write(move |conn| incidents::create(conn, &actor, content, idempotency, now, zone))
+    };
+    // Two requests with one key raced (PostgreSQL): the loser replays the winner's result.
+    let created = match attempt().await {
+        Err(AppError::Conflict { code, .. }) if code == IDEMPOTENCY_RACE => attempt().await?,
+        other => other?,
+    };
+    let (incident, replayed) = match created {
+        Created::New(i) => (i, false),
+        Created::Replayed(i) => (i, true),
+    };
+    let mut response = HttpResponse::Created();
+    response.insert_header(("Location", format!("/api/v1/incidents/{}", incident.id)));
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(with_etag(response, &incident))
+}

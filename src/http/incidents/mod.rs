@@ -1,0 +1,60 @@
+//! /api/v1/incidents: logging, reading, changing incidents and reading their timeline.
+
+mod change;
+mod create;
+mod read;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::domain::incident::Incident;
+use crate::error::AppError;
+use crate::store::incidents::Expected;
+
+/// Strong validator of one incident: its version.
+fn etag(incident: &Incident) -> String {
+    format!("\"v{}\"", incident.version)
+}
+
+fn with_etag(mut response: actix_web::HttpResponseBuilder, incident: &Incident) -> HttpResponse {
+    response
+        .insert_header((header::ETAG, etag(incident)))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(incident)
+}
+
+/// The version a change is based on: `If-Match` (412 when stale) or `version` in the
+/// body (409 when stale). One of them is required, so nothing is overwritten blindly.
+fn expected_version(req: &HttpRequest, body_version: Option<i64>) -> Result<Expected, AppError> {
+    if let Some(value) = req.headers().get(header::IF_MATCH) {
+        let version = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().strip_prefix("\"v"))
+            .and_then(|v| v.strip_suffix('"'))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                AppError::BadRequest("If-Match must be an ETag returned by this service".into())
+            })?;
+        return Ok(Expected {
+            version,
+            precondition: true,
+        });
+    }
+    body_version
+        .map(|version| Expected {
+            version,
+            precondition: false,
+        })
+        .ok_or(AppError::PreconditionRequired)
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create::create)
+        .service(read::list)
+        .service(read::get)
+        .service(read::timeline)
+        .service(change::update)
+        .service(change::status)
+        .service(change::referral);
+}

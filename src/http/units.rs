@@ -1,0 +1,179 @@
+//! /api/v1/units: the office directory's units.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Auth;
+use super::extract::{Json, Query};
+use super::state::AppState;
+use crate::domain::text;
+use crate::domain::unit::{UnitLevel, parse_code};
+use crate::error::AppError;
+use crate::store::units::{self, NewUnit, UnitChange};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUnit {
+    code: String,
+    name: String,
+    level: UnitLevel,
+    #[serde(default)]
+    parent_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchUnit {
+    name: Option<String>,
+    level: Option<UnitLevel>,
+    #[serde(default, deserialize_with = "crate::domain::nullable::present")]
+    parent_code: Option<Option<String>>,
+    active: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListUnits {
+    active: Option<bool>,
+}
+
+#[get("/units")]
+async fn list(
+    state: web::Data<AppState>,
+    Auth(_actor): Auth,
+    Query(q): Query<ListUnits>,
+) -> Result<HttpResponse, AppError> {
+    let all = state.store.run(|conn| units::list(conn, None)).await?;
+    let items: Vec<_> = all
+        .into_iter()
+        .filter(|u| q.active.is_none_or(|a| u.active == a))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+#[get("/units/{code}")]
+async fn get(
+    state: web::Data<AppState>,
+    Auth(_actor): Auth,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    let unit = state
+        .store
+        .run(move |conn| units::find(conn, &code))
+        .await?;
+    Ok(HttpResponse::Ok().json(unit))
+}
+
+#[post("/units")]
+async fn create(
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    body: Json<CreateUnit>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_admin()?;
+    let b = body.value;
+    let new = NewUnit {
+        code: parse_code("code", &b.code)?,
+        name: text::required("name", &b.name, 100)?,
+        level: b.level,
+        parent_code: b
+            .parent_code
+            .map(|c| parse_code("parent_code", &c))
+            .transpose()?,
+    };
+    let now = state.now();
+    let unit = state
+        .store
+        .write(move |conn| {
+            // A scoped admin adds units only below its own unit.
+            match &new.parent_code {
+                Some(p) if actor.scope.is_some() => {
+                    actor.require_covers(
+                        &units::find_active(conn, "parent_code", p)?.path,
+                        "parent unit",
+                    )?;
+                }
+                None if actor.scope.is_some() => {
+                    return Err(AppError::Forbidden(
+                        "a scoped token cannot add a top-level unit".into(),
+                    ));
+                }
+                _ => {}
+            }
+            units::insert(conn, new, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/units/{}", unit.code)))
+        .json(unit))
+}
+
+#[patch("/units/{code}")]
+async fn update(
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    code: web::Path<String>,
+    body: Json<PatchUnit>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_admin()?;
+    let b = body.value;
+    let change = UnitChange {
+        name: b
+            .name
+            .map(|n| text::required("name", &n, 100))
+            .transpose()?,
+        level: b.level,
+        parent_code: b
+            .parent_code
+            .map(|p| p.map(|c| parse_code("parent_code", &c)).transpose())
+            .transpose()?,
+        active: b.active,
+    };
+    let now = state.now();
+    let code = code.into_inner();
+    let unit = state
+        .store
+        .write(move |conn| {
+            actor.require_covers(&units::find(conn, &code)?.path, "unit")?;
+            let unit = units::update(conn, &code, change, now)?;
+            actor.require_covers(&unit.path, "the unit's new place")?;
+            Ok(unit)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(unit))
+}
+
+/// Deactivates: incidents, contacts and tokens may refer to the unit, and history keeps
+/// its name. PATCH `{"active": true}` restores it.
+#[delete("/units/{code}")]
+async fn deactivate(
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_admin()?;
+    let now = state.now();
+    let code = code.into_inner();
+    let unit = state
+        .store
+        .write(move |conn| {
+            actor.require_covers(&units::find(conn, &code)?.path, "unit")?;
+            let change = UnitChange {
+                active: Some(false),
+                ..UnitChange::default()
+            };
+            units::update(conn, &code, change, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(unit))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(get)
+        .service(create)
+        .service(update)
+        .service(deactivate);
+}

@@ -1,0 +1,11 @@
+//! yuqing-tracker: logs tax-related public-opinion incidents (涉税舆情) and keeps the
+//! offices answering them on time.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

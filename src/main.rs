@@ -1,0 +1,27 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use yuqing_tracker::cli::{self, Cli};
+use yuqing_tracker::config::Settings;
+use yuqing_tracker::telemetry;
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    match cli::run(cli, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "stopped");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! One connection type over both backends, and the pool that hands it out.
+//! The URL scheme picks the backend; there is no guessing.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where the database lives, parsed from `database.url`.
+#[derive(Debug, Clone)]
+pub enum DbTarget {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("must start with postgres://, postgresql:// or sqlite:// (got {0:?})")]
+pub struct UnknownScheme(String);
+
+impl DbTarget {
+    pub fn parse(url: &str) -> Result<Self, UnknownScheme> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(UnknownScheme(url.to_owned()));
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else {
+            let scheme = url.split("://").next().unwrap_or_default();
+            Err(UnknownScheme(format!("{scheme}://…")))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Opens connections for the pool and applies the per-connection SQLite settings.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    target: DbTarget,
+    busy_timeout: Duration,
+}
+
+impl Connector {
+    pub fn new(target: DbTarget, busy_timeout: Duration) -> Self {
+        Self {
+            target,
+            busy_timeout,
+        }
+    }
+
+    pub fn connect(&self) -> Result<DbConn, diesel::ConnectionError> {
+        match &self.target {
+            DbTarget::Postgres(url) => PgConnection::establish(url).map(DbConn::Pg),
+            DbTarget::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // WAL lets readers run beside the one writer; busy_timeout makes a
+                // second writer wait instead of failing with "database is locked".
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {}; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout.as_millis()
+                ))
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Connector {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        Connector::connect(self).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        // A connection returned mid-transaction (a panic, a failed rollback) is dropped.
+        std::thread::panicking()
+            || <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}

@@ -1,0 +1,203 @@
+//! Incidents: rows, loading with their units and referrals, and the writes in
+//! `create` and `change`, each meant to run inside one write transaction.
+
+mod change;
+mod create;
+mod list;
+
+pub use change::{Expected, NewReferral, StatusChange, add_referral, change_status, update};
+pub use create::{Created, IDEMPOTENCY_RACE, IdempotencyKey, create};
+pub use list::{Cursor, IncidentFilter, Page, list};
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::schema::{incident_referrals, incident_units, incidents, units};
+use super::{DbConn, from_db_time};
+use crate::domain::incident::{
+    Incident, IncidentContent, Referral, ReportedBy, ResponsibleUnit, ResponsibleUnits, UnitRef,
+    looks_like_reference,
+};
+
+use crate::error::AppError;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
+#[diesel(table_name = incidents, treat_none_as_null = true)]
+struct IncidentRow {
+    id: String,
+    reference: String,
+    title: String,
+    summary: String,
+    source_channel: String,
+    source_url: Option<String>,
+    discovered_at: chrono::NaiveDateTime,
+    reported_by_token: String,
+    reported_by_name: String,
+    severity: String,
+    category: String,
+    special_topic: Option<String>,
+    status: String,
+    dismissal_reason: Option<String>,
+    publication: Option<String>,
+    possible_duplicate_of: Option<String>,
+    version: i64,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = incident_referrals)]
+struct ReferralRow {
+    id: String,
+    incident_id: String,
+    authority: String,
+    referred_at: chrono::NaiveDateTime,
+    their_reference: Option<String>,
+    note: Option<String>,
+    recorded_by: String,
+    created_at: chrono::NaiveDateTime,
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, AppError> {
+    s.parse().map_err(AppError::internal)
+}
+
+impl IncidentRow {
+    fn into_incident(
+        self,
+        units: Vec<ResponsibleUnit>,
+        referrals: Vec<Referral>,
+    ) -> Result<Incident, AppError> {
+        Ok(Incident {
+            source_channel: parse(&self.source_channel)?,
+            severity: parse(&self.severity)?,
+            category: parse(&self.category)?,
+            special_topic: self.special_topic.as_deref().map(parse).transpose()?,
+            status: parse(&self.status)?,
+            publication: self
+                .publication
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(AppError::internal)?,
+            id: self.id,
+            reference: self.reference,
+            title: self.title,
+            summary: self.summary,
+            source_url: self.source_url,
+            discovered_at: from_db_time(self.discovered_at),
+            reported_by: ReportedBy {
+                token_id: self.reported_by_token,
+                name: self.reported_by_name,
+            },
+            responsible_units: units,
+            dismissal_reason: self.dismissal_reason,
+            referrals,
+            possible_duplicate_of: self.possible_duplicate_of,
+            version: self.version,
+            created_at: from_db_time(self.created_at),
+            updated_at: from_db_time(self.updated_at),
+        })
+    }
+}
+
+impl ReferralRow {
+    fn into_referral(self) -> Result<Referral, AppError> {
+        Ok(Referral {
+            authority: parse(&self.authority)?,
+            id: self.id,
+            referred_at: from_db_time(self.referred_at),
+            their_reference: self.their_reference,
+            note: self.note,
+            recorded_by: self.recorded_by,
+            created_at: from_db_time(self.created_at),
+        })
+    }
+}
+
+/// The editable content of a stored incident, for applying a patch to.
+fn content_of(incident: &Incident) -> Result<IncidentContent, AppError> {
+    let refs = incident
+        .responsible_units
+        .iter()
+        .map(|u| UnitRef {
+            code: u.code.clone(),
+            first_responsible: u.first_responsible,
+        })
+        .collect();
+    Ok(IncidentContent {
+        title: incident.title.clone(),
+        summary: incident.summary.clone(),
+        source_channel: incident.source_channel,
+        source_url: incident.source_url.clone(),
+        discovered_at: incident.discovered_at,
+        severity: incident.severity,
+        category: incident.category,
+        special_topic: incident.special_topic,
+        units: ResponsibleUnits::parse("responsible_units", refs)?,
+    })
+}
+
+/// Loads the incidents with these rows' ids, keeping the rows' order.
+fn hydrate(conn: &mut DbConn, rows: Vec<IncidentRow>) -> Result<Vec<Incident>, AppError> {
+    let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
+    let unit_rows: Vec<(String, bool, String, String, String)> = incident_units::table
+        .inner_join(units::table)
+        .filter(incident_units::incident_id.eq_any(&ids))
+        .order((incident_units::first_responsible.desc(), units::code.asc()))
+        .select((
+            incident_units::incident_id,
+            incident_units::first_responsible,
+            units::code,
+            units::name,
+            units::path,
+        ))
+        .load(conn)?;
+    let referral_rows: Vec<ReferralRow> = incident_referrals::table
+        .filter(incident_referrals::incident_id.eq_any(&ids))
+        .order(incident_referrals::created_at.asc())
+        .select(ReferralRow::as_select())
+        .load(conn)?;
+    let mut units_by: HashMap<String, Vec<ResponsibleUnit>> = HashMap::new();
+    for (incident_id, first_responsible, code, name, path) in unit_rows {
+        units_by
+            .entry(incident_id)
+            .or_default()
+            .push(ResponsibleUnit {
+                code,
+                name,
+                first_responsible,
+                path,
+            });
+    }
+    let mut referrals_by: HashMap<String, Vec<Referral>> = HashMap::new();
+    for row in referral_rows {
+        referrals_by
+            .entry(row.incident_id.clone())
+            .or_default()
+            .push(row.into_referral()?);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let units = units_by.remove(&row.id).unwrap_or_default();
+            let referrals = referrals_by.remove(&row.id).unwrap_or_default();
+            row.into_incident(units, referrals)
+        })
+        .collect()
+}
+
+/// One incident by id or by reference (YQ-2026-000123).
+pub fn load(conn: &mut DbConn, key: &str) -> Result<Incident, AppError> {
+    let query = incidents::table.select(IncidentRow::as_select());
+    let row = if looks_like_reference(key) {
+        query.filter(incidents::reference.eq(key)).first(conn)
+    } else {
+        query.filter(incidents::id.eq(key)).first(conn)
+    }
+    .optional()?
+    .ok_or_else(|| AppError::NotFound(format!("incident {key}")))?;
+    hydrate(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| AppError::NotFound(format!("incident {key}")))
+}

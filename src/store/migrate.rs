@@ -1,0 +1,41 @@
+//! Embedded migrations, one folder per backend with the same versions.
+
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use super::DbConn;
+use crate::error::AppError;
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Arbitrary constant naming this service's migration lock.
+const PG_MIGRATION_LOCK: i64 = 0x5951_7472_6163_6b00;
+
+pub fn run_pending(conn: &mut DbConn) -> Result<(), AppError> {
+    match conn {
+        DbConn::Pg(c) => {
+            // Replicas starting together take turns; the second finds nothing to do.
+            c.batch_execute(&format!("SELECT pg_advisory_lock({PG_MIGRATION_LOCK})"))?;
+            let outcome = c.run_pending_migrations(PG_MIGRATIONS).map(|_| ());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK})"))?;
+            outcome.map_err(AppError::Internal)
+        }
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|_| ())
+            .map_err(AppError::Internal),
+    }
+}
+
+pub fn check_applied(conn: &mut DbConn) -> Result<(), AppError> {
+    let pending = match conn {
+        DbConn::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| AppError::Unavailable(format!("database: {e}")))?;
+    if pending {
+        return Err(AppError::Unavailable("migrations pending".into()));
+    }
+    Ok(())
+}

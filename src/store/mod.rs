@@ -1,0 +1,126 @@
+//! Storage: diesel over PostgreSQL or SQLite. Queries live in one file per table group;
+//! the few statements that differ between the backends match on `DbConn` where they are.
+
+mod connection;
+mod migrate;
+pub mod schema;
+
+pub mod contacts;
+pub mod events;
+pub mod incidents;
+pub mod tokens;
+pub mod units;
+
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::r2d2::Pool;
+
+pub use connection::{Backend, Connector, DbConn, DbTarget};
+
+use crate::config::DatabaseSettings;
+use crate::error::AppError;
+
+/// The pool plus what callers need to know about the backend behind it.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<Connector>,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the pool (creating the SQLite file's folder) and applies pending migrations.
+    pub fn open(settings: &DatabaseSettings) -> Result<Self, AppError> {
+        let target = DbTarget::parse(&settings.url).map_err(AppError::internal)?;
+        if let DbTarget::Sqlite(path) = &target
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(AppError::internal)?;
+        }
+        let backend = target.backend();
+        let connector = Connector::new(
+            target,
+            Duration::from_millis(settings.sqlite_busy_timeout_ms),
+        );
+        migrate::run_pending(&mut connector.connect().map_err(AppError::internal)?)?;
+        let pool = Pool::builder()
+            .max_size(settings.pool_size)
+            .connection_timeout(Duration::from_millis(settings.pool_timeout_ms))
+            .build(connector)
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs blocking diesel work on tokio's blocking pool, inside the caller's span,
+    /// so actix's async workers never wait on the database.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// Like `run`, inside one write transaction.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(|conn| write_tx(conn, f)).await
+    }
+
+    /// True when the database answers and no migration is pending.
+    pub async fn ready(&self) -> Result<(), AppError> {
+        self.run(migrate::check_applied).await
+    }
+}
+
+/// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, taking the write
+/// lock up front: a deferred transaction that reads and then writes can fail with
+/// SQLITE_BUSY when another writer got in between, and busy_timeout does not help there.
+pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// Times are stored as UTC without zone, truncated to microseconds so both backends
+/// return exactly what was written.
+pub fn to_db_time(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Timelike};
+    let t = t.naive_utc();
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or_else(|| t.trunc_subsecs(6))
+}
+
+pub fn from_db_time(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}

@@ -1,0 +1,137 @@
+// Written to match migrations/*/…_foundation/up.sql; both backends share it.
+
+diesel::table! {
+    units (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_id -> Nullable<Text>,
+        path -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        unit_id -> Text,
+        roles -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        unit_id -> Nullable<Text>,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reference_counters (year) {
+        year -> Integer,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    incidents (id) {
+        id -> Text,
+        reference -> Text,
+        title -> Text,
+        summary -> Text,
+        source_channel -> Text,
+        source_url -> Nullable<Text>,
+        discovered_at -> Timestamp,
+        reported_by_token -> Text,
+        reported_by_name -> Text,
+        severity -> Text,
+        category -> Text,
+        special_topic -> Nullable<Text>,
+        status -> Text,
+        dismissal_reason -> Nullable<Text>,
+        publication -> Nullable<Text>,
+        possible_duplicate_of -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incident_units (incident_id, unit_id) {
+        incident_id -> Text,
+        unit_id -> Text,
+        first_responsible -> Bool,
+    }
+}
+
+diesel::table! {
+    incident_referrals (id) {
+        id -> Text,
+        incident_id -> Text,
+        authority -> Text,
+        referred_at -> Timestamp,
+        their_reference -> Nullable<Text>,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incident_events (id) {
+        id -> BigInt,
+        incident_id -> Text,
+        at -> Timestamp,
+        actor_token -> Text,
+        actor_name -> Text,
+        kind -> Text,
+        changes -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (token_id, key) {
+        token_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        incident_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(contacts -> units (unit_id));
+diesel::joinable!(api_tokens -> units (unit_id));
+diesel::joinable!(incident_units -> incidents (incident_id));
+diesel::joinable!(incident_units -> units (unit_id));
+diesel::joinable!(incident_referrals -> incidents (incident_id));
+diesel::joinable!(incident_events -> incidents (incident_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    contacts,
+    api_tokens,
+    reference_counters,
+    incidents,
+    incident_units,
+    incident_referrals,
+    incident_events,
+    idempotency_keys,
+);

@@ -1,0 +1,255 @@
+//! The unit directory. Units are deactivated, never deleted, so history keeps its names.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::units;
+use super::{DbConn, from_db_time, to_db_time};
+use crate::domain::unit::{Unit, UnitLevel, child_path};
+use crate::error::AppError;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = units)]
+struct UnitRow {
+    id: String,
+    code: String,
+    name: String,
+    level: String,
+    parent_id: Option<String>,
+    path: String,
+    active: bool,
+    version: i64,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+impl UnitRow {
+    fn into_unit(self, parent_code: Option<String>) -> Result<Unit, AppError> {
+        Ok(Unit {
+            level: self.level.parse().map_err(AppError::internal)?,
+            id: self.id,
+            code: self.code,
+            name: self.name,
+            parent_code,
+            path: self.path,
+            active: self.active,
+            version: self.version,
+            created_at: from_db_time(self.created_at),
+            updated_at: from_db_time(self.updated_at),
+        })
+    }
+}
+
+pub struct NewUnit {
+    pub code: String,
+    pub name: String,
+    pub level: UnitLevel,
+    pub parent_code: Option<String>,
+}
+
+/// What a PATCH may change; the code is the unit's name in URLs and stays.
+#[derive(Default)]
+pub struct UnitChange {
+    pub name: Option<String>,
+    pub level: Option<UnitLevel>,
+    pub parent_code: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+fn parent_code_of(conn: &mut DbConn, row: &UnitRow) -> Result<Option<String>, AppError> {
+    match &row.parent_id {
+        None => Ok(None),
+        Some(pid) => Ok(Some(
+            units::table.find(pid).select(units::code).first(conn)?,
+        )),
+    }
+}
+
+fn row_by_code(conn: &mut DbConn, code: &str) -> Result<UnitRow, AppError> {
+    units::table
+        .filter(units::code.eq(code))
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound(format!("unit {code}")))
+}
+
+pub fn find(conn: &mut DbConn, code: &str) -> Result<Unit, AppError> {
+    let row = row_by_code(conn, code)?;
+    let parent = parent_code_of(conn, &row)?;
+    row.into_unit(parent)
+}
+
+/// A unit named in a request: it must exist and be active.
+pub fn find_active(conn: &mut DbConn, field: &str, code: &str) -> Result<Unit, AppError> {
+    let unit = find(conn, code).map_err(|e| match e {
+        AppError::NotFound(_) => AppError::invalid(field, format!("unknown unit {code}")),
+        other => other,
+    })?;
+    if !unit.active {
+        return Err(AppError::invalid(
+            field,
+            format!("unit {code} is deactivated"),
+        ));
+    }
+    Ok(unit)
+}
+
+/// Every unit, parents before children, limited to the units under `scope_path`.
+pub fn list(conn: &mut DbConn, scope_path: Option<&str>) -> Result<Vec<Unit>, AppError> {
+    let rows: Vec<UnitRow> = units::table
+        .select(UnitRow::as_select())
+        .order((units::path.asc(),))
+        .load(conn)?;
+    let codes: std::collections::HashMap<String, String> = rows
+        .iter()
+        .map(|r| (r.id.clone(), r.code.clone()))
+        .collect();
+    rows.into_iter()
+        .filter(|r| scope_path.is_none_or(|p| r.path.starts_with(p)))
+        .map(|r| {
+            let parent = r.parent_id.as_ref().and_then(|p| codes.get(p).cloned());
+            r.into_unit(parent)
+        })
+        .collect()
+}
+
+fn check_parent(conn: &mut DbConn, code: &str, level: UnitLevel) -> Result<Unit, AppError> {
+    let parent = find_active(conn, "parent_code", code)?;
+    if !level.may_be_child_of(parent.level) {
+        return Err(AppError::invalid(
+            "parent_code",
+            format!("a {level} cannot sit below a {}", parent.level),
+        ));
+    }
+    Ok(parent)
+}
+
+pub fn insert(conn: &mut DbConn, new: NewUnit, now: DateTime<Utc>) -> Result<Unit, AppError> {
+    if units::table
+        .filter(units::code.eq(&new.code))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0
+    {
+        return Err(AppError::conflict(
+            "unit_code_taken",
+            format!("a unit with code {} exists", new.code),
+        ));
+    }
+    let parent = match &new.parent_code {
+        Some(code) => Some(check_parent(conn, code, new.level)?),
+        None => None,
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = to_db_time(now);
+    let row = UnitRow {
+        path: child_path(parent.as_ref().map(|p| p.path.as_str()), &id),
+        parent_id: parent.map(|p| p.id),
+        id,
+        code: new.code,
+        name: new.name,
+        level: new.level.as_str().into(),
+        active: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(units::table)
+        .values(&row)
+        .execute(conn)?;
+    let parent = new.parent_code;
+    row.into_unit(parent)
+}
+
+/// Applies a change; moving a unit rewrites the paths of everything below it.
+pub fn update(
+    conn: &mut DbConn,
+    code: &str,
+    change: UnitChange,
+    now: DateTime<Utc>,
+) -> Result<Unit, AppError> {
+    let mut row = row_by_code(conn, code)?;
+    let old_path = row.path.clone();
+    if let Some(name) = change.name {
+        row.name = name;
+    }
+    if let Some(level) = change.level {
+        row.level = level.as_str().into();
+    }
+    if let Some(active) = change.active {
+        row.active = active;
+    }
+    let level: UnitLevel = row.level.parse().map_err(AppError::internal)?;
+    let level_changed = change.level.is_some();
+    let parent_code = match change.parent_code {
+        Some(Some(pcode)) => {
+            let parent = check_parent(conn, &pcode, level)?;
+            if parent.path.starts_with(&old_path) {
+                return Err(AppError::invalid(
+                    "parent_code",
+                    "a unit cannot move below itself",
+                ));
+            }
+            row.path = child_path(Some(&parent.path), &row.id);
+            row.parent_id = Some(parent.id);
+            Some(pcode)
+        }
+        Some(None) => {
+            row.path = child_path(None, &row.id);
+            row.parent_id = None;
+            None
+        }
+        None => {
+            let current = parent_code_of(conn, &row)?;
+            if let (true, Some(pcode)) = (level_changed, &current) {
+                check_parent(conn, pcode, level)?;
+            }
+            current
+        }
+    };
+    if level_changed {
+        check_children(conn, &row.id, level)?;
+    }
+    if row.path != old_path {
+        move_descendants(conn, &old_path, &row.path)?;
+    }
+    row.version += 1;
+    row.updated_at = to_db_time(now);
+    diesel::update(units::table.find(&row.id))
+        .set(&row)
+        .execute(conn)?;
+    row.into_unit(parent_code)
+}
+
+fn check_children(conn: &mut DbConn, id: &str, level: UnitLevel) -> Result<(), AppError> {
+    let child_levels: Vec<String> = units::table
+        .filter(units::parent_id.eq(id))
+        .select(units::level)
+        .load(conn)?;
+    for child in child_levels {
+        let child: UnitLevel = child.parse().map_err(AppError::internal)?;
+        if !child.may_be_child_of(level) {
+            return Err(AppError::invalid(
+                "level",
+                format!("a {child} below this unit cannot sit below a {level}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn move_descendants(conn: &mut DbConn, old: &str, new: &str) -> Result<(), AppError> {
+    let below: Vec<(String, String)> = units::table
+        .filter(units::path.like(format!("{old}%")))
+        .filter(units::path.ne(old))
+        .select((units::id, units::path))
+        .load(conn)?;
+    for (id, path) in below {
+        let moved = format!("{new}{}", &path[old.len()..]);
+        diesel::update(units::table.find(&id))
+            .set(units::path.eq(moved))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! Starts the real App on a random port against a fresh database, and talks HTTP to it.
+
+use std::sync::Arc;
+
+use diesel::{Connection, RunQueryDsl};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+use yuqing_tracker::config::Settings;
+use yuqing_tracker::domain::access::Role;
+use yuqing_tracker::domain::clock::SystemClock;
+use yuqing_tracker::startup::Application;
+use yuqing_tracker::store::{Store, tokens, write_tx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named test once per backend: `mod sqlite { … }` and `mod postgres { … }`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            })+
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            })+
+        }
+    };
+}
+
+/// The server PostgreSQL tests create their databases on. Tests fail, never skip,
+/// when it is not reachable.
+pub fn pg_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database that exists for one test: a SQLite file in a temporary folder, or a
+/// PostgreSQL database dropped when the test ends.
+pub enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub fn create(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => TestDb::Sqlite(tempfile::tempdir().expect("temp dir")),
+            Backend::Postgres => {
+                let admin_url = pg_admin_url();
+                let name = format!("yq_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = diesel::PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+                    panic!("PostgreSQL is required for the tests ({admin_url}): {e}")
+                });
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                TestDb::Postgres { admin_url, name }
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite(dir) => format!("sqlite://{}/yuqing.db", dir.path().display()),
+            TestDb::Postgres { admin_url, name } => {
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(b, _)| b);
+                format!("{base}/{name}")
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = self
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+pub fn test_settings(db: &TestDb) -> Settings {
+    let mut settings = Settings::load(None).expect("default settings load");
+    settings.server.bind = "127.0.0.1:0".parse().unwrap();
+    settings.server.workers = 2;
+    settings.database.url = db.url();
+    settings.log.filter = "warn".into();
+    settings
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub admin: String,
+    server: actix_web::dev::ServerHandle,
+    // Dropped last: the database outlives the server.
+    _db: TestDb,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let db = TestDb::create(backend);
+    let settings = test_settings(&db);
+    yuqing_tracker::telemetry::init(&settings.log);
+    let app = Application::build(&settings, Arc::new(SystemClock))
+        .await
+        .expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let store = {
+        let db = settings.database.clone();
+        tokio::task::spawn_blocking(move || Store::open(&db))
+            .await
+            .unwrap()
+            .expect("store opens")
+    };
+    let mut app = TestApp {
+        base,
+        client: reqwest::Client::new(),
+        store,
+        admin: String::new(),
+        server,
+        _db: db,
+    };
+    app.admin = app.token(Role::Admin, None).await;
+    app
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        // Stop without waiting: requests in flight are the test's business.
+        drop(server.stop(false));
+    }
+}
+
+impl TestApp {
+    /// A new API token, as `token create` would make it.
+    pub async fn token(&self, role: Role, unit: Option<&str>) -> String {
+        let unit = unit.map(str::to_owned);
+        self.store
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    tokens::create(conn, "测试用户", role, unit.as_deref(), chrono::Utc::now())
+                })
+            })
+            .await
+            .expect("token created")
+            .1
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A city bureau 4401 with district bureaus 440106 and 440111 below it.
+    pub async fn seed_units(&self) {
+        for (code, name, level, parent) in [
+            ("4401", "广州市税务局", "city_bureau", None),
+            ("440106", "天河区税务局", "district_bureau", Some("4401")),
+            ("440111", "白云区税务局", "district_bureau", Some("4401")),
+        ] {
+            let body = json!({ "code": code, "name": name, "level": level, "parent_code": parent });
+            let res = self.post("/api/v1/units", &self.admin, &body).await;
+            assert_eq!(res.status(), 201, "seed unit {code}");
+        }
+    }
+
+    pub async fn create_incident(&self, token: &str, body: &Value) -> Value {
+        let res = self.post("/api/v1/incidents", token, body).await;
+        assert_eq!(res.status(), 201);
+        res.json().await.unwrap()
+    }
+}
+
+/// A valid incident body for unit `unit`, discovered an hour ago.
+pub fn incident_body(unit: &str) -> Value {
+    json!({
+        "title": "网传\"个税汇算退税被追缴\"",
+        "summary": "微博话题阅读量快速上升，涉及个人所得税汇算清缴。",
+        "source_channel": "weibo",
+        "source_url": format!("https://weibo.com/{}", uuid::Uuid::new_v4().simple()),
+        "discovered_at": (chrono::Utc::now() - chrono::Duration::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "severity": "major",
+        "category": "misunderstanding",
+        "responsible_units": [{ "code": unit }],
+    })
+}
+
+/// Reads `{"error": {"code", …}}` and returns the code, asserting the status.
+pub async fn error_code(res: Response, status: u16) -> (String, Value) {
+    assert_eq!(res.status(), status, "status");
+    let body: Value = res.json().await.expect("error body is JSON");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned();
+    assert!(
+        body["error"]["message"].is_string(),
+        "error.message: {body}"
+    );
+    (code, body["error"]["details"].clone())
+}

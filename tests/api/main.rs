@@ -1,0 +1,10 @@
+//! API tests: the real App on a random port, over HTTP, on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod access;
+mod binary;
+mod concurrency;
+mod directory;
+mod errors;
+mod incidents;
