@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
 use crate::domain::access::Role;
-use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::time::{SystemClock, TimeSource};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::startup::Application;
@@ -103,10 +103,5 @@ async fn open_store(settings: &Settings) -> Result<Store, AppError> {
 async fn serve(settings: Settings) -> Result<(), AppError> {
     let app = Application::build(&settings, Arc::new(SystemClock)).await?;
     tracing::info!(port = app.port(), bind = %settings.server.bind, "serving");
-    let outcome = app.run_until_stopped().await;
-    match &outcome {
-        Ok(()) => tracing::info!("HTTP server stopped"),
-        Err(e) => tracing::error!(error = %e, "HTTP server failed"),
-    }
-    outcome.map_err(AppError::internal)
+    app.run_until_stopped().await
 }

@@ -5,7 +5,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::domain::clock::{Audience, ClockKind, ClockPolicy};
+use crate::domain::incident::Severity;
 
 const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 const ENV_PREFIX: &str = "YUQING";
@@ -16,6 +20,9 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub mail: MailSettings,
+    pub clocks: ClockRules,
+    pub engine: EngineSettings,
+    pub scheduler: SchedulerSettings,
     pub time: TimeSettings,
     pub log: LogSettings,
 }
@@ -42,6 +49,7 @@ pub struct DatabaseSettings {
 #[serde(rename_all = "snake_case")]
 pub enum MailTransport {
     File,
+    Smtp,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +58,81 @@ pub struct MailSettings {
     pub transport: MailTransport,
     pub file_dir: PathBuf,
     pub from: String,
+    pub template_dir: PathBuf,
+    pub ack_link_ttl_hours: i64,
+    pub signing_key: SecretString,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: SecretString,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockStart {
+    DiscoveredAt,
+    ClassifiedAt,
+}
+
+/// Which incidents get clocks, from when, and each clock kind's policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRules {
+    pub severities: Vec<Severity>,
+    pub start_from: ClockStart,
+    pub new_major_to: Vec<Audience>,
+    pub authoritative_statement: ClockPolicy,
+    pub press_conference: ClockPolicy,
+}
+
+impl ClockRules {
+    pub fn policy(&self, kind: ClockKind) -> &ClockPolicy {
+        match kind {
+            ClockKind::AuthoritativeStatement => &self.authoritative_statement,
+            ClockKind::PressConference => &self.press_conference,
+        }
+    }
+
+    pub fn applies_to(&self, severity: Severity) -> bool {
+        self.severities.contains(&severity)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    pub enabled: bool,
+    pub batch_size: i64,
+    pub max_concurrent_sends: usize,
+    pub send_timeout_seconds: u64,
+    pub lease_seconds: i64,
+    pub poll_interval_ms: u64,
+    pub late_after_seconds: i64,
+    pub retry_initial_seconds: i64,
+    pub retry_max_seconds: i64,
+    pub stall_after_seconds: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    pub sweep: String,
+    pub watchdog: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +210,60 @@ impl Settings {
                 "mail.from",
                 "must be a mailbox such as 名称 <user@example.org>",
             );
+        }
+        if self.mail.ack_link_ttl_hours <= 0 {
+            return fail("mail.ack_link_ttl_hours", "must be positive");
+        }
+        if self.mail.transport == MailTransport::Smtp && self.mail.smtp.host.trim().is_empty() {
+            return fail(
+                "mail.smtp.host",
+                "is required when mail.transport = \"smtp\"",
+            );
+        }
+        if self.mail.smtp.username.is_empty() != self.mail.smtp.password.expose_secret().is_empty()
+        {
+            return fail(
+                "mail.smtp.username",
+                "set both username and password, or neither",
+            );
+        }
+        self.clocks
+            .authoritative_statement
+            .validate("clocks.authoritative_statement")
+            .map_err(ConfigError)?;
+        self.clocks
+            .press_conference
+            .validate("clocks.press_conference")
+            .map_err(ConfigError)?;
+        let e = &self.engine;
+        for (key, value) in [
+            ("engine.batch_size", e.batch_size),
+            ("engine.max_concurrent_sends", e.max_concurrent_sends as i64),
+            ("engine.send_timeout_seconds", e.send_timeout_seconds as i64),
+            ("engine.lease_seconds", e.lease_seconds),
+            ("engine.poll_interval_ms", e.poll_interval_ms as i64),
+            ("engine.retry_initial_seconds", e.retry_initial_seconds),
+            ("engine.retry_max_seconds", e.retry_max_seconds),
+            ("engine.stall_after_seconds", e.stall_after_seconds),
+        ] {
+            if value <= 0 {
+                return fail(key, "must be positive");
+            }
+        }
+        if e.lease_seconds <= e.send_timeout_seconds as i64 {
+            return fail(
+                "engine.lease_seconds",
+                "must be longer than engine.send_timeout_seconds",
+            );
+        }
+        let s = &self.scheduler;
+        for (key, expr) in [
+            ("scheduler.sweep", &s.sweep),
+            ("scheduler.watchdog", &s.watchdog),
+        ] {
+            if let Err(e) = crate::scheduler::parse_cron(expr, self.time.zone) {
+                return fail(key, &format!("not a cron expression ({e})"));
+            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return fail("log.filter", "is not a valid tracing filter directive");

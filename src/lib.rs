@@ -4,8 +4,11 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod engine;
 pub mod error;
 pub mod http;
+pub mod mail;
+pub mod scheduler;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -1,39 +1,123 @@
-//! Builds the application: storage, then the HTTP server on its listener. Used by
-//! `main` and by the tests (which bind port 0).
+//! Builds the application: storage, mail, the escalation engine and the HTTP server on
+//! its listener. Used by `main` and by the tests (which bind port 0).
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix_web::dev::{Server, Service};
+use actix_web::dev::{Server, ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpServer, web};
+use lettre::message::Mailbox;
+use secrecy::ExposeSecret;
+use tokio::sync::{Notify, watch};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::config::Settings;
-use crate::domain::clock::Clock;
+use crate::domain::time::TimeSource;
+use crate::engine::{Engine, Health};
 use crate::error::AppError;
 use crate::http::{self, AppState, BodyLimit};
-use crate::store::Store;
+use crate::mail::{Composer, LinkSigner, Mailer, Templates};
+use crate::store::{Store, secrets, write_tx};
 
 pub struct Application {
     port: u16,
     server: Server,
+    engine: Option<Arc<Engine>>,
+    settings: Settings,
+    wake: Arc<Notify>,
+    health: Arc<Health>,
+    store: Store,
+}
+
+async fn open_store(settings: &Settings) -> Result<Store, AppError> {
+    let db = settings.database.clone();
+    tokio::task::spawn_blocking(move || Store::open(&db))
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// The key that signs acknowledgement links: from config, or generated once and kept
+/// in the database so every replica and every restart agrees.
+async fn signing_key(settings: &Settings, store: &Store) -> Result<Vec<u8>, AppError> {
+    let configured = settings.mail.signing_key.expose_secret();
+    if !configured.is_empty() {
+        return Ok(configured.as_bytes().to_vec());
+    }
+    let key = store
+        .run(|conn| {
+            write_tx(conn, |conn| {
+                secrets::get_or_create(conn, "ack_link_key", || {
+                    hex::encode(rand::random::<[u8; 32]>())
+                })
+            })
+        })
+        .await?;
+    Ok(key.into_bytes())
 }
 
 impl Application {
-    /// Opens the database (applying migrations), binds `server.bind` and prepares the
-    /// server; nothing is served until `run_until_stopped`.
-    pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
-        let db = settings.database.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open(&db))
-            .await
-            .map_err(AppError::internal)??;
+    /// Opens the database (applying migrations), prepares mail and the engine, binds
+    /// `server.bind`; nothing runs until `run_until_stopped`.
+    pub async fn build(settings: &Settings, time: Arc<dyn TimeSource>) -> Result<Self, AppError> {
+        let store = open_store(settings).await?;
+        let signer = LinkSigner::new(&signing_key(settings, &store).await?);
+        let from: Mailbox = settings.mail.from.parse().map_err(AppError::internal)?;
+        let message_domain = Composer::message_domain(&from);
+        let template_dir = &settings.mail.template_dir;
+        let templates = Arc::new(
+            Templates::new(
+                (!template_dir.as_os_str().is_empty()).then_some(template_dir.as_path()),
+            )
+            .map_err(AppError::internal)?,
+        );
+        let composer = Arc::new(Composer::new(
+            templates.clone(),
+            from,
+            &settings.server.public_url,
+            settings.time.zone,
+            signer.clone(),
+            chrono::Duration::hours(settings.mail.ack_link_ttl_hours),
+        ));
+        let engine_settings = &settings.engine;
+        let mailer = Arc::new(
+            Mailer::new(
+                &settings.mail,
+                Duration::from_secs(engine_settings.send_timeout_seconds),
+                engine_settings.max_concurrent_sends as u32,
+            )
+            .map_err(AppError::internal)?,
+        );
+        let wake = Arc::new(Notify::new());
+        let health = Arc::new(Health::default());
+        let engine = engine_settings.enabled.then(|| {
+            Arc::new(Engine::new(
+                store.clone(),
+                mailer,
+                composer,
+                engine_settings.clone(),
+                message_domain.clone(),
+                wake.clone(),
+                health.clone(),
+            ))
+        });
+
         let listener = TcpListener::bind(settings.server.bind).map_err(AppError::internal)?;
         let port = listener.local_addr().map_err(AppError::internal)?.port();
         let state = web::Data::new(AppState {
-            store,
-            clock,
+            store: store.clone(),
+            time,
             zone: settings.time.zone,
+            clocks: Arc::new(settings.clocks.clone()),
+            message_domain: message_domain.into(),
+            wake: wake.clone(),
+            health: health.clone(),
+            engine_stall_after: engine_settings
+                .enabled
+                .then(|| chrono::Duration::seconds(engine_settings.stall_after_seconds)),
+            signer,
+            pages: templates,
         });
         let limit = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {
@@ -65,19 +149,87 @@ impl Application {
         }
         // SIGTERM and SIGINT stop accepting, then let requests in flight finish.
         let server = server.shutdown_timeout(30).run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            engine,
+            settings: settings.clone(),
+            wake,
+            health,
+            store,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// A handle to stop the server from elsewhere (tests, the supervisor in main).
-    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+    /// A handle to stop the server from elsewhere (tests, signals).
+    pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// The engine, to run rounds by hand where timing is not the point.
+    pub fn engine(&self) -> Option<Arc<Engine>> {
+        self.engine.clone()
+    }
+
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
+    /// Serves HTTP and runs the engine and its scheduler until the server stops
+    /// (SIGTERM, SIGINT, a handle) or the engine fails; then stops the rest, letting
+    /// sends in flight finish and recording their results.
+    pub async fn run_until_stopped(self) -> Result<(), AppError> {
+        let server_handle = self.server.handle();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut engine_task = self.engine.clone().map(|e| tokio::spawn(e.run(stop_rx)));
+        let scheduler = match &self.engine {
+            Some(engine) => Some(
+                crate::scheduler::start(
+                    &self.settings.scheduler,
+                    self.settings.time.zone,
+                    engine.clone(),
+                    self.wake.clone(),
+                    self.health.clone(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let engine_ended = async {
+            match engine_task.as_mut() {
+                Some(task) => task.await,
+                None => std::future::pending().await,
+            }
+        };
+        let outcome = tokio::select! {
+            served = self.server => {
+                tracing::info!("HTTP server stopped");
+                served.map_err(AppError::internal)
+            }
+            ended = engine_ended => {
+                tracing::error!(outcome = ?ended, "escalation engine ended; stopping the HTTP server");
+                server_handle.stop(true).await;
+                Err(AppError::internal("the escalation engine stopped"))
+            }
+        };
+        let _ = stop_tx.send(true);
+        if let Some(task) = engine_task.filter(|t| !t.is_finished()) {
+            let grace = Duration::from_secs(self.settings.engine.send_timeout_seconds + 5);
+            match tokio::time::timeout(grace, task).await {
+                Ok(_) => tracing::info!("escalation engine stopped"),
+                Err(_) => {
+                    tracing::warn!("escalation engine did not stop in time; leases will expire")
+                }
+            }
+        }
+        if let Some(mut scheduler) = scheduler
+            && let Err(e) = scheduler.shutdown().await
+        {
+            tracing::warn!(error = %e, "scheduler shutdown");
+        }
+        outcome
     }
 }

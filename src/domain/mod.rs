@@ -3,8 +3,10 @@
 pub mod access;
 pub mod clock;
 pub mod contact;
+pub mod escalation;
 pub mod incident;
 pub mod nullable;
 pub mod text;
 mod text_enum;
+pub mod time;
 pub mod unit;

@@ -1,10 +1,11 @@
 //! Liveness and readiness for orchestrators and load balancers.
 
 use actix_web::{HttpResponse, get, web};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::state::AppState;
 use crate::error::AppError;
+use crate::store::escalations;
 
 /// The process is up and answering.
 #[get("/healthz")]
@@ -12,12 +13,37 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The database answers and every migration is applied.
+/// Ready when the database answers, every migration is applied and, on a replica that
+/// runs the engine, the engine is keeping up: it ran recently and no escalation has
+/// waited longer than `engine.stall_after_seconds`.
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state.store.ready().await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "status": "ready",
-        "database": format!("{:?}", state.store.backend()).to_lowercase(),
-    })))
+    let database = format!("{:?}", state.store.backend()).to_lowercase();
+    let Some(stall_after) = state.engine_stall_after else {
+        return Ok(HttpResponse::Ok()
+            .json(json!({ "status": "ready", "database": database, "engine": Value::Null })));
+    };
+    let (now, next_due) = state
+        .store
+        .run(|conn| Ok((escalations::db_now(conn)?, escalations::next_due(conn)?)))
+        .await?;
+    let lag_seconds = next_due.map_or(0, |due| (now - due).num_seconds().max(0));
+    let last_sweep = state.health.last_sweep();
+    let swept_recently = last_sweep.is_some_and(|at| now - at <= stall_after);
+    let stalled = !swept_recently || lag_seconds > stall_after.num_seconds();
+    let body = json!({
+        "status": if stalled { "engine_stalled" } else { "ready" },
+        "database": database,
+        "engine": {
+            "lag_seconds": lag_seconds,
+            "last_sweep_at": last_sweep,
+            "scheduler_last_tick_at": state.health.last_tick(),
+        },
+    });
+    Ok(if stalled {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
 }

@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, extractors, and errors rendered as JSON.
 
+mod ack;
 mod auth;
 mod contacts;
 pub mod error;
@@ -18,6 +19,7 @@ pub use state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .configure(ack::routes)
         .service(
             web::scope("/api/v1")
                 .configure(units::routes)

@@ -5,9 +5,12 @@ mod connection;
 mod migrate;
 pub mod schema;
 
+pub mod clocks;
 pub mod contacts;
+pub mod escalations;
 pub mod events;
 pub mod incidents;
+pub mod secrets;
 pub mod tokens;
 pub mod units;
 

@@ -124,6 +124,84 @@ diesel::joinable!(incident_units -> units (unit_id));
 diesel::joinable!(incident_referrals -> incidents (incident_id));
 diesel::joinable!(incident_events -> incidents (incident_id));
 
+diesel::table! {
+    clocks (id) {
+        id -> Text,
+        incident_id -> Text,
+        kind -> Text,
+        state -> Text,
+        started_at -> Timestamp,
+        due_at -> Timestamp,
+        policy -> Text,
+        stopped_at -> Nullable<Timestamp>,
+        stop_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> Text,
+        incident_id -> Text,
+        kind -> Text,
+        occurred_at -> Timestamp,
+        evidence -> Text,
+        note -> Nullable<Text>,
+        clock_id -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    escalations (id) {
+        id -> Text,
+        clock_id -> Text,
+        incident_id -> Text,
+        step -> Text,
+        rank -> Integer,
+        due_at -> Timestamp,
+        recipient_email -> Text,
+        recipient_name -> Text,
+        recipient_role -> Text,
+        recipient_unit -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        lease_token -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        late -> Bool,
+        message_id -> Text,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    acknowledgements (clock_id, recipient_email) {
+        clock_id -> Text,
+        recipient_email -> Text,
+        name -> Text,
+        escalation_id -> Text,
+        acknowledged_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(clocks -> incidents (incident_id));
+diesel::joinable!(milestones -> incidents (incident_id));
+diesel::joinable!(escalations -> clocks (clock_id));
+diesel::joinable!(escalations -> incidents (incident_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     contacts,
@@ -134,4 +212,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_referrals,
     incident_events,
     idempotency_keys,
+    clocks,
+    milestones,
+    escalations,
+    acknowledgements,
+    service_secrets,
 );

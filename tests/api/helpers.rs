@@ -5,9 +5,10 @@ use std::sync::Arc;
 use diesel::{Connection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
-use yuqing_tracker::config::Settings;
+use yuqing_tracker::config::{MailTransport, Settings};
 use yuqing_tracker::domain::access::Role;
-use yuqing_tracker::domain::clock::SystemClock;
+use yuqing_tracker::domain::time::SystemClock;
+use yuqing_tracker::engine::Engine;
 use yuqing_tracker::startup::Application;
 use yuqing_tracker::store::{Store, tokens, write_tx};
 
@@ -92,11 +93,12 @@ impl Drop for TestDb {
     }
 }
 
-pub fn test_settings(db: &TestDb) -> Settings {
+pub fn test_settings(db: &TestDb, files: &std::path::Path) -> Settings {
     let mut settings = Settings::load(None).expect("default settings load");
     settings.server.bind = "127.0.0.1:0".parse().unwrap();
     settings.server.workers = 2;
     settings.database.url = db.url();
+    settings.mail.file_dir = files.join("mail");
     settings.log.filter = "warn".into();
     settings
 }
@@ -106,20 +108,46 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     pub admin: String,
+    pub engine: Option<Arc<Engine>>,
+    pub files: tempfile::TempDir,
     server: actix_web::dev::ServerHandle,
     // Dropped last: the database outlives the server.
     _db: TestDb,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Mail goes to the SMTP server on `port`; the engine retries and times out quickly.
+pub fn use_smtp(settings: &mut Settings, port: u16) {
+    settings.mail.transport = MailTransport::Smtp;
+    settings.mail.smtp.host = "127.0.0.1".into();
+    settings.mail.smtp.port = port;
+    fast_engine(settings);
+}
+
+pub fn fast_engine(settings: &mut Settings) {
+    let e = &mut settings.engine;
+    e.poll_interval_ms = 200;
+    e.send_timeout_seconds = 2;
+    e.lease_seconds = 4;
+    e.retry_initial_seconds = 1;
+    e.retry_max_seconds = 2;
+}
+
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDb::create(backend);
-    let settings = test_settings(&db);
+    let files = tempfile::tempdir().expect("temp dir");
+    let mut settings = test_settings(&db, files.path());
+    configure(&mut settings);
     yuqing_tracker::telemetry::init(&settings.log);
     let app = Application::build(&settings, Arc::new(SystemClock))
         .await
         .expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let server = app.handle();
+    let engine = app.engine();
     tokio::spawn(app.run_until_stopped());
     let store = {
         let db = settings.database.clone();
@@ -133,6 +161,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         client: reqwest::Client::new(),
         store,
         admin: String::new(),
+        engine,
+        files,
         server,
         _db: db,
     };
@@ -240,4 +270,54 @@ pub async fn error_code(res: Response, status: u16) -> (String, Value) {
         "error.message: {body}"
     );
     (code, body["error"]["details"].clone())
+}
+
+/// Roles in the two-level directory `seed_units` makes: the district 440106 has one
+/// contact per role, the city 4401 an office director and a principal leader.
+pub const DISTRICT: &[(&str, &str)] = &[
+    ("duty@440106.example.org", "duty_officer"),
+    ("director@440106.example.org", "office_director"),
+    ("deputy@440106.example.org", "deputy_leader"),
+    ("principal@440106.example.org", "principal_leader"),
+    ("press@440106.example.org", "press_officer"),
+    ("liaison@440106.example.org", "liaison"),
+];
+pub const CITY: &[(&str, &str)] = &[
+    ("director@4401.example.org", "office_director"),
+    ("principal@4401.example.org", "principal_leader"),
+];
+
+impl TestApp {
+    pub async fn seed_directory(&self) {
+        self.seed_units().await;
+        for (unit, people) in [("440106", DISTRICT), ("4401", CITY)] {
+            for (email, role) in people {
+                let name = format!("{role}@{unit}");
+                let body =
+                    json!({ "name": name, "email": email, "unit_code": unit, "roles": [role] });
+                let res = self.post("/api/v1/contacts", &self.admin, &body).await;
+                assert_eq!(res.status(), 201, "seed contact {email}");
+            }
+        }
+    }
+
+    pub async fn notifications(&self, incident_id: &str) -> Vec<Value> {
+        let res = self
+            .get(
+                &format!("/api/v1/incidents/{incident_id}/notifications"),
+                &self.admin,
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        body["items"].as_array().unwrap().clone()
+    }
+}
+
+/// A major incident at 440106 discovered `ago` before now.
+pub fn major_incident(ago: chrono::Duration) -> Value {
+    let mut body = incident_body("440106");
+    let at = chrono::Utc::now() - ago;
+    body["discovered_at"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    body
 }

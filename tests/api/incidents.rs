@@ -272,20 +272,19 @@ async fn updates_need_the_current_version(backend: Backend) {
         .await
         .unwrap();
     let items = timeline["items"].as_array().unwrap();
-    assert_eq!(items.len(), 3);
-    assert_eq!(items[0]["kind"], "created");
-    assert_eq!(items[1]["kind"], "updated");
+    let kinds: Vec<&str> = items.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["created", "clocks_started", "updated", "updated"]);
     assert_eq!(
-        items[1]["changes"]["severity"],
+        items[2]["changes"]["severity"],
         json!({ "before": "major", "after": "extremely_major" })
     );
-    assert_eq!(items[1]["actor"], "测试用户");
+    assert_eq!(items[2]["actor"], "测试用户");
     assert_eq!(
-        items[2]["changes"]["special_topic"],
+        items[3]["changes"]["special_topic"],
         json!({ "before": "emergency", "after": null })
     );
     assert!(
-        items[1].get("changes").unwrap().get("title").is_none(),
+        items[2].get("changes").unwrap().get("title").is_none(),
         "only what changed"
     );
 }
@@ -392,19 +391,21 @@ async fn walks_the_handling_flow_to_closed(backend: Backend) {
         kinds,
         [
             "created",
+            "clocks_started",
             "status_changed",
             "status_changed",
             "status_changed",
             "status_changed",
             "referral_recorded",
-            "status_changed"
+            "status_changed",
+            "clocks_cancelled",
         ]
     );
     assert_eq!(
-        timeline["items"][6]["changes"]["status"],
+        timeline["items"][7]["changes"]["status"],
         json!({ "before": "evaluating", "after": "closed" })
     );
-    assert_eq!(timeline["items"][6]["note"], "舆情平息");
+    assert_eq!(timeline["items"][7]["note"], "舆情平息");
 }
 
 async fn dismissal_needs_a_reason(backend: Backend) {

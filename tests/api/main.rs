@@ -1,10 +1,12 @@
 //! API tests: the real App on a random port, over HTTP, on SQLite and on PostgreSQL.
 
 mod helpers;
+mod smtp;
 
 mod access;
 mod binary;
 mod concurrency;
 mod directory;
 mod errors;
+mod escalation;
 mod incidents;

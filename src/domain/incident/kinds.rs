@@ -11,6 +11,17 @@ text_enum! {
     }
 }
 
+impl Severity {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::ExtremelyMajor => "特别重大",
+            Self::Major => "重大",
+            Self::Significant => "较大",
+            Self::General => "一般",
+        }
+    }
+}
+
 text_enum! {
     /// How the incident is handled; false_information is also referred to the police
     /// or the cyberspace authority.
@@ -36,6 +47,22 @@ text_enum! {
         Petition => "petition",
         MediaInquiry => "media_inquiry",
         Other => "other",
+    }
+}
+
+impl SourceChannel {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Weibo => "微博",
+            Self::Wechat => "微信",
+            Self::NewsSite => "新闻网站",
+            Self::Forum => "论坛",
+            Self::ShortVideo => "短视频",
+            Self::Hotline12366 => "12366热线",
+            Self::Petition => "信访",
+            Self::MediaInquiry => "媒体问询",
+            Self::Other => "其他",
+        }
     }
 }
 

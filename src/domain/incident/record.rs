@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::domain::clock::ClockView;
 use crate::text_enum;
 
 use super::{
@@ -53,6 +54,8 @@ pub struct Incident {
     pub dismissal_reason: Option<String>,
     pub publication: Option<Publication>,
     pub referrals: Vec<Referral>,
+    /// Both clocks (and earlier cancelled ones), computed by the server at response time.
+    pub clocks: Vec<ClockView>,
     /// Reference of an open incident with the same source URL at creation.
     pub possible_duplicate_of: Option<String>,
     pub version: i64,
@@ -73,6 +76,10 @@ text_enum! {
         Updated => "updated",
         StatusChanged => "status_changed",
         ReferralRecorded => "referral_recorded",
+        ClocksStarted => "clocks_started",
+        ClocksCancelled => "clocks_cancelled",
+        MilestoneRecorded => "milestone_recorded",
+        Acknowledged => "acknowledged",
     }
 }
 

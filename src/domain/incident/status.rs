@@ -35,6 +35,18 @@ impl Status {
         self.next().contains(&to)
     }
 
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::Reported => "已登记",
+            Status::Assessing => "研判中",
+            Status::Verifying => "核实中",
+            Status::Responding => "回应中",
+            Status::Evaluating => "评估中",
+            Status::Closed => "已办结",
+            Status::Dismissed => "已排除",
+        }
+    }
+
     pub fn is_open(self) -> bool {
         !matches!(self, Status::Closed | Status::Dismissed)
     }

@@ -23,10 +23,14 @@ async fn update(
     let expected = expected_version(&req, patch.version.take())?;
     let now = state.now();
     let id = id.into_inner();
+    let planning = state.clock_planning();
     let incident = state
         .store
-        .write(move |conn| incidents::update(conn, &actor, &id, expected, patch, now))
+        .write(move |conn| {
+            incidents::update(conn, &actor, &id, expected, patch, &planning.context(), now)
+        })
         .await?;
+    state.wake.notify_one();
     Ok(with_etag(HttpResponse::Ok(), &incident))
 }
 

@@ -83,15 +83,18 @@ async fn create(
     let zone = state.zone;
     let attempt = || {
         let (actor, content, idempotency) = (actor.clone(), content.clone(), idempotency.clone());
-        state
-            .store
-            .write(move |conn| incidents::create(conn, &actor, content, idempotency, now, zone))
+        let planning = state.clock_planning();
+        state.store.write(move |conn| {
+            let ctx = planning.context();
+            incidents::create(conn, &actor, content, idempotency, &ctx, now, zone)
+        })
     };
     // Two requests with one key raced (PostgreSQL): the loser replays the winner's result.
     let created = match attempt().await {
         Err(AppError::Conflict { code, .. }) if code == IDEMPOTENCY_RACE => attempt().await?,
         other => other?,
     };
+    state.wake.notify_one();
     let (incident, replayed) = match created {
         Created::New(i) => (i, false),
         Created::Replayed(i) => (i, true),

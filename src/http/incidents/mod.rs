@@ -2,6 +2,7 @@
 
 mod change;
 mod create;
+mod milestones;
 mod read;
 
 use actix_web::http::header;
@@ -56,5 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(read::timeline)
         .service(change::update)
         .service(change::status)
-        .service(change::referral);
+        .service(change::referral)
+        .service(milestones::record)
+        .service(milestones::notifications);
 }

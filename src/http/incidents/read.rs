@@ -62,6 +62,7 @@ async fn list(
         cursor,
         limit,
     };
+    let now = state.now();
     let page = state
         .store
         .run(move |conn| {
@@ -70,7 +71,7 @@ async fn list(
                     .map_err(|_| AppError::invalid("unit", format!("unknown unit {code}")))?;
                 filter.unit_path = Some(unit.path);
             }
-            incidents::list(conn, filter)
+            incidents::list(conn, filter, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({
@@ -87,9 +88,10 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let now = state.now();
     let incident = state
         .store
-        .run(move |conn| incidents::load(conn, &id))
+        .run(move |conn| incidents::load(conn, &id, now))
         .await?;
     actor.require_any_in_scope(incident.unit_paths())?;
     let tag = etag(&incident);
@@ -113,10 +115,11 @@ async fn timeline(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let now = state.now();
     let (incident, events) = state
         .store
         .run(move |conn| {
-            let incident = incidents::load(conn, &id)?;
+            let incident = incidents::load(conn, &id, now)?;
             let events = events::timeline(conn, &incident.id)?;
             Ok((incident, events))
         })

@@ -8,12 +8,14 @@ use serde_json::{Value, json};
 use super::create::insert_units;
 use super::{content_of, load};
 use crate::domain::access::Actor;
+use crate::domain::clock::MilestoneInput;
 use crate::domain::incident::{
     Category, EventKind, Incident, IncidentPatch, Publication, ReferralAuthority, Status,
     parse_since_discovery,
 };
 use crate::domain::text;
 use crate::error::AppError;
+use crate::store::clocks::{self, ClockContext};
 use crate::store::schema::{incident_referrals, incident_units, incidents};
 use crate::store::{DbConn, events, to_db_time, units as unit_store};
 
@@ -30,9 +32,10 @@ fn load_for_change(
     actor: &Actor,
     key: &str,
     expected: Option<Expected>,
+    now: DateTime<Utc>,
 ) -> Result<Incident, AppError> {
     actor.require_incident_writer()?;
-    let incident = load(conn, key)?;
+    let incident = load(conn, key, now)?;
     actor.require_any_in_scope(incident.unit_paths())?;
     if let Some(e) = expected
         && e.version != incident.version
@@ -87,15 +90,17 @@ pub fn update(
     key: &str,
     expected: Expected,
     patch: IncidentPatch,
+    ctx: &ClockContext,
     now: DateTime<Utc>,
 ) -> Result<Incident, AppError> {
-    let incident = load_for_change(conn, actor, key, Some(expected))?;
+    let incident = load_for_change(conn, actor, key, Some(expected), now)?;
     let current = content_of(&incident)?;
     let (next, changes) = patch.apply(&current, now)?;
     if changes.is_empty() {
         return Ok(incident);
     }
     bump(conn, &incident, expected.precondition, now)?;
+    let changes_severity = changes.contains_key("severity");
     if changes.contains_key("responsible_units") {
         let mut units = Vec::new();
         for (i, r) in next.units.iter().enumerate() {
@@ -130,7 +135,16 @@ pub fn update(
         None,
         now,
     )?;
-    load(conn, &incident.id)
+    if changes_severity {
+        let updated = load(conn, &incident.id, now)?;
+        if ctx.rules.applies_to(updated.severity) {
+            clocks::start_if_due(conn, actor, &updated, ctx, now)?;
+        } else {
+            let reason = format!("severity lowered to {}", updated.severity);
+            clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
+        }
+    }
+    load(conn, &incident.id, now)
 }
 
 /// A requested status change with what the target status needs.
@@ -149,7 +163,7 @@ pub fn change_status(
     change: StatusChange,
     now: DateTime<Utc>,
 ) -> Result<Incident, AppError> {
-    let incident = load_for_change(conn, actor, key, Some(expected))?;
+    let incident = load_for_change(conn, actor, key, Some(expected), now)?;
     let from = incident.status;
     if !from.can_become(change.to) {
         let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
@@ -223,7 +237,11 @@ pub fn change_status(
         note.as_deref(),
         now,
     )?;
-    load(conn, &incident.id)
+    if !change.to.is_open() {
+        let reason = format!("incident {}", change.to);
+        clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
+    }
+    load(conn, &incident.id, now)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -246,7 +264,7 @@ pub fn add_referral(
     referral: NewReferral,
     now: DateTime<Utc>,
 ) -> Result<Incident, AppError> {
-    let incident = load_for_change(conn, actor, key, None)?;
+    let incident = load_for_change(conn, actor, key, None, now)?;
     let referred_at = parse_since_discovery(
         "referred_at",
         referral.referred_at,
@@ -289,5 +307,29 @@ pub fn add_referral(
         note.as_deref(),
         now,
     )?;
-    load(conn, &incident.id)
+    load(conn, &incident.id, now)
+}
+
+/// Records a milestone (authoritative statement or press conference) with its evidence.
+pub fn record_milestone(
+    conn: &mut DbConn,
+    actor: &Actor,
+    key: &str,
+    input: MilestoneInput,
+    now: DateTime<Utc>,
+) -> Result<Incident, AppError> {
+    let incident = load_for_change(conn, actor, key, None, now)?;
+    let (kind, occurred_at, evidence, note) = input.parse(incident.discovered_at, now)?;
+    bump(conn, &incident, false, now)?;
+    clocks::record_milestone(
+        conn,
+        actor,
+        &incident.id,
+        kind,
+        occurred_at,
+        &evidence,
+        note.as_deref(),
+        now,
+    )?;
+    load(conn, &incident.id, now)
 }

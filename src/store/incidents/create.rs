@@ -12,6 +12,7 @@ use crate::domain::incident::{
     EventKind, Incident, IncidentContent, Status, format_reference, reference_year, snapshot,
 };
 use crate::error::AppError;
+use crate::store::clocks::{self, ClockContext};
 use crate::store::schema::{idempotency_keys, incident_units, incidents};
 use crate::store::{DbConn, events, to_db_time, units as unit_store};
 
@@ -37,11 +38,12 @@ pub fn create(
     actor: &Actor,
     content: IncidentContent,
     idempotency: Option<IdempotencyKey>,
+    ctx: &ClockContext,
     now: DateTime<Utc>,
     zone: Tz,
 ) -> Result<Created, AppError> {
     if let Some(idem) = &idempotency
-        && let Some(earlier) = replay(conn, actor, idem)?
+        && let Some(earlier) = replay(conn, actor, idem, now)?
     {
         return Ok(Created::Replayed(earlier));
     }
@@ -97,9 +99,12 @@ pub fn create(
         None,
         now,
     )?;
-    let incident = hydrate(conn, vec![row])?
+    let incident = hydrate(conn, vec![row], now)?
         .pop()
         .ok_or_else(|| AppError::internal("created incident vanished"))?;
+    if clocks::start_if_due(conn, actor, &incident, ctx, now)? {
+        return Ok(Created::New(load(conn, &id, now)?));
+    }
     Ok(Created::New(incident))
 }
 
@@ -125,6 +130,7 @@ fn replay(
     conn: &mut DbConn,
     actor: &Actor,
     idem: &IdempotencyKey,
+    now: DateTime<Utc>,
 ) -> Result<Option<Incident>, AppError> {
     let earlier: Option<(String, String)> = idempotency_keys::table
         .find((&actor.token_id, &idem.key))
@@ -140,7 +146,7 @@ fn replay(
             "idempotency_key_reused",
             "this Idempotency-Key was used for a different request",
         )),
-        Some((_, incident_id)) => load(conn, &incident_id).map(Some),
+        Some((_, incident_id)) => load(conn, &incident_id, now).map(Some),
     }
 }
 

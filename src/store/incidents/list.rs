@@ -50,7 +50,11 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-pub fn list(conn: &mut DbConn, filter: IncidentFilter) -> Result<Page, AppError> {
+pub fn list(
+    conn: &mut DbConn,
+    filter: IncidentFilter,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Page, AppError> {
     let mut query = incidents::table
         .select(IncidentRow::as_select())
         .order((incidents::created_at.desc(), incidents::id.desc()))
@@ -94,7 +98,7 @@ pub fn list(conn: &mut DbConn, filter: IncidentFilter) -> Result<Page, AppError>
         })
         .flatten();
     Ok(Page {
-        items: hydrate(conn, rows)?,
+        items: hydrate(conn, rows, now)?,
         next_cursor,
     })
 }

@@ -5,16 +5,20 @@ mod change;
 mod create;
 mod list;
 
-pub use change::{Expected, NewReferral, StatusChange, add_referral, change_status, update};
+pub use change::{
+    Expected, NewReferral, StatusChange, add_referral, change_status, record_milestone, update,
+};
 pub use create::{Created, IDEMPOTENCY_RACE, IdempotencyKey, create};
 pub use list::{Cursor, IncidentFilter, Page, list};
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{incident_referrals, incident_units, incidents, units};
-use super::{DbConn, from_db_time};
+use super::{DbConn, clocks, from_db_time};
+use crate::domain::clock::ClockView;
 use crate::domain::incident::{
     Incident, IncidentContent, Referral, ReportedBy, ResponsibleUnit, ResponsibleUnits, UnitRef,
     looks_like_reference,
@@ -68,6 +72,7 @@ impl IncidentRow {
         self,
         units: Vec<ResponsibleUnit>,
         referrals: Vec<Referral>,
+        clocks: Vec<ClockView>,
     ) -> Result<Incident, AppError> {
         Ok(Incident {
             source_channel: parse(&self.source_channel)?,
@@ -94,6 +99,7 @@ impl IncidentRow {
             responsible_units: units,
             dismissal_reason: self.dismissal_reason,
             referrals,
+            clocks,
             possible_duplicate_of: self.possible_duplicate_of,
             version: self.version,
             created_at: from_db_time(self.created_at),
@@ -140,8 +146,13 @@ fn content_of(incident: &Incident) -> Result<IncidentContent, AppError> {
 }
 
 /// Loads the incidents with these rows' ids, keeping the rows' order.
-fn hydrate(conn: &mut DbConn, rows: Vec<IncidentRow>) -> Result<Vec<Incident>, AppError> {
+fn hydrate(
+    conn: &mut DbConn,
+    rows: Vec<IncidentRow>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Incident>, AppError> {
     let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
+    let mut clocks_by = clocks::views(conn, &ids, now)?;
     let unit_rows: Vec<(String, bool, String, String, String)> = incident_units::table
         .inner_join(units::table)
         .filter(incident_units::incident_id.eq_any(&ids))
@@ -182,13 +193,14 @@ fn hydrate(conn: &mut DbConn, rows: Vec<IncidentRow>) -> Result<Vec<Incident>, A
         .map(|row| {
             let units = units_by.remove(&row.id).unwrap_or_default();
             let referrals = referrals_by.remove(&row.id).unwrap_or_default();
-            row.into_incident(units, referrals)
+            let clocks = clocks_by.remove(&row.id).unwrap_or_default();
+            row.into_incident(units, referrals, clocks)
         })
         .collect()
 }
 
 /// One incident by id or by reference (YQ-2026-000123).
-pub fn load(conn: &mut DbConn, key: &str) -> Result<Incident, AppError> {
+pub fn load(conn: &mut DbConn, key: &str, now: DateTime<Utc>) -> Result<Incident, AppError> {
     let query = incidents::table.select(IncidentRow::as_select());
     let row = if looks_like_reference(key) {
         query.filter(incidents::reference.eq(key)).first(conn)
@@ -197,7 +209,7 @@ pub fn load(conn: &mut DbConn, key: &str) -> Result<Incident, AppError> {
     }
     .optional()?
     .ok_or_else(|| AppError::NotFound(format!("incident {key}")))?;
-    hydrate(conn, vec![row])?
+    hydrate(conn, vec![row], now)?
         .pop()
         .ok_or_else(|| AppError::NotFound(format!("incident {key}")))
 }

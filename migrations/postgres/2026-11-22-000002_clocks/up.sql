@@ -1,0 +1,80 @@
+-- The 5-hour and 24-hour clocks, milestones that stop them, and one row per planned
+-- escalation mail (step × recipient): the engine's durable work queue.
+
+CREATE TABLE clocks (
+    id TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    kind TEXT NOT NULL,
+    -- running | met | met_late | cancelled (at_risk / breached are derived from time)
+    state TEXT NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP NOT NULL,
+    -- JSON: the policy in force when the clock started; later config changes do not touch it.
+    policy TEXT NOT NULL,
+    stopped_at TIMESTAMP,
+    stop_reason TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX clocks_incident ON clocks (incident_id);
+CREATE UNIQUE INDEX clocks_one_running ON clocks (incident_id, kind) WHERE state = 'running';
+
+CREATE TABLE milestones (
+    id TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    kind TEXT NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    -- JSON: channel/url for a statement, venue/spokesperson for a press conference.
+    evidence TEXT NOT NULL,
+    note TEXT,
+    clock_id TEXT REFERENCES clocks (id),
+    recorded_by TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX milestones_incident ON milestones (incident_id);
+
+CREATE TABLE escalations (
+    id TEXT PRIMARY KEY,
+    clock_id TEXT NOT NULL REFERENCES clocks (id),
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    -- new_major | before_120m | breach | repeat_3 …
+    step TEXT NOT NULL,
+    -- Order of severity within the clock; -1 for the new-major notice (never superseded).
+    rank INTEGER NOT NULL,
+    due_at TIMESTAMP NOT NULL,
+    recipient_email TEXT NOT NULL,
+    recipient_name TEXT NOT NULL,
+    recipient_role TEXT NOT NULL,
+    recipient_unit TEXT NOT NULL,
+    -- pending | sending | sent | failed | cancelled | superseded
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error TEXT,
+    lease_token TEXT,
+    lease_until TIMESTAMP,
+    late BOOLEAN NOT NULL,
+    message_id TEXT NOT NULL,
+    sent_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    UNIQUE (clock_id, step, recipient_email)
+);
+CREATE INDEX escalations_due ON escalations (status, next_attempt_at);
+CREATE INDEX escalations_clock ON escalations (clock_id, rank);
+CREATE INDEX escalations_incident ON escalations (incident_id);
+
+CREATE TABLE acknowledgements (
+    clock_id TEXT NOT NULL REFERENCES clocks (id),
+    recipient_email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    escalation_id TEXT NOT NULL REFERENCES escalations (id),
+    acknowledged_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (clock_id, recipient_email)
+);
+
+-- Generated secrets shared by every replica (e.g. the key that signs acknowledgement links).
+CREATE TABLE service_secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);

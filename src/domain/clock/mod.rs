@@ -1,0 +1,99 @@
+//! The 5-hour (authoritative statement) and 24-hour (press conference) clocks: their
+//! policy, the escalation ladder, and the state shown to users.
+
+mod ladder;
+mod milestone;
+mod state;
+
+pub use ladder::{
+    Audience, LadderStep, NEW_MAJOR_RANK, NEW_MAJOR_STEP, PlannedStep, REPEAT_RANK_BASE, plan,
+    repeat_after,
+};
+pub use milestone::{Evidence, MilestoneInput};
+pub use state::{ClockState, ClockView, NextEscalation, remaining_seconds};
+
+use serde::{Deserialize, Serialize};
+
+use crate::text_enum;
+
+text_enum! {
+    /// Which milestone a clock waits for.
+    pub enum ClockKind {
+        AuthoritativeStatement => "authoritative_statement",
+        PressConference => "press_conference",
+    }
+}
+
+impl ClockKind {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::AuthoritativeStatement => "发布权威信息",
+            Self::PressConference => "举行新闻发布会",
+        }
+    }
+}
+
+text_enum! {
+    /// What is stored; at_risk and breached are derived from time while running.
+    pub enum StoredState {
+        Running => "running",
+        Met => "met",
+        MetLate => "met_late",
+        Cancelled => "cancelled",
+    }
+}
+
+/// One clock kind's policy. A copy is stored on each clock when it starts, so a later
+/// configuration change never rewrites a running or past clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockPolicy {
+    /// Time from start to the deadline.
+    pub due_after_minutes: i64,
+    /// A running clock within this many minutes of its deadline is at risk.
+    pub at_risk_minutes: i64,
+    /// Mails before, at and after the deadline.
+    pub steps: Vec<LadderStep>,
+    /// After the deadline has passed, repeat to `repeat_to` this often (0 = never).
+    pub repeat_every_minutes: i64,
+    #[serde(default)]
+    pub repeat_to: Vec<Audience>,
+}
+
+impl ClockPolicy {
+    pub fn validate(&self, key: &str) -> Result<(), String> {
+        if self.due_after_minutes <= 0 {
+            return Err(format!("{key}.due_after_minutes: must be positive"));
+        }
+        if !(0..=self.due_after_minutes).contains(&self.at_risk_minutes) {
+            return Err(format!(
+                "{key}.at_risk_minutes: must be between 0 and due_after_minutes"
+            ));
+        }
+        if self.repeat_every_minutes < 0 {
+            return Err(format!("{key}.repeat_every_minutes: must not be negative"));
+        }
+        if self.repeat_every_minutes > 0 && self.repeat_to.is_empty() {
+            return Err(format!("{key}.repeat_to: name who receives the repeats"));
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            if step.at_minutes < -self.due_after_minutes {
+                return Err(format!(
+                    "{key}.steps[{i}].at_minutes: before the clock starts"
+                ));
+            }
+            if step.to.is_empty() {
+                return Err(format!("{key}.steps[{i}].to: name at least one role"));
+            }
+            if self.steps[..i]
+                .iter()
+                .any(|s| s.at_minutes == step.at_minutes)
+            {
+                return Err(format!(
+                    "{key}.steps[{i}].at_minutes: two steps at the same time"
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,130 @@
+//! A clock's state at a moment, as every incident response shows it.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::{ClockKind, StoredState};
+use crate::text_enum;
+
+text_enum! {
+    pub enum ClockState {
+        Running => "running",
+        AtRisk => "at_risk",
+        Breached => "breached",
+        Met => "met",
+        MetLate => "met_late",
+        Cancelled => "cancelled",
+    }
+}
+
+impl ClockState {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Running => "计时中",
+            Self::AtRisk => "临近时限",
+            Self::Breached => "已超时",
+            Self::Met => "按时完成",
+            Self::MetLate => "超时完成",
+            Self::Cancelled => "已取消",
+        }
+    }
+
+    /// Derives the shown state: a running clock is at risk within `at_risk` of its
+    /// deadline and breached once the deadline has passed.
+    pub fn at(
+        stored: StoredState,
+        due_at: DateTime<Utc>,
+        at_risk: Duration,
+        now: DateTime<Utc>,
+    ) -> Self {
+        match stored {
+            StoredState::Met => Self::Met,
+            StoredState::MetLate => Self::MetLate,
+            StoredState::Cancelled => Self::Cancelled,
+            StoredState::Running if now > due_at => Self::Breached,
+            StoredState::Running if now >= due_at - at_risk => Self::AtRisk,
+            StoredState::Running => Self::Running,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NextEscalation {
+    pub step: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    pub id: String,
+    pub kind: ClockKind,
+    pub state: ClockState,
+    pub started_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// Until the deadline while running (negative when overdue); at the stop otherwise.
+    pub remaining_seconds: i64,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub stop_reason: Option<String>,
+    pub next_escalation: Option<NextEscalation>,
+}
+
+/// Seconds left: measured to now while running, to the stop once stopped.
+pub fn remaining_seconds(
+    due_at: DateTime<Utc>,
+    stopped_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> i64 {
+    (due_at - stopped_at.unwrap_or(now)).num_seconds()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn running_becomes_at_risk_then_breached() {
+        let due = t("2026-11-22T05:00:00Z");
+        let risk = Duration::hours(2);
+        let at = |now| ClockState::at(StoredState::Running, due, risk, t(now));
+        assert_eq!(at("2026-11-22T02:59:59Z"), ClockState::Running);
+        assert_eq!(at("2026-11-22T03:00:00Z"), ClockState::AtRisk);
+        assert_eq!(
+            at("2026-11-22T05:00:00Z"),
+            ClockState::AtRisk,
+            "due second is still on time"
+        );
+        assert_eq!(at("2026-11-22T05:00:01Z"), ClockState::Breached);
+    }
+
+    #[test]
+    fn stopped_states_do_not_depend_on_time() {
+        let due = t("2026-11-22T05:00:00Z");
+        let late = t("2026-11-23T00:00:00Z");
+        for (stored, shown) in [
+            (StoredState::Met, ClockState::Met),
+            (StoredState::MetLate, ClockState::MetLate),
+            (StoredState::Cancelled, ClockState::Cancelled),
+        ] {
+            assert_eq!(ClockState::at(stored, due, Duration::zero(), late), shown);
+        }
+    }
+
+    #[test]
+    fn remaining_is_negative_when_overdue_and_frozen_when_stopped() {
+        let due = t("2026-11-22T05:00:00Z");
+        assert_eq!(
+            remaining_seconds(due, None, t("2026-11-22T04:00:00Z")),
+            3600
+        );
+        assert_eq!(remaining_seconds(due, None, t("2026-11-22T05:00:10Z")), -10);
+        let stopped = Some(t("2026-11-22T04:59:00Z"));
+        assert_eq!(
+            remaining_seconds(due, stopped, t("2026-11-23T00:00:00Z")),
+            60
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! Escalation mail as users see it: one per step and recipient, with its delivery state.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::text_enum;
+
+text_enum! {
+    pub enum EscalationStatus {
+        Pending => "pending",
+        Sending => "sending",
+        Sent => "sent",
+        Failed => "failed",
+        Cancelled => "cancelled",
+        Superseded => "superseded",
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationRecipient {
+    pub email: String,
+    pub name: String,
+    /// The ladder audience that selected this person, e.g. `parent:office_director`.
+    pub role: String,
+    pub unit_code: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: String,
+    pub clock_id: String,
+    pub step: String,
+    pub recipient: NotificationRecipient,
+    pub status: EscalationStatus,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub due_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Sent more than `engine.late_after_seconds` after it was due (e.g. after downtime).
+    pub late: bool,
+    pub message_id: String,
+}

@@ -1,0 +1,258 @@
+//! Sending one batch of claimed escalations: concurrently (bounded), each recipient on
+//! its own, so one bad address or slow reply holds up nobody else.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::{Engine, Round};
+use crate::domain::incident::Incident;
+use crate::error::AppError;
+use crate::mail::{MailContext, SendError};
+use crate::store::escalations::{self, Claimed};
+use crate::store::{Store, from_db_time, incidents};
+
+enum Outcome {
+    Sent,
+    Retried,
+    Failed,
+    Cancelled,
+    Released,
+    LostLease,
+    MarkFailed,
+}
+
+impl Engine {
+    pub(super) async fn deliver(
+        &self,
+        claimed: Vec<Claimed>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Round {
+        let incidents = match self.load_incidents(&claimed).await {
+            Ok(found) => Arc::new(found),
+            Err(e) => {
+                // Leave the rows leased: they are retried when the lease ends.
+                tracing::error!(error = %e, "could not load incidents for escalation mail");
+                return Round::default();
+            }
+        };
+        let mut round = Round {
+            claimed: claimed.len(),
+            ..Round::default()
+        };
+        let mut tasks = JoinSet::new();
+        for row in claimed {
+            if *shutdown.borrow() {
+                // Not started: hand it back at once instead of waiting for the lease.
+                let store = self.store.clone();
+                tasks.spawn(async move { release(&store, &row).await });
+                continue;
+            }
+            let Ok(permit) = self.sends.clone().acquire_owned().await else {
+                break;
+            };
+            let engine = self.handles();
+            let incidents = incidents.clone();
+            tasks.spawn(async move {
+                let _permit = permit;
+                engine.deliver_one(row, &incidents).await
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Outcome::Sent) => round.sent += 1,
+                Ok(Outcome::Retried) => round.retried += 1,
+                Ok(Outcome::Failed) => round.failed += 1,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "escalation send task panicked"),
+            }
+        }
+        round
+    }
+
+    async fn load_incidents(
+        &self,
+        claimed: &[Claimed],
+    ) -> Result<HashMap<String, Incident>, AppError> {
+        let mut ids: Vec<String> = claimed.iter().map(|c| c.incident_id.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.store
+            .run(move |conn| {
+                let now = escalations::db_now(conn)?;
+                ids.iter()
+                    .map(|id| Ok((id.clone(), incidents::load(conn, id, now)?)))
+                    .collect()
+            })
+            .await
+    }
+
+    fn handles(&self) -> Sender {
+        Sender {
+            store: self.store.clone(),
+            mailer: self.mailer.clone(),
+            composer: self.composer.clone(),
+            retry_initial: Duration::seconds(self.settings.retry_initial_seconds),
+            retry_max: Duration::seconds(self.settings.retry_max_seconds),
+        }
+    }
+}
+
+/// What one send task needs, owned.
+struct Sender {
+    store: Store,
+    mailer: Arc<crate::mail::Mailer>,
+    composer: Arc<crate::mail::Composer>,
+    retry_initial: Duration,
+    retry_max: Duration,
+}
+
+impl Sender {
+    async fn deliver_one(self, row: Claimed, incidents: &HashMap<String, Incident>) -> Outcome {
+        let span = tracing::info_span!("escalation", escalation.id = %row.id, message_id = %row.message_id, step = %row.step);
+        let _entered = span.enter();
+        let Some(incident) = incidents.get(&row.incident_id) else {
+            return self
+                .finish(&row, Finish::Failed("incident not found".into()))
+                .await;
+        };
+        let Some(clock) = incident.clocks.iter().find(|c| c.id == row.clock_id) else {
+            return self
+                .finish(&row, Finish::Failed("clock not found".into()))
+                .await;
+        };
+        let stopped = !matches!(
+            clock.state,
+            crate::domain::clock::ClockState::Running
+                | crate::domain::clock::ClockState::AtRisk
+                | crate::domain::clock::ClockState::Breached
+        );
+        if stopped && row.rank >= 0 {
+            return self
+                .finish(
+                    &row,
+                    Finish::Cancelled(format!("clock {} before sending", clock.state)),
+                )
+                .await;
+        }
+        let now = Utc::now();
+        let ctx = MailContext {
+            escalation_id: &row.id,
+            message_id: &row.message_id,
+            step: &row.step,
+            recipient_name: &row.recipient_name,
+            recipient_email: &row.recipient_email,
+            incident,
+            clock,
+            planned_at: from_db_time(row.due_at),
+            late: row.late,
+            now,
+        };
+        let message = match self.composer.compose(&ctx) {
+            Ok(m) => m,
+            Err(e) => return self.finish(&row, Finish::Failed(e)).await,
+        };
+        let started = std::time::Instant::now();
+        let result = self.mailer.send(message).await;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        match result {
+            Ok(()) => {
+                tracing::info!(duration_ms, late = row.late, "escalation mail sent");
+                self.finish(&row, Finish::Sent).await
+            }
+            Err(SendError::Transient(e)) => {
+                let wait = backoff(self.retry_initial, self.retry_max, row.attempts);
+                tracing::warn!(duration_ms, attempts = row.attempts, retry_in_s = wait.num_seconds(), error = %e, "mail not accepted; will retry");
+                self.finish(&row, Finish::Retry(e, now + wait)).await
+            }
+            Err(SendError::Permanent(e)) => {
+                tracing::error!(duration_ms, error = %e, "mail refused permanently for this recipient");
+                self.finish(&row, Finish::Failed(e)).await
+            }
+        }
+    }
+
+    async fn finish(&self, row: &Claimed, finish: Finish) -> Outcome {
+        let (id, token) = (row.id.clone(), row.lease_token.clone());
+        let (outcome, marked) = match finish {
+            Finish::Sent => (
+                Outcome::Sent,
+                self.store
+                    .write(move |c| escalations::mark_sent(c, &id, &token))
+                    .await,
+            ),
+            Finish::Retry(e, at) => (
+                Outcome::Retried,
+                self.store
+                    .write(move |c| escalations::mark_retry(c, &id, &token, &e, at))
+                    .await,
+            ),
+            Finish::Failed(e) => (
+                Outcome::Failed,
+                self.store
+                    .write(move |c| escalations::mark_failed(c, &id, &token, &e))
+                    .await,
+            ),
+            Finish::Cancelled(e) => (
+                Outcome::Cancelled,
+                self.store
+                    .write(move |c| escalations::mark_cancelled(c, &id, &token, &e))
+                    .await,
+            ),
+        };
+        match marked {
+            Ok(true) => outcome,
+            Ok(false) => {
+                tracing::warn!("lease lost before the result was recorded; the new holder decides");
+                Outcome::LostLease
+            }
+            Err(e) => {
+                // The lease runs out and the row is tried again (same Message-ID).
+                tracing::error!(error = %e, "could not record the send result");
+                Outcome::MarkFailed
+            }
+        }
+    }
+}
+
+enum Finish {
+    Sent,
+    Retry(String, chrono::DateTime<Utc>),
+    Failed(String),
+    Cancelled(String),
+}
+
+async fn release(store: &Store, row: &Claimed) -> Outcome {
+    let (id, token) = (row.id.clone(), row.lease_token.clone());
+    let released = store
+        .write(move |c| {
+            let now = escalations::db_now(c)?;
+            escalations::mark_retry(c, &id, &token, "released at shutdown before sending", now)
+        })
+        .await;
+    if let Err(e) = released {
+        tracing::error!(error = %e, "could not release a claimed escalation; its lease will expire");
+    }
+    Outcome::Released
+}
+
+/// Exponential: initial, 2×, 4× … up to max.
+fn backoff(initial: Duration, max: Duration, attempts: i32) -> Duration {
+    let exp = attempts.saturating_sub(1).clamp(0, 16) as u32;
+    (initial * 2i32.pow(exp)).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let (i, m) = (Duration::seconds(5), Duration::seconds(300));
+        let waits: Vec<i64> = (1..=8).map(|a| backoff(i, m, a).num_seconds()).collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 300, 300]);
+    }
+}

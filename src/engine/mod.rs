@@ -1,0 +1,132 @@
+//! The escalation engine: claims due escalations from the database under a lease,
+//! sends them outside the transaction, and records each result fenced by the lease.
+//! The database is the only source of truth; nothing here survives a restart or
+//! needs to.
+
+mod deliver;
+mod health;
+mod watchdog;
+
+pub use health::Health;
+pub use watchdog::Checkup;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore, watch};
+
+use crate::config::EngineSettings;
+use crate::error::AppError;
+use crate::mail::{Composer, Mailer};
+use crate::store::Store;
+use crate::store::escalations::{self, ClaimSettings};
+
+pub struct Engine {
+    store: Store,
+    mailer: Arc<Mailer>,
+    composer: Arc<Composer>,
+    settings: EngineSettings,
+    claim: ClaimSettings,
+    wake: Arc<Notify>,
+    health: Arc<Health>,
+    sends: Arc<Semaphore>,
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+impl Engine {
+    pub fn new(
+        store: Store,
+        mailer: Arc<Mailer>,
+        composer: Arc<Composer>,
+        settings: EngineSettings,
+        message_domain: String,
+        wake: Arc<Notify>,
+        health: Arc<Health>,
+    ) -> Self {
+        let claim = ClaimSettings {
+            batch_size: settings.batch_size,
+            lease: chrono::Duration::seconds(settings.lease_seconds),
+            late_after: chrono::Duration::seconds(settings.late_after_seconds),
+            message_domain,
+        };
+        Self {
+            sends: Arc::new(Semaphore::new(settings.max_concurrent_sends)),
+            store,
+            mailer,
+            composer,
+            settings,
+            claim,
+            wake,
+            health,
+        }
+    }
+
+    /// Runs rounds until `shutdown` turns true. Between rounds it sleeps until the next
+    /// escalation is due (at most `poll_interval_ms`, which also picks up rows other
+    /// replicas planned), or until woken because something new was planned.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> Result<(), AppError> {
+        tracing::info!("escalation engine started");
+        while !*shutdown.borrow() {
+            if let Err(e) = self.round(&shutdown).await {
+                // The database may be briefly away; the rows wait for the next round.
+                tracing::error!(error = %e, "escalation round failed");
+            }
+            let pause = self.pause().await;
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("escalation engine stopped");
+        Ok(())
+    }
+
+    /// Claims and sends batches until nothing is due (or shutdown is asked for).
+    pub async fn round(&self, shutdown: &watch::Receiver<bool>) -> Result<Round, AppError> {
+        let mut total = Round::default();
+        loop {
+            let settings = self.claim.clone();
+            let claimed = self
+                .store
+                .write(move |conn| escalations::claim_due(conn, &settings))
+                .await?;
+            self.health.swept(chrono::Utc::now());
+            if claimed.is_empty() {
+                return Ok(total);
+            }
+            let round = self.deliver(claimed, shutdown).await;
+            total.claimed += round.claimed;
+            total.sent += round.sent;
+            total.retried += round.retried;
+            total.failed += round.failed;
+            if *shutdown.borrow() {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Time until the next escalation is due, within the poll interval.
+    async fn pause(&self) -> Duration {
+        let max = Duration::from_millis(self.settings.poll_interval_ms);
+        let next = self
+            .store
+            .run(|conn| {
+                let now = escalations::db_now(conn)?;
+                Ok(escalations::next_due(conn)?.map(|at| at - now))
+            })
+            .await;
+        match next {
+            Ok(Some(left)) => left.to_std().unwrap_or(Duration::ZERO).min(max),
+            _ => max,
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Periodic self-check: repairs breached clocks whose repeats broke off and reports how
+//! far behind the engine is.
+
+use super::Engine;
+use crate::error::AppError;
+use crate::store::escalations;
+
+/// What the watchdog saw.
+#[derive(Debug, Clone, Copy)]
+pub struct Checkup {
+    pub repaired_clocks: usize,
+    pub lag_seconds: i64,
+}
+
+impl Engine {
+    pub async fn watchdog(&self) -> Result<Checkup, AppError> {
+        let domain = self.claim.message_domain.clone();
+        let checkup = self
+            .store
+            .write(move |conn| {
+                let now = escalations::db_now(conn)?;
+                let broken = escalations::breached_without_pending(conn, now)?;
+                let mut repaired_clocks = 0;
+                for clock_id in &broken {
+                    if escalations::plan_next_repeat(conn, clock_id, &domain, now)? > 0 {
+                        repaired_clocks += 1;
+                    } else {
+                        tracing::warn!(clock.id = %clock_id, "breached clock has nobody left to remind (no contact holds the repeat roles)");
+                    }
+                }
+                let lag_seconds = escalations::next_due(conn)?
+                    .map_or(0, |due| (now - due).num_seconds().max(0));
+                Ok(Checkup {
+                    repaired_clocks,
+                    lag_seconds,
+                })
+            })
+            .await?;
+        if checkup.repaired_clocks > 0 {
+            tracing::warn!(
+                clocks = checkup.repaired_clocks,
+                "replanned repeats of breached clocks"
+            );
+            self.wake.notify_one();
+        }
+        if checkup.lag_seconds > self.settings.stall_after_seconds {
+            tracing::error!(
+                engine.lag_seconds = checkup.lag_seconds,
+                "escalations are overdue: is the engine running?"
+            );
+        }
+        Ok(checkup)
+    }
+}

@@ -1,0 +1,88 @@
+//! Acknowledgement links from escalation mail. GET shows a confirm page (mail scanners
+//! follow links; they must not acknowledge); POST records it. The signature is the
+//! credential, so these routes take no token.
+
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::state::AppState;
+use crate::error::AppError;
+use crate::store::escalations;
+
+#[derive(Deserialize)]
+struct Signed {
+    exp: i64,
+    sig: String,
+}
+
+fn page(
+    state: &AppState,
+    name: &str,
+    ctx: serde_json::Value,
+    ok: bool,
+) -> Result<HttpResponse, AppError> {
+    let html = state
+        .pages
+        .render_page(name, ctx)
+        .map_err(AppError::internal)?;
+    let mut res = if ok {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Forbidden()
+    };
+    Ok(res.content_type(ContentType::html()).body(html))
+}
+
+fn valid(state: &AppState, id: &str, signed: &Signed) -> bool {
+    state
+        .signer
+        .verify(id, signed.exp, &signed.sig, state.now())
+}
+
+#[get("/ack/{id}")]
+async fn confirm(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    signed: web::Query<Signed>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    if !valid(&state, &id, &signed) {
+        return page(&state, "ack_invalid", json!({}), false);
+    }
+    let lookup = id.clone();
+    let (name, reference, title) = state
+        .store
+        .run(move |conn| escalations::describe(conn, &lookup))
+        .await?;
+    let ctx = json!({
+        "name": name, "reference": reference, "title": title,
+        "action": format!("/ack/{id}"), "exp": signed.exp, "sig": signed.sig,
+    });
+    page(&state, "ack_confirm", ctx, true)
+}
+
+#[post("/ack/{id}")]
+async fn acknowledge(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    signed: web::Form<Signed>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    if !valid(&state, &id, &signed) {
+        return page(&state, "ack_invalid", json!({}), false);
+    }
+    let now = state.now();
+    let done = state
+        .store
+        .write(move |conn| escalations::acknowledge(conn, &id, now))
+        .await?;
+    let ctx =
+        json!({ "name": done.name, "reference": done.reference, "first_time": done.first_time });
+    page(&state, "ack_done", ctx, true)
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(confirm).service(acknowledge);
+}

@@ -1,0 +1,177 @@
+//! Turns an escalation into a Chinese mail (text and HTML) with a deterministic
+//! Message-ID, times in the office's zone, and a signed acknowledgement link.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use lettre::Message;
+use lettre::message::{Mailbox, MultiPart};
+use serde_json::json;
+
+use super::links::LinkSigner;
+use super::templates::{Rendered, Templates};
+use crate::domain::clock::{ClockKind, ClockView, NEW_MAJOR_STEP};
+use crate::domain::incident::Incident;
+
+pub enum MailKind {
+    NewMajor,
+    Escalation,
+}
+
+/// Everything one escalation mail says.
+pub struct MailContext<'a> {
+    pub escalation_id: &'a str,
+    pub message_id: &'a str,
+    pub step: &'a str,
+    pub recipient_name: &'a str,
+    pub recipient_email: &'a str,
+    pub incident: &'a Incident,
+    pub clock: &'a ClockView,
+    pub planned_at: DateTime<Utc>,
+    pub late: bool,
+    pub now: DateTime<Utc>,
+}
+
+pub struct Composer {
+    templates: Arc<Templates>,
+    from: Mailbox,
+    public_url: String,
+    zone: Tz,
+    signer: LinkSigner,
+    ack_ttl: Duration,
+}
+
+/// "2026年11月22日 13:00" in the office's zone.
+pub fn local_time(t: DateTime<Utc>, zone: Tz) -> String {
+    t.with_timezone(&zone)
+        .format("%Y年%m月%d日 %H:%M")
+        .to_string()
+}
+
+/// "1小时5分", "12分钟", "30秒".
+pub fn span_zh(d: Duration) -> String {
+    let secs = d.num_seconds().abs();
+    let (h, m) = (secs / 3600, secs % 3600 / 60);
+    match (h, m) {
+        (0, 0) => format!("{secs}秒"),
+        (0, m) => format!("{m}分钟"),
+        (h, 0) => format!("{h}小时"),
+        (h, m) => format!("{h}小时{m}分"),
+    }
+}
+
+impl Composer {
+    pub fn new(
+        templates: Arc<Templates>,
+        from: Mailbox,
+        public_url: &str,
+        zone: Tz,
+        signer: LinkSigner,
+        ack_ttl: Duration,
+    ) -> Self {
+        Self {
+            templates,
+            from,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            zone,
+            signer,
+            ack_ttl,
+        }
+    }
+
+    /// The domain part of Message-IDs: the sender's domain.
+    pub fn message_domain(from: &Mailbox) -> String {
+        from.email.domain().to_owned()
+    }
+
+    fn ack_url(&self, escalation_id: &str, now: DateTime<Utc>) -> String {
+        let expires = (now + self.ack_ttl).timestamp();
+        let sig = self.signer.sign(escalation_id, expires);
+        format!(
+            "{}/ack/{escalation_id}?exp={expires}&sig={sig}",
+            self.public_url
+        )
+    }
+
+    fn render(&self, c: &MailContext) -> Result<Rendered, minijinja::Error> {
+        let i = c.incident;
+        let units: Vec<&str> = i
+            .responsible_units
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect();
+        let deadline_of = |kind: ClockKind| {
+            i.clocks
+                .iter()
+                .find(|k| k.kind == kind)
+                .map(|k| local_time(k.due_at, self.zone))
+                .unwrap_or_default()
+        };
+        let common = json!({
+            "recipient_name": c.recipient_name,
+            "reference": i.reference,
+            "title": i.title,
+            "summary": i.summary,
+            "severity": i.severity.label_zh(),
+            "source": format!("{} {}", i.source_channel.label_zh(), i.source_url.as_deref().unwrap_or("")).trim().to_owned(),
+            "discovered_at": local_time(i.discovered_at, self.zone),
+            "units": units.join("、"),
+            "incident_url": format!("{}/api/v1/incidents/{}", self.public_url, i.id),
+            "ack_url": self.ack_url(c.escalation_id, c.now),
+            "statement_deadline": deadline_of(ClockKind::AuthoritativeStatement),
+            "press_deadline": deadline_of(ClockKind::PressConference),
+        });
+        match self.kind(c.step) {
+            MailKind::NewMajor => self.templates.render("new_major", common),
+            MailKind::Escalation => {
+                let left = c.clock.due_at - c.now;
+                let mut ctx = common;
+                ctx["milestone"] = json!(c.clock.kind.label_zh());
+                ctx["deadline"] = json!(local_time(c.clock.due_at, self.zone));
+                ctx["overdue"] = json!(left < Duration::zero());
+                ctx["remaining_text"] = json!(span_zh(left));
+                ctx["overdue_text"] = json!(span_zh(left));
+                ctx["missing"] = json!(match c.clock.kind {
+                    ClockKind::AuthoritativeStatement => "权威信息发布记录（渠道与链接）",
+                    ClockKind::PressConference => "新闻发布会记录（地点与发言人）",
+                });
+                ctx["late"] = json!(c.late);
+                ctx["planned_at"] = json!(local_time(c.planned_at, self.zone));
+                self.templates.render("escalation", ctx)
+            }
+        }
+    }
+
+    fn kind(&self, step: &str) -> MailKind {
+        if step == NEW_MAJOR_STEP {
+            MailKind::NewMajor
+        } else {
+            MailKind::Escalation
+        }
+    }
+
+    pub fn compose(&self, c: &MailContext) -> Result<Message, String> {
+        let rendered = self
+            .render(c)
+            .map_err(|e| format!("rendering the mail: {e:#}"))?;
+        let to: Mailbox = format!("{} <{}>", c.recipient_name, c.recipient_email)
+            .parse()
+            .or_else(|_| c.recipient_email.parse::<Mailbox>())
+            .map_err(|e| format!("recipient address: {e}"))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .message_id(Some(c.message_id.to_owned()))
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text,
+                rendered.html,
+            ))
+            .map_err(|e| format!("building the mail: {e}"))
+    }
+
+    pub fn zone(&self) -> Tz {
+        self.zone
+    }
+}

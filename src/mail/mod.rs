@@ -1,0 +1,11 @@
+//! Escalation mail: templates, message building and the transports that deliver it.
+
+mod compose;
+mod links;
+mod templates;
+mod transport;
+
+pub use compose::{Composer, MailContext, MailKind};
+pub use links::LinkSigner;
+pub use templates::Templates;
+pub use transport::{Mailer, SendError};

@@ -1,0 +1,107 @@
+//! Mail and page templates: embedded in the binary, each replaceable by a file of the same name
+//! in `mail.template_dir`, so an office can change the wording without a rebuild.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::Environment;
+use serde::Serialize;
+
+/// (name, built-in text). One folder per mail: subject, plain text and HTML.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    (
+        "escalation/subject.txt",
+        include_str!("templates/escalation/subject.txt"),
+    ),
+    (
+        "escalation/body.txt",
+        include_str!("templates/escalation/body.txt"),
+    ),
+    (
+        "escalation/body.html",
+        include_str!("templates/escalation/body.html"),
+    ),
+    (
+        "new_major/subject.txt",
+        include_str!("templates/new_major/subject.txt"),
+    ),
+    (
+        "new_major/body.txt",
+        include_str!("templates/new_major/body.txt"),
+    ),
+    (
+        "new_major/body.html",
+        include_str!("templates/new_major/body.html"),
+    ),
+    (
+        "pages/ack_confirm.html",
+        include_str!("templates/pages/ack_confirm.html"),
+    ),
+    (
+        "pages/ack_done.html",
+        include_str!("templates/pages/ack_done.html"),
+    ),
+    (
+        "pages/ack_invalid.html",
+        include_str!("templates/pages/ack_invalid.html"),
+    ),
+];
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Templates {
+    /// Loads every template now, so a broken override stops start-up instead of a send.
+    pub fn new(override_dir: Option<&Path>) -> Result<Self, String> {
+        let dir: Option<PathBuf> = override_dir.map(Path::to_path_buf);
+        let mut env = Environment::new();
+        env.set_loader(move |name| {
+            if let Some(dir) = &dir {
+                let path = dir.join(name);
+                if path.is_file() {
+                    return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                        minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!("reading {}: {e}", path.display()),
+                        )
+                    });
+                }
+            }
+            Ok(EMBEDDED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, text)| (*text).to_owned()))
+        });
+        for (name, _) in EMBEDDED {
+            env.get_template(name)
+                .map_err(|e| format!("mail template {name}: {e:#}"))?;
+        }
+        Ok(Self { env })
+    }
+
+    /// A web page (e.g. the acknowledgement confirm page), HTML-escaped.
+    pub fn render_page(&self, page: &str, ctx: impl Serialize) -> Result<String, minijinja::Error> {
+        self.env
+            .get_template(&format!("pages/{page}.html"))?
+            .render(minijinja::Value::from_serialize(&ctx))
+    }
+
+    pub fn render(&self, mail: &str, ctx: impl Serialize) -> Result<Rendered, minijinja::Error> {
+        let ctx = minijinja::Value::from_serialize(&ctx);
+        let part = |p: &str| -> Result<String, minijinja::Error> {
+            self.env.get_template(&format!("{mail}/{p}"))?.render(&ctx)
+        };
+        Ok(Rendered {
+            subject: part("subject.txt")?.trim().replace(['\r', '\n'], " "),
+            text: part("body.txt")?,
+            html: part("body.html")?,
+        })
+    }
+}

@@ -1,0 +1,51 @@
+//! Periodic jobs on tokio-cron-scheduler: the engine sweep tick and the watchdog.
+//! Correctness never depends on a tick firing exactly once (the engine also wakes on
+//! its own timer); the last tick is kept so /readyz shows when ticks stop.
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use tokio::sync::Notify;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::config::SchedulerSettings;
+use crate::engine::{Engine, Health};
+use crate::error::AppError;
+
+/// Checks a cron expression with the parser the scheduler uses.
+pub fn parse_cron(expr: &str, zone: Tz) -> Result<(), String> {
+    Job::new_async_tz(expr, zone, |_, _| Box::pin(async {}))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+pub async fn start(
+    settings: &SchedulerSettings,
+    zone: Tz,
+    engine: Arc<Engine>,
+    wake: Arc<Notify>,
+    health: Arc<Health>,
+) -> Result<JobScheduler, AppError> {
+    let scheduler = JobScheduler::new().await.map_err(AppError::internal)?;
+    let sweep = Job::new_async_tz(settings.sweep.as_str(), zone, move |_, _| {
+        let (wake, health) = (wake.clone(), health.clone());
+        Box::pin(async move {
+            health.ticked(chrono::Utc::now());
+            wake.notify_one();
+        })
+    })
+    .map_err(AppError::internal)?;
+    let watchdog = Job::new_async_tz(settings.watchdog.as_str(), zone, move |_, _| {
+        let engine = engine.clone();
+        Box::pin(async move {
+            if let Err(e) = engine.watchdog().await {
+                tracing::error!(error = %e, "watchdog failed");
+            }
+        })
+    })
+    .map_err(AppError::internal)?;
+    scheduler.add(sweep).await.map_err(AppError::internal)?;
+    scheduler.add(watchdog).await.map_err(AppError::internal)?;
+    scheduler.start().await.map_err(AppError::internal)?;
+    Ok(scheduler)
+}

@@ -1,0 +1,300 @@
+//! Clocks start, stop and are cancelled here, always with the escalation rows that
+//! follow from them, in the caller's transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::escalations::{self, plan_step, recipients};
+use super::schema::{clocks, escalations as esc, milestones};
+use super::{DbConn, events, from_db_time, to_db_time};
+use crate::config::{ClockRules, ClockStart};
+use crate::domain::access::Actor;
+use crate::domain::clock::{
+    ClockKind, ClockPolicy, ClockState, ClockView, Evidence, NEW_MAJOR_RANK, NEW_MAJOR_STEP,
+    NextEscalation, PlannedStep, StoredState, plan, remaining_seconds,
+};
+use crate::domain::escalation::EscalationStatus;
+use crate::domain::incident::{EventKind, Incident};
+use crate::error::AppError;
+
+/// What clock planning needs beyond the incident: the rules and how to name mail.
+pub struct ClockContext<'a> {
+    pub rules: &'a ClockRules,
+    pub message_domain: &'a str,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = clocks)]
+struct ClockRow {
+    id: String,
+    incident_id: String,
+    kind: String,
+    state: String,
+    started_at: chrono::NaiveDateTime,
+    due_at: chrono::NaiveDateTime,
+    policy: String,
+    stopped_at: Option<chrono::NaiveDateTime>,
+    stop_reason: Option<String>,
+}
+
+fn running_ids(conn: &mut DbConn, incident_id: &str) -> Result<Vec<(String, String)>, AppError> {
+    Ok(clocks::table
+        .filter(clocks::incident_id.eq(incident_id))
+        .filter(clocks::state.eq(StoredState::Running.as_str()))
+        .select((clocks::id, clocks::kind))
+        .load(conn)?)
+}
+
+/// Starts both clocks when the incident's severity calls for them and it has none that
+/// runs or was met (cancelled ones do not count: raised again, the clocks start again),
+/// plans their ladders, and tells the leaders at once. Returns whether clocks started.
+pub fn start_if_due(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident: &Incident,
+    ctx: &ClockContext,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let live: i64 = clocks::table
+        .filter(clocks::incident_id.eq(&incident.id))
+        .filter(clocks::state.ne(StoredState::Cancelled.as_str()))
+        .count()
+        .get_result(conn)?;
+    if !ctx.rules.applies_to(incident.severity) || live > 0 {
+        return Ok(false);
+    }
+    let started_at = match ctx.rules.start_from {
+        ClockStart::DiscoveredAt => incident.discovered_at,
+        ClockStart::ClassifiedAt => now,
+    };
+    let mut started = Vec::new();
+    for kind in ClockKind::ALL {
+        let policy = ctx.rules.policy(*kind);
+        let due_at = started_at + Duration::minutes(policy.due_after_minutes);
+        let id = uuid::Uuid::new_v4().to_string();
+        diesel::insert_into(clocks::table)
+            .values((
+                clocks::id.eq(&id),
+                clocks::incident_id.eq(&incident.id),
+                clocks::kind.eq(kind.as_str()),
+                clocks::state.eq(StoredState::Running.as_str()),
+                clocks::started_at.eq(to_db_time(started_at)),
+                clocks::due_at.eq(to_db_time(due_at)),
+                clocks::policy.eq(serde_json::to_string(policy).map_err(AppError::internal)?),
+                clocks::created_at.eq(to_db_time(now)),
+            ))
+            .execute(conn)?;
+        for step in plan(policy, due_at) {
+            plan_for(conn, &id, &incident.id, &step, ctx.message_domain, now)?;
+        }
+        if *kind == ClockKind::AuthoritativeStatement {
+            let notice = PlannedStep {
+                key: NEW_MAJOR_STEP.into(),
+                rank: NEW_MAJOR_RANK,
+                due_at: now,
+                to: ctx.rules.new_major_to.clone(),
+            };
+            plan_for(conn, &id, &incident.id, &notice, ctx.message_domain, now)?;
+        }
+        started.push(
+            json!({ "clock_id": id, "kind": kind, "started_at": started_at, "due_at": due_at }),
+        );
+    }
+    events::append(
+        conn,
+        &incident.id,
+        actor,
+        EventKind::ClocksStarted,
+        json!({ "clocks": started }),
+        None,
+        now,
+    )?;
+    Ok(true)
+}
+
+fn plan_for(
+    conn: &mut DbConn,
+    clock_id: &str,
+    incident_id: &str,
+    step: &PlannedStep,
+    message_domain: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let to = recipients(conn, incident_id, &step.to)?;
+    if to.is_empty() {
+        tracing::warn!(clock.id = clock_id, step = %step.key, "no active contact holds the roles this step goes to");
+    }
+    plan_step(conn, clock_id, incident_id, step, &to, message_domain, now)?;
+    Ok(())
+}
+
+/// Cancels every running clock of the incident, with the reason, and its pending mail.
+pub fn cancel_running(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let running = running_ids(conn, incident_id)?;
+    if running.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = running.iter().map(|(id, _)| id.clone()).collect();
+    diesel::update(clocks::table.filter(clocks::id.eq_any(&ids)))
+        .set((
+            clocks::state.eq(StoredState::Cancelled.as_str()),
+            clocks::stopped_at.eq(to_db_time(now)),
+            clocks::stop_reason.eq(reason),
+        ))
+        .execute(conn)?;
+    escalations::cancel_pending(conn, &ids, false, reason, now)?;
+    let kinds: Vec<&str> = running.iter().map(|(_, k)| k.as_str()).collect();
+    events::append(
+        conn,
+        incident_id,
+        actor,
+        EventKind::ClocksCancelled,
+        json!({ "kinds": kinds, "reason": reason }),
+        None,
+        now,
+    )?;
+    Ok(())
+}
+
+/// Records a milestone; the first of its kind stops the running clock as met or
+/// met late and cancels the clock's pending reminders. Later ones are recorded too.
+#[allow(clippy::too_many_arguments)]
+pub fn record_milestone(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident_id: &str,
+    kind: ClockKind,
+    occurred_at: DateTime<Utc>,
+    evidence: &Evidence,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredState>, AppError> {
+    let running: Option<(String, chrono::NaiveDateTime)> = clocks::table
+        .filter(clocks::incident_id.eq(incident_id))
+        .filter(clocks::kind.eq(kind.as_str()))
+        .filter(clocks::state.eq(StoredState::Running.as_str()))
+        .select((clocks::id, clocks::due_at))
+        .first(conn)
+        .optional()?;
+    let mut outcome = None;
+    if let Some((clock_id, due_at)) = &running {
+        let state = if occurred_at <= from_db_time(*due_at) {
+            StoredState::Met
+        } else {
+            StoredState::MetLate
+        };
+        diesel::update(clocks::table.find(clock_id))
+            .set((
+                clocks::state.eq(state.as_str()),
+                clocks::stopped_at.eq(to_db_time(occurred_at)),
+                clocks::stop_reason.eq(format!("{} recorded", kind.label_zh())),
+            ))
+            .execute(conn)?;
+        escalations::cancel_pending(
+            conn,
+            std::slice::from_ref(clock_id),
+            true,
+            "milestone met",
+            now,
+        )?;
+        outcome = Some(state);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let evidence_json = serde_json::to_value(evidence).map_err(AppError::internal)?;
+    diesel::insert_into(milestones::table)
+        .values((
+            milestones::id.eq(&id),
+            milestones::incident_id.eq(incident_id),
+            milestones::kind.eq(kind.as_str()),
+            milestones::occurred_at.eq(to_db_time(occurred_at)),
+            milestones::evidence.eq(evidence_json.to_string()),
+            milestones::note.eq(note),
+            milestones::clock_id.eq(running.as_ref().map(|(id, _)| id)),
+            milestones::recorded_by.eq(&actor.name),
+            milestones::created_at.eq(to_db_time(now)),
+        ))
+        .execute(conn)?;
+    events::append(
+        conn,
+        incident_id,
+        actor,
+        EventKind::MilestoneRecorded,
+        json!({
+            "milestone_id": id,
+            "kind": kind,
+            "occurred_at": occurred_at,
+            "evidence": evidence_json,
+            "clock_state": outcome,
+        }),
+        note,
+        now,
+    )?;
+    Ok(outcome)
+}
+
+/// The clocks of these incidents as shown at `now`, newest first per kind.
+pub fn views(
+    conn: &mut DbConn,
+    incident_ids: &[&String],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, Vec<ClockView>>, AppError> {
+    let rows: Vec<ClockRow> = clocks::table
+        .filter(clocks::incident_id.eq_any(incident_ids))
+        .order((clocks::kind.asc(), clocks::created_at.desc()))
+        .select(ClockRow::as_select())
+        .load(conn)?;
+    let running: Vec<&String> = rows
+        .iter()
+        .filter(|r| r.state == StoredState::Running.as_str())
+        .map(|r| &r.id)
+        .collect();
+    let pending: Vec<(String, String, chrono::NaiveDateTime)> = esc::table
+        .filter(esc::clock_id.eq_any(&running))
+        .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
+        .order(esc::next_attempt_at.asc())
+        .select((esc::clock_id, esc::step, esc::next_attempt_at))
+        .load(conn)?;
+    let mut next: HashMap<&str, NextEscalation> = HashMap::new();
+    for (clock_id, step, at) in &pending {
+        next.entry(clock_id.as_str())
+            .or_insert_with(|| NextEscalation {
+                step: step.clone(),
+                at: from_db_time(*at),
+            });
+    }
+    let mut out: HashMap<String, Vec<ClockView>> = HashMap::new();
+    for row in &rows {
+        let policy: ClockPolicy = serde_json::from_str(&row.policy).map_err(AppError::internal)?;
+        let stored: StoredState = row.state.parse().map_err(AppError::internal)?;
+        let due_at = from_db_time(row.due_at);
+        let stopped_at = row.stopped_at.map(from_db_time);
+        out.entry(row.incident_id.clone())
+            .or_default()
+            .push(ClockView {
+                id: row.id.clone(),
+                kind: row.kind.parse().map_err(AppError::internal)?,
+                state: ClockState::at(
+                    stored,
+                    due_at,
+                    Duration::minutes(policy.at_risk_minutes),
+                    now,
+                ),
+                started_at: from_db_time(row.started_at),
+                due_at,
+                remaining_seconds: remaining_seconds(due_at, stopped_at, now),
+                stopped_at,
+                stop_reason: row.stop_reason.clone(),
+                next_escalation: next.remove(row.id.as_str()),
+            });
+    }
+    Ok(out)
+}

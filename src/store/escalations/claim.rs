@@ -1,0 +1,204 @@
+//! Claiming due escalations under a lease. PostgreSQL skips rows another replica holds
+//! (FOR UPDATE SKIP LOCKED); SQLite has one writer, so the same statements suffice.
+//! Everything compares against the database's clock, shared by every replica.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+
+use super::{plan_step, recipients};
+use crate::domain::clock::{ClockPolicy, StoredState, repeat_after};
+use crate::error::AppError;
+use crate::store::schema::{acknowledgements, clocks};
+use crate::store::{DbConn, from_db_time, to_db_time};
+
+#[derive(QueryableByName)]
+struct Now {
+    #[diesel(sql_type = Timestamp)]
+    now: chrono::NaiveDateTime,
+}
+
+/// The database's current time in UTC.
+pub fn db_now(conn: &mut DbConn) -> Result<DateTime<Utc>, AppError> {
+    let now: Now = match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query("SELECT CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now")
+                .get_result(c)?
+        }
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now') AS now").get_result(c)?
+        }
+    };
+    Ok(from_db_time(now.now))
+}
+
+/// A claimed escalation: this caller may send it until the lease ends.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub clock_id: String,
+    #[diesel(sql_type = Text)]
+    pub incident_id: String,
+    #[diesel(sql_type = Text)]
+    pub step: String,
+    #[diesel(sql_type = Integer)]
+    pub rank: i32,
+    #[diesel(sql_type = Timestamp)]
+    pub due_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    pub recipient_email: String,
+    #[diesel(sql_type = Text)]
+    pub recipient_name: String,
+    #[diesel(sql_type = Text)]
+    pub recipient_role: String,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub late: bool,
+    #[diesel(sql_type = Text)]
+    pub message_id: String,
+    #[diesel(sql_type = Text)]
+    pub lease_token: String,
+}
+
+/// Pending rows of a clock that are due while a more severe step of the same clock is
+/// due too are superseded: after downtime, only the most severe reminder goes out.
+/// Rows other replicas hold are skipped, so this never waits on a lock.
+const SUPERSEDE: &str = "UPDATE escalations SET status = 'superseded', updated_at = $1 \
+     WHERE id IN (SELECT e.id FROM escalations e \
+       WHERE e.status = 'pending' AND e.rank >= 0 AND e.due_at <= $1 \
+       AND EXISTS (SELECT 1 FROM escalations h WHERE h.clock_id = e.clock_id \
+         AND h.rank > e.rank AND h.due_at <= $1 \
+         AND h.status IN ('pending', 'sending', 'sent', 'failed')) \
+       {LOCK})";
+
+/// Due pending rows, and rows whose lease ran out (a sender died), become `sending`
+/// under a new lease.
+const CLAIM: &str = "UPDATE escalations SET status = 'sending', lease_token = $2, \
+       lease_until = $3, attempts = attempts + 1, updated_at = $1, \
+       late = (late OR due_at < $4) \
+     WHERE id IN (SELECT id FROM escalations \
+       WHERE (status = 'pending' AND next_attempt_at <= $1) \
+          OR (status = 'sending' AND lease_until < $1) \
+       ORDER BY next_attempt_at LIMIT $5 {LOCK}) \
+     RETURNING id, clock_id, incident_id, step, rank, due_at, recipient_email, \
+       recipient_name, recipient_role, attempts, late, message_id, lease_token";
+
+/// The statement for this backend: PostgreSQL locks what it claims and skips what
+/// others hold; SQLite (one writer) needs no lock, and numbers its parameters `?N`
+/// (its `$N` would be numbered by first appearance, not by N).
+fn for_backend(sql: &str, conn: &DbConn) -> String {
+    match conn {
+        DbConn::Pg(_) => sql.replace("{LOCK}", "FOR UPDATE SKIP LOCKED"),
+        DbConn::Sqlite(_) => sql.replace("{LOCK}", "").replace('$', "?"),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimSettings {
+    pub batch_size: i64,
+    pub lease: Duration,
+    pub late_after: Duration,
+    pub message_domain: String,
+}
+
+/// Claims up to `batch_size` due rows. Call inside a write transaction.
+pub fn claim_due(conn: &mut DbConn, settings: &ClaimSettings) -> Result<Vec<Claimed>, AppError> {
+    let now = db_now(conn)?;
+    let at = to_db_time(now);
+    let supersede = for_backend(SUPERSEDE, conn);
+    let superseded = match conn {
+        DbConn::Pg(c) => diesel::sql_query(supersede)
+            .bind::<Timestamp, _>(at)
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(supersede)
+            .bind::<Timestamp, _>(at)
+            .execute(c)?,
+    };
+    if superseded > 0 {
+        tracing::info!(
+            escalations.superseded = superseded,
+            "superseded by a more severe step"
+        );
+    }
+    let token = uuid::Uuid::new_v4().to_string();
+    let claim = for_backend(CLAIM, conn);
+    let query = diesel::sql_query(claim)
+        .bind::<Timestamp, _>(at)
+        .bind::<Text, _>(&token)
+        .bind::<Timestamp, _>(to_db_time(now + settings.lease))
+        .bind::<Timestamp, _>(to_db_time(now - settings.late_after))
+        .bind::<BigInt, _>(settings.batch_size);
+    let claimed: Vec<Claimed> = match conn {
+        DbConn::Pg(c) => query.load(c)?,
+        DbConn::Sqlite(c) => query.load(c)?,
+    };
+    plan_next_repeats(conn, &claimed, &settings.message_domain, now)?;
+    Ok(claimed)
+}
+
+/// Repeats after a breach are planned one at a time: claiming one plans the next, in
+/// the same transaction, so a crash cannot end the series.
+fn plan_next_repeats(
+    conn: &mut DbConn,
+    claimed: &[Claimed],
+    message_domain: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut clock_ids: Vec<&str> = claimed
+        .iter()
+        .filter(|c| c.step.starts_with("repeat_"))
+        .map(|c| c.clock_id.as_str())
+        .collect();
+    clock_ids.sort_unstable();
+    clock_ids.dedup();
+    for clock_id in clock_ids {
+        plan_next_repeat(conn, clock_id, message_domain, now)?;
+    }
+    Ok(())
+}
+
+/// Plans the next repeat of a running clock for everyone who has not acknowledged.
+pub fn plan_next_repeat(
+    conn: &mut DbConn,
+    clock_id: &str,
+    message_domain: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let (incident_id, state, due_at, policy): (String, String, chrono::NaiveDateTime, String) =
+        clocks::table
+            .find(clock_id)
+            .select((
+                clocks::incident_id,
+                clocks::state,
+                clocks::due_at,
+                clocks::policy,
+            ))
+            .first(conn)?;
+    if state != StoredState::Running.as_str() {
+        return Ok(0);
+    }
+    let policy: ClockPolicy = serde_json::from_str(&policy).map_err(AppError::internal)?;
+    let Some(step) = repeat_after(&policy, from_db_time(due_at), now) else {
+        return Ok(0);
+    };
+    let acknowledged: Vec<String> = acknowledgements::table
+        .filter(acknowledgements::clock_id.eq(clock_id))
+        .select(acknowledgements::recipient_email)
+        .load(conn)?;
+    let to: Vec<_> = recipients(conn, &incident_id, &step.to)?
+        .into_iter()
+        .filter(|r| !acknowledged.contains(&r.email))
+        .collect();
+    plan_step(
+        conn,
+        clock_id,
+        &incident_id,
+        &step,
+        &to,
+        message_domain,
+        now,
+    )
+}

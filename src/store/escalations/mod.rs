@@ -1,0 +1,247 @@
+//! Escalation rows: one per planned step and recipient, the engine's durable queue.
+//! Unique per (clock, step, recipient), so planning twice never mails twice.
+
+mod ack;
+mod claim;
+mod mark;
+
+pub use ack::{Acknowledged, acknowledge, describe};
+pub use claim::{ClaimSettings, Claimed, claim_due, db_now, plan_next_repeat};
+pub use mark::{mark_cancelled, mark_failed, mark_retry, mark_sent};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{contacts, escalations, incident_units, units};
+use super::{DbConn, from_db_time, to_db_time};
+use crate::domain::clock::{Audience, PlannedStep};
+use crate::domain::contact::ContactRole;
+use crate::domain::escalation::{EscalationStatus, Notification, NotificationRecipient};
+use crate::error::AppError;
+
+/// A person an escalation goes to, as resolved from the directory.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub email: String,
+    pub name: String,
+    pub audience: Audience,
+    pub unit_code: String,
+}
+
+/// Active contacts holding each audience's role in the incident's responsible units
+/// (or their parents), once per address.
+pub fn recipients(
+    conn: &mut DbConn,
+    incident_id: &str,
+    audiences: &[Audience],
+) -> Result<Vec<Recipient>, AppError> {
+    let responsible: Vec<(String, Option<String>)> = incident_units::table
+        .inner_join(units::table)
+        .filter(incident_units::incident_id.eq(incident_id))
+        .order(incident_units::first_responsible.desc())
+        .select((units::id, units::parent_id))
+        .load(conn)?;
+    let unit_ids: Vec<&String> = responsible
+        .iter()
+        .flat_map(|(id, parent)| std::iter::once(id).chain(parent.as_ref()))
+        .collect();
+    let people: Vec<(String, String, String, String, String)> = contacts::table
+        .inner_join(units::table)
+        .filter(contacts::unit_id.eq_any(&unit_ids))
+        .filter(contacts::active.eq(true))
+        .order(contacts::name.asc())
+        .select((
+            contacts::unit_id,
+            units::code,
+            contacts::email,
+            contacts::name,
+            contacts::roles,
+        ))
+        .load(conn)?;
+    let mut out: Vec<Recipient> = Vec::new();
+    for audience in audiences {
+        for (unit_id, parent) in &responsible {
+            let target = if audience.of_parent {
+                parent.as_ref()
+            } else {
+                Some(unit_id)
+            };
+            let Some(target) = target else { continue };
+            for (contact_unit, code, email, name, roles) in &people {
+                let roles: Vec<ContactRole> =
+                    serde_json::from_str(roles).map_err(AppError::internal)?;
+                if contact_unit == target
+                    && roles.contains(&audience.role)
+                    && !out.iter().any(|r| r.email == *email)
+                {
+                    out.push(Recipient {
+                        email: email.clone(),
+                        name: name.clone(),
+                        audience: *audience,
+                        unit_code: code.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts one row per recipient of `step`, skipping rows that exist already.
+/// Returns how many were new.
+pub fn plan_step(
+    conn: &mut DbConn,
+    clock_id: &str,
+    incident_id: &str,
+    step: &PlannedStep,
+    recipients: &[Recipient],
+    message_domain: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let mut inserted = 0;
+    for r in recipients {
+        let id = uuid::Uuid::new_v4().to_string();
+        let values = (
+            escalations::id.eq(&id),
+            escalations::clock_id.eq(clock_id),
+            escalations::incident_id.eq(incident_id),
+            escalations::step.eq(&step.key),
+            escalations::rank.eq(step.rank),
+            escalations::due_at.eq(to_db_time(step.due_at)),
+            escalations::recipient_email.eq(&r.email),
+            escalations::recipient_name.eq(&r.name),
+            escalations::recipient_role.eq(String::from(r.audience)),
+            escalations::recipient_unit.eq(&r.unit_code),
+            escalations::status.eq(EscalationStatus::Pending.as_str()),
+            escalations::attempts.eq(0),
+            escalations::next_attempt_at.eq(to_db_time(step.due_at)),
+            escalations::late.eq(false),
+            // Deterministic per row: a resend after a crash carries the same Message-ID.
+            escalations::message_id.eq(format!("<{id}@{message_domain}>")),
+            escalations::created_at.eq(to_db_time(now)),
+            escalations::updated_at.eq(to_db_time(now)),
+        );
+        let insert = diesel::insert_into(escalations::table)
+            .values(values)
+            .on_conflict_do_nothing();
+        inserted += match conn {
+            DbConn::Pg(c) => insert.execute(c)?,
+            DbConn::Sqlite(c) => insert.execute(c)?,
+        };
+    }
+    Ok(inserted)
+}
+
+/// Cancels what is still waiting to be sent for these clocks; `ladder_only` keeps the
+/// new-major notice (it is news, not a reminder).
+pub fn cancel_pending(
+    conn: &mut DbConn,
+    clock_ids: &[String],
+    ladder_only: bool,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let mut query = diesel::update(escalations::table)
+        .filter(escalations::clock_id.eq_any(clock_ids))
+        .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
+        .into_boxed();
+    if ladder_only {
+        query = query.filter(escalations::rank.ge(0));
+    }
+    Ok(query
+        .set((
+            escalations::status.eq(EscalationStatus::Cancelled.as_str()),
+            escalations::last_error.eq(reason),
+            escalations::updated_at.eq(to_db_time(now)),
+        ))
+        .execute(conn)?)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = escalations)]
+struct NotificationRow {
+    id: String,
+    clock_id: String,
+    step: String,
+    recipient_email: String,
+    recipient_name: String,
+    recipient_role: String,
+    recipient_unit: String,
+    status: String,
+    attempts: i32,
+    last_error: Option<String>,
+    due_at: chrono::NaiveDateTime,
+    sent_at: Option<chrono::NaiveDateTime>,
+    late: bool,
+    message_id: String,
+}
+
+/// Every step and recipient of an incident's clocks, in due order.
+pub fn for_incident(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Notification>, AppError> {
+    let rows: Vec<NotificationRow> = escalations::table
+        .filter(escalations::incident_id.eq(incident_id))
+        .order((
+            escalations::due_at.asc(),
+            escalations::rank.asc(),
+            escalations::recipient_email.asc(),
+        ))
+        .select(NotificationRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Notification {
+                status: r.status.parse().map_err(AppError::internal)?,
+                id: r.id,
+                clock_id: r.clock_id,
+                step: r.step,
+                recipient: NotificationRecipient {
+                    email: r.recipient_email,
+                    name: r.recipient_name,
+                    role: r.recipient_role,
+                    unit_code: r.recipient_unit,
+                },
+                attempts: r.attempts,
+                last_error: r.last_error,
+                due_at: from_db_time(r.due_at),
+                sent_at: r.sent_at.map(from_db_time),
+                late: r.late,
+                message_id: r.message_id,
+            })
+        })
+        .collect()
+}
+
+/// When the engine next has something to do: the earliest pending attempt or expiring
+/// lease. In the past means the engine is behind by that much.
+pub fn next_due(conn: &mut DbConn) -> Result<Option<DateTime<Utc>>, AppError> {
+    let pending: Option<chrono::NaiveDateTime> = escalations::table
+        .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
+        .select(diesel::dsl::min(escalations::next_attempt_at))
+        .first(conn)?;
+    let leased: Option<chrono::NaiveDateTime> = escalations::table
+        .filter(escalations::status.eq(EscalationStatus::Sending.as_str()))
+        .select(diesel::dsl::min(escalations::lease_until))
+        .first(conn)?;
+    Ok(pending.into_iter().chain(leased).min().map(from_db_time))
+}
+
+/// Running clocks past their deadline with nothing left to send: their series of
+/// repeats broke off (e.g. nobody held the role when it was planned).
+pub fn breached_without_pending(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AppError> {
+    use super::schema::clocks;
+    let waiting = escalations::table
+        .filter(escalations::status.eq_any([
+            EscalationStatus::Pending.as_str(),
+            EscalationStatus::Sending.as_str(),
+        ]))
+        .select(escalations::clock_id);
+    Ok(clocks::table
+        .filter(clocks::state.eq(crate::domain::clock::StoredState::Running.as_str()))
+        .filter(clocks::due_at.lt(to_db_time(now)))
+        .filter(clocks::id.ne_all(waiting))
+        .select(clocks::id)
+        .load(conn)?)
+}
