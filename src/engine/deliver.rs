@@ -31,7 +31,13 @@ impl Engine {
         claimed: Vec<Claimed>,
         shutdown: &watch::Receiver<bool>,
     ) -> Round {
-        let incidents = match self.load_incidents(&claimed).await {
+        let started = std::time::Instant::now();
+        let loaded = self.load_incidents(&claimed).await;
+        tracing::debug!(
+            load_ms = started.elapsed().as_millis() as u64,
+            "incidents loaded for mail"
+        );
+        let incidents = match loaded {
             Ok(found) => Arc::new(found),
             Err(e) => {
                 // Leave the rows leased: they are retried when the lease ends.
@@ -83,9 +89,8 @@ impl Engine {
         self.store
             .run(move |conn| {
                 let now = escalations::db_now(conn)?;
-                ids.iter()
-                    .map(|id| Ok((id.clone(), incidents::load(conn, id, now)?)))
-                    .collect()
+                let found = incidents::load_many(conn, &ids, now)?;
+                Ok(found.into_iter().map(|i| (i.id.clone(), i)).collect())
             })
             .await
     }

@@ -95,6 +95,7 @@ impl Engine {
         let mut total = Round::default();
         loop {
             let settings = self.claim.clone();
+            let started = std::time::Instant::now();
             let claimed = self
                 .store
                 .write(move |conn| escalations::claim_due(conn, &settings))
@@ -103,7 +104,15 @@ impl Engine {
             if claimed.is_empty() {
                 return Ok(total);
             }
+            let claim_ms = started.elapsed().as_millis() as u64;
             let round = self.deliver(claimed, shutdown).await;
+            tracing::debug!(
+                claimed = round.claimed,
+                sent = round.sent,
+                claim_ms,
+                batch_ms = started.elapsed().as_millis() as u64,
+                "escalation batch"
+            );
             total.claimed += round.claimed;
             total.sent += round.sent;
             total.retried += round.retried;

@@ -257,19 +257,28 @@ pub fn views(
         .filter(|r| r.state == StoredState::Running.as_str())
         .map(|r| &r.id)
         .collect();
+    // No ORDER BY: it would tempt the planner onto the (status, next_attempt_at) index
+    // and a scan of every pending row; the earliest per clock is picked here instead.
     let pending: Vec<(String, String, chrono::NaiveDateTime)> = esc::table
         .filter(esc::clock_id.eq_any(&running))
         .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
-        .order(esc::next_attempt_at.asc())
         .select((esc::clock_id, esc::step, esc::next_attempt_at))
         .load(conn)?;
     let mut next: HashMap<&str, NextEscalation> = HashMap::new();
     for (clock_id, step, at) in &pending {
-        next.entry(clock_id.as_str())
+        let at = from_db_time(*at);
+        let entry = next
+            .entry(clock_id.as_str())
             .or_insert_with(|| NextEscalation {
                 step: step.clone(),
-                at: from_db_time(*at),
+                at,
             });
+        if at < entry.at {
+            *entry = NextEscalation {
+                step: step.clone(),
+                at,
+            };
+        }
     }
     let mut out: HashMap<String, Vec<ClockView>> = HashMap::new();
     for row in &rows {

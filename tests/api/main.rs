@@ -10,3 +10,4 @@ mod directory;
 mod errors;
 mod escalation;
 mod incidents;
+mod process;

@@ -131,7 +131,7 @@ impl TestSmtp {
         });
         server
             .with_name("test.smtp.local")
-            .with_num_threads(48)
+            .with_num_threads(128)
             .with_tcp_listener(listener);
         std::thread::spawn(move || {
             if let Err(e) = server.serve() {

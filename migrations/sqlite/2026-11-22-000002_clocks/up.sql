@@ -60,6 +60,8 @@ CREATE TABLE escalations (
     UNIQUE (clock_id, step, recipient_email)
 );
 CREATE INDEX escalations_due ON escalations (status, next_attempt_at);
+CREATE INDEX escalations_overdue ON escalations (status, due_at);
+CREATE INDEX escalations_leases ON escalations (status, lease_until);
 CREATE INDEX escalations_clock ON escalations (clock_id, rank);
 CREATE INDEX escalations_incident ON escalations (incident_id);
 

@@ -68,23 +68,23 @@ pub struct Claimed {
 /// Rows other replicas hold are skipped, so this never waits on a lock.
 const SUPERSEDE: &str = "UPDATE escalations SET status = 'superseded', updated_at = $1 \
      WHERE id IN (SELECT e.id FROM escalations e \
-       WHERE e.status = 'pending' AND e.rank >= 0 AND e.due_at <= $1 \
+       WHERE e.status = 'pending' AND e.due_at <= $1 AND e.rank >= 0 \
        AND EXISTS (SELECT 1 FROM escalations h WHERE h.clock_id = e.clock_id \
          AND h.rank > e.rank AND h.due_at <= $1 \
          AND h.status IN ('pending', 'sending', 'sent', 'failed')) \
        {LOCK})";
 
-/// Due pending rows, and rows whose lease ran out (a sender died), become `sending`
-/// under a new lease.
+/// Due pending rows, or (`{WHICH}` = leases) rows whose lease ran out because their
+/// sender died, become `sending` under a new lease. Two statements rather than one OR,
+/// so each is a range scan on its own index.
 const CLAIM: &str = "UPDATE escalations SET status = 'sending', lease_token = $2, \
        lease_until = $3, attempts = attempts + 1, updated_at = $1, \
        late = (late OR due_at < $4) \
-     WHERE id IN (SELECT id FROM escalations \
-       WHERE (status = 'pending' AND next_attempt_at <= $1) \
-          OR (status = 'sending' AND lease_until < $1) \
-       ORDER BY next_attempt_at LIMIT $5 {LOCK}) \
+     WHERE id IN (SELECT id FROM escalations WHERE {WHICH} LIMIT $5 {LOCK}) \
      RETURNING id, clock_id, incident_id, step, rank, due_at, recipient_email, \
        recipient_name, recipient_role, attempts, late, message_id, lease_token";
+const DUE: &str = "status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at";
+const EXPIRED: &str = "status = 'sending' AND lease_until < $1 ORDER BY lease_until";
 
 /// The statement for this backend: PostgreSQL locks what it claims and skips what
 /// others hold; SQLite (one writer) needs no lock, and numbers its parameters `?N`
@@ -124,17 +124,23 @@ pub fn claim_due(conn: &mut DbConn, settings: &ClaimSettings) -> Result<Vec<Clai
         );
     }
     let token = uuid::Uuid::new_v4().to_string();
-    let claim = for_backend(CLAIM, conn);
-    let query = diesel::sql_query(claim)
-        .bind::<Timestamp, _>(at)
-        .bind::<Text, _>(&token)
-        .bind::<Timestamp, _>(to_db_time(now + settings.lease))
-        .bind::<Timestamp, _>(to_db_time(now - settings.late_after))
-        .bind::<BigInt, _>(settings.batch_size);
-    let claimed: Vec<Claimed> = match conn {
-        DbConn::Pg(c) => query.load(c)?,
-        DbConn::Sqlite(c) => query.load(c)?,
-    };
+    let mut claimed: Vec<Claimed> = Vec::new();
+    for which in [EXPIRED, DUE] {
+        let room = settings.batch_size - claimed.len() as i64;
+        if room <= 0 {
+            break;
+        }
+        let query = diesel::sql_query(for_backend(&CLAIM.replace("{WHICH}", which), conn))
+            .bind::<Timestamp, _>(at)
+            .bind::<Text, _>(&token)
+            .bind::<Timestamp, _>(to_db_time(now + settings.lease))
+            .bind::<Timestamp, _>(to_db_time(now - settings.late_after))
+            .bind::<BigInt, _>(room);
+        claimed.extend(match conn {
+            DbConn::Pg(c) => query.load::<Claimed>(c)?,
+            DbConn::Sqlite(c) => query.load::<Claimed>(c)?,
+        });
+    }
     plan_next_repeats(conn, &claimed, &settings.message_domain, now)?;
     Ok(claimed)
 }

@@ -1,10 +1,10 @@
 //! Recording what happened to a send. Each update is fenced by the lease token: a
-//! sender whose lease was taken over cannot overwrite the new owner's result.
+//! sender whose lease was taken over cannot overwrite the new owner's result. One
+//! statement each: at a thousand mails a second, round trips count.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::db_now;
 use crate::domain::escalation::EscalationStatus;
 use crate::error::AppError;
 use crate::store::schema::escalations;
@@ -31,7 +31,8 @@ fn record(
     error: Option<&str>,
     next_attempt_at: Option<DateTime<Utc>>,
 ) -> Result<bool, AppError> {
-    let now = to_db_time(db_now(conn)?);
+    // The sender's clock: these times are a record, compared with nothing but each other.
+    let now = to_db_time(Utc::now());
     let result = Outcome {
         status: status.as_str(),
         last_error: Some(error),

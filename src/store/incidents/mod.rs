@@ -199,6 +199,19 @@ fn hydrate(
         .collect()
 }
 
+/// Several incidents by id, in one set of queries (missing ids are left out).
+pub fn load_many(
+    conn: &mut DbConn,
+    ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<Incident>, AppError> {
+    let rows: Vec<IncidentRow> = incidents::table
+        .filter(incidents::id.eq_any(ids))
+        .select(IncidentRow::as_select())
+        .load(conn)?;
+    hydrate(conn, rows, now)
+}
+
 /// One incident by id or by reference (YQ-2026-000123).
 pub fn load(conn: &mut DbConn, key: &str, now: DateTime<Utc>) -> Result<Incident, AppError> {
     let query = incidents::table.select(IncidentRow::as_select());
