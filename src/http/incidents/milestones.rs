@@ -1,7 +1,6 @@
 //! Milestones (they stop the clocks) and the delivery record of escalation mail.
 
 use actix_web::{HttpResponse, get, post, web};
-use serde_json::json;
 
 use super::with_etag;
 use crate::domain::clock::MilestoneInput;
@@ -36,20 +35,5 @@ async fn notifications(
     Auth(actor): Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.now();
-    let id = id.into_inner();
-    let (incident, items) = state
-        .store
-        .run(move |conn| {
-            let incident = incidents::load(conn, &id, now)?;
-            let items = escalations::for_incident(conn, &incident.id)?;
-            Ok((incident, items))
-        })
-        .await?;
-    actor.require_any_in_scope(incident.unit_paths())?;
-    Ok(HttpResponse::Ok().json(json!({
-        "incident_id": incident.id,
-        "reference": incident.reference,
-        "items": items,
-    })))
+    super::incident_items(&state, &actor, id.into_inner(), escalations::for_incident).await
 }

@@ -8,9 +8,12 @@ mod read;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::domain::access::Actor;
 use crate::domain::incident::Incident;
 use crate::error::AppError;
-use crate::store::incidents::Expected;
+use crate::http::state::AppState;
+use crate::store::DbConn;
+use crate::store::incidents::{self, Expected};
 
 /// Strong validator of one incident: its version.
 fn etag(incident: &Incident) -> String {
@@ -48,6 +51,35 @@ fn expected_version(req: &HttpRequest, body_version: Option<i64>) -> Result<Expe
             precondition: false,
         })
         .ok_or(AppError::PreconditionRequired)
+}
+
+/// Something recorded about one incident (timeline, notifications), for a caller who may
+/// see the incident: `{"incident_id", "reference", "items"}`.
+async fn incident_items<T, F>(
+    state: &AppState,
+    actor: &Actor,
+    key: String,
+    read: F,
+) -> Result<HttpResponse, AppError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&mut DbConn, &str) -> Result<Vec<T>, AppError> + Send + 'static,
+{
+    let now = state.now();
+    let (incident, items) = state
+        .store
+        .run(move |conn| {
+            let incident = incidents::load(conn, &key, now)?;
+            let items = read(conn, &incident.id)?;
+            Ok((incident, items))
+        })
+        .await?;
+    actor.require_any_in_scope(incident.unit_paths())?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "incident_id": incident.id,
+        "reference": incident.reference,
+        "items": items,
+    })))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

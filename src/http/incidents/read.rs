@@ -114,20 +114,5 @@ async fn timeline(
     Auth(actor): Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let now = state.now();
-    let (incident, events) = state
-        .store
-        .run(move |conn| {
-            let incident = incidents::load(conn, &id, now)?;
-            let events = events::timeline(conn, &incident.id)?;
-            Ok((incident, events))
-        })
-        .await?;
-    actor.require_any_in_scope(incident.unit_paths())?;
-    Ok(HttpResponse::Ok().json(json!({
-        "incident_id": incident.id,
-        "reference": incident.reference,
-        "items": events,
-    })))
+    super::incident_items(&state, &actor, id.into_inner(), events::timeline).await
 }
