@@ -1,20 +1,21 @@
 //! Clocks start, stop and are cancelled here, always with the escalation rows that
 //! follow from them, in the caller's transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
 use super::escalations::{self, plan_step, recipients};
-use super::schema::{clocks, escalations as esc, milestones};
+use super::schema::{acknowledgements, clocks, escalations as esc, milestones};
 use super::{DbConn, events, from_db_time, to_db_time};
 use crate::config::{ClockRules, ClockStart};
 use crate::domain::access::Actor;
 use crate::domain::clock::{
     ClockKind, ClockPolicy, ClockState, ClockView, Evidence, NEW_MAJOR_RANK, NEW_MAJOR_STEP,
-    NextEscalation, PlannedStep, StoredState, plan, remaining_seconds,
+    NextEscalation, PlannedStep, REPEAT_RANK_BASE, StoredState, plan, remaining_seconds,
+    repeat_after,
 };
 use crate::domain::escalation::EscalationStatus;
 use crate::domain::incident::{EventKind, Incident};
@@ -306,4 +307,145 @@ pub fn views(
             });
     }
     Ok(out)
+}
+
+/// After an incident's responsible units or discovery time changed: running clocks that
+/// count from discovery move with it (their pending reminders too), and the future
+/// reminders follow the responsible units' contacts now — new offices' people are
+/// added, people of offices no longer responsible are dropped. What was sent stays.
+pub fn realign(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident: &Incident,
+    ctx: &ClockContext,
+    retime: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let running: Vec<ClockRow> = clocks::table
+        .filter(clocks::incident_id.eq(&incident.id))
+        .filter(clocks::state.eq(StoredState::Running.as_str()))
+        .select(ClockRow::as_select())
+        .load(conn)?;
+    for clock in running {
+        let policy: ClockPolicy =
+            serde_json::from_str(&clock.policy).map_err(AppError::internal)?;
+        let mut due_at = from_db_time(clock.due_at);
+        if retime && ctx.rules.start_from == ClockStart::DiscoveredAt {
+            let new_due = incident.discovered_at + Duration::minutes(policy.due_after_minutes);
+            if new_due != due_at {
+                shift(conn, &clock.id, incident.discovered_at, new_due - due_at)?;
+                events::append(
+                    conn,
+                    &incident.id,
+                    actor,
+                    EventKind::ClocksRetimed,
+                    json!({ "clock_id": clock.id, "kind": clock.kind,
+                            "due_at": { "before": due_at, "after": new_due } }),
+                    None,
+                    now,
+                )?;
+                due_at = new_due;
+            }
+        }
+        follow_responsible_units(conn, &clock.id, &incident.id, &policy, due_at, ctx, now)?;
+    }
+    Ok(())
+}
+
+/// Moves a clock and its pending reminders by `delta`.
+fn shift(
+    conn: &mut DbConn,
+    clock_id: &str,
+    started_at: DateTime<Utc>,
+    delta: Duration,
+) -> Result<(), AppError> {
+    let due: chrono::NaiveDateTime = clocks::table
+        .find(clock_id)
+        .select(clocks::due_at)
+        .first(conn)?;
+    diesel::update(clocks::table.find(clock_id))
+        .set((
+            clocks::started_at.eq(to_db_time(started_at)),
+            clocks::due_at.eq(to_db_time(from_db_time(due) + delta)),
+        ))
+        .execute(conn)?;
+    let pending: Vec<(String, chrono::NaiveDateTime)> = esc::table
+        .filter(esc::clock_id.eq(clock_id))
+        .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(esc::rank.ge(0))
+        .select((esc::id, esc::due_at))
+        .load(conn)?;
+    for (id, due) in pending {
+        let moved = to_db_time(from_db_time(due) + delta);
+        diesel::update(esc::table.find(id))
+            .set((esc::due_at.eq(moved), esc::next_attempt_at.eq(moved)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn follow_responsible_units(
+    conn: &mut DbConn,
+    clock_id: &str,
+    incident_id: &str,
+    policy: &ClockPolicy,
+    due_at: DateTime<Utc>,
+    ctx: &ClockContext,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut steps: Vec<PlannedStep> = plan(policy, due_at)
+        .into_iter()
+        .filter(|s| s.due_at > now)
+        .collect();
+    if let Some(repeat) = repeat_after(policy, due_at, now)
+        && !steps.iter().any(|s| s.key == repeat.key)
+    {
+        steps.push(repeat);
+    }
+    let acknowledged: HashSet<String> = acknowledgements::table
+        .filter(acknowledgements::clock_id.eq(clock_id))
+        .select(acknowledgements::recipient_email)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let mut keep: HashSet<(String, String)> = HashSet::new();
+    for step in &steps {
+        let is_repeat = step.rank >= REPEAT_RANK_BASE;
+        let to: Vec<_> = recipients(conn, incident_id, &step.to)?
+            .into_iter()
+            .filter(|r| !(is_repeat && acknowledged.contains(&r.email)))
+            .collect();
+        plan_step(
+            conn,
+            clock_id,
+            incident_id,
+            step,
+            &to,
+            ctx.message_domain,
+            now,
+        )?;
+        keep.extend(to.into_iter().map(|r| (step.key.clone(), r.email)));
+    }
+    let future: Vec<(String, String, String)> = esc::table
+        .filter(esc::clock_id.eq(clock_id))
+        .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(esc::rank.ge(0))
+        .filter(esc::due_at.gt(to_db_time(now)))
+        .select((esc::id, esc::step, esc::recipient_email))
+        .load(conn)?;
+    let dropped: Vec<String> = future
+        .into_iter()
+        .filter(|(_, step, email)| !keep.contains(&(step.clone(), email.clone())))
+        .map(|(id, _, _)| id)
+        .collect();
+    if !dropped.is_empty() {
+        diesel::update(esc::table.filter(esc::id.eq_any(&dropped)))
+            .set((
+                esc::status.eq(EscalationStatus::Cancelled.as_str()),
+                esc::last_error.eq("no longer responsible"),
+                esc::updated_at.eq(to_db_time(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

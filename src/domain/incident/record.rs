@@ -78,6 +78,7 @@ text_enum! {
         ReferralRecorded => "referral_recorded",
         ClocksStarted => "clocks_started",
         ClocksCancelled => "clocks_cancelled",
+        ClocksRetimed => "clocks_retimed",
         MilestoneRecorded => "milestone_recorded",
         Acknowledged => "acknowledged",
     }

@@ -101,6 +101,8 @@ pub fn update(
     }
     bump(conn, &incident, expected.precondition, now)?;
     let changes_severity = changes.contains_key("severity");
+    let changes_units = changes.contains_key("responsible_units");
+    let changes_discovery = changes.contains_key("discovered_at");
     if changes.contains_key("responsible_units") {
         let mut units = Vec::new();
         for (i, r) in next.units.iter().enumerate() {
@@ -135,6 +137,10 @@ pub fn update(
         None,
         now,
     )?;
+    if changes_units || changes_discovery {
+        let updated = load(conn, &incident.id, now)?;
+        clocks::realign(conn, actor, &updated, ctx, changes_discovery, now)?;
+    }
     if changes_severity {
         let updated = load(conn, &incident.id, now)?;
         if ctx.rules.applies_to(updated.severity) {
