@@ -133,6 +133,8 @@ pub struct EngineSettings {
 pub struct SchedulerSettings {
     pub sweep: String,
     pub watchdog: String,
+    pub daily_digest: String,
+    pub weekly_summary: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -260,6 +262,8 @@ impl Settings {
         for (key, expr) in [
             ("scheduler.sweep", &s.sweep),
             ("scheduler.watchdog", &s.watchdog),
+            ("scheduler.daily_digest", &s.daily_digest),
+            ("scheduler.weekly_summary", &s.weekly_summary),
         ] {
             if let Err(e) = crate::scheduler::parse_cron(expr, self.time.zone) {
                 return fail(key, &format!("not a cron expression ({e})"));

@@ -1,4 +1,5 @@
-//! Periodic jobs on tokio-cron-scheduler: the engine sweep tick and the watchdog.
+//! Periodic jobs on tokio-cron-scheduler: the engine sweep tick, the watchdog, the daily
+//! digest and the weekly summary.
 //! Correctness never depends on a tick firing exactly once (the engine also wakes on
 //! its own timer); the last tick is kept so /readyz shows when ticks stop.
 
@@ -9,6 +10,7 @@ use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::SchedulerSettings;
+use crate::domain::report::ReportKind;
 use crate::engine::{Engine, Health};
 use crate::error::AppError;
 
@@ -35,8 +37,9 @@ pub async fn start(
         })
     })
     .map_err(AppError::internal)?;
+    let watchdog_engine = engine.clone();
     let watchdog = Job::new_async_tz(settings.watchdog.as_str(), zone, move |_, _| {
-        let engine = engine.clone();
+        let engine = watchdog_engine.clone();
         Box::pin(async move {
             if let Err(e) = engine.watchdog().await {
                 tracing::error!(error = %e, "watchdog failed");
@@ -46,6 +49,22 @@ pub async fn start(
     .map_err(AppError::internal)?;
     scheduler.add(sweep).await.map_err(AppError::internal)?;
     scheduler.add(watchdog).await.map_err(AppError::internal)?;
+    for (expr, kind) in [
+        (&settings.daily_digest, ReportKind::DailyDigest),
+        (&settings.weekly_summary, ReportKind::WeeklySummary),
+    ] {
+        let engine = engine.clone();
+        let job = Job::new_async_tz(expr.as_str(), zone, move |_, _| {
+            let engine = engine.clone();
+            Box::pin(async move {
+                if let Err(e) = engine.plan_report(kind).await {
+                    tracing::error!(report = %kind, error = %e, "planning the report failed");
+                }
+            })
+        })
+        .map_err(AppError::internal)?;
+        scheduler.add(job).await.map_err(AppError::internal)?;
+    }
     scheduler.start().await.map_err(AppError::internal)?;
     Ok(scheduler)
 }

@@ -91,12 +91,14 @@ impl Application {
         );
         let wake = Arc::new(Notify::new());
         let health = Arc::new(Health::default());
+        let rules = Arc::new(settings.clocks.clone());
         let engine = engine_settings.enabled.then(|| {
             Arc::new(Engine::new(
                 store.clone(),
                 mailer,
                 composer,
                 engine_settings.clone(),
+                rules.clone(),
                 message_domain.clone(),
                 wake.clone(),
                 health.clone(),
@@ -109,7 +111,7 @@ impl Application {
             store: store.clone(),
             time,
             zone: settings.time.zone,
-            clocks: Arc::new(settings.clocks.clone()),
+            clocks: rules,
             message_domain: message_domain.into(),
             wake: wake.clone(),
             health: health.clone(),

@@ -28,7 +28,7 @@ pub struct NotificationRecipient {
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {
     pub id: String,
-    pub clock_id: String,
+    pub clock_id: Option<String>,
     pub step: String,
     pub recipient: NotificationRecipient,
     pub status: EscalationStatus,

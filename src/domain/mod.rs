@@ -6,6 +6,7 @@ pub mod contact;
 pub mod escalation;
 pub mod incident;
 pub mod nullable;
+pub mod report;
 pub mod text;
 mod text_enum;
 pub mod time;

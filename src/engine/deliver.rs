@@ -7,9 +7,12 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::{Engine, Round};
+use crate::domain::clock::ClockState;
 use crate::domain::incident::Incident;
+use crate::domain::report::ReportKind;
 use crate::error::AppError;
 use crate::mail::{MailContext, SendError};
 use crate::store::escalations::{self, Claimed};
@@ -83,7 +86,10 @@ impl Engine {
         &self,
         claimed: &[Claimed],
     ) -> Result<HashMap<String, Incident>, AppError> {
-        let mut ids: Vec<String> = claimed.iter().map(|c| c.incident_id.clone()).collect();
+        let mut ids: Vec<String> = claimed
+            .iter()
+            .filter_map(|c| c.incident_id.clone())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         self.store
@@ -118,47 +124,68 @@ struct Sender {
 impl Sender {
     async fn deliver_one(self, row: Claimed, incidents: &HashMap<String, Incident>) -> Outcome {
         let span = tracing::info_span!("escalation", escalation.id = %row.id, message_id = %row.message_id, step = %row.step);
-        let _entered = span.enter();
-        let Some(incident) = incidents.get(&row.incident_id) else {
-            return self
-                .finish(&row, Finish::Failed("incident not found".into()))
-                .await;
-        };
-        let Some(clock) = incident.clocks.iter().find(|c| c.id == row.clock_id) else {
-            return self
-                .finish(&row, Finish::Failed("clock not found".into()))
-                .await;
-        };
-        let stopped = !matches!(
-            clock.state,
-            crate::domain::clock::ClockState::Running
-                | crate::domain::clock::ClockState::AtRisk
-                | crate::domain::clock::ClockState::Breached
-        );
-        if stopped && row.rank >= 0 {
-            return self
-                .finish(
-                    &row,
-                    Finish::Cancelled(format!("clock {} before sending", clock.state)),
-                )
-                .await;
-        }
+        self.send_and_record(row, incidents).instrument(span).await
+    }
+
+    async fn send_and_record(
+        &self,
+        row: Claimed,
+        incidents: &HashMap<String, Incident>,
+    ) -> Outcome {
         let now = Utc::now();
-        let ctx = MailContext {
-            escalation_id: &row.id,
-            message_id: &row.message_id,
-            step: &row.step,
-            recipient_name: &row.recipient_name,
-            recipient_email: &row.recipient_email,
-            incident,
-            clock,
-            planned_at: from_db_time(row.due_at),
-            late: row.late,
-            now,
+        let message = match (&row.incident_id, &row.clock_id) {
+            (Some(incident_id), Some(clock_id)) => {
+                let Some(incident) = incidents.get(incident_id) else {
+                    return self
+                        .finish(&row, Finish::Failed("incident not found".into()))
+                        .await;
+                };
+                let Some(clock) = incident.clocks.iter().find(|c| &c.id == clock_id) else {
+                    return self
+                        .finish(&row, Finish::Failed("clock not found".into()))
+                        .await;
+                };
+                let stopped = !matches!(
+                    clock.state,
+                    ClockState::Running | ClockState::AtRisk | ClockState::Breached
+                );
+                if stopped && row.rank >= 0 {
+                    let reason = format!("clock {} before sending", clock.state);
+                    return self.finish(&row, Finish::Cancelled(reason)).await;
+                }
+                self.composer.compose(&MailContext {
+                    escalation_id: &row.id,
+                    message_id: &row.message_id,
+                    step: &row.step,
+                    recipient_name: &row.recipient_name,
+                    recipient_email: &row.recipient_email,
+                    incident,
+                    clock,
+                    planned_at: from_db_time(row.due_at),
+                    late: row.late,
+                    now,
+                })
+            }
+            _ => match (ReportKind::of_step(&row.step), &row.context) {
+                (Some(kind), Some(context)) => self.composer.compose_report(
+                    kind,
+                    &row.recipient_name,
+                    &row.recipient_email,
+                    &row.message_id,
+                    context,
+                ),
+                _ => Err(format!(
+                    "step {} is neither a reminder nor a report",
+                    row.step
+                )),
+            },
         };
-        let message = match self.composer.compose(&ctx) {
+        let message = match message {
             Ok(m) => m,
-            Err(e) => return self.finish(&row, Finish::Failed(e)).await,
+            Err(e) => {
+                tracing::error!(error = %e, "could not compose the mail");
+                return self.finish(&row, Finish::Failed(e)).await;
+            }
         };
         let started = std::time::Instant::now();
         let result = self.mailer.send(message).await;

@@ -5,6 +5,7 @@
 
 mod deliver;
 mod health;
+mod reports;
 mod watchdog;
 
 pub use health::Health;
@@ -15,7 +16,9 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore, watch};
 
-use crate::config::EngineSettings;
+use chrono_tz::Tz;
+
+use crate::config::{ClockRules, EngineSettings};
 use crate::error::AppError;
 use crate::mail::{Composer, Mailer};
 use crate::store::Store;
@@ -30,6 +33,8 @@ pub struct Engine {
     wake: Arc<Notify>,
     health: Arc<Health>,
     sends: Arc<Semaphore>,
+    rules: Arc<ClockRules>,
+    zone: Tz,
 }
 
 /// What one round did.
@@ -42,11 +47,13 @@ pub struct Round {
 }
 
 impl Engine {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         mailer: Arc<Mailer>,
         composer: Arc<Composer>,
         settings: EngineSettings,
+        rules: Arc<ClockRules>,
         message_domain: String,
         wake: Arc<Notify>,
         health: Arc<Health>,
@@ -58,6 +65,8 @@ impl Engine {
             message_domain,
         };
         Self {
+            zone: composer.zone(),
+            rules,
             sends: Arc::new(Semaphore::new(settings.max_concurrent_sends)),
             store,
             mailer,

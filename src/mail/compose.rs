@@ -13,6 +13,7 @@ use super::links::LinkSigner;
 use super::templates::{Rendered, Templates};
 use crate::domain::clock::{ClockKind, ClockView, NEW_MAJOR_STEP};
 use crate::domain::incident::Incident;
+use crate::domain::report::ReportKind;
 
 pub enum MailKind {
     NewMajor,
@@ -155,15 +156,44 @@ impl Composer {
         let rendered = self
             .render(c)
             .map_err(|e| format!("rendering the mail: {e:#}"))?;
-        let to: Mailbox = format!("{} <{}>", c.recipient_name, c.recipient_email)
+        self.build(rendered, c.recipient_name, c.recipient_email, c.message_id)
+    }
+
+    /// A report (digest, summary) from the context planned with it.
+    pub fn compose_report(
+        &self,
+        kind: ReportKind,
+        recipient_name: &str,
+        recipient_email: &str,
+        message_id: &str,
+        context: &str,
+    ) -> Result<Message, String> {
+        let mut ctx: serde_json::Value =
+            serde_json::from_str(context).map_err(|e| format!("report context: {e}"))?;
+        ctx["recipient_name"] = json!(recipient_name);
+        let rendered = self
+            .templates
+            .render(kind.as_str(), ctx)
+            .map_err(|e| format!("rendering the mail: {e:#}"))?;
+        self.build(rendered, recipient_name, recipient_email, message_id)
+    }
+
+    fn build(
+        &self,
+        rendered: Rendered,
+        recipient_name: &str,
+        recipient_email: &str,
+        message_id: &str,
+    ) -> Result<Message, String> {
+        let to: Mailbox = format!("{recipient_name} <{recipient_email}>")
             .parse()
-            .or_else(|_| c.recipient_email.parse::<Mailbox>())
+            .or_else(|_| recipient_email.parse::<Mailbox>())
             .map_err(|e| format!("recipient address: {e}"))?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(rendered.subject)
-            .message_id(Some(c.message_id.to_owned()))
+            .message_id(Some(message_id.to_owned()))
             .multipart(MultiPart::alternative_plain_html(
                 rendered.text,
                 rendered.html,

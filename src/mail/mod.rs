@@ -1,6 +1,6 @@
 //! Escalation mail: templates, message building and the transports that deliver it.
 
-mod compose;
+pub mod compose;
 mod links;
 mod templates;
 mod transport;

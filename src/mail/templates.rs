@@ -6,46 +6,31 @@ use std::path::{Path, PathBuf};
 use minijinja::Environment;
 use serde::Serialize;
 
+macro_rules! embedded {
+    ($($name:literal),+ $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),+]
+    };
+}
+
 /// (name, built-in text). One folder per mail: subject, plain text and HTML.
-const EMBEDDED: &[(&str, &str)] = &[
-    ("base.html", include_str!("templates/base.html")),
-    (
-        "escalation/subject.txt",
-        include_str!("templates/escalation/subject.txt"),
-    ),
-    (
-        "escalation/body.txt",
-        include_str!("templates/escalation/body.txt"),
-    ),
-    (
-        "escalation/body.html",
-        include_str!("templates/escalation/body.html"),
-    ),
-    (
-        "new_major/subject.txt",
-        include_str!("templates/new_major/subject.txt"),
-    ),
-    (
-        "new_major/body.txt",
-        include_str!("templates/new_major/body.txt"),
-    ),
-    (
-        "new_major/body.html",
-        include_str!("templates/new_major/body.html"),
-    ),
-    (
-        "pages/ack_confirm.html",
-        include_str!("templates/pages/ack_confirm.html"),
-    ),
-    (
-        "pages/ack_done.html",
-        include_str!("templates/pages/ack_done.html"),
-    ),
-    (
-        "pages/ack_invalid.html",
-        include_str!("templates/pages/ack_invalid.html"),
-    ),
-];
+const EMBEDDED: &[(&str, &str)] = embedded!(
+    "base.html",
+    "escalation/subject.txt",
+    "escalation/body.txt",
+    "escalation/body.html",
+    "new_major/subject.txt",
+    "new_major/body.txt",
+    "new_major/body.html",
+    "daily_digest/subject.txt",
+    "daily_digest/body.txt",
+    "daily_digest/body.html",
+    "weekly_summary/subject.txt",
+    "weekly_summary/body.txt",
+    "weekly_summary/body.html",
+    "pages/ack_confirm.html",
+    "pages/ack_done.html",
+    "pages/ack_invalid.html",
+);
 
 pub struct Templates {
     env: Environment<'static>,

@@ -263,7 +263,11 @@ pub fn views(
     let pending: Vec<(String, String, chrono::NaiveDateTime)> = esc::table
         .filter(esc::clock_id.eq_any(&running))
         .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
-        .select((esc::clock_id, esc::step, esc::next_attempt_at))
+        .select((
+            esc::clock_id.assume_not_null(),
+            esc::step,
+            esc::next_attempt_at,
+        ))
         .load(conn)?;
     let mut next: HashMap<&str, NextEscalation> = HashMap::new();
     for (clock_id, step, at) in &pending {

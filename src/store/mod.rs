@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod escalations;
 pub mod events;
 pub mod incidents;
+pub mod reports;
 pub mod secrets;
 pub mod tokens;
 pub mod units;

@@ -156,8 +156,8 @@ diesel::table! {
 diesel::table! {
     escalations (id) {
         id -> Text,
-        clock_id -> Text,
-        incident_id -> Text,
+        clock_id -> Nullable<Text>,
+        incident_id -> Nullable<Text>,
         step -> Text,
         rank -> Integer,
         due_at -> Timestamp,
@@ -174,6 +174,7 @@ diesel::table! {
         late -> Bool,
         message_id -> Text,
         sent_at -> Nullable<Timestamp>,
+        context -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }

@@ -782,6 +782,71 @@ async fn reminders_follow_responsible_units_and_discovery(backend: Backend) {
     );
 }
 
+async fn digest_and_weekly_summary_reach_leaders_once(backend: Backend) {
+    use yuqing_tracker::domain::report::ReportKind;
+    let smtp = TestSmtp::start();
+    let app = smtp_app(backend, smtp.port).await;
+    let incident = app
+        .create_incident(&app.admin, &major_incident(Duration::hours(6)))
+        .await;
+    let reference = incident["reference"].as_str().unwrap();
+    // The deadline passed an hour ago: the notice, and the first repeat (it supersedes the
+    // breach step, due an hour earlier) to the two principal leaders.
+    smtp.wait_for("notice and repeat", StdDuration::from_secs(15), |r| {
+        r.len() >= 5
+    })
+    .await;
+    let engine = app.engine.as_ref().unwrap();
+
+    assert_eq!(
+        engine.plan_report(ReportKind::DailyDigest).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        engine.plan_report(ReportKind::DailyDigest).await.unwrap(),
+        0,
+        "once per day and recipient"
+    );
+    let got = smtp
+        .wait_for("digests", StdDuration::from_secs(15), |r| r.len() >= 7)
+        .await;
+    let digests: Vec<&Received> = got.iter().filter(|m| m.subject.contains("日报")).collect();
+    let mut to: Vec<String> = digests.iter().map(|m| m.to.join(",")).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        ["deputy@440106.example.org", "principal@440106.example.org"]
+    );
+    assert!(
+        digests[0].text.contains(reference) && digests[0].text.contains("已超时"),
+        "{}",
+        digests[0].text
+    );
+
+    assert_eq!(
+        engine.plan_report(ReportKind::WeeklySummary).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        engine.plan_report(ReportKind::WeeklySummary).await.unwrap(),
+        0
+    );
+    let got = smtp
+        .wait_for("summaries", StdDuration::from_secs(15), |r| r.len() >= 9)
+        .await;
+    let city = got
+        .iter()
+        .find(|m| m.subject.contains("周报") && m.to == ["principal@4401.example.org"])
+        .expect("the city's principal leader gets the summary of the units below");
+    assert!(
+        city.text
+            .contains("天河区税务局：到期 1，按时 0，超时完成 0，超时未完成 1"),
+        "{}",
+        city.text
+    );
+    assert!(city.text.contains("按时率 0%"), "{}", city.text);
+}
+
 crate::on_both_backends!(
     backdated_incident_follows_the_ladder_and_breaches_once,
     meeting_the_milestone_in_time_sends_no_breach,
@@ -792,4 +857,5 @@ crate::on_both_backends!(
     late_statement_is_met_late,
     file_transport_writes_the_same_mails,
     reminders_follow_responsible_units_and_discovery,
+    digest_and_weekly_summary_reach_leaders_once,
 );

@@ -32,13 +32,16 @@ CREATE TABLE milestones (
 );
 CREATE INDEX milestones_incident ON milestones (incident_id);
 
+-- Also the daily digest and weekly summary: rows without a clock, whose step names the
+-- period (daily_digest:2026-11-22) and whose context holds what the mail reports.
 CREATE TABLE escalations (
     id TEXT PRIMARY KEY,
-    clock_id TEXT NOT NULL REFERENCES clocks (id),
-    incident_id TEXT NOT NULL REFERENCES incidents (id),
-    -- new_major | before_120m | breach | repeat_3 …
+    clock_id TEXT REFERENCES clocks (id),
+    incident_id TEXT REFERENCES incidents (id),
+    -- new_major | before_120m | breach | repeat_3 | daily_digest:… | weekly_summary:…
     step TEXT NOT NULL,
-    -- Order of severity within the clock; -1 for the new-major notice (never superseded).
+    -- Order of severity within the clock; -1 for the new-major notice, -2 for reports
+    -- (neither is ever superseded).
     rank INTEGER NOT NULL,
     due_at TIMESTAMP NOT NULL,
     recipient_email TEXT NOT NULL,
@@ -55,10 +58,14 @@ CREATE TABLE escalations (
     late BOOLEAN NOT NULL,
     message_id TEXT NOT NULL,
     sent_at TIMESTAMP,
+    -- JSON snapshot a report mail is rendered from.
+    context TEXT,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
     UNIQUE (clock_id, step, recipient_email)
 );
+-- One report per period and recipient, however many replicas plan it.
+CREATE UNIQUE INDEX escalations_one_report ON escalations (step, recipient_email) WHERE clock_id IS NULL;
 CREATE INDEX escalations_due ON escalations (status, next_attempt_at);
 CREATE INDEX escalations_overdue ON escalations (status, due_at);
 CREATE INDEX escalations_leases ON escalations (status, lease_until);

@@ -43,19 +43,23 @@ pub fn acknowledge(
     escalation_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Acknowledged, AppError> {
-    let (clock_id, incident_id, email, name, step): (String, String, String, String, String) =
-        escalations::table
-            .filter(escalations::id.eq(escalation_id))
-            .select((
-                escalations::clock_id,
-                escalations::incident_id,
-                escalations::recipient_email,
-                escalations::recipient_name,
-                escalations::step,
-            ))
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| AppError::NotFound("escalation".into()))?;
+    type Row = (Option<String>, Option<String>, String, String, String);
+    let (clock_id, incident_id, email, name, step): Row = escalations::table
+        .filter(escalations::id.eq(escalation_id))
+        .select((
+            escalations::clock_id,
+            escalations::incident_id,
+            escalations::recipient_email,
+            escalations::recipient_name,
+            escalations::step,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound("escalation".into()))?;
+    // Reports (digest, summary) carry no acknowledgement link.
+    let (Some(clock_id), Some(incident_id)) = (clock_id, incident_id) else {
+        return Err(AppError::NotFound("escalation".into()));
+    };
     let reference: String = incidents::table
         .find(&incident_id)
         .select(incidents::reference)

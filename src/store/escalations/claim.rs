@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use super::{plan_step, recipients};
 use crate::domain::clock::{ClockPolicy, StoredState, repeat_after};
@@ -37,10 +37,11 @@ pub fn db_now(conn: &mut DbConn) -> Result<DateTime<Utc>, AppError> {
 pub struct Claimed {
     #[diesel(sql_type = Text)]
     pub id: String,
-    #[diesel(sql_type = Text)]
-    pub clock_id: String,
-    #[diesel(sql_type = Text)]
-    pub incident_id: String,
+    /// None for reports (digest, summary), which belong to no clock or incident.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub clock_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub incident_id: Option<String>,
     #[diesel(sql_type = Text)]
     pub step: String,
     #[diesel(sql_type = Integer)]
@@ -61,6 +62,9 @@ pub struct Claimed {
     pub message_id: String,
     #[diesel(sql_type = Text)]
     pub lease_token: String,
+    /// What a report mail says, as planned.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub context: Option<String>,
 }
 
 /// Pending rows of a clock that are due while a more severe step of the same clock is
@@ -82,7 +86,7 @@ const CLAIM: &str = "UPDATE escalations SET status = 'sending', lease_token = $2
        late = (late OR due_at < $4) \
      WHERE id IN (SELECT id FROM escalations WHERE {WHICH} LIMIT $5 {LOCK}) \
      RETURNING id, clock_id, incident_id, step, rank, due_at, recipient_email, \
-       recipient_name, recipient_role, attempts, late, message_id, lease_token";
+       recipient_name, recipient_role, attempts, late, message_id, lease_token, context";
 const DUE: &str = "status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at";
 const EXPIRED: &str = "status = 'sending' AND lease_until < $1 ORDER BY lease_until";
 
@@ -156,7 +160,7 @@ fn plan_next_repeats(
     let mut clock_ids: Vec<&str> = claimed
         .iter()
         .filter(|c| c.step.starts_with("repeat_"))
-        .map(|c| c.clock_id.as_str())
+        .filter_map(|c| c.clock_id.as_deref())
         .collect();
     clock_ids.sort_unstable();
     clock_ids.dedup();

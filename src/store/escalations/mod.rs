@@ -161,7 +161,7 @@ pub fn cancel_pending(
 #[diesel(table_name = escalations)]
 struct NotificationRow {
     id: String,
-    clock_id: String,
+    clock_id: Option<String>,
     step: String,
     recipient_email: String,
     recipient_name: String,
@@ -237,7 +237,8 @@ pub fn breached_without_pending(
             EscalationStatus::Pending.as_str(),
             EscalationStatus::Sending.as_str(),
         ]))
-        .select(escalations::clock_id);
+        .filter(escalations::clock_id.is_not_null())
+        .select(escalations::clock_id.assume_not_null());
     Ok(clocks::table
         .filter(clocks::state.eq(crate::domain::clock::StoredState::Running.as_str()))
         .filter(clocks::due_at.lt(to_db_time(now)))

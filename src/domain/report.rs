@@ -1,0 +1,59 @@
+//! Scheduled reports by mail: the daily digest of open major incidents and the weekly
+//! timeliness summary. One per period and recipient.
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono_tz::Tz;
+
+use crate::text_enum;
+
+text_enum! {
+    pub enum ReportKind {
+        DailyDigest => "daily_digest",
+        WeeklySummary => "weekly_summary",
+    }
+}
+
+/// Reports rank below every reminder and are never superseded.
+pub const REPORT_RANK: i32 = -2;
+
+impl ReportKind {
+    /// The period a report planned at `now` covers, as its key: the local date for the
+    /// digest, the ISO week just ended for the summary.
+    pub fn period(self, now: DateTime<Utc>, zone: Tz) -> String {
+        let local = now.with_timezone(&zone);
+        match self {
+            Self::DailyDigest => local.format("%Y-%m-%d").to_string(),
+            Self::WeeklySummary => {
+                let week = (local - Duration::days(7)).iso_week();
+                format!("{}-W{:02}", week.year(), week.week())
+            }
+        }
+    }
+
+    /// The escalation step that carries this report: `daily_digest:2026-11-22`.
+    pub fn step(self, period: &str) -> String {
+        format!("{self}:{period}")
+    }
+
+    /// The report a step carries, if it is one.
+    pub fn of_step(step: &str) -> Option<Self> {
+        step.split_once(':').and_then(|(kind, _)| kind.parse().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_follow_local_time() {
+        let zone = chrono_tz::Asia::Shanghai;
+        // 2026-11-22 23:30 UTC is already Monday 23 November in Shanghai.
+        let now: DateTime<Utc> = "2026-11-22T23:30:00Z".parse().unwrap();
+        assert_eq!(ReportKind::DailyDigest.period(now, zone), "2026-11-23");
+        assert_eq!(ReportKind::WeeklySummary.period(now, zone), "2026-W47");
+        let step = ReportKind::DailyDigest.step("2026-11-23");
+        assert_eq!(ReportKind::of_step(&step), Some(ReportKind::DailyDigest));
+        assert_eq!(ReportKind::of_step("breach"), None);
+    }
+}
