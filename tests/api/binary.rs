@@ -134,6 +134,17 @@ fn invalid_configuration_names_the_key() {
         ("YUQING__SERVER__BOGUS", "1", "bogus"),
         ("DATABASE_URL", "mysql://localhost/x", "database.url"),
         ("YUQING__TIME__ZONE", "Mars/Olympus", "time.zone"),
+        (
+            "YUQING__SCHEDULER__DAILY_DIGEST",
+            "every morning",
+            "scheduler.daily_digest",
+        ),
+        ("YUQING__MAIL__TRANSPORT", "pigeon", "mail.transport"),
+        (
+            "YUQING__ENGINE__LEASE_SECONDS",
+            "10",
+            "engine.lease_seconds",
+        ),
     ] {
         let out = Command::new(BIN)
             .current_dir(dir.path())
