@@ -57,7 +57,7 @@ fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at
         sql += &format!(
             "{s} INSERT INTO escalations SELECT 'esc-' || g || '-{k}', 'clk-' || g, 'inc-' || g, 'before_{k}', {r},
                '{at}', 'leader' || g || '@example.org', '领导', 'principal_leader', '4401', 'pending', 0, '{at}',
-               NULL, NULL, NULL, FALSE, '<esc-' || g || '-{k}@bench>', NULL, '{n}', '{n}' FROM s;",
+               NULL, NULL, NULL, FALSE, '<esc-' || g || '-{k}@bench>', NULL, NULL, '{n}', '{n}' FROM s;",
             s = series(clocks),
             r = k - 1
         );
@@ -66,7 +66,7 @@ fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at
     sql += &format!(
         "{s} INSERT INTO escalations SELECT 'due-' || g, 'clk-' || g, 'inc-' || g, 'before_30m', 10,
            '{d}', 'r' || g || '@example.org', '领导', 'principal_leader', '4401', 'pending', 0, '{d}',
-           NULL, NULL, NULL, FALSE, '<due-' || g || '@bench>', NULL, '{n}', '{n}' FROM s;",
+           NULL, NULL, NULL, FALSE, '<due-' || g || '@bench>', NULL, NULL, '{n}', '{n}' FROM s;",
         s = series(due)
     );
     conn.batch_execute(&format!("BEGIN; {sql} COMMIT;"))
