@@ -137,12 +137,15 @@ pub fn update(
         None,
         now,
     )?;
+    let updated = load(conn, &incident.id, now)?;
+    if !(changes_units || changes_discovery || changes_severity) {
+        return Ok(updated);
+    }
+    // Clocks read what the incident says now: its units, its discovery, its severity.
     if changes_units || changes_discovery {
-        let updated = load(conn, &incident.id, now)?;
         clocks::realign(conn, actor, &updated, ctx, changes_discovery, now)?;
     }
     if changes_severity {
-        let updated = load(conn, &incident.id, now)?;
         if ctx.rules.applies_to(updated.severity) {
             clocks::start_if_due(conn, actor, &updated, ctx, now)?;
         } else {
