@@ -18,7 +18,7 @@ use crate::domain::clock::{
     repeat_after,
 };
 use crate::domain::escalation::EscalationStatus;
-use crate::domain::incident::{EventKind, Incident};
+use crate::domain::incident::{EventKind, Incident, Severity};
 use crate::error::AppError;
 
 /// What clock planning needs beyond the incident: the rules and how to name mail.
@@ -55,20 +55,22 @@ fn running_ids(conn: &mut DbConn, incident_id: &str) -> Result<Vec<(String, Stri
 pub fn start_if_due(
     conn: &mut DbConn,
     actor: &Actor,
-    incident: &Incident,
+    incident_id: &str,
+    severity: Severity,
+    discovered_at: DateTime<Utc>,
     ctx: &ClockContext,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
     let live: i64 = clocks::table
-        .filter(clocks::incident_id.eq(&incident.id))
+        .filter(clocks::incident_id.eq(incident_id))
         .filter(clocks::state.ne(StoredState::Cancelled.as_str()))
         .count()
         .get_result(conn)?;
-    if !ctx.rules.applies_to(incident.severity) || live > 0 {
+    if !ctx.rules.applies_to(severity) || live > 0 {
         return Ok(false);
     }
     let started_at = match ctx.rules.start_from {
-        ClockStart::DiscoveredAt => incident.discovered_at,
+        ClockStart::DiscoveredAt => discovered_at,
         ClockStart::ClassifiedAt => now,
     };
     let mut started = Vec::new();
@@ -79,7 +81,7 @@ pub fn start_if_due(
         diesel::insert_into(clocks::table)
             .values((
                 clocks::id.eq(&id),
-                clocks::incident_id.eq(&incident.id),
+                clocks::incident_id.eq(incident_id),
                 clocks::kind.eq(kind.as_str()),
                 clocks::state.eq(StoredState::Running.as_str()),
                 clocks::started_at.eq(to_db_time(started_at)),
@@ -89,7 +91,7 @@ pub fn start_if_due(
             ))
             .execute(conn)?;
         for step in plan(policy, due_at) {
-            plan_for(conn, &id, &incident.id, &step, ctx.message_domain, now)?;
+            plan_for(conn, &id, incident_id, &step, ctx.message_domain, now)?;
         }
         if *kind == ClockKind::AuthoritativeStatement {
             let notice = PlannedStep {
@@ -98,7 +100,7 @@ pub fn start_if_due(
                 due_at: now,
                 to: ctx.rules.new_major_to.clone(),
             };
-            plan_for(conn, &id, &incident.id, &notice, ctx.message_domain, now)?;
+            plan_for(conn, &id, incident_id, &notice, ctx.message_domain, now)?;
         }
         started.push(
             json!({ "clock_id": id, "kind": kind, "started_at": started_at, "due_at": due_at }),
@@ -106,7 +108,7 @@ pub fn start_if_due(
     }
     events::append(
         conn,
-        &incident.id,
+        incident_id,
         actor,
         EventKind::ClocksStarted,
         json!({ "clocks": started }),
@@ -337,7 +339,13 @@ pub fn realign(
         if retime && ctx.rules.start_from == ClockStart::DiscoveredAt {
             let new_due = incident.discovered_at + Duration::minutes(policy.due_after_minutes);
             if new_due != due_at {
-                shift(conn, &clock.id, incident.discovered_at, new_due - due_at)?;
+                shift(
+                    conn,
+                    &clock.id,
+                    incident.discovered_at,
+                    due_at,
+                    new_due - due_at,
+                )?;
                 events::append(
                     conn,
                     &incident.id,
@@ -361,16 +369,13 @@ fn shift(
     conn: &mut DbConn,
     clock_id: &str,
     started_at: DateTime<Utc>,
+    due: DateTime<Utc>,
     delta: Duration,
 ) -> Result<(), AppError> {
-    let due: chrono::NaiveDateTime = clocks::table
-        .find(clock_id)
-        .select(clocks::due_at)
-        .first(conn)?;
     diesel::update(clocks::table.find(clock_id))
         .set((
             clocks::started_at.eq(to_db_time(started_at)),
-            clocks::due_at.eq(to_db_time(from_db_time(due) + delta)),
+            clocks::due_at.eq(to_db_time(due + delta)),
         ))
         .execute(conn)?;
     let pending: Vec<(String, chrono::NaiveDateTime)> = esc::table

@@ -58,6 +58,13 @@ pub fn recipients(
             contacts::roles,
         ))
         .load(conn)?;
+    let people: Vec<(String, String, String, String, Vec<ContactRole>)> = people
+        .into_iter()
+        .map(|(unit, code, email, name, roles)| {
+            let roles = serde_json::from_str(&roles).map_err(AppError::internal)?;
+            Ok((unit, code, email, name, roles))
+        })
+        .collect::<Result<_, AppError>>()?;
     let mut out: Vec<Recipient> = Vec::new();
     for audience in audiences {
         for (unit_id, parent) in &responsible {
@@ -68,8 +75,6 @@ pub fn recipients(
             };
             let Some(target) = target else { continue };
             for (contact_unit, code, email, name, roles) in &people {
-                let roles: Vec<ContactRole> =
-                    serde_json::from_str(roles).map_err(AppError::internal)?;
                 if contact_unit == target
                     && roles.contains(&audience.role)
                     && !out.iter().any(|r| r.email == *email)

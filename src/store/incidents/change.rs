@@ -147,7 +147,15 @@ pub fn update(
     }
     if changes_severity {
         if ctx.rules.applies_to(updated.severity) {
-            clocks::start_if_due(conn, actor, &updated, ctx, now)?;
+            clocks::start_if_due(
+                conn,
+                actor,
+                &updated.id,
+                updated.severity,
+                updated.discovered_at,
+                ctx,
+                now,
+            )?;
         } else {
             let reason = format!("severity lowered to {}", updated.severity);
             clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;

@@ -99,12 +99,18 @@ pub fn create(
         None,
         now,
     )?;
+    clocks::start_if_due(
+        conn,
+        actor,
+        &id,
+        content.severity,
+        content.discovered_at,
+        ctx,
+        now,
+    )?;
     let incident = hydrate(conn, vec![row], now)?
         .pop()
         .ok_or_else(|| AppError::internal("created incident vanished"))?;
-    if clocks::start_if_due(conn, actor, &incident, ctx, now)? {
-        return Ok(Created::New(load(conn, &id, now)?));
-    }
     Ok(Created::New(incident))
 }
 
