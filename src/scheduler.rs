@@ -29,11 +29,15 @@ pub async fn start(
     health: Arc<Health>,
 ) -> Result<JobScheduler, AppError> {
     let scheduler = JobScheduler::new().await.map_err(AppError::internal)?;
+    let sweep_engine = engine.clone();
     let sweep = Job::new_async_tz(settings.sweep.as_str(), zone, move |_, _| {
-        let (wake, health) = (wake.clone(), health.clone());
+        let (wake, health, engine) = (wake.clone(), health.clone(), sweep_engine.clone());
         Box::pin(async move {
             health.ticked(chrono::Utc::now());
             wake.notify_one();
+            if let Err(e) = engine.record_phases().await {
+                tracing::error!(error = %e, "recording clock phases failed");
+            }
         })
     })
     .map_err(AppError::internal)?;

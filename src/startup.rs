@@ -120,6 +120,7 @@ impl Application {
                 .then(|| chrono::Duration::seconds(engine_settings.stall_after_seconds)),
             signer,
             pages: templates,
+            boards: Default::default(),
         });
         let limit = settings.server.max_body_bytes;
         let mut server = HttpServer::new(move || {

@@ -1,6 +1,7 @@
 //! Domain types and rules. Nothing here knows about HTTP or SQL.
 
 pub mod access;
+pub mod board;
 pub mod clock;
 pub mod contact;
 pub mod escalation;
@@ -10,4 +11,5 @@ pub mod report;
 pub mod text;
 mod text_enum;
 pub mod time;
+pub mod timeliness;
 pub mod unit;

@@ -5,6 +5,7 @@
 
 mod deliver;
 mod health;
+mod phases;
 mod reports;
 mod watchdog;
 
@@ -23,6 +24,7 @@ use crate::error::AppError;
 use crate::mail::{Composer, Mailer};
 use crate::store::Store;
 use crate::store::escalations::{self, ClaimSettings};
+use crate::store::revision;
 
 pub struct Engine {
     store: Store,
@@ -115,6 +117,8 @@ impl Engine {
             }
             let claim_ms = started.elapsed().as_millis() as u64;
             let round = self.deliver(claimed, shutdown).await;
+            // Notifications and each clock's next step changed: dashboards revalidate.
+            self.store.write(revision::bump).await?;
             tracing::debug!(
                 claimed = round.claimed,
                 sent = round.sent,

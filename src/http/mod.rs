@@ -2,11 +2,15 @@
 
 mod ack;
 mod auth;
+pub mod board;
+mod conditional;
 mod contacts;
 pub mod error;
+mod events;
 mod extract;
 mod health;
 mod incidents;
+mod reports;
 pub mod state;
 mod units;
 
@@ -24,7 +28,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(units::routes)
                 .configure(contacts::routes)
-                .configure(incidents::routes),
+                .configure(incidents::routes)
+                .service(board::show)
+                .service(reports::timeliness_report)
+                .service(events::stream),
         )
         .default_service(web::to(error::not_found));
 }

@@ -28,6 +28,7 @@ pub struct AppState {
     pub engine_stall_after: Option<chrono::Duration>,
     pub signer: LinkSigner,
     pub pages: Arc<Templates>,
+    pub boards: Arc<crate::http::board::BoardCache>,
 }
 
 impl AppState {

@@ -13,9 +13,9 @@ use super::{DbConn, events, from_db_time, to_db_time};
 use crate::config::{ClockRules, ClockStart};
 use crate::domain::access::Actor;
 use crate::domain::clock::{
-    ClockKind, ClockPolicy, ClockState, ClockView, Evidence, NEW_MAJOR_RANK, NEW_MAJOR_STEP,
-    NextEscalation, PlannedStep, REPEAT_RANK_BASE, StoredState, plan, remaining_seconds,
-    repeat_after,
+    ClockKind, ClockPhase, ClockPolicy, ClockState, ClockView, Evidence, NEW_MAJOR_RANK,
+    NEW_MAJOR_STEP, NextEscalation, PlannedStep, REPEAT_RANK_BASE, StoredState, plan,
+    remaining_seconds, repeat_after,
 };
 use crate::domain::escalation::EscalationStatus;
 use crate::domain::incident::{EventKind, Incident, Severity};
@@ -86,6 +86,7 @@ pub fn start_if_due(
                 clocks::state.eq(StoredState::Running.as_str()),
                 clocks::started_at.eq(to_db_time(started_at)),
                 clocks::due_at.eq(to_db_time(due_at)),
+                clocks::at_risk_at.eq(to_db_time(due_at - policy.at_risk())),
                 clocks::policy.eq(serde_json::to_string(policy).map_err(AppError::internal)?),
                 clocks::created_at.eq(to_db_time(now)),
             ))
@@ -298,12 +299,7 @@ pub fn views(
             .push(ClockView {
                 id: row.id.clone(),
                 kind: row.kind.parse().map_err(AppError::internal)?,
-                state: ClockState::at(
-                    stored,
-                    due_at,
-                    Duration::minutes(policy.at_risk_minutes),
-                    now,
-                ),
+                state: ClockState::at(stored, due_at, policy.at_risk(), now),
                 started_at: from_db_time(row.started_at),
                 due_at,
                 remaining_seconds: remaining_seconds(due_at, stopped_at, now),
@@ -345,6 +341,7 @@ pub fn realign(
                     incident.discovered_at,
                     due_at,
                     new_due - due_at,
+                    policy.at_risk(),
                 )?;
                 events::append(
                     conn,
@@ -371,11 +368,15 @@ fn shift(
     started_at: DateTime<Utc>,
     due: DateTime<Utc>,
     delta: Duration,
+    at_risk: Duration,
 ) -> Result<(), AppError> {
+    // A moved deadline starts its phases afresh; the sweep records them again.
     diesel::update(clocks::table.find(clock_id))
         .set((
             clocks::started_at.eq(to_db_time(started_at)),
             clocks::due_at.eq(to_db_time(due + delta)),
+            clocks::at_risk_at.eq(to_db_time(due + delta - at_risk)),
+            clocks::phase.eq(ClockPhase::OnTime.as_str()),
         ))
         .execute(conn)?;
     let pending: Vec<(String, chrono::NaiveDateTime)> = esc::table

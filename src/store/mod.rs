@@ -5,13 +5,17 @@ mod connection;
 mod migrate;
 pub mod schema;
 
+pub mod board;
 pub mod clocks;
 pub mod contacts;
 pub mod escalations;
 pub mod events;
 pub mod incidents;
+pub mod phases;
 pub mod reports;
+pub mod revision;
 pub mod secrets;
+pub mod timeliness;
 pub mod tokens;
 pub mod units;
 

@@ -70,6 +70,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        next_due_at -> Nullable<Timestamp>,
     }
 }
 
@@ -104,6 +105,7 @@ diesel::table! {
         kind -> Text,
         changes -> Text,
         note -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
     }
 }
 
@@ -136,6 +138,15 @@ diesel::table! {
         stopped_at -> Nullable<Timestamp>,
         stop_reason -> Nullable<Text>,
         created_at -> Timestamp,
+        at_risk_at -> Timestamp,
+        phase -> Text,
+    }
+}
+
+diesel::table! {
+    change_counter (id) {
+        id -> Integer,
+        value -> BigInt,
     }
 }
 
@@ -218,4 +229,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     escalations,
     acknowledgements,
     service_secrets,
+    change_counter,
 );

@@ -219,6 +219,8 @@ pub fn update(
     diesel::update(units::table.find(&row.id))
         .set(&row)
         .execute(conn)?;
+    // Incidents show unit names and scopes follow paths.
+    super::revision::bump(conn)?;
     row.into_unit(parent_code)
 }
 

@@ -256,14 +256,18 @@ async fn updates_need_the_current_version(backend: Backend) {
     let updated: Value = res.json().await.unwrap();
     assert!(updated["special_topic"].is_null());
 
-    // Conditional GET.
+    // Conditional GET: the read's tag carries the version and the change counter.
+    let res = app.get(&path, &app.admin).await;
+    let tag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(tag.starts_with("\"v3.r"), "{tag}");
     let res = app
         .request(Method::GET, &path, &app.admin)
-        .header("If-None-Match", "\"v3\"")
+        .header("If-None-Match", &tag)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 304);
+    assert_eq!(res.headers()["etag"], tag.as_str());
 
     let timeline: Value = app
         .get(&format!("{path}/timeline"), &app.admin)

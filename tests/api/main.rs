@@ -6,6 +6,7 @@ mod smtp;
 mod access;
 mod binary;
 mod concurrency;
+mod dashboards;
 mod directory;
 mod errors;
 mod escalation;

@@ -10,7 +10,7 @@ pub use ladder::{
     repeat_after,
 };
 pub use milestone::{Evidence, MilestoneInput};
-pub use state::{ClockState, ClockView, NextEscalation, remaining_seconds};
+pub use state::{ClockPhase, ClockState, ClockView, NextEscalation, remaining_seconds};
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,10 @@ pub struct ClockPolicy {
 }
 
 impl ClockPolicy {
+    pub fn at_risk(&self) -> chrono::Duration {
+        chrono::Duration::minutes(self.at_risk_minutes)
+    }
+
     pub fn validate(&self, key: &str) -> Result<(), String> {
         if self.due_after_minutes <= 0 {
             return Err(format!("{key}.due_after_minutes: must be positive"));

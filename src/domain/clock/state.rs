@@ -48,6 +48,29 @@ impl ClockState {
     }
 }
 
+text_enum! {
+    /// Where a running clock stands against its deadline, as last recorded on the
+    /// timeline (the sweep records each move, so live screens hear of it).
+    pub enum ClockPhase {
+        OnTime => "on_time",
+        AtRisk => "at_risk",
+        Breached => "breached",
+    }
+}
+
+impl ClockPhase {
+    /// The phase of a running clock at `now`; the same boundaries as [`ClockState::at`].
+    pub fn at(due_at: DateTime<Utc>, at_risk_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        if now > due_at {
+            Self::Breached
+        } else if now >= at_risk_at {
+            Self::AtRisk
+        } else {
+            Self::OnTime
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct NextEscalation {
     pub step: String,

@@ -7,7 +7,7 @@ mod status;
 
 pub use kinds::{Category, ReferralAuthority, Severity, SourceChannel, SpecialTopic};
 pub use patch::{Changes, IncidentPatch, snapshot};
-pub use record::{Event, EventKind, Incident, Referral, ReportedBy, ResponsibleUnit};
+pub use record::{Event, EventKind, Incident, Referral, ReportedBy, ResponsibleUnit, StreamEvent};
 pub use status::Status;
 
 use chrono::{DateTime, Datelike, Duration, Utc};

@@ -81,6 +81,8 @@ text_enum! {
         ClocksRetimed => "clocks_retimed",
         MilestoneRecorded => "milestone_recorded",
         Acknowledged => "acknowledged",
+        ClockAtRisk => "clock_at_risk",
+        ClockBreached => "clock_breached",
     }
 }
 
@@ -92,6 +94,20 @@ pub struct Event {
     pub actor: String,
     pub kind: EventKind,
     /// field → {"before", "after"} for changes; the recorded payload otherwise.
+    pub changes: serde_json::Value,
+    pub note: Option<String>,
+}
+
+/// A timeline event as the live stream sends it: with its place in commit order and the
+/// incident it belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamEvent {
+    pub seq: i64,
+    pub incident_id: String,
+    pub reference: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub kind: EventKind,
     pub changes: serde_json::Value,
     pub note: Option<String>,
 }

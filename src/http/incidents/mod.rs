@@ -15,16 +15,11 @@ use crate::http::state::AppState;
 use crate::store::DbConn;
 use crate::store::incidents::{self, Expected};
 
-/// Strong validator of one incident: its version.
-fn etag(incident: &Incident) -> String {
-    format!("\"v{}\"", incident.version)
-}
-
-fn with_etag(mut response: actix_web::HttpResponseBuilder, incident: &Incident) -> HttpResponse {
-    response
-        .insert_header((header::ETAG, etag(incident)))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .json(incident)
+/// The incident as a write returns it, tagged with its version. (Reads add the change
+/// counter to the tag, `"v3.r812"`, so polls can be answered 304; `If-Match` takes
+/// either form and compares the version.)
+fn with_etag(response: actix_web::HttpResponseBuilder, incident: &Incident) -> HttpResponse {
+    crate::http::conditional::tagged(response, &format!("\"v{}\"", incident.version)).json(incident)
 }
 
 /// The version a change is based on: `If-Match` (412 when stale) or `version` in the
@@ -36,6 +31,10 @@ fn expected_version(req: &HttpRequest, body_version: Option<i64>) -> Result<Expe
             .ok()
             .and_then(|v| v.trim().strip_prefix("\"v"))
             .and_then(|v| v.strip_suffix('"'))
+            .and_then(|v| {
+                v.split_once(".r")
+                    .map_or(Some(v), |(version, _)| Some(version))
+            })
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| {
                 AppError::BadRequest("If-Match must be an ETag returned by this service".into())

@@ -1,22 +1,25 @@
-//! Reading incidents: one, a page of them, and one's timeline.
+//! Reading incidents: one, a page of them, and one's timeline. Both answer 304 to
+//! `If-None-Match` after reading the change counter alone.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{etag, with_etag};
+use crate::domain::clock::{ClockKind, ClockState};
 use crate::domain::incident::{Category, Severity, SpecialTopic, Status};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::auth::Auth;
+use crate::http::conditional::{self, not_modified, tagged, unchanged};
 use crate::http::extract::Query;
 use crate::http::state::AppState;
-use crate::store::incidents::{self, Cursor, IncidentFilter};
+use crate::store::incidents::{self, Cursor, IncidentFilter, Sort};
 use crate::store::{events, units};
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
+const TEXT_MAX: usize = 100;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,41 +30,92 @@ struct ListIncidents {
     special_topic: Option<SpecialTopic>,
     /// A unit code: incidents with a responsible unit at or below it.
     unit: Option<String>,
+    clock_kind: Option<ClockKind>,
+    clock_state: Option<ClockState>,
+    discovered_from: Option<DateTime<Utc>>,
+    discovered_to: Option<DateTime<Utc>>,
+    updated_since: Option<DateTime<Utc>>,
+    /// Text looked for in the reference, title and summary.
+    q: Option<String>,
+    sort: Option<Sort>,
     cursor: Option<String>,
     limit: Option<i64>,
 }
 
+impl ListIncidents {
+    /// The filter this query asks for (the unit is resolved against the directory later).
+    fn parse(
+        self,
+        scope_path: Option<String>,
+    ) -> Result<(IncidentFilter, Option<String>), AppError> {
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(AppError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let sort = self.sort.unwrap_or_default();
+        let cursor = self
+            .cursor
+            .map(|c| {
+                Cursor::parse(&c)
+                    .filter(|c| c.fits(sort))
+                    .ok_or_else(|| AppError::invalid("cursor", "not a cursor from this listing"))
+            })
+            .transpose()?;
+        if let (Some(from), Some(to)) = (self.discovered_from, self.discovered_to)
+            && from >= to
+        {
+            return Err(AppError::invalid(
+                "discovered_to",
+                "must be after discovered_from",
+            ));
+        }
+        let text = match self.q.as_deref().map(str::trim) {
+            Some("") | None => None,
+            Some(t) if t.chars().count() > TEXT_MAX => {
+                return Err(AppError::invalid(
+                    "q",
+                    format!("at most {TEXT_MAX} characters"),
+                ));
+            }
+            Some(t) => Some(t.to_owned()),
+        };
+        let unit = self.unit.map(|u| parse_code("unit", &u)).transpose()?;
+        let filter = IncidentFilter {
+            status: self.status,
+            severity: self.severity,
+            category: self.category,
+            special_topic: self.special_topic,
+            unit_path: None,
+            scope_path,
+            clock_kind: self.clock_kind,
+            clock_state: self.clock_state,
+            discovered_from: self.discovered_from,
+            discovered_to: self.discovered_to,
+            updated_since: self.updated_since,
+            text,
+            sort,
+            cursor,
+            limit,
+        };
+        Ok((filter, unit))
+    }
+}
+
 #[get("/incidents")]
 async fn list(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Auth(actor): Auth,
     Query(q): Query<ListIncidents>,
 ) -> Result<HttpResponse, AppError> {
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE}"),
-        ));
+    let (mut filter, unit) = q.parse(actor.scope.as_ref().map(|s| s.path.clone()))?;
+    let tag = conditional::view_tag(conditional::counter(&state).await?, &req, &actor, "");
+    if unchanged(&req, &tag) {
+        return Ok(not_modified(&tag));
     }
-    let cursor = q
-        .cursor
-        .map(|c| {
-            Cursor::parse(&c)
-                .ok_or_else(|| AppError::invalid("cursor", "not a cursor from this service"))
-        })
-        .transpose()?;
-    let unit = q.unit.map(|u| parse_code("unit", &u)).transpose()?;
-    let mut filter = IncidentFilter {
-        status: q.status,
-        severity: q.severity,
-        category: q.category,
-        special_topic: q.special_topic,
-        unit_path: None,
-        scope_path: actor.scope.map(|s| s.path),
-        cursor,
-        limit,
-    };
     let now = state.now();
     let page = state
         .store
@@ -74,9 +128,10 @@ async fn list(
             incidents::list(conn, filter, now)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(tagged(HttpResponse::Ok(), &tag).json(json!({
         "items": page.items,
         "next_cursor": page.next_cursor,
+        "as_of": now,
     })))
 }
 
@@ -88,24 +143,34 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let counter = conditional::counter(&state).await?;
+    let tag_at = |version: i64| format!("\"v{version}.r{counter}\"");
+    let current = format!(".r{counter}\"");
+    let candidate = req
+        .headers()
+        .get_all(actix_web::http::header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find(|t| t.starts_with("\"v") && t.ends_with(&current))
+        .map(str::to_owned);
+    if let Some(tag) = candidate {
+        // Nothing changed anywhere since that tag; only the scope is left to check.
+        let key = id.clone();
+        let paths = state
+            .store
+            .run(move |conn| incidents::unit_paths(conn, &key))
+            .await?;
+        actor.require_any_in_scope(paths.iter().map(String::as_str))?;
+        return Ok(not_modified(&tag));
+    }
     let now = state.now();
     let incident = state
         .store
         .run(move |conn| incidents::load(conn, &id, now))
         .await?;
     actor.require_any_in_scope(incident.unit_paths())?;
-    let tag = etag(&incident);
-    let unchanged = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
-    if unchanged {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .finish());
-    }
-    Ok(with_etag(HttpResponse::Ok(), &incident))
+    Ok(tagged(HttpResponse::Ok(), &tag_at(incident.version)).json(incident))
 }
 
 #[get("/incidents/{id}/timeline")]

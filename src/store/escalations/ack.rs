@@ -60,6 +60,7 @@ pub fn acknowledge(
     let (Some(clock_id), Some(incident_id)) = (clock_id, incident_id) else {
         return Err(AppError::NotFound("escalation".into()));
     };
+    crate::store::incidents::lock(conn, &incident_id)?;
     let reference: String = incidents::table
         .find(&incident_id)
         .select(incidents::reference)

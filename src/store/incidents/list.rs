@@ -1,13 +1,15 @@
-//! Listing incidents newest first, with keyset pagination that stays stable while new
-//! incidents arrive.
+//! Listing incidents with filters, newest first or nearest deadline first, with keyset
+//! pagination that stays stable while new incidents arrive.
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::{IncidentRow, hydrate};
+use crate::domain::clock::{ClockKind, ClockState, StoredState};
 use crate::domain::incident::{Category, Incident, Severity, SpecialTopic, Status};
 use crate::error::AppError;
-use crate::store::schema::{incident_units, incidents, units};
-use crate::store::{DbConn, from_db_time};
+use crate::store::schema::{clocks, incident_units, incidents, units};
+use crate::store::{DbConn, to_db_time};
 
 #[derive(Debug, Default)]
 pub struct IncidentFilter {
@@ -19,29 +21,86 @@ pub struct IncidentFilter {
     pub unit_path: Option<String>,
     /// The token's scope, applied the same way.
     pub scope_path: Option<String>,
+    /// Incidents with a clock of this kind (and state, when given).
+    pub clock_kind: Option<ClockKind>,
+    pub clock_state: Option<ClockState>,
+    pub discovered_from: Option<DateTime<Utc>>,
+    pub discovered_to: Option<DateTime<Utc>>,
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Words looked for in the reference, title and summary.
+    pub text: Option<String>,
+    pub sort: Sort,
     pub cursor: Option<Cursor>,
     pub limit: i64,
 }
 
-/// Position after the last item of a page: (created_at, id) of that item.
-#[derive(Debug, Clone)]
-pub struct Cursor {
-    created_at: chrono::NaiveDateTime,
-    id: String,
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Newest logged first.
+    #[default]
+    Newest,
+    /// Nearest running deadline first; incidents without a running clock follow, newest
+    /// first.
+    Deadline,
+}
+
+/// Position after the last item of a page. Deadline order walks two runs: incidents
+/// with a running deadline (by deadline), then the rest (newest first).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cursor {
+    Newest {
+        created_at: NaiveDateTime,
+        id: String,
+    },
+    Deadline {
+        due_at: NaiveDateTime,
+        id: String,
+    },
+    Undated {
+        created_at: NaiveDateTime,
+        id: String,
+    },
+    /// The dated run ended exactly at a page's end; the undated run follows.
+    UndatedStart,
 }
 
 impl Cursor {
     pub fn parse(s: &str) -> Option<Self> {
-        let (micros, id) = s.split_once('_')?;
-        let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?;
-        Some(Self {
-            created_at: at.naive_utc(),
-            id: id.to_owned(),
-        })
+        if s == "s" {
+            return Some(Self::UndatedStart);
+        }
+        let (tag, rest) = s.split_at_checked(1)?;
+        let (micros, id) = rest.split_once('_')?;
+        let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+        let id = id.to_owned();
+        match tag {
+            "n" => Some(Self::Newest { created_at: at, id }),
+            "d" => Some(Self::Deadline { due_at: at, id }),
+            "u" => Some(Self::Undated { created_at: at, id }),
+            _ => None,
+        }
     }
 
-    fn encode(created_at: chrono::DateTime<chrono::Utc>, id: &str) -> String {
-        format!("{}_{id}", created_at.timestamp_micros())
+    fn encode(&self) -> String {
+        let (tag, at, id) = match self {
+            Self::Newest { created_at, id } => ("n", created_at, id),
+            Self::Deadline { due_at, id } => ("d", due_at, id),
+            Self::Undated { created_at, id } => ("u", created_at, id),
+            Self::UndatedStart => return "s".into(),
+        };
+        format!("{tag}{}_{id}", at.and_utc().timestamp_micros())
+    }
+
+    pub fn fits(&self, sort: Sort) -> bool {
+        matches!(
+            (self, sort),
+            (Self::Newest { .. }, Sort::Newest)
+                | (
+                    Self::Deadline { .. } | Self::Undated { .. } | Self::UndatedStart,
+                    Sort::Deadline
+                )
+        )
     }
 }
 
@@ -50,16 +109,153 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+type Boxed<'a> = incidents::BoxedQuery<'a, crate::store::connection::MultiBackend>;
+
 pub fn list(
     conn: &mut DbConn,
     filter: IncidentFilter,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<Page, AppError> {
-    let mut query = incidents::table
-        .select(IncidentRow::as_select())
-        .order((incidents::created_at.desc(), incidents::id.desc()))
-        .limit(filter.limit + 1)
-        .into_boxed();
+    let limit = filter.limit;
+    let (rows, next) = match (filter.sort, filter.cursor.clone()) {
+        (Sort::Newest, cursor) => newest(conn, &filter, now, cursor, limit)?,
+        (Sort::Deadline, Some(Cursor::Undated { created_at, id })) => {
+            undated(conn, &filter, now, Some((created_at, id)), limit)?
+        }
+        (Sort::Deadline, Some(Cursor::UndatedStart)) => undated(conn, &filter, now, None, limit)?,
+        (Sort::Deadline, cursor) => {
+            let after = match cursor {
+                Some(Cursor::Deadline { due_at, id }) => Some((due_at, id)),
+                _ => None,
+            };
+            let (mut rows, next) = dated(conn, &filter, now, after, limit)?;
+            let room = limit - rows.len() as i64;
+            if next.is_some() {
+                (rows, next)
+            } else if room == 0 {
+                // The page is full: point at the undated run if there is one.
+                let (first, _) = undated(conn, &filter, now, None, 1)?;
+                (rows, (!first.is_empty()).then_some(Cursor::UndatedStart))
+            } else {
+                let (more, next) = undated(conn, &filter, now, None, room)?;
+                rows.extend(more);
+                (rows, next)
+            }
+        }
+    };
+    Ok(Page {
+        items: hydrate(conn, rows, now)?,
+        next_cursor: next.map(|c| c.encode()),
+    })
+}
+
+fn newest(
+    conn: &mut DbConn,
+    filter: &IncidentFilter,
+    now: DateTime<Utc>,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<(Vec<IncidentRow>, Option<Cursor>), AppError> {
+    let mut query =
+        filtered(filter, now).order((incidents::created_at.desc(), incidents::id.desc()));
+    if let Some(Cursor::Newest { created_at, id }) = cursor {
+        query = query.filter(
+            incidents::created_at
+                .lt(created_at)
+                .or(incidents::created_at
+                    .eq(created_at)
+                    .and(incidents::id.lt(id))),
+        );
+    }
+    Ok(finish(fetch(conn, query, limit)?, limit, |r, _| {
+        Cursor::Newest {
+            created_at: r.created_at,
+            id: r.id.clone(),
+        }
+    }))
+}
+
+fn dated(
+    conn: &mut DbConn,
+    filter: &IncidentFilter,
+    now: DateTime<Utc>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<(Vec<IncidentRow>, Option<Cursor>), AppError> {
+    let mut query = filtered(filter, now)
+        .filter(incidents::next_due_at.is_not_null())
+        .order((incidents::next_due_at.asc(), incidents::id.asc()));
+    if let Some((due_at, id)) = after {
+        query = query.filter(
+            incidents::next_due_at
+                .gt(due_at)
+                .or(incidents::next_due_at.eq(due_at).and(incidents::id.gt(id))),
+        );
+    }
+    Ok(finish(fetch(conn, query, limit)?, limit, |r, due| {
+        Cursor::Deadline {
+            due_at: due.unwrap_or(r.created_at),
+            id: r.id.clone(),
+        }
+    }))
+}
+
+fn undated(
+    conn: &mut DbConn,
+    filter: &IncidentFilter,
+    now: DateTime<Utc>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<(Vec<IncidentRow>, Option<Cursor>), AppError> {
+    if limit <= 0 {
+        return Ok((Vec::new(), None));
+    }
+    let mut query = filtered(filter, now)
+        .filter(incidents::next_due_at.is_null())
+        .order((incidents::created_at.desc(), incidents::id.desc()));
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            incidents::created_at
+                .lt(created_at)
+                .or(incidents::created_at
+                    .eq(created_at)
+                    .and(incidents::id.lt(id))),
+        );
+    }
+    Ok(finish(fetch(conn, query, limit)?, limit, |r, _| {
+        Cursor::Undated {
+            created_at: r.created_at,
+            id: r.id.clone(),
+        }
+    }))
+}
+
+type Fetched = (IncidentRow, Option<NaiveDateTime>);
+
+/// One more row than asked, to tell whether another page follows.
+fn fetch(conn: &mut DbConn, query: Boxed<'_>, limit: i64) -> Result<Vec<Fetched>, AppError> {
+    Ok(query
+        .select((IncidentRow::as_select(), incidents::next_due_at))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+/// Drops the extra row; a cursor after the last kept one when more follow.
+fn finish(
+    mut rows: Vec<Fetched>,
+    limit: i64,
+    at: impl Fn(&IncidentRow, Option<NaiveDateTime>) -> Cursor,
+) -> (Vec<IncidentRow>, Option<Cursor>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = more
+        .then(|| rows.last().map(|(r, due)| at(r, *due)))
+        .flatten();
+    (rows.into_iter().map(|(r, _)| r).collect(), next)
+}
+
+fn filtered<'a>(filter: &IncidentFilter, now: DateTime<Utc>) -> Boxed<'a> {
+    let mut query = incidents::table.into_boxed();
     if let Some(s) = filter.status {
         query = query.filter(incidents::status.eq(s.as_str()));
     }
@@ -72,33 +268,150 @@ pub fn list(
     if let Some(t) = filter.special_topic {
         query = query.filter(incidents::special_topic.eq(t.as_str()));
     }
-    for path in [filter.unit_path, filter.scope_path].into_iter().flatten() {
+    for path in [&filter.unit_path, &filter.scope_path]
+        .into_iter()
+        .flatten()
+    {
         let below = incident_units::table
             .inner_join(units::table)
             .filter(units::path.like(format!("{path}%")))
             .select(incident_units::incident_id);
         query = query.filter(incidents::id.eq_any(below));
     }
-    if let Some(c) = filter.cursor {
+    if let Some(from) = filter.discovered_from {
+        query = query.filter(incidents::discovered_at.ge(to_db_time(from)));
+    }
+    if let Some(to) = filter.discovered_to {
+        query = query.filter(incidents::discovered_at.lt(to_db_time(to)));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(incidents::updated_at.ge(to_db_time(since)));
+    }
+    if let Some(text) = &filter.text {
+        let pattern = format!("%{}%", escape_like(text));
         query = query.filter(
-            incidents::created_at
-                .lt(c.created_at)
-                .or(incidents::created_at
-                    .eq(c.created_at)
-                    .and(incidents::id.lt(c.id))),
+            incidents::reference
+                .like(pattern.clone())
+                .escape('\\')
+                .or(incidents::title.like(pattern.clone()).escape('\\'))
+                .or(incidents::summary.like(pattern).escape('\\')),
         );
     }
-    let mut rows: Vec<IncidentRow> = query.load(conn)?;
-    let more = rows.len() as i64 > filter.limit;
-    rows.truncate(filter.limit as usize);
-    let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|r| Cursor::encode(from_db_time(r.created_at), &r.id))
+    if filter.clock_kind.is_some() || filter.clock_state.is_some() {
+        query = with_clock(query, filter, now);
+    }
+    query
+}
+
+/// Keeps incidents with a clock of the asked kind in the asked state at `now`; the
+/// time-derived states use the same boundaries as `ClockState::at`. (Each arm is its
+/// own concrete subquery: a boxed one cannot be nested under a MultiConnection.)
+fn with_clock<'a>(query: Boxed<'a>, filter: &IncidentFilter, now: DateTime<Utc>) -> Boxed<'a> {
+    let now = to_db_time(now);
+    let kinds: Vec<&str> = match filter.clock_kind {
+        Some(kind) => vec![kind.as_str()],
+        None => ClockKind::ALL.iter().map(|k| k.as_str()).collect(),
+    };
+    let of_kind = clocks::table.filter(clocks::kind.eq_any(kinds));
+    let running = of_kind
+        .clone()
+        .filter(clocks::state.eq(StoredState::Running.as_str()));
+    let stored = |states: &[StoredState]| {
+        let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+        of_kind
+            .clone()
+            .filter(clocks::state.eq_any(states))
+            .select(clocks::incident_id)
+    };
+    match filter.clock_state {
+        Some(ClockState::Running) => query.filter(
+            incidents::id.eq_any(
+                running
+                    .filter(clocks::at_risk_at.gt(now))
+                    .select(clocks::incident_id),
+            ),
+        ),
+        Some(ClockState::AtRisk) => query.filter(
+            incidents::id.eq_any(
+                running
+                    .filter(clocks::at_risk_at.le(now))
+                    .filter(clocks::due_at.ge(now))
+                    .select(clocks::incident_id),
+            ),
+        ),
+        Some(ClockState::Breached) => query.filter(
+            incidents::id.eq_any(
+                running
+                    .filter(clocks::due_at.lt(now))
+                    .select(clocks::incident_id),
+            ),
+        ),
+        Some(ClockState::Met) => query.filter(incidents::id.eq_any(stored(&[StoredState::Met]))),
+        Some(ClockState::MetLate) => {
+            query.filter(incidents::id.eq_any(stored(&[StoredState::MetLate])))
+        }
+        Some(ClockState::Cancelled) => {
+            query.filter(incidents::id.eq_any(stored(&[StoredState::Cancelled])))
+        }
+        None => query.filter(incidents::id.eq_any(stored(StoredState::ALL))),
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
         })
-        .flatten();
-    Ok(Page {
-        items: hydrate(conn, rows, now)?,
-        next_cursor,
-    })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_belong_to_one_sort() {
+        let at = DateTime::from_timestamp_micros(1_763_779_200_123_456)
+            .unwrap()
+            .naive_utc();
+        for cursor in [
+            Cursor::Newest {
+                created_at: at,
+                id: "a_b".into(),
+            },
+            Cursor::Deadline {
+                due_at: at,
+                id: "x".into(),
+            },
+            Cursor::Undated {
+                created_at: at,
+                id: "y".into(),
+            },
+            Cursor::UndatedStart,
+        ] {
+            assert_eq!(Cursor::parse(&cursor.encode()), Some(cursor.clone()));
+        }
+        assert!(
+            !Cursor::Newest {
+                created_at: at,
+                id: "x".into()
+            }
+            .fits(Sort::Deadline)
+        );
+        assert!(
+            Cursor::Undated {
+                created_at: at,
+                id: "x".into()
+            }
+            .fits(Sort::Deadline)
+        );
+        assert_eq!(Cursor::parse("z1_x"), None);
+        assert_eq!(Cursor::parse("n_x"), None);
+    }
+
+    #[test]
+    fn like_wildcards_are_taken_literally() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
 }

@@ -9,7 +9,7 @@ pub use change::{
     Expected, NewReferral, StatusChange, add_referral, change_status, record_milestone, update,
 };
 pub use create::{Created, IDEMPOTENCY_RACE, IdempotencyKey, create};
-pub use list::{Cursor, IncidentFilter, Page, list};
+pub use list::{Cursor, IncidentFilter, Page, Sort, list};
 
 use std::collections::HashMap;
 
@@ -212,6 +212,16 @@ pub fn load_many(
     hydrate(conn, rows, now)
 }
 
+/// Takes the incident's row lock for the rest of the transaction. Every transaction
+/// that changes an incident takes it first, so locks come in one order and concurrent
+/// changes queue instead of deadlocking.
+pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+    diesel::update(incidents::table.find(id))
+        .set(incidents::next_due_at.eq(incidents::next_due_at))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// One incident by id or by reference (YQ-2026-000123).
 pub fn load(conn: &mut DbConn, key: &str, now: DateTime<Utc>) -> Result<Incident, AppError> {
     let query = incidents::table.select(IncidentRow::as_select());
@@ -225,4 +235,22 @@ pub fn load(conn: &mut DbConn, key: &str, now: DateTime<Utc>) -> Result<Incident
     hydrate(conn, vec![row], now)?
         .pop()
         .ok_or_else(|| AppError::NotFound(format!("incident {key}")))
+}
+
+/// The paths of an incident's responsible units (by id or reference), for a scope check
+/// that needs nothing else.
+pub fn unit_paths(conn: &mut DbConn, key: &str) -> Result<Vec<String>, AppError> {
+    let query = incident_units::table
+        .inner_join(incidents::table)
+        .inner_join(units::table)
+        .select(units::path);
+    let paths: Vec<String> = if looks_like_reference(key) {
+        query.filter(incidents::reference.eq(key)).load(conn)?
+    } else {
+        query.filter(incidents::id.eq(key)).load(conn)?
+    };
+    if paths.is_empty() {
+        return Err(AppError::NotFound(format!("incident {key}")));
+    }
+    Ok(paths)
 }

@@ -1,0 +1,11 @@
+DROP INDEX clocks_state_risk;
+DROP INDEX clocks_state_due;
+ALTER TABLE clocks DROP COLUMN phase;
+ALTER TABLE clocks DROP COLUMN at_risk_at;
+DROP INDEX incidents_discovered;
+DROP INDEX incidents_updated;
+DROP INDEX incidents_next_due;
+ALTER TABLE incidents DROP COLUMN next_due_at;
+DROP INDEX incident_events_seq;
+ALTER TABLE incident_events DROP COLUMN seq;
+DROP TABLE change_counter;

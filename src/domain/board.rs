@@ -1,0 +1,101 @@
+//! The wall-screen board: one answer to "what is about to slip, what has slipped, and
+//! did the mail go out", for a token's scope.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::clock::{ClockKind, ClockState, remaining_seconds};
+use super::incident::Severity;
+
+/// Counts per severity (every severity present, zero when none).
+pub type BySeverity = BTreeMap<&'static str, i64>;
+
+pub fn by_severity(counts: impl IntoIterator<Item = (Severity, i64)>) -> BySeverity {
+    let mut out: BySeverity = Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    for (severity, n) in counts {
+        *out.entry(severity.as_str()).or_default() += n;
+    }
+    out
+}
+
+/// One running clock on the board.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deadline {
+    pub incident_id: String,
+    pub reference: String,
+    pub title: String,
+    pub severity: Severity,
+    /// Names of the responsible units, the first responsible first.
+    pub units: Vec<String>,
+    pub clock: ClockKind,
+    pub state: ClockState,
+    pub due_at: DateTime<Utc>,
+    pub remaining_seconds: i64,
+    #[serde(skip)]
+    pub at_risk_at: DateTime<Utc>,
+}
+
+impl Deadline {
+    /// Brings the time-dependent fields to `now` (the rest is cached between changes).
+    pub fn at(&self, now: DateTime<Utc>) -> Self {
+        let state = if now > self.due_at {
+            ClockState::Breached
+        } else if now >= self.at_risk_at {
+            ClockState::AtRisk
+        } else {
+            ClockState::Running
+        };
+        Self {
+            state,
+            remaining_seconds: remaining_seconds(self.due_at, None, now),
+            ..self.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedMail {
+    pub escalation_id: String,
+    pub incident_id: Option<String>,
+    pub reference: Option<String>,
+    pub step: String,
+    pub recipient_name: String,
+    pub recipient_unit: String,
+    pub last_error: Option<String>,
+    pub failed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MailFailures {
+    pub count: i64,
+    /// The latest few.
+    pub recent: Vec<FailedMail>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockCounts {
+    pub running: BySeverity,
+    pub at_risk: BySeverity,
+    pub breached: BySeverity,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub as_of: DateTime<Utc>,
+    /// Incidents not closed or dismissed, per severity.
+    pub open_incidents: BySeverity,
+    /// Running clocks per shown state and severity of their incident.
+    pub clocks: ClockCounts,
+    /// The nearest deadlines not yet passed, nearest first.
+    pub next_deadlines: Vec<Deadline>,
+    /// Running clocks past their deadline, longest overdue first (at most
+    /// `BREACHED_SHOWN`; `clocks.breached` has the full count).
+    pub breached: Vec<Deadline>,
+    pub mails_failed: MailFailures,
+}
+
+pub const NEXT_SHOWN: i64 = 10;
+pub const BREACHED_SHOWN: i64 = 50;
+pub const FAILED_SHOWN: i64 = 10;

@@ -1,0 +1,286 @@
+//! Timeliness per office or per month: how many clocks fell due, how many were met on
+//! time, late, or are still overdue, and how long the statement and the press
+//! conference took. Computed from the clocks as stored (their own due times), so a
+//! later change of policy never rewrites a past result.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::clock::{ClockKind, StoredState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Unit,
+    Month,
+}
+
+/// One clock that fell due in the period, with a responsible unit of its incident (a
+/// clock of an incident with several units comes once per unit).
+#[derive(Debug, Clone)]
+pub struct ClockFact {
+    pub clock_id: String,
+    pub kind: ClockKind,
+    pub state: StoredState,
+    pub started_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub unit_code: String,
+    pub unit_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Durations {
+    pub median_minutes: Option<i64>,
+    pub p90_minutes: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeliness {
+    /// Unit code, or month (YYYY-MM in the office time zone); "total" for the sum.
+    pub key: String,
+    /// Unit name, or the month again.
+    pub label: String,
+    pub clocks_due: i64,
+    pub met_on_time: i64,
+    pub met_late: i64,
+    /// Past the deadline and still without its milestone.
+    pub breached_open: i64,
+    /// Still running, deadline not reached yet.
+    pub not_yet_due: i64,
+    /// met_on_time / (met_on_time + met_late + breached_open); null when none decided.
+    pub on_time_rate: Option<f64>,
+    pub statement: Durations,
+    pub press_conference: Durations,
+}
+
+/// Groups the facts; each clock counts once per group (and once in the total).
+pub fn summarize(
+    facts: &[ClockFact],
+    group_by: GroupBy,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> (Vec<Timeliness>, Timeliness) {
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let mut all = Group::default();
+    for fact in facts {
+        let (key, label) = match group_by {
+            GroupBy::Unit => (fact.unit_code.clone(), fact.unit_name.clone()),
+            GroupBy::Month => {
+                let month = fact.due_at.with_timezone(&zone).format("%Y-%m").to_string();
+                (month.clone(), month)
+            }
+        };
+        let group = groups.entry(key).or_insert_with(|| Group {
+            label,
+            ..Group::default()
+        });
+        group.add(fact);
+        all.add(fact);
+    }
+    let rows = groups
+        .into_iter()
+        .map(|(key, group)| tally(key, group.label, &group.facts, now))
+        .collect();
+    (rows, tally("total".into(), "合计".into(), &all.facts, now))
+}
+
+/// The clocks of one group, each once.
+#[derive(Default)]
+struct Group<'a> {
+    label: String,
+    facts: Vec<&'a ClockFact>,
+    seen: HashSet<&'a str>,
+}
+
+impl<'a> Group<'a> {
+    fn add(&mut self, fact: &'a ClockFact) {
+        if self.seen.insert(&fact.clock_id) {
+            self.facts.push(fact);
+        }
+    }
+}
+
+fn tally(key: String, label: String, facts: &[&ClockFact], now: DateTime<Utc>) -> Timeliness {
+    let count = |pred: &dyn Fn(&ClockFact) -> bool| facts.iter().filter(|f| pred(f)).count() as i64;
+    let met_on_time = count(&|f| f.state == StoredState::Met);
+    let met_late = count(&|f| f.state == StoredState::MetLate);
+    let breached_open = count(&|f| f.state == StoredState::Running && f.due_at < now);
+    let not_yet_due = count(&|f| f.state == StoredState::Running && f.due_at >= now);
+    let decided = met_on_time + met_late + breached_open;
+    Timeliness {
+        key,
+        label,
+        clocks_due: facts.len() as i64,
+        met_on_time,
+        met_late,
+        breached_open,
+        not_yet_due,
+        on_time_rate: (decided > 0).then(|| met_on_time as f64 / decided as f64),
+        statement: durations(facts, ClockKind::AuthoritativeStatement),
+        press_conference: durations(facts, ClockKind::PressConference),
+    }
+}
+
+/// Start to milestone of the met clocks of one kind: median and 90th percentile
+/// (nearest rank), in whole minutes.
+fn durations(facts: &[&ClockFact], kind: ClockKind) -> Durations {
+    let mut minutes: Vec<i64> = facts
+        .iter()
+        .filter(|f| f.kind == kind)
+        .filter(|f| matches!(f.state, StoredState::Met | StoredState::MetLate))
+        .filter_map(|f| f.stopped_at.map(|s| (s - f.started_at).num_minutes()))
+        .collect();
+    minutes.sort_unstable();
+    Durations {
+        median_minutes: nearest_rank(&minutes, 50),
+        p90_minutes: nearest_rank(&minutes, 90),
+    }
+}
+
+fn nearest_rank(sorted: &[i64], percent: usize) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (percent * sorted.len()).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn fact(
+        id: &str,
+        unit: &str,
+        kind: ClockKind,
+        state: StoredState,
+        due: &str,
+        took_min: Option<i64>,
+    ) -> ClockFact {
+        let due_at = t(due);
+        let started_at = due_at - chrono::Duration::hours(5);
+        ClockFact {
+            clock_id: id.into(),
+            kind,
+            state,
+            started_at,
+            due_at,
+            stopped_at: took_min.map(|m| started_at + chrono::Duration::minutes(m)),
+            unit_code: unit.into(),
+            unit_name: format!("{unit}局"),
+        }
+    }
+
+    #[test]
+    fn counts_rates_and_durations_per_unit_and_in_total() {
+        use ClockKind::*;
+        use StoredState::*;
+        let now = t("2026-11-20T12:00:00Z");
+        let facts = vec![
+            fact(
+                "a",
+                "A",
+                AuthoritativeStatement,
+                Met,
+                "2026-11-10T05:00:00Z",
+                Some(60),
+            ),
+            fact(
+                "b",
+                "A",
+                AuthoritativeStatement,
+                MetLate,
+                "2026-11-11T05:00:00Z",
+                Some(400),
+            ),
+            fact(
+                "c",
+                "A",
+                PressConference,
+                Running,
+                "2026-11-12T05:00:00Z",
+                None,
+            ),
+            fact(
+                "d",
+                "A",
+                PressConference,
+                Running,
+                "2026-11-21T05:00:00Z",
+                None,
+            ),
+            // One clock of an incident shared by two units counts for each, once in total.
+            fact(
+                "e",
+                "A",
+                AuthoritativeStatement,
+                Met,
+                "2026-11-13T05:00:00Z",
+                Some(120),
+            ),
+            fact(
+                "e",
+                "B",
+                AuthoritativeStatement,
+                Met,
+                "2026-11-13T05:00:00Z",
+                Some(120),
+            ),
+        ];
+        let (rows, total) = summarize(&facts, GroupBy::Unit, chrono_tz::Asia::Shanghai, now);
+        assert_eq!(rows.len(), 2);
+        let a = &rows[0];
+        assert_eq!((a.key.as_str(), a.label.as_str()), ("A", "A局"));
+        assert_eq!(
+            (
+                a.clocks_due,
+                a.met_on_time,
+                a.met_late,
+                a.breached_open,
+                a.not_yet_due
+            ),
+            (5, 2, 1, 1, 1)
+        );
+        assert_eq!(a.on_time_rate, Some(0.5));
+        assert_eq!(a.statement.median_minutes, Some(120));
+        assert_eq!(a.statement.p90_minutes, Some(400));
+        assert_eq!(a.press_conference, Durations::default());
+        assert_eq!(rows[1].clocks_due, 1);
+        assert_eq!(rows[1].on_time_rate, Some(1.0));
+        assert_eq!(total.clocks_due, 5);
+        assert_eq!(total.key, "total");
+    }
+
+    #[test]
+    fn months_follow_the_office_time_zone() {
+        let now = t("2026-12-20T00:00:00Z");
+        // 2026-11-30T17:00Z is already 1 December in Shanghai.
+        let facts = vec![fact(
+            "a",
+            "A",
+            ClockKind::AuthoritativeStatement,
+            StoredState::Met,
+            "2026-11-30T17:00:00Z",
+            Some(10),
+        )];
+        let (rows, _) = summarize(&facts, GroupBy::Month, chrono_tz::Asia::Shanghai, now);
+        assert_eq!(rows[0].key, "2026-12");
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(nearest_rank(&[], 50), None);
+        assert_eq!(nearest_rank(&[7], 90), Some(7));
+        let ten: Vec<i64> = (1..=10).collect();
+        assert_eq!(nearest_rank(&ten, 50), Some(5));
+        assert_eq!(nearest_rank(&ten, 90), Some(9));
+    }
+}

@@ -1,0 +1,212 @@
+//! GET /api/v1/reports/timeliness: on-time rates per office or per month, as JSON or as
+//! CSV (Chinese headers by default, for Excel/WPS: UTF-8 with a byte-order mark).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::domain::timeliness::{GroupBy, Timeliness, summarize};
+use crate::domain::unit::parse_code;
+use crate::error::AppError;
+use crate::http::auth::Auth;
+use crate::http::conditional::{self, not_modified, tagged, unchanged};
+use crate::http::extract::Query;
+use crate::http::state::AppState;
+use crate::store::{timeliness, units};
+
+/// The longest period one report covers.
+const MAX_DAYS: u64 = 366 * 3;
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    Json,
+    Csv,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Lang {
+    Zh,
+    En,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    /// First day (office time zone), inclusive. Default: the first of this month.
+    from: Option<NaiveDate>,
+    /// Last day, inclusive. Default: today.
+    to: Option<NaiveDate>,
+    unit: Option<String>,
+    group_by: Option<GroupBy>,
+    format: Option<Format>,
+    /// CSV headers.
+    lang: Option<Lang>,
+}
+
+#[get("/reports/timeliness")]
+async fn timeliness_report(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Auth(actor): Auth,
+    Query(q): Query<ReportQuery>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.now();
+    let zone = state.zone;
+    let today = now.with_timezone(&zone).date_naive();
+    let to = q.to.unwrap_or(today);
+    let from = q.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    if from > to {
+        return Err(AppError::invalid("to", "must not be before from"));
+    }
+    if (to - from).num_days() as u64 >= MAX_DAYS {
+        return Err(AppError::invalid(
+            "from",
+            format!("a report covers at most {MAX_DAYS} days"),
+        ));
+    }
+    let group_by = q.group_by.unwrap_or(GroupBy::Unit);
+    let wants_csv = q.format == Some(Format::Csv)
+        || (q.format.is_none()
+            && req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/csv")));
+    let lang = q.lang.unwrap_or(Lang::Zh);
+    let unit = q.unit.map(|u| parse_code("unit", &u)).transpose()?;
+    let start = day_start(zone, from)?;
+    let end = day_start(zone, to.checked_add_days(Days::new(1)).unwrap_or(to))?;
+
+    let variant = if wants_csv { "csv" } else { "json" };
+    let tag = conditional::view_tag(conditional::counter(&state).await?, &req, &actor, variant);
+    if unchanged(&req, &tag) {
+        return Ok(not_modified(&tag));
+    }
+    let scope = actor.scope.as_ref().map(|s| s.path.clone());
+    let facts = state
+        .store
+        .run(move |conn| {
+            let unit_path = match unit {
+                Some(code) => Some(
+                    units::find(conn, &code)
+                        .map_err(|_| AppError::invalid("unit", format!("unknown unit {code}")))?
+                        .path,
+                ),
+                None => None,
+            };
+            let paths: Vec<&str> = [scope.as_deref(), unit_path.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            timeliness::clock_facts(conn, start, end, &paths)
+        })
+        .await?;
+    let (groups, total) = summarize(&facts, group_by, zone, now);
+    if wants_csv {
+        let body = csv(&groups, &total, group_by, lang)?;
+        let name = format!("timeliness-{from}-{to}.csv");
+        return Ok(tagged(HttpResponse::Ok(), &tag)
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ))
+            .body(body));
+    }
+    Ok(tagged(HttpResponse::Ok(), &tag).json(json!({
+        "from": from,
+        "to": to,
+        "time_zone": zone.name(),
+        "group_by": group_by,
+        "as_of": now,
+        "groups": groups,
+        "total": total,
+    })))
+}
+
+fn day_start(zone: chrono_tz::Tz, day: NaiveDate) -> Result<chrono::DateTime<Utc>, AppError> {
+    zone.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| AppError::invalid("from", "not a day in the office time zone"))
+}
+
+fn csv(
+    groups: &[Timeliness],
+    total: &Timeliness,
+    group_by: GroupBy,
+    lang: Lang,
+) -> Result<Vec<u8>, AppError> {
+    let key = match (group_by, lang) {
+        (GroupBy::Unit, Lang::Zh) => ["单位代码", "单位名称"],
+        (GroupBy::Unit, Lang::En) => ["unit_code", "unit_name"],
+        (GroupBy::Month, Lang::Zh) => ["月份", "说明"],
+        (GroupBy::Month, Lang::En) => ["month", "label"],
+    };
+    let rest: [&str; 10] = match lang {
+        Lang::Zh => [
+            "到期时限数",
+            "按时完成",
+            "超时完成",
+            "已超时未完成",
+            "未到期",
+            "按时率",
+            "发布权威信息用时中位数(分钟)",
+            "发布权威信息用时P90(分钟)",
+            "新闻发布会用时中位数(分钟)",
+            "新闻发布会用时P90(分钟)",
+        ],
+        Lang::En => [
+            "clocks_due",
+            "met_on_time",
+            "met_late",
+            "breached_open",
+            "not_yet_due",
+            "on_time_rate",
+            "statement_median_minutes",
+            "statement_p90_minutes",
+            "press_conference_median_minutes",
+            "press_conference_p90_minutes",
+        ],
+    };
+    let mut out = Vec::new();
+    if lang == Lang::Zh {
+        out.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut writer = csv::Writer::from_writer(out);
+    let header: Vec<&str> = key.iter().chain(&rest).copied().collect();
+    writer.write_record(&header).map_err(AppError::internal)?;
+    let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    for row in groups.iter().chain(std::iter::once(total)) {
+        let rate = row.on_time_rate.map_or(String::new(), |r| match lang {
+            Lang::Zh => format!("{:.1}%", r * 100.0),
+            Lang::En => format!("{r:.4}"),
+        });
+        let label = if row.key == "total" && lang == Lang::En {
+            "total".to_owned()
+        } else {
+            row.label.clone()
+        };
+        writer
+            .write_record([
+                row.key.clone(),
+                label,
+                row.clocks_due.to_string(),
+                row.met_on_time.to_string(),
+                row.met_late.to_string(),
+                row.breached_open.to_string(),
+                row.not_yet_due.to_string(),
+                rate,
+                number(row.statement.median_minutes),
+                number(row.statement.p90_minutes),
+                number(row.press_conference.median_minutes),
+                number(row.press_conference.p90_minutes),
+            ])
+            .map_err(AppError::internal)?;
+    }
+    writer.into_inner().map_err(AppError::internal)
+}

@@ -1,0 +1,232 @@
+//! The board's queries: counts by clock state and severity, the nearest and the passed
+//! deadlines, and failed mail, all within a scope.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::schema::{clocks, escalations, incident_units, incidents, units};
+use super::{DbConn, from_db_time, to_db_time};
+use crate::domain::board::{
+    BREACHED_SHOWN, Board, BySeverity, ClockCounts, Deadline, FAILED_SHOWN, FailedMail,
+    MailFailures, NEXT_SHOWN, by_severity,
+};
+use crate::domain::clock::{ClockState, StoredState};
+use crate::domain::escalation::EscalationStatus;
+use crate::domain::incident::{Severity, Status};
+use crate::error::AppError;
+
+/// The board for incidents with a responsible unit at or below `scope` (all when None).
+pub fn board(
+    conn: &mut DbConn,
+    scope: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Board, AppError> {
+    let at = to_db_time(now);
+    let pattern = format!("{}%", scope.unwrap_or(""));
+    // Incidents in scope; without a scope every incident matches the empty prefix.
+    macro_rules! in_scope {
+        () => {
+            incident_units::table
+                .inner_join(units::table)
+                .filter(units::path.like(pattern.clone()))
+                .select(incident_units::incident_id)
+        };
+    }
+    let open: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect();
+    let open_incidents = severities(
+        incidents::table
+            .filter(incidents::status.eq_any(open))
+            .filter(incidents::id.eq_any(in_scope!()))
+            .group_by(incidents::severity)
+            .select((incidents::severity, count_star()))
+            .load(conn)?,
+    )?;
+    let running = StoredState::Running.as_str();
+    let clocks_in_scope = || {
+        clocks::table
+            .inner_join(incidents::table)
+            .filter(clocks::state.eq(running))
+            .filter(clocks::incident_id.eq_any(in_scope!()))
+    };
+    let counts = ClockCounts {
+        running: severities(
+            clocks_in_scope()
+                .filter(clocks::at_risk_at.gt(at))
+                .group_by(incidents::severity)
+                .select((incidents::severity, count_star()))
+                .load(conn)?,
+        )?,
+        at_risk: severities(
+            clocks_in_scope()
+                .filter(clocks::at_risk_at.le(at))
+                .filter(clocks::due_at.ge(at))
+                .group_by(incidents::severity)
+                .select((incidents::severity, count_star()))
+                .load(conn)?,
+        )?,
+        breached: severities(
+            clocks_in_scope()
+                .filter(clocks::due_at.lt(at))
+                .group_by(incidents::severity)
+                .select((incidents::severity, count_star()))
+                .load(conn)?,
+        )?,
+    };
+    let next: Vec<DeadlineRow> = clocks_in_scope()
+        .filter(clocks::due_at.ge(at))
+        .order((clocks::due_at.asc(), clocks::id.asc()))
+        .limit(NEXT_SHOWN)
+        .select(DeadlineRow::as_select())
+        .load(conn)?;
+    let breached: Vec<DeadlineRow> = clocks_in_scope()
+        .filter(clocks::due_at.lt(at))
+        .order((clocks::due_at.asc(), clocks::id.asc()))
+        .limit(BREACHED_SHOWN)
+        .select(DeadlineRow::as_select())
+        .load(conn)?;
+    let failed = EscalationStatus::Failed.as_str();
+    let failed_count: i64 = escalations::table
+        .filter(escalations::status.eq(failed))
+        .filter(
+            escalations::incident_id
+                .assume_not_null()
+                .eq_any(in_scope!()),
+        )
+        .count()
+        .get_result(conn)?;
+    let recent: Vec<FailedRow> = escalations::table
+        .left_join(incidents::table)
+        .filter(escalations::status.eq(failed))
+        .filter(
+            escalations::incident_id
+                .assume_not_null()
+                .eq_any(in_scope!()),
+        )
+        .order((escalations::updated_at.desc(), escalations::id.desc()))
+        .limit(FAILED_SHOWN)
+        .select(FailedRow::as_select())
+        .load(conn)?;
+    let names = unit_names(conn, next.iter().chain(&breached).map(|r| &r.incident_id))?;
+    let deadlines = |rows: Vec<DeadlineRow>| -> Result<Vec<Deadline>, AppError> {
+        rows.into_iter()
+            .map(|r| {
+                let units = names.get(&r.incident_id).cloned().unwrap_or_default();
+                r.into_deadline(units, now)
+            })
+            .collect()
+    };
+    let next_deadlines = deadlines(next)?;
+    let breached = deadlines(breached)?;
+    Ok(Board {
+        as_of: now,
+        open_incidents,
+        clocks: counts,
+        next_deadlines,
+        breached,
+        mails_failed: MailFailures {
+            count: failed_count,
+            recent: recent.into_iter().map(FailedRow::into_failed).collect(),
+        },
+    })
+}
+
+fn severities(rows: Vec<(String, i64)>) -> Result<BySeverity, AppError> {
+    let parsed: Vec<(Severity, i64)> = rows
+        .into_iter()
+        .map(|(s, n)| Ok((s.parse().map_err(AppError::internal)?, n)))
+        .collect::<Result<_, AppError>>()?;
+    Ok(by_severity(parsed))
+}
+
+/// Responsible unit names per incident, the first responsible first.
+fn unit_names<'a>(
+    conn: &mut DbConn,
+    ids: impl Iterator<Item = &'a String>,
+) -> Result<HashMap<String, Vec<String>>, AppError> {
+    let ids: Vec<&String> = ids.collect();
+    let rows: Vec<(String, String)> = incident_units::table
+        .inner_join(units::table)
+        .filter(incident_units::incident_id.eq_any(&ids))
+        .order((incident_units::first_responsible.desc(), units::code.asc()))
+        .select((incident_units::incident_id, units::name))
+        .load(conn)?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, name) in rows {
+        out.entry(id).or_default().push(name);
+    }
+    Ok(out)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = clocks)]
+struct DeadlineRow {
+    incident_id: String,
+    kind: String,
+    due_at: NaiveDateTime,
+    at_risk_at: NaiveDateTime,
+    #[diesel(embed)]
+    incident: IncidentHead,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+struct IncidentHead {
+    reference: String,
+    title: String,
+    severity: String,
+}
+
+impl DeadlineRow {
+    fn into_deadline(self, units: Vec<String>, now: DateTime<Utc>) -> Result<Deadline, AppError> {
+        let due_at = from_db_time(self.due_at);
+        let deadline = Deadline {
+            incident_id: self.incident_id,
+            reference: self.incident.reference,
+            title: self.incident.title,
+            severity: self.incident.severity.parse().map_err(AppError::internal)?,
+            units,
+            clock: self.kind.parse().map_err(AppError::internal)?,
+            state: ClockState::Running,
+            due_at,
+            remaining_seconds: 0,
+            at_risk_at: from_db_time(self.at_risk_at),
+        };
+        Ok(deadline.at(now))
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = escalations)]
+struct FailedRow {
+    id: String,
+    incident_id: Option<String>,
+    #[diesel(select_expression = incidents::reference.nullable())]
+    reference: Option<String>,
+    step: String,
+    recipient_name: String,
+    recipient_unit: String,
+    last_error: Option<String>,
+    updated_at: NaiveDateTime,
+}
+
+impl FailedRow {
+    fn into_failed(self) -> FailedMail {
+        FailedMail {
+            escalation_id: self.id,
+            incident_id: self.incident_id,
+            reference: self.reference,
+            step: self.step,
+            recipient_name: self.recipient_name,
+            recipient_unit: self.recipient_unit,
+            last_error: self.last_error,
+            failed_at: from_db_time(self.updated_at),
+        }
+    }
+}
