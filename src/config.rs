@@ -34,6 +34,9 @@ pub struct ServerSettings {
     pub public_url: String,
     pub max_body_bytes: usize,
     pub workers: usize,
+    /// Origins of dashboards allowed to call the API from a browser.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +197,11 @@ impl Settings {
             || self.server.public_url.starts_with("https://"))
         {
             return fail("server.public_url", "must start with http:// or https://");
+        }
+        for (i, origin) in self.server.cors_origins.iter().enumerate() {
+            if let Err(why) = crate::http::cors::check_origin(origin) {
+                return fail(&format!("server.cors_origins[{i}]"), &why);
+            }
         }
         if self.server.max_body_bytes < 1024 {
             return fail("server.max_body_bytes", "must be at least 1024");

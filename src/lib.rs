@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod scheduler;
 pub mod startup;
 pub mod store;

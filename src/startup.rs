@@ -123,8 +123,31 @@ impl Application {
             boards: Default::default(),
         });
         let limit = settings.server.max_body_bytes;
+        let (origins, public_url) = (
+            settings.server.cors_origins.clone(),
+            settings.server.public_url.clone(),
+        );
+        crate::metrics::init();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(http::cors::cors(&origins, &public_url))
+                .wrap_fn(|req, srv| {
+                    let started = std::time::Instant::now();
+                    let method = req.method().to_string();
+                    let fut = srv.call(req);
+                    async move {
+                        let res = fut.await?;
+                        // The route pattern, never the raw path: bounded label values.
+                        let route = res
+                            .request()
+                            .match_pattern()
+                            .unwrap_or_else(|| "unmatched".into());
+                        crate::metrics::HTTP_DURATION
+                            .with_label_values(&[method.as_str(), &route, res.status().as_str()])
+                            .observe(started.elapsed().as_secs_f64());
+                        Ok(res)
+                    }
+                })
                 .wrap_fn(|req, srv| {
                     let id = req.extensions().get::<RequestId>().copied();
                     let fut = srv.call(req);

@@ -236,7 +236,18 @@ impl Sender {
             ),
         };
         match marked {
-            Ok(true) => outcome,
+            Ok(true) => {
+                let label = match outcome {
+                    Outcome::Sent => "sent",
+                    Outcome::Retried => "retry",
+                    Outcome::Failed => "failed",
+                    _ => "cancelled",
+                };
+                crate::metrics::MAIL_ATTEMPTS
+                    .with_label_values(&[label])
+                    .inc();
+                outcome
+            }
             Ok(false) => {
                 tracing::warn!("lease lost before the result was recorded; the new holder decides");
                 Outcome::LostLease

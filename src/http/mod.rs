@@ -5,11 +5,13 @@ mod auth;
 pub mod board;
 mod conditional;
 mod contacts;
+pub mod cors;
 pub mod error;
 mod events;
 mod extract;
 mod health;
 mod incidents;
+mod metrics;
 mod reports;
 pub mod state;
 mod units;
@@ -23,6 +25,7 @@ pub use state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(metrics::metrics)
         .configure(ack::routes)
         .service(
             web::scope("/api/v1")

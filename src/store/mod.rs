@@ -10,6 +10,7 @@ pub mod clocks;
 pub mod contacts;
 pub mod escalations;
 pub mod events;
+pub mod gauges;
 pub mod incidents;
 pub mod phases;
 pub mod reports;

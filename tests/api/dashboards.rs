@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use yuqing_tracker::domain::access::Role;
 
-use crate::helpers::{Backend, TestApp, error_code, incident_body, spawn_app};
+use crate::helpers::{Backend, TestApp, error_code, incident_body, spawn_app, spawn_app_with};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -17,6 +17,7 @@ on_both_backends!(
     polling_gets_304_until_something_changes,
     clock_phases_reach_the_board_and_the_event_stream,
     timeliness_report_matches_a_hand_count,
+    metrics_and_cross_origin_access,
 );
 
 fn ago(d: Duration) -> String {
@@ -624,4 +625,79 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
         let (_, details) = error_code(res, 422).await;
         assert_eq!(details["field"], field, "{query}");
     }
+}
+
+async fn metrics_and_cross_origin_access(backend: Backend) {
+    let screen = "https://screen.example.org";
+    let app = spawn_app_with(backend, |s| s.server.cors_origins = vec![screen.into()]).await;
+    app.seed_units().await;
+    let id = create(
+        &app,
+        incident("440106", "major", Duration::hours(6), "超时的"),
+    )
+    .await;
+    assert_eq!(app.get("/api/v1/incidents", &app.admin).await.status(), 200);
+    let one = format!("/api/v1/incidents/{id}");
+    assert_eq!(app.get(&one, &app.admin).await.status(), 200);
+
+    let res = app.get("/metrics", "").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.unwrap();
+    for line in [
+        "yuqing_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/incidents\",status=\"200\",le=",
+        "yuqing_open_clocks{state=\"breached\"} 1",
+        "yuqing_open_clocks{state=\"running\"} 1",
+        "yuqing_mails{status=\"pending\"}",
+        "yuqing_engine_lag_seconds ",
+    ] {
+        assert!(text.contains(line), "missing {line}");
+    }
+    assert!(text.contains("route=\"/api/v1/incidents/{id}\""));
+    assert!(!text.contains(&id), "routes are patterns, not paths");
+
+    // A dashboard on a configured origin may call the API from a browser.
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, format!("{}/api/v1/board", app.base))
+        .header("Origin", screen)
+        .header("Access-Control-Request-Method", "GET")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, if-none-match",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], screen);
+    let res = app
+        .request(Method::GET, "/api/v1/board", &app.admin)
+        .header("Origin", screen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], screen);
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(exposed.contains("etag"), "{exposed}");
+    // Another origin is not allowed.
+    let other = app
+        .client
+        .request(Method::OPTIONS, format!("{}/api/v1/board", app.base))
+        .header("Origin", "https://elsewhere.example.org")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    assert!(other.status().is_client_error());
 }

@@ -373,6 +373,24 @@ async fn a_refused_address_fails_alone_without_retries(backend: Backend) {
         })
         .unwrap();
     assert_eq!(again["attempts"], 1);
+
+    // The failure shows on the board and in the metrics.
+    let board: Value = app
+        .get("/api/v1/board", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["mails_failed"]["count"], 1);
+    let recent = &board["mails_failed"]["recent"][0];
+    assert_eq!(recent["incident_id"], id.as_str());
+    assert!(recent["last_error"].as_str().unwrap().contains("550"));
+    let metrics = app.get("/metrics", "").await.text().await.unwrap();
+    assert!(
+        metrics.contains("yuqing_mails{status=\"failed\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("yuqing_mail_attempts_total{outcome=\"failed\"}"));
 }
 
 async fn acknowledging_stops_repeats_for_that_person_only(backend: Backend) {
