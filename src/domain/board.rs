@@ -1,27 +1,36 @@
 //! The wall-screen board: one answer to "what is about to slip, what has slipped, and
 //! did the mail go out", for a token's scope.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::clock::{ClockKind, ClockState, remaining_seconds};
 use super::incident::Severity;
 
-/// Counts per severity (every severity present, zero when none).
-pub type BySeverity = BTreeMap<&'static str, i64>;
+/// Counts per severity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BySeverity {
+    pub extremely_major: i64,
+    pub major: i64,
+    pub significant: i64,
+    pub general: i64,
+}
 
 pub fn by_severity(counts: impl IntoIterator<Item = (Severity, i64)>) -> BySeverity {
-    let mut out: BySeverity = Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut out = BySeverity::default();
     for (severity, n) in counts {
-        *out.entry(severity.as_str()).or_default() += n;
+        *match severity {
+            Severity::ExtremelyMajor => &mut out.extremely_major,
+            Severity::Major => &mut out.major,
+            Severity::Significant => &mut out.significant,
+            Severity::General => &mut out.general,
+        } += n;
     }
     out
 }
 
 /// One running clock on the board.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Deadline {
     pub incident_id: String,
     pub reference: String,
@@ -55,7 +64,7 @@ impl Deadline {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FailedMail {
     pub escalation_id: String,
     pub incident_id: Option<String>,
@@ -67,21 +76,21 @@ pub struct FailedMail {
     pub failed_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MailFailures {
     pub count: i64,
     /// The latest few.
     pub recent: Vec<FailedMail>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClockCounts {
     pub running: BySeverity,
     pub at_risk: BySeverity,
     pub breached: BySeverity,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Board {
     pub as_of: DateTime<Utc>,
     /// Incidents not closed or dismissed, per severity.

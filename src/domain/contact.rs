@@ -35,7 +35,7 @@ pub fn parse_roles(field: &str, roles: &[ContactRole]) -> Result<Vec<ContactRole
 }
 
 /// A contact as the API returns it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Contact {
     pub id: String,
     pub name: String,

@@ -16,7 +16,7 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationRecipient {
     pub email: String,
     pub name: String,
@@ -25,7 +25,7 @@ pub struct NotificationRecipient {
     pub unit_code: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Notification {
     pub id: String,
     pub clock_id: Option<String>,

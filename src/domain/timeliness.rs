@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::{ClockKind, StoredState};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     Unit,
@@ -32,13 +32,13 @@ pub struct ClockFact {
     pub unit_name: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Durations {
     pub median_minutes: Option<i64>,
     pub p90_minutes: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Timeliness {
     /// Unit code, or month (YYYY-MM in the office time zone); "total" for the sum.
     pub key: String,

@@ -44,7 +44,7 @@ pub fn child_path(parent_path: Option<&str>, id: &str) -> String {
 }
 
 /// A unit as the API returns it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Unit {
     #[serde(skip)]
     pub id: String,

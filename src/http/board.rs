@@ -38,6 +38,10 @@ impl BoardCache {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/board", tag = "dashboards",
+    responses((status = 200, body = Board), (status = 304, description = "Unchanged"))
+)]
 #[get("/board")]
 async fn show(
     req: HttpRequest,

@@ -2,30 +2,34 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::auth::Auth;
 use super::extract::{Json, Query};
 use super::state::AppState;
+use crate::domain::contact::Contact;
 use crate::domain::contact::{ContactRole, parse_email, parse_roles};
 use crate::domain::text;
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
+use crate::http::bodies::Items;
 use crate::store::contacts::{self, ContactChange, ContactFilter, NewContact};
 use crate::store::units;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateContact {
     name: String,
+    #[schema(format = "email", example = "director@440106.example.org")]
     email: String,
     #[serde(default)]
     phone: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "440106")]
     unit_code: String,
+    #[schema(min_items = 1)]
     roles: Vec<ContactRole>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PatchContact {
     name: Option<String>,
@@ -37,8 +41,9 @@ struct PatchContact {
     active: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListContacts {
     unit_code: Option<String>,
     role: Option<ContactRole>,
@@ -49,6 +54,9 @@ fn phone(value: Option<&str>) -> Result<Option<String>, AppError> {
     text::optional("phone", value, 40)
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/contacts", tag = "directory", params(ListContacts), responses((status = 200, body = Items<Contact>))
+)]
 #[get("/contacts")]
 async fn list(
     state: web::Data<AppState>,
@@ -65,9 +73,12 @@ async fn list(
         .store
         .run(move |conn| contacts::list(conn, &filter, scope.as_deref()))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(crate::http::bodies::Items { items }))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/contacts/{id}", tag = "directory", params(("id" = String, Path)), responses((status = 200, body = Contact))
+)]
 #[get("/contacts/{id}")]
 async fn get(
     state: web::Data<AppState>,
@@ -83,6 +94,9 @@ async fn get(
     Ok(HttpResponse::Ok().json(contact))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/contacts", tag = "directory", request_body = CreateContact, responses((status = 201, body = Contact))
+)]
 #[post("/contacts")]
 async fn create(
     state: web::Data<AppState>,
@@ -112,6 +126,9 @@ async fn create(
         .json(contact))
 }
 
+#[utoipa::path(
+    patch, path = "/api/v1/contacts/{id}", tag = "directory", params(("id" = String, Path)), request_body = PatchContact, responses((status = 200, body = Contact))
+)]
 #[patch("/contacts/{id}")]
 async fn update(
     state: web::Data<AppState>,
@@ -139,6 +156,9 @@ async fn update(
 }
 
 /// Deactivates: the contact stops receiving mail, and past mail keeps its name.
+#[utoipa::path(
+    delete, path = "/api/v1/contacts/{id}", tag = "directory", params(("id" = String, Path)), responses((status = 200, description = "Deactivated (kept for history)", body = Contact))
+)]
 #[delete("/contacts/{id}")]
 async fn deactivate(
     state: web::Data<AppState>,

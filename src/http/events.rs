@@ -23,13 +23,19 @@ const POLL: Duration = Duration::from_millis(500);
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const BATCH: i64 = 200;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct StreamQuery {
     /// Start after this event id (what `Last-Event-ID` carries on reconnect).
     after: Option<i64>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/events", tag = "dashboards",
+    params(StreamQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    responses((status = 200, description = "Server-sent events: `id` is the event's place in commit order, `event` its kind, `data` a StreamEvent", content_type = "text/event-stream", body = StreamEvent))
+)]
 #[get("/events")]
 async fn stream(
     req: HttpRequest,

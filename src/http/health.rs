@@ -8,6 +8,9 @@ use crate::error::AppError;
 use crate::store::escalations;
 
 /// The process is up and answering.
+#[utoipa::path(
+    get, path = "/healthz", tag = "operations", security(()), responses((status = 200, description = "The process answers"))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -16,6 +19,9 @@ pub async fn healthz() -> HttpResponse {
 /// Ready when the database answers, every migration is applied and, on a replica that
 /// runs the engine, the engine is keeping up: it ran recently and no escalation has
 /// waited longer than `engine.stall_after_seconds`.
+#[utoipa::path(
+    get, path = "/readyz", tag = "operations", security(()), responses((status = 200, description = "Database reachable, migrations applied, engine keeping up"), (status = 503, description = "Not ready (engine stalled or database away)"))
+)]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state.store.ready().await?;

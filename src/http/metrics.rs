@@ -9,6 +9,9 @@ use crate::http::state::AppState;
 use crate::metrics::{Snapshot, render};
 use crate::store::gauges;
 
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
+)]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let g = state.store.run(gauges::read).await?;

@@ -3,6 +3,7 @@
 mod ack;
 mod auth;
 pub mod board;
+pub mod bodies;
 mod conditional;
 mod contacts;
 pub mod cors;
@@ -12,6 +13,7 @@ mod extract;
 mod health;
 mod incidents;
 mod metrics;
+mod openapi;
 mod reports;
 pub mod state;
 mod units;
@@ -34,7 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(incidents::routes)
                 .service(board::show)
                 .service(reports::timeliness_report)
-                .service(events::stream),
+                .service(events::stream)
+                .service(openapi::openapi_json),
         )
         .default_service(web::to(error::not_found));
 }

@@ -5,12 +5,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::domain::timeliness::{GroupBy, Timeliness, summarize};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::auth::Auth;
+use crate::http::bodies::TimelinessReport;
 use crate::http::conditional::{self, not_modified, tagged, unchanged};
 use crate::http::extract::Query;
 use crate::http::state::AppState;
@@ -19,22 +19,23 @@ use crate::store::{timeliness, units};
 /// The longest period one report covers.
 const MAX_DAYS: u64 = 366 * 3;
 
-#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[derive(Deserialize, Clone, Copy, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum Format {
     Json,
     Csv,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[derive(Deserialize, Clone, Copy, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum Lang {
     Zh,
     En,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ReportQuery {
     /// First day (office time zone), inclusive. Default: the first of this month.
     from: Option<NaiveDate>,
@@ -42,11 +43,21 @@ struct ReportQuery {
     to: Option<NaiveDate>,
     unit: Option<String>,
     group_by: Option<GroupBy>,
+    #[param(inline)]
     format: Option<Format>,
     /// CSV headers.
+    #[param(inline)]
     lang: Option<Lang>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/reports/timeliness", tag = "dashboards",
+    params(ReportQuery),
+    responses((status = 200, content(
+                  (TimelinessReport = "application/json"),
+                  (String = "text/csv", example = "单位代码,单位名称,到期时限数,…"))),
+              (status = 304, description = "Unchanged"))
+)]
 #[get("/reports/timeliness")]
 async fn timeliness_report(
     req: HttpRequest,
@@ -117,15 +128,15 @@ async fn timeliness_report(
             ))
             .body(body));
     }
-    Ok(tagged(HttpResponse::Ok(), &tag).json(json!({
-        "from": from,
-        "to": to,
-        "time_zone": zone.name(),
-        "group_by": group_by,
-        "as_of": now,
-        "groups": groups,
-        "total": total,
-    })))
+    Ok(tagged(HttpResponse::Ok(), &tag).json(TimelinessReport {
+        from,
+        to,
+        time_zone: zone.name().to_owned(),
+        group_by,
+        as_of: now,
+        groups,
+        total,
+    }))
 }
 
 fn day_start(zone: chrono_tz::Tz, day: NaiveDate) -> Result<chrono::DateTime<Utc>, AppError> {

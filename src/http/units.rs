@@ -2,27 +2,31 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::auth::Auth;
 use super::extract::{Json, Query};
 use super::state::AppState;
 use crate::domain::text;
+use crate::domain::unit::Unit;
 use crate::domain::unit::{UnitLevel, parse_code};
 use crate::error::AppError;
+use crate::http::bodies::Items;
 use crate::store::units::{self, NewUnit, UnitChange};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateUnit {
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "440106")]
     code: String,
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     level: UnitLevel,
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "440106")]
     parent_code: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PatchUnit {
     name: Option<String>,
@@ -32,12 +36,16 @@ struct PatchUnit {
     active: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListUnits {
     active: Option<bool>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/units", tag = "directory", params(ListUnits), responses((status = 200, body = Items<Unit>))
+)]
 #[get("/units")]
 async fn list(
     state: web::Data<AppState>,
@@ -49,9 +57,12 @@ async fn list(
         .into_iter()
         .filter(|u| q.active.is_none_or(|a| u.active == a))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(crate::http::bodies::Items { items }))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/units/{code}", tag = "directory", params(("code" = String, Path)), responses((status = 200, body = Unit))
+)]
 #[get("/units/{code}")]
 async fn get(
     state: web::Data<AppState>,
@@ -66,6 +77,9 @@ async fn get(
     Ok(HttpResponse::Ok().json(unit))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/units", tag = "directory", request_body = CreateUnit, responses((status = 201, body = Unit))
+)]
 #[post("/units")]
 async fn create(
     state: web::Data<AppState>,
@@ -110,6 +124,9 @@ async fn create(
         .json(unit))
 }
 
+#[utoipa::path(
+    patch, path = "/api/v1/units/{code}", tag = "directory", params(("code" = String, Path)), request_body = PatchUnit, responses((status = 200, body = Unit))
+)]
 #[patch("/units/{code}")]
 async fn update(
     state: web::Data<AppState>,
@@ -147,6 +164,9 @@ async fn update(
 
 /// Deactivates: incidents, contacts and tokens may refer to the unit, and history keeps
 /// its name. PATCH `{"active": true}` restores it.
+#[utoipa::path(
+    delete, path = "/api/v1/units/{code}", tag = "directory", params(("code" = String, Path)), responses((status = 200, description = "Deactivated (kept for history)", body = Unit))
+)]
 #[delete("/units/{code}")]
 async fn deactivate(
     state: web::Data<AppState>,

@@ -701,3 +701,47 @@ async fn metrics_and_cross_origin_access(backend: Backend) {
     assert!(other.headers().get("access-control-allow-origin").is_none());
     assert!(other.status().is_client_error());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_every_operation_with_auth_and_errors() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let res = app.get("/api/v1/openapi.json", "").await;
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = op["responses"].as_object().unwrap();
+            for status in ["400", "401", "403", "404", "422", "500"] {
+                let error = &responses[status]["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(
+                    error, "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+            // Operations under /api/v1 need the token; health and metrics do not.
+            let open = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.as_object().unwrap().is_empty()));
+            assert_eq!(open, !path.starts_with("/api/v1"), "{method} {path}");
+        }
+    }
+    // Every route but the acknowledgement pages (HTML for mail links) and this document.
+    assert_eq!(operations, 25);
+    for schema in [
+        "Incident",
+        "ClockView",
+        "Board",
+        "TimelinessReport",
+        "StreamEvent",
+        "ErrorBody",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+}

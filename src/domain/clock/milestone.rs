@@ -8,7 +8,7 @@ use crate::domain::incident::{NOTE_MAX, parse_since_discovery};
 use crate::domain::text;
 use crate::error::AppError;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MilestoneInput {
     pub kind: ClockKind,
@@ -26,7 +26,7 @@ pub struct MilestoneInput {
 }
 
 /// What proves the milestone, by kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Evidence {
     Statement { channel: String, url: String },

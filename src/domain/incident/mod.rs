@@ -26,9 +26,10 @@ pub const MAX_RESPONSIBLE_UNITS: usize = 20;
 const CLOCK_SKEW: Duration = Duration::seconds(30);
 
 /// A responsible unit named by code, as it arrives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnitRef {
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "440106")]
     pub code: String,
     #[serde(default)]
     pub first_responsible: bool,
@@ -140,7 +141,7 @@ pub fn parse_since_discovery(
 
 /// What was published when the incident closed, and where (the rules require the
 /// adoption, solution or investigation result to be made public).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Publication {
     pub summary: String,

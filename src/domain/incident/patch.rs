@@ -11,7 +11,7 @@ use super::{
 use crate::domain::text;
 use crate::error::AppError;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
     pub title: Option<String>,

@@ -10,7 +10,7 @@ use super::{
     Category, Publication, ReferralAuthority, Severity, SourceChannel, SpecialTopic, Status,
 };
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResponsibleUnit {
     pub code: String,
     pub name: String,
@@ -19,7 +19,7 @@ pub struct ResponsibleUnit {
     pub path: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Referral {
     pub id: String,
     pub authority: ReferralAuthority,
@@ -30,13 +30,13 @@ pub struct Referral {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReportedBy {
     pub token_id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Incident {
     pub id: String,
     pub reference: String,
@@ -87,7 +87,7 @@ text_enum! {
 }
 
 /// One entry of the append-only timeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -100,7 +100,7 @@ pub struct Event {
 
 /// A timeline event as the live stream sends it: with its place in commit order and the
 /// incident it belongs to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StreamEvent {
     pub seq: i64,
     pub incident_id: String,

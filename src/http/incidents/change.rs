@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, patch, post, web};
 use serde::Deserialize;
 
 use super::{expected_version, with_etag};
+use crate::domain::incident::Incident;
 use crate::domain::incident::{IncidentPatch, Publication, Status};
 use crate::error::AppError;
 use crate::http::auth::Auth;
@@ -11,6 +12,13 @@ use crate::http::extract::Json;
 use crate::http::state::AppState;
 use crate::store::incidents::{self, NewReferral, StatusChange};
 
+#[utoipa::path(
+    patch, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id or reference"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version edited (or `version` in the body)")),
+    request_body = IncidentPatch,
+    responses((status = 200, body = Incident))
+)]
 #[patch("/incidents/{id}")]
 async fn update(
     req: HttpRequest,
@@ -34,7 +42,7 @@ async fn update(
     Ok(with_etag(HttpResponse::Ok(), &incident))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangeStatus {
     status: Status,
@@ -50,6 +58,13 @@ struct ChangeStatus {
     version: Option<i64>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/status", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id or reference"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version changed (or `version` in the body)")),
+    request_body = ChangeStatus,
+    responses((status = 200, body = Incident))
+)]
 #[post("/incidents/{id}/status")]
 async fn status(
     req: HttpRequest,
@@ -75,6 +90,12 @@ async fn status(
     Ok(with_etag(HttpResponse::Ok(), &incident))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/referrals", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id or reference")),
+    request_body = NewReferral,
+    responses((status = 201, body = Incident))
+)]
 #[post("/incidents/{id}/referrals")]
 async fn referral(
     state: web::Data<AppState>,

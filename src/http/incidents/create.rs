@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::with_etag;
+use crate::domain::incident::Incident;
 use crate::domain::incident::{
     Category, IncidentContent, ResponsibleUnits, Severity, SourceChannel, SpecialTopic, UnitRef,
     parse_past, parse_summary, parse_title,
@@ -16,19 +17,23 @@ use crate::http::extract::Json;
 use crate::http::state::AppState;
 use crate::store::incidents::{self, Created, IDEMPOTENCY_RACE, IdempotencyKey};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateIncident {
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
+    #[schema(min_length = 1, max_length = 5000)]
     summary: String,
     source_channel: SourceChannel,
     #[serde(default)]
+    #[schema(pattern = "^https?://[^\\s]+$", example = "https://weibo.com/123")]
     source_url: Option<String>,
     discovered_at: DateTime<Utc>,
     severity: Severity,
     category: Category,
     #[serde(default)]
     special_topic: Option<SpecialTopic>,
+    #[schema(min_items = 1, max_items = 20)]
     responsible_units: Vec<UnitRef>,
 }
 
@@ -69,6 +74,12 @@ fn idempotency_key(
     }))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/incidents", tag = "incidents",
+    request_body = CreateIncident,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the first result")),
+    responses((status = 201, description = "Logged; clocks started when the severity calls for them", body = Incident))
+)]
 #[post("/incidents")]
 async fn create(
     req: HttpRequest,

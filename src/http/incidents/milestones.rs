@@ -4,12 +4,21 @@ use actix_web::{HttpResponse, get, post, web};
 
 use super::with_etag;
 use crate::domain::clock::MilestoneInput;
+use crate::domain::escalation::Notification;
+use crate::domain::incident::Incident;
 use crate::error::AppError;
 use crate::http::auth::Auth;
+use crate::http::bodies::IncidentItems;
 use crate::http::extract::Json;
 use crate::http::state::AppState;
 use crate::store::{escalations, incidents};
 
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/milestones", tag = "clocks",
+    params(("id" = String, Path, description = "Incident id or reference")),
+    request_body = MilestoneInput,
+    responses((status = 201, description = "Recorded; the first of its kind stops the clock", body = Incident))
+)]
 #[post("/incidents/{id}/milestones")]
 async fn record(
     state: web::Data<AppState>,
@@ -29,6 +38,11 @@ async fn record(
 
 /// Every planned mail of the incident's clocks: step, recipient, status, attempts,
 /// last error, due and sent times, Message-ID.
+#[utoipa::path(
+    get, path = "/api/v1/incidents/{id}/notifications", tag = "clocks",
+    params(("id" = String, Path, description = "Incident id or reference")),
+    responses((status = 200, body = IncidentItems<Notification>))
+)]
 #[get("/incidents/{id}/notifications")]
 async fn notifications(
     state: web::Data<AppState>,

@@ -1,9 +1,9 @@
 //! /api/v1/incidents: logging, reading, changing incidents and reading their timeline.
 
-mod change;
-mod create;
-mod milestones;
-mod read;
+pub(super) mod change;
+pub(super) mod create;
+pub(super) mod milestones;
+pub(super) mod read;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -74,11 +74,11 @@ where
         })
         .await?;
     actor.require_any_in_scope(incident.unit_paths())?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "incident_id": incident.id,
-        "reference": incident.reference,
-        "items": items,
-    })))
+    Ok(HttpResponse::Ok().json(crate::http::bodies::IncidentItems {
+        incident_id: incident.id,
+        reference: incident.reference,
+        items,
+    }))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -4,13 +4,15 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::domain::clock::{ClockKind, ClockState};
 use crate::domain::incident::{Category, Severity, SpecialTopic, Status};
+use crate::domain::incident::{Event, Incident};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::auth::Auth;
+use crate::http::bodies::IncidentItems;
+use crate::http::bodies::IncidentPage;
 use crate::http::conditional::{self, not_modified, tagged, unchanged};
 use crate::http::extract::Query;
 use crate::http::state::AppState;
@@ -21,8 +23,9 @@ const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
 const TEXT_MAX: usize = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListIncidents {
     status: Option<Status>,
     severity: Option<Severity>,
@@ -37,6 +40,7 @@ struct ListIncidents {
     updated_since: Option<DateTime<Utc>>,
     /// Text looked for in the reference, title and summary.
     q: Option<String>,
+    #[param(inline)]
     sort: Option<Sort>,
     cursor: Option<String>,
     limit: Option<i64>,
@@ -104,6 +108,12 @@ impl ListIncidents {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/incidents", tag = "incidents",
+    params(ListIncidents),
+    responses((status = 200, description = "One page", body = IncidentPage),
+              (status = 304, description = "Unchanged since the ETag sent in If-None-Match"))
+)]
 #[get("/incidents")]
 async fn list(
     req: HttpRequest,
@@ -128,13 +138,18 @@ async fn list(
             incidents::list(conn, filter, now)
         })
         .await?;
-    Ok(tagged(HttpResponse::Ok(), &tag).json(json!({
-        "items": page.items,
-        "next_cursor": page.next_cursor,
-        "as_of": now,
-    })))
+    Ok(tagged(HttpResponse::Ok(), &tag).json(IncidentPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        as_of: now,
+    }))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id or reference (YQ-2026-000123)")),
+    responses((status = 200, body = Incident), (status = 304, description = "Unchanged"))
+)]
 #[get("/incidents/{id}")]
 async fn get(
     req: HttpRequest,
@@ -173,6 +188,11 @@ async fn get(
     Ok(tagged(HttpResponse::Ok(), &tag_at(incident.version)).json(incident))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/incidents/{id}/timeline", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id or reference")),
+    responses((status = 200, body = IncidentItems<Event>))
+)]
 #[get("/incidents/{id}/timeline")]
 async fn timeline(
     state: web::Data<AppState>,

@@ -261,7 +261,7 @@ pub fn change_status(
     load(conn, &incident.id, now)
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReferral {
     pub authority: ReferralAuthority,
