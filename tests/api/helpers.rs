@@ -301,6 +301,24 @@ impl TestApp {
         }
     }
 
+    /// The kinds of an incident's timeline events, oldest first.
+    pub async fn timeline_kinds(&self, incident: &str) -> Vec<String> {
+        let res = self
+            .get(
+                &format!("/api/v1/incidents/{incident}/timeline"),
+                &self.admin,
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     pub async fn notifications(&self, incident_id: &str) -> Vec<Value> {
         let res = self
             .get(

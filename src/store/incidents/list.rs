@@ -156,9 +156,46 @@ fn newest(
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<(Vec<IncidentRow>, Option<Cursor>), AppError> {
-    let mut query =
-        filtered(filter, now).order((incidents::created_at.desc(), incidents::id.desc()));
-    if let Some(Cursor::Newest { created_at, id }) = cursor {
+    let after = match cursor {
+        Some(Cursor::Newest { created_at, id }) => Some((created_at, id)),
+        _ => None,
+    };
+    newest_first(
+        conn,
+        filtered(filter, now),
+        after,
+        limit,
+        |created_at, id| Cursor::Newest { created_at, id },
+    )
+}
+
+/// The run after the dated one in deadline order: no running clock, newest first.
+fn undated(
+    conn: &mut DbConn,
+    filter: &IncidentFilter,
+    now: DateTime<Utc>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<(Vec<IncidentRow>, Option<Cursor>), AppError> {
+    if limit <= 0 {
+        return Ok((Vec::new(), None));
+    }
+    let query = filtered(filter, now).filter(incidents::next_due_at.is_null());
+    newest_first(conn, query, after, limit, |created_at, id| {
+        Cursor::Undated { created_at, id }
+    })
+}
+
+/// By (created_at, id) descending, after a position.
+fn newest_first(
+    conn: &mut DbConn,
+    query: Boxed<'_>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+    cursor: fn(NaiveDateTime, String) -> Cursor,
+) -> Result<(Vec<IncidentRow>, Option<Cursor>), AppError> {
+    let mut query = query.order((incidents::created_at.desc(), incidents::id.desc()));
+    if let Some((created_at, id)) = after {
         query = query.filter(
             incidents::created_at
                 .lt(created_at)
@@ -168,13 +205,11 @@ fn newest(
         );
     }
     Ok(finish(fetch(conn, query, limit)?, limit, |r, _| {
-        Cursor::Newest {
-            created_at: r.created_at,
-            id: r.id.clone(),
-        }
+        cursor(r.created_at, r.id.clone())
     }))
 }
 
+/// By nearest running deadline, after a position.
 fn dated(
     conn: &mut DbConn,
     filter: &IncidentFilter,
@@ -195,36 +230,6 @@ fn dated(
     Ok(finish(fetch(conn, query, limit)?, limit, |r, due| {
         Cursor::Deadline {
             due_at: due.unwrap_or(r.created_at),
-            id: r.id.clone(),
-        }
-    }))
-}
-
-fn undated(
-    conn: &mut DbConn,
-    filter: &IncidentFilter,
-    now: DateTime<Utc>,
-    after: Option<(NaiveDateTime, String)>,
-    limit: i64,
-) -> Result<(Vec<IncidentRow>, Option<Cursor>), AppError> {
-    if limit <= 0 {
-        return Ok((Vec::new(), None));
-    }
-    let mut query = filtered(filter, now)
-        .filter(incidents::next_due_at.is_null())
-        .order((incidents::created_at.desc(), incidents::id.desc()));
-    if let Some((created_at, id)) = after {
-        query = query.filter(
-            incidents::created_at
-                .lt(created_at)
-                .or(incidents::created_at
-                    .eq(created_at)
-                    .and(incidents::id.lt(id))),
-        );
-    }
-    Ok(finish(fetch(conn, query, limit)?, limit, |r, _| {
-        Cursor::Undated {
-            created_at: r.created_at,
             id: r.id.clone(),
         }
     }))
