@@ -121,6 +121,8 @@ impl Application {
             signer,
             pages: templates,
             boards: Default::default(),
+            listings: Default::default(),
+            tokens: Default::default(),
         });
         let limit = settings.server.max_body_bytes;
         let (origins, public_url) = (

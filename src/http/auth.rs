@@ -1,7 +1,10 @@
 //! `Authorization: Bearer <token>` → the calling `Actor`, or 401.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -13,6 +16,34 @@ use crate::error::AppError;
 use crate::store::tokens;
 
 pub struct Auth(pub Actor);
+
+/// How long a token, once found, is trusted without asking the database again. Tokens
+/// are never changed, only revoked (`api_tokens.revoked_at`): a revocation takes effect
+/// within this time.
+const TOKEN_TTL: Duration = Duration::from_secs(30);
+const TOKENS_KEPT: usize = 10_000;
+
+/// Tokens recently found, by their hash (the token itself is not kept).
+#[derive(Default)]
+pub struct TokenCache(Mutex<HashMap<String, (Instant, Actor)>>);
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<Actor> {
+        let map = self.0.lock().ok()?;
+        map.get(hash)
+            .filter(|(at, _)| at.elapsed() < TOKEN_TTL)
+            .map(|(_, actor)| actor.clone())
+    }
+
+    fn put(&self, hash: String, actor: Actor) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= TOKENS_KEPT {
+                map.clear();
+            }
+            map.insert(hash, (Instant::now(), actor));
+        }
+    }
+}
 
 impl FromRequest for Auth {
     type Error = AppError;
@@ -30,11 +61,16 @@ impl FromRequest for Auth {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(AppError::Unauthorized);
             };
+            let key = tokens::hash(&token);
+            if let Some(actor) = state.tokens.get(&key) {
+                return Ok(Auth(actor));
+            }
             let actor = state
                 .store
                 .run(move |conn| tokens::authenticate(conn, &token))
                 .await?;
             let actor = actor.ok_or(AppError::Unauthorized)?;
+            state.tokens.put(key, actor.clone());
             Ok(Auth(actor))
         })
     }

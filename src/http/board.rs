@@ -1,8 +1,7 @@
-//! GET /api/v1/board: one call a wall screen renders. Built once per scope and change
-//! (the change counter), then only brought to the current time per request.
+//! GET /api/v1/board: one call a wall screen renders. Built once per ETag (scope and
+//! change counter), then only brought to the current time per request.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
@@ -12,31 +11,6 @@ use crate::http::auth::Auth;
 use crate::http::conditional::{self, not_modified, tagged, unchanged};
 use crate::http::state::AppState;
 use crate::store::board;
-
-/// Scopes kept at most; beyond that the cache starts afresh.
-const CACHED_SCOPES: usize = 1024;
-
-/// The last board built per scope, with the counter it was built at.
-#[derive(Default)]
-pub struct BoardCache(Mutex<HashMap<String, (i64, Arc<Board>)>>);
-
-impl BoardCache {
-    fn get(&self, scope: &str, counter: i64) -> Option<Arc<Board>> {
-        let map = self.0.lock().ok()?;
-        map.get(scope)
-            .filter(|(at, _)| *at == counter)
-            .map(|(_, board)| board.clone())
-    }
-
-    fn put(&self, scope: String, counter: i64, board: Arc<Board>) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() >= CACHED_SCOPES {
-                map.clear();
-            }
-            map.insert(scope, (counter, board));
-        }
-    }
-}
 
 #[utoipa::path(
     get, path = "/api/v1/board", tag = "dashboards",
@@ -54,9 +28,8 @@ async fn show(
         return Ok(not_modified(&tag));
     }
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
-    let key = scope.clone().unwrap_or_default();
     let now = state.now();
-    let built = match state.boards.get(&key, counter) {
+    let built = match state.boards.get(&tag) {
         Some(board) => board,
         None => {
             let board = Arc::new(
@@ -65,7 +38,7 @@ async fn show(
                     .run(move |conn| board::board(conn, scope.as_deref(), now))
                     .await?,
             );
-            state.boards.put(key, counter, board.clone());
+            state.boards.put(tag.clone(), board.clone());
             board
         }
     };

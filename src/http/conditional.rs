@@ -13,14 +13,13 @@ use sha2::{Digest, Sha256};
 use crate::domain::access::Actor;
 use crate::error::AppError;
 use crate::http::state::AppState;
-use crate::store::revision;
 
 /// Clients must revalidate; the answer depends on the token.
 pub const CACHE_CONTROL: &str = "private, no-cache";
 
-/// The change counter as it stands now.
+/// The change counter (see `Store::change_counter` for how fresh).
 pub async fn counter(state: &AppState) -> Result<i64, AppError> {
-    state.store.run(revision::current).await
+    state.store.change_counter().await
 }
 
 /// A strong tag for the view this request asks for (path, query, variant) as this

@@ -1,9 +1,10 @@
 //! The HTTP edge: routes, extractors, and errors rendered as JSON.
 
 mod ack;
-mod auth;
+pub mod auth;
 pub mod board;
 pub mod bodies;
+mod cache;
 mod conditional;
 mod contacts;
 pub mod cors;

@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use crate::config::ClockRules;
 use crate::domain::time::TimeSource;
 use crate::engine::Health;
+use crate::http::cache::ViewCache;
 use crate::mail::{LinkSigner, Templates};
 use crate::store::Store;
 use crate::store::clocks::ClockContext;
@@ -28,7 +29,10 @@ pub struct AppState {
     pub engine_stall_after: Option<chrono::Duration>,
     pub signer: LinkSigner,
     pub pages: Arc<Templates>,
-    pub boards: Arc<crate::http::board::BoardCache>,
+    pub boards: Arc<ViewCache<crate::domain::board::Board>>,
+    /// Listing pages by ETag: the incidents and the next cursor.
+    pub listings: Arc<ViewCache<(Vec<crate::domain::incident::Incident>, Option<String>)>>,
+    pub tokens: Arc<crate::http::auth::TokenCache>,
 }
 
 impl AppState {

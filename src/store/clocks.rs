@@ -306,6 +306,7 @@ pub fn views(
                 stopped_at,
                 stop_reason: row.stop_reason.clone(),
                 next_escalation: next.remove(row.id.as_str()),
+                at_risk_at: due_at - policy.at_risk(),
             });
     }
     Ok(out)

@@ -20,6 +20,7 @@ pub mod timeliness;
 pub mod tokens;
 pub mod units;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::Connection;
@@ -36,6 +37,7 @@ use crate::error::AppError;
 pub struct Store {
     pool: Pool<Connector>,
     backend: Backend,
+    counter: Arc<revision::Cached>,
 }
 
 impl Store {
@@ -58,7 +60,11 @@ impl Store {
             .connection_timeout(Duration::from_millis(settings.pool_timeout_ms))
             .build(connector)
             .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            counter: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -89,7 +95,24 @@ impl Store {
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(|conn| write_tx(conn, f)).await
+        let written = self.run(|conn| write_tx(conn, f)).await;
+        if written.is_ok() {
+            // This process's own change shows in the next poll, never 250 ms later.
+            self.counter.forget();
+        }
+        written
+    }
+
+    /// The change counter, as read at most `revision::FRESH_FOR` ago and not before this
+    /// process's last write: a 304 costs no query at all under load.
+    pub async fn change_counter(&self) -> Result<i64, AppError> {
+        if let Some(value) = self.counter.fresh() {
+            return Ok(value);
+        }
+        let ticket = self.counter.ticket();
+        let value = self.run(revision::current).await?;
+        self.counter.remember(ticket, value);
+        Ok(value)
     }
 
     /// True when the database answers and no migration is pending.

@@ -12,7 +12,7 @@ use crate::error::AppError;
 
 const TOKEN_PREFIX: &str = "yqt_";
 
-fn hash(token: &str) -> String {
+pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

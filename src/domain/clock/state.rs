@@ -89,6 +89,33 @@ pub struct ClockView {
     pub stopped_at: Option<DateTime<Utc>>,
     pub stop_reason: Option<String>,
     pub next_escalation: Option<NextEscalation>,
+    /// Where the at-risk window begins (from the clock's own policy).
+    #[serde(skip)]
+    pub at_risk_at: DateTime<Utc>,
+}
+
+impl ClockView {
+    /// The same clock shown at another moment: a running clock's state and time left
+    /// move with time, a stopped clock's do not.
+    pub fn at(&self, now: DateTime<Utc>) -> Self {
+        let running = matches!(
+            self.state,
+            ClockState::Running | ClockState::AtRisk | ClockState::Breached
+        );
+        if !running {
+            return self.clone();
+        }
+        let state = match ClockPhase::at(self.due_at, self.at_risk_at, now) {
+            ClockPhase::OnTime => ClockState::Running,
+            ClockPhase::AtRisk => ClockState::AtRisk,
+            ClockPhase::Breached => ClockState::Breached,
+        };
+        Self {
+            state,
+            remaining_seconds: remaining_seconds(self.due_at, None, now),
+            ..self.clone()
+        }
+    }
 }
 
 /// Seconds left: measured to now while running, to the stop once stopped.
@@ -148,6 +175,44 @@ mod tests {
         assert_eq!(
             remaining_seconds(due, stopped, t("2026-11-23T00:00:00Z")),
             60
+        );
+    }
+
+    #[test]
+    fn a_kept_view_moves_with_time_only_while_running() {
+        let due = t("2026-11-22T05:00:00Z");
+        let view = ClockView {
+            id: "c".into(),
+            kind: ClockKind::AuthoritativeStatement,
+            state: ClockState::Running,
+            started_at: t("2026-11-22T00:00:00Z"),
+            due_at: due,
+            remaining_seconds: 5 * 3600,
+            stopped_at: None,
+            stop_reason: None,
+            next_escalation: None,
+            at_risk_at: t("2026-11-22T03:00:00Z"),
+        };
+        let later = view.at(t("2026-11-22T04:00:00Z"));
+        assert_eq!(
+            (later.state, later.remaining_seconds),
+            (ClockState::AtRisk, 3600)
+        );
+        let overdue = view.at(t("2026-11-22T05:00:10Z"));
+        assert_eq!(
+            (overdue.state, overdue.remaining_seconds),
+            (ClockState::Breached, -10)
+        );
+        let met = ClockView {
+            state: ClockState::Met,
+            stopped_at: Some(t("2026-11-22T01:00:00Z")),
+            remaining_seconds: 4 * 3600,
+            ..view
+        };
+        let still = met.at(t("2026-11-23T00:00:00Z"));
+        assert_eq!(
+            (still.state, still.remaining_seconds),
+            (ClockState::Met, 4 * 3600)
         );
     }
 }

@@ -64,6 +64,14 @@ pub struct Incident {
 }
 
 impl Incident {
+    /// The incident as shown at `now` (its clocks' time-dependent fields brought up).
+    pub fn at(&self, now: DateTime<Utc>) -> Self {
+        Self {
+            clocks: self.clocks.iter().map(|c| c.at(now)).collect(),
+            ..self.clone()
+        }
+    }
+
     pub fn unit_paths(&self) -> impl Iterator<Item = &str> {
         self.responsible_units.iter().map(|u| u.path.as_str())
     }

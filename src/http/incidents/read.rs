@@ -127,20 +127,29 @@ async fn list(
         return Ok(not_modified(&tag));
     }
     let now = state.now();
-    let page = state
-        .store
-        .run(move |conn| {
-            if let Some(code) = unit {
-                let unit = units::find(conn, &code)
-                    .map_err(|_| AppError::invalid("unit", format!("unknown unit {code}")))?;
-                filter.unit_path = Some(unit.path);
-            }
-            incidents::list(conn, filter, now)
-        })
-        .await?;
+    let page = match state.listings.get(&tag) {
+        Some(page) => page,
+        None => {
+            let page = state
+                .store
+                .run(move |conn| {
+                    if let Some(code) = unit {
+                        let unit = units::find(conn, &code).map_err(|_| {
+                            AppError::invalid("unit", format!("unknown unit {code}"))
+                        })?;
+                        filter.unit_path = Some(unit.path);
+                    }
+                    incidents::list(conn, filter, now)
+                })
+                .await?;
+            let page = std::sync::Arc::new((page.items, page.next_cursor));
+            state.listings.put(tag.clone(), page.clone());
+            page
+        }
+    };
     Ok(tagged(HttpResponse::Ok(), &tag).json(IncidentPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
+        items: page.0.iter().map(|i| i.at(now)).collect(),
+        next_cursor: page.1.clone(),
         as_of: now,
     }))
 }
