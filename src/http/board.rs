@@ -1,8 +1,6 @@
 //! GET /api/v1/board: one call a wall screen renders. Built once per ETag (scope and
 //! change counter), then only brought to the current time per request.
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::domain::board::Board;
@@ -29,19 +27,15 @@ async fn show(
     }
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
     let now = state.now();
-    let built = match state.boards.get(&tag) {
-        Some(board) => board,
-        None => {
-            let board = Arc::new(
-                state
-                    .store
-                    .run(move |conn| board::board(conn, scope.as_deref(), now))
-                    .await?,
-            );
-            state.boards.put(tag.clone(), board.clone());
-            board
-        }
-    };
+    let built = state
+        .boards
+        .get_or_build(&tag, async {
+            state
+                .store
+                .run(move |conn| board::board(conn, scope.as_deref(), now))
+                .await
+        })
+        .await?;
     let current = Board {
         as_of: now,
         next_deadlines: built.next_deadlines.iter().map(|d| d.at(now)).collect(),

@@ -25,15 +25,24 @@ pub fn board(
     now: DateTime<Utc>,
 ) -> Result<Board, AppError> {
     let at = to_db_time(now);
-    let pattern = format!("{}%", scope.unwrap_or(""));
-    // Incidents in scope; without a scope every incident matches the empty prefix.
-    macro_rules! in_scope {
-        () => {
-            incident_units::table
-                .inner_join(units::table)
-                .filter(units::path.like(pattern.clone()))
-                .select(incident_units::incident_id)
-        };
+    let pattern = scope.map(|s| format!("{s}%"));
+    // Boxes the query and keeps rows whose incident (`$id`) has a unit in scope; without
+    // a scope there is nothing to check (and no subquery over every incident to run).
+    macro_rules! scoped {
+        ($query:expr, $id:expr) => {{
+            let mut query = $query.into_boxed();
+            if let Some(pattern) = &pattern {
+                query = query.filter(
+                    $id.eq_any(
+                        incident_units::table
+                            .inner_join(units::table)
+                            .filter(units::path.like(pattern.clone()))
+                            .select(incident_units::incident_id),
+                    ),
+                );
+            }
+            query
+        }};
     }
     let open: Vec<&str> = Status::ALL
         .iter()
@@ -41,78 +50,90 @@ pub fn board(
         .map(|s| s.as_str())
         .collect();
     let open_incidents = severities(
-        incidents::table
-            .filter(incidents::status.eq_any(open))
-            .filter(incidents::id.eq_any(in_scope!()))
-            .group_by(incidents::severity)
-            .select((incidents::severity, count_star()))
-            .load(conn)?,
+        scoped!(
+            incidents::table
+                .filter(incidents::status.eq_any(open))
+                .group_by(incidents::severity)
+                .select((incidents::severity, count_star())),
+            incidents::id
+        )
+        .load(conn)?,
     )?;
     let running = StoredState::Running.as_str();
-    let clocks_in_scope = || {
+    let running_clocks = || {
         clocks::table
             .inner_join(incidents::table)
             .filter(clocks::state.eq(running))
-            .filter(clocks::incident_id.eq_any(in_scope!()))
     };
     let counts = ClockCounts {
         running: severities(
-            clocks_in_scope()
-                .filter(clocks::at_risk_at.gt(at))
-                .group_by(incidents::severity)
-                .select((incidents::severity, count_star()))
-                .load(conn)?,
+            scoped!(
+                running_clocks()
+                    .filter(clocks::at_risk_at.gt(at))
+                    .group_by(incidents::severity)
+                    .select((incidents::severity, count_star())),
+                clocks::incident_id
+            )
+            .load(conn)?,
         )?,
         at_risk: severities(
-            clocks_in_scope()
-                .filter(clocks::at_risk_at.le(at))
-                .filter(clocks::due_at.ge(at))
-                .group_by(incidents::severity)
-                .select((incidents::severity, count_star()))
-                .load(conn)?,
+            scoped!(
+                running_clocks()
+                    .filter(clocks::at_risk_at.le(at))
+                    .filter(clocks::due_at.ge(at))
+                    .group_by(incidents::severity)
+                    .select((incidents::severity, count_star())),
+                clocks::incident_id
+            )
+            .load(conn)?,
         )?,
         breached: severities(
-            clocks_in_scope()
-                .filter(clocks::due_at.lt(at))
-                .group_by(incidents::severity)
-                .select((incidents::severity, count_star()))
-                .load(conn)?,
+            scoped!(
+                running_clocks()
+                    .filter(clocks::due_at.lt(at))
+                    .group_by(incidents::severity)
+                    .select((incidents::severity, count_star())),
+                clocks::incident_id
+            )
+            .load(conn)?,
         )?,
     };
-    let next: Vec<DeadlineRow> = clocks_in_scope()
-        .filter(clocks::due_at.ge(at))
-        .order((clocks::due_at.asc(), clocks::id.asc()))
-        .limit(NEXT_SHOWN)
-        .select(DeadlineRow::as_select())
-        .load(conn)?;
-    let breached: Vec<DeadlineRow> = clocks_in_scope()
-        .filter(clocks::due_at.lt(at))
-        .order((clocks::due_at.asc(), clocks::id.asc()))
-        .limit(BREACHED_SHOWN)
-        .select(DeadlineRow::as_select())
-        .load(conn)?;
+    let next: Vec<DeadlineRow> = scoped!(
+        running_clocks()
+            .filter(clocks::due_at.ge(at))
+            .order((clocks::due_at.asc(), clocks::id.asc()))
+            .limit(NEXT_SHOWN)
+            .select(DeadlineRow::as_select()),
+        clocks::incident_id
+    )
+    .load(conn)?;
+    let breached: Vec<DeadlineRow> = scoped!(
+        running_clocks()
+            .filter(clocks::due_at.lt(at))
+            .order((clocks::due_at.asc(), clocks::id.asc()))
+            .limit(BREACHED_SHOWN)
+            .select(DeadlineRow::as_select()),
+        clocks::incident_id
+    )
+    .load(conn)?;
     let failed = EscalationStatus::Failed.as_str();
-    let failed_count: i64 = escalations::table
-        .filter(escalations::status.eq(failed))
-        .filter(
-            escalations::incident_id
-                .assume_not_null()
-                .eq_any(in_scope!()),
-        )
-        .count()
-        .get_result(conn)?;
-    let recent: Vec<FailedRow> = escalations::table
-        .left_join(incidents::table)
-        .filter(escalations::status.eq(failed))
-        .filter(
-            escalations::incident_id
-                .assume_not_null()
-                .eq_any(in_scope!()),
-        )
-        .order((escalations::updated_at.desc(), escalations::id.desc()))
-        .limit(FAILED_SHOWN)
-        .select(FailedRow::as_select())
-        .load(conn)?;
+    let failed_count: i64 = scoped!(
+        escalations::table
+            .filter(escalations::status.eq(failed))
+            .count(),
+        escalations::incident_id.assume_not_null()
+    )
+    .get_result(conn)?;
+    let recent: Vec<FailedRow> = scoped!(
+        escalations::table
+            .left_join(incidents::table)
+            .filter(escalations::status.eq(failed))
+            .order((escalations::updated_at.desc(), escalations::id.desc()))
+            .limit(FAILED_SHOWN)
+            .select(FailedRow::as_select()),
+        escalations::incident_id.assume_not_null()
+    )
+    .load(conn)?;
     let names = unit_names(conn, next.iter().chain(&breached).map(|r| &r.incident_id))?;
     let deadlines = |rows: Vec<DeadlineRow>| -> Result<Vec<Deadline>, AppError> {
         rows.into_iter()

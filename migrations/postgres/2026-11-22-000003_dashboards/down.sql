@@ -2,6 +2,7 @@ DROP INDEX clocks_state_risk;
 DROP INDEX clocks_state_due;
 ALTER TABLE clocks DROP COLUMN phase;
 ALTER TABLE clocks DROP COLUMN at_risk_at;
+DROP INDEX incidents_status_severity;
 DROP INDEX incidents_discovered;
 DROP INDEX incidents_updated;
 DROP INDEX incidents_next_due;

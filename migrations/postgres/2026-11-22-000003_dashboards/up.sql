@@ -21,6 +21,7 @@ UPDATE incidents SET next_due_at = (
 CREATE INDEX incidents_next_due ON incidents (next_due_at, id);
 CREATE INDEX incidents_updated ON incidents (updated_at);
 CREATE INDEX incidents_discovered ON incidents (discovered_at);
+CREATE INDEX incidents_status_severity ON incidents (status, severity);
 
 ALTER TABLE clocks ADD COLUMN at_risk_at TIMESTAMP;
 UPDATE clocks SET at_risk_at = due_at - ((policy::json ->> 'at_risk_minutes')::int * INTERVAL '1 minute');

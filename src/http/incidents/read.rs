@@ -127,9 +127,9 @@ async fn list(
         return Ok(not_modified(&tag));
     }
     let now = state.now();
-    let page = match state.listings.get(&tag) {
-        Some(page) => page,
-        None => {
+    let page = state
+        .listings
+        .get_or_build(&tag, async {
             let page = state
                 .store
                 .run(move |conn| {
@@ -142,11 +142,9 @@ async fn list(
                     incidents::list(conn, filter, now)
                 })
                 .await?;
-            let page = std::sync::Arc::new((page.items, page.next_cursor));
-            state.listings.put(tag.clone(), page.clone());
-            page
-        }
-    };
+            Ok::<_, AppError>((page.items, page.next_cursor))
+        })
+        .await?;
     Ok(tagged(HttpResponse::Ok(), &tag).json(IncidentPage {
         items: page.0.iter().map(|i| i.at(now)).collect(),
         next_cursor: page.1.clone(),
