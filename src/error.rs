@@ -73,6 +73,18 @@ impl AppError {
         }
     }
 
+    /// This error and its causes, for the log (never for a response body).
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            out.push_str(": ");
+            out.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        out
+    }
+
     pub fn details(&self) -> Value {
         match self {
             Self::Invalid { field, .. } => json!({ "field": field }),

@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
     match cli::run(cli, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = %e, "stopped");
+            tracing::error!(error = %e.chain(), "stopped");
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }

@@ -36,7 +36,7 @@ pub async fn start(
             health.ticked(chrono::Utc::now());
             wake.notify_one();
             if let Err(e) = engine.record_phases().await {
-                tracing::error!(error = %e, "recording clock phases failed");
+                tracing::error!(error = %e.chain(), "recording clock phases failed");
             }
         })
     })
@@ -46,7 +46,7 @@ pub async fn start(
         let engine = watchdog_engine.clone();
         Box::pin(async move {
             if let Err(e) = engine.watchdog().await {
-                tracing::error!(error = %e, "watchdog failed");
+                tracing::error!(error = %e.chain(), "watchdog failed");
             }
         })
     })
@@ -62,7 +62,7 @@ pub async fn start(
             let engine = engine.clone();
             Box::pin(async move {
                 if let Err(e) = engine.plan_report(kind).await {
-                    tracing::error!(report = %kind, error = %e, "planning the report failed");
+                    tracing::error!(report = %kind, error = %e.chain(), "planning the report failed");
                 }
             })
         })

@@ -44,7 +44,7 @@ impl Engine {
             Ok(found) => Arc::new(found),
             Err(e) => {
                 // Leave the rows leased: they are retried when the lease ends.
-                tracing::error!(error = %e, "could not load incidents for escalation mail");
+                tracing::error!(error = %e.chain(), "could not load incidents for escalation mail");
                 return Round::default();
             }
         };
@@ -254,7 +254,7 @@ impl Sender {
             }
             Err(e) => {
                 // The lease runs out and the row is tried again (same Message-ID).
-                tracing::error!(error = %e, "could not record the send result");
+                tracing::error!(error = %e.chain(), "could not record the send result");
                 Outcome::MarkFailed
             }
         }
@@ -277,7 +277,7 @@ async fn release(store: &Store, row: &Claimed) -> Outcome {
         })
         .await;
     if let Err(e) = released {
-        tracing::error!(error = %e, "could not release a claimed escalation; its lease will expire");
+        tracing::error!(error = %e.chain(), "could not release a claimed escalation; its lease will expire");
     }
     Outcome::Released
 }

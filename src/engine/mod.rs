@@ -88,7 +88,7 @@ impl Engine {
         while !*shutdown.borrow() {
             if let Err(e) = self.round(&shutdown).await {
                 // The database may be briefly away; the rows wait for the next round.
-                tracing::error!(error = %e, "escalation round failed");
+                tracing::error!(error = %e.chain(), "escalation round failed");
             }
             let pause = self.pause().await;
             tokio::select! {

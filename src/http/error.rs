@@ -31,7 +31,7 @@ impl ResponseError for AppError {
         let status = self.status_code();
         if status.is_server_error() {
             // The body says nothing of internals; the log keeps the whole chain.
-            tracing::error!(error.code = self.code(), error.chain = %chain(self), "request failed");
+            tracing::error!(error.code = self.code(), error.chain = %self.chain(), "request failed");
         }
         let mut response = HttpResponse::build(status);
         if let Self::Unauthorized = self {
@@ -45,17 +45,6 @@ impl ResponseError for AppError {
             }
         }))
     }
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 /// Unmatched routes answer in the same JSON shape as every other error.

@@ -115,7 +115,7 @@ impl Feed {
                 }
                 Ok(_) => tokio::time::sleep(POLL).await,
                 Err(e) => {
-                    tracing::warn!(error = %e, "event stream ended");
+                    tracing::warn!(error = %e.chain(), "event stream ended");
                     return None;
                 }
             }
