@@ -176,6 +176,7 @@ async fn run(backend: &str, n: usize, seconds: u64) {
     settings.server.bind = "127.0.0.1:0".parse().unwrap();
     settings.mail.file_dir = workdir.path().join("mail");
     settings.log.filter = "error".into();
+    yuqing_tracker::telemetry::init(&settings.log);
     let db = settings.database.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&db))
         .await

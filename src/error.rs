@@ -97,8 +97,20 @@ impl AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            diesel::result::Error::NotFound => Self::NotFound("record".into()),
+            Error::NotFound => Self::NotFound("record".into()),
+            // SQLite's write lock not obtained within busy_timeout, a PostgreSQL
+            // serialization failure or deadlock: the request may simply be retried.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                Self::Unavailable(format!("database busy: {}", info.message()))
+            }
+            Error::DatabaseError(_, info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("deadlock detected") =>
+            {
+                Self::Unavailable(format!("database busy: {}", info.message()))
+            }
             other => Self::internal(other),
         }
     }

@@ -38,6 +38,9 @@ pub struct Store {
     pool: Pool<Connector>,
     backend: Backend,
     counter: Arc<revision::Cached>,
+    /// SQLite has one writer: this process's writers queue here, in arrival order,
+    /// instead of polling the file lock (busy_timeout then only covers other processes).
+    sqlite_writers: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -64,6 +67,7 @@ impl Store {
             pool,
             backend,
             counter: Arc::default(),
+            sqlite_writers: Arc::default(),
         })
     }
 
@@ -95,6 +99,10 @@ impl Store {
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writers.lock().await),
+            Backend::Postgres => None,
+        };
         let written = self.run(|conn| write_tx(conn, f)).await;
         if written.is_ok() {
             // This process's own change shows in the next poll, never 250 ms later.
