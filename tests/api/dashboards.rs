@@ -278,7 +278,7 @@ async fn polling_gets_304_until_something_changes(backend: Backend) {
     assert_eq!(poll(&app, &paths[0], &scoped, Some(&tags[0])).await.0, 200);
 
     // Something changes: every view answers in full again, then 304 again.
-    create(
+    let other_id = create(
         &app,
         incident("440111", "general", Duration::hours(1), "新的"),
     )
@@ -306,6 +306,14 @@ async fn polling_gets_304_until_something_changes(backend: Backend) {
     assert_eq!(res.status(), 200);
     let (status, _) = poll(&app, &one, &app.admin, Some(&tag)).await;
     assert_eq!(status, 200);
+
+    // One incident's tag is not another's.
+    let (_, fresh) = poll(&app, &one, &app.admin, None).await;
+    let other_path = format!("/api/v1/incidents/{other_id}");
+    assert_eq!(
+        poll(&app, &other_path, &app.admin, Some(&fresh)).await.0,
+        200
+    );
 
     // A token outside the incident's scope gets no 304 for it.
     let other = app.token(Role::Viewer, Some("440111")).await;

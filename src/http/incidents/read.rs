@@ -168,23 +168,23 @@ async fn get(
     let counter = conditional::counter(&state).await?;
     let tag_at = |version: i64| format!("\"v{version}.r{counter}\"");
     let current = format!(".r{counter}\"");
-    let candidate = req
+    let asked = req
         .headers()
         .get_all(actix_web::http::header::IF_NONE_MATCH)
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .find(|t| t.starts_with("\"v") && t.ends_with(&current))
-        .map(str::to_owned);
-    if let Some(tag) = candidate {
-        // Nothing changed anywhere since that tag; only the scope is left to check.
+        .any(|v| v.contains(&current));
+    if asked {
+        // Nothing changed anywhere since that counter: the version and the scope decide.
         let key = id.clone();
-        let paths = state
+        let (version, paths) = state
             .store
-            .run(move |conn| incidents::unit_paths(conn, &key))
+            .run(move |conn| incidents::version_and_paths(conn, &key))
             .await?;
         actor.require_any_in_scope(paths.iter().map(String::as_str))?;
-        return Ok(not_modified(&tag));
+        let tag = tag_at(version);
+        if unchanged(&req, &tag) {
+            return Ok(not_modified(&tag));
+        }
     }
     let now = state.now();
     let incident = state

@@ -237,20 +237,21 @@ pub fn load(conn: &mut DbConn, key: &str, now: DateTime<Utc>) -> Result<Incident
         .ok_or_else(|| AppError::NotFound(format!("incident {key}")))
 }
 
-/// The paths of an incident's responsible units (by id or reference), for a scope check
-/// that needs nothing else.
-pub fn unit_paths(conn: &mut DbConn, key: &str) -> Result<Vec<String>, AppError> {
+/// An incident's version and the paths of its responsible units (by id or reference):
+/// what a conditional read needs to answer 304.
+pub fn version_and_paths(conn: &mut DbConn, key: &str) -> Result<(i64, Vec<String>), AppError> {
     let query = incident_units::table
         .inner_join(incidents::table)
         .inner_join(units::table)
-        .select(units::path);
-    let paths: Vec<String> = if looks_like_reference(key) {
+        .select((incidents::version, units::path));
+    let rows: Vec<(i64, String)> = if looks_like_reference(key) {
         query.filter(incidents::reference.eq(key)).load(conn)?
     } else {
         query.filter(incidents::id.eq(key)).load(conn)?
     };
-    if paths.is_empty() {
-        return Err(AppError::NotFound(format!("incident {key}")));
-    }
-    Ok(paths)
+    let version = rows
+        .first()
+        .map(|(v, _)| *v)
+        .ok_or_else(|| AppError::NotFound(format!("incident {key}")))?;
+    Ok((version, rows.into_iter().map(|(_, p)| p).collect()))
 }
