@@ -28,8 +28,7 @@ impl Engine {
                         tracing::warn!(clock.id = %clock_id, "breached clock has nobody left to remind (no contact holds the repeat roles)");
                     }
                 }
-                let lag_seconds = escalations::next_due(conn)?
-                    .map_or(0, |due| (now - due).num_seconds().max(0));
+                let lag_seconds = escalations::lag_seconds(conn, now)?;
                 Ok(Checkup {
                     repaired_clocks,
                     lag_seconds,

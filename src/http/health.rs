@@ -30,11 +30,13 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
         return Ok(HttpResponse::Ok()
             .json(json!({ "status": "ready", "database": database, "engine": Value::Null })));
     };
-    let (now, next_due) = state
+    let (now, lag_seconds) = state
         .store
-        .run(|conn| Ok((escalations::db_now(conn)?, escalations::next_due(conn)?)))
+        .run(|conn| {
+            let now = escalations::db_now(conn)?;
+            Ok((now, escalations::lag_seconds(conn, now)?))
+        })
         .await?;
-    let lag_seconds = next_due.map_or(0, |due| (now - due).num_seconds().max(0));
     let last_sweep = state.health.last_sweep();
     let swept_recently = last_sweep.is_some_and(|at| now - at <= stall_after);
     let stalled = !swept_recently || lag_seconds > stall_after.num_seconds();

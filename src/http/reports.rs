@@ -102,11 +102,7 @@ async fn timeliness_report(
         .store
         .run(move |conn| {
             let unit_path = match unit {
-                Some(code) => Some(
-                    units::find(conn, &code)
-                        .map_err(|_| AppError::invalid("unit", format!("unknown unit {code}")))?
-                        .path,
-                ),
+                Some(code) => Some(units::find_named(conn, "unit", &code)?.path),
                 None => None,
             };
             let paths: Vec<&str> = [scope.as_deref(), unit_path.as_deref()]

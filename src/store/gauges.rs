@@ -26,8 +26,7 @@ pub fn read(conn: &mut DbConn) -> Result<Gauges, AppError> {
         .select((esc::status, count_star()))
         .load(conn)?;
     let running = || clocks::table.filter(clocks::state.eq(StoredState::Running.as_str()));
-    let lag_seconds =
-        escalations::next_due(conn)?.map_or(0, |due| (now - due).num_seconds().max(0));
+    let lag_seconds = escalations::lag_seconds(conn, now)?;
     Ok(Gauges {
         mails_by_status,
         running: running()

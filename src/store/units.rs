@@ -80,12 +80,18 @@ pub fn find(conn: &mut DbConn, code: &str) -> Result<Unit, AppError> {
     row.into_unit(parent)
 }
 
-/// A unit named in a request: it must exist and be active.
-pub fn find_active(conn: &mut DbConn, field: &str, code: &str) -> Result<Unit, AppError> {
-    let unit = find(conn, code).map_err(|e| match e {
+/// A unit named in a request (active or not, e.g. a filter over history); an unknown
+/// code is the request's fault and names `field`.
+pub fn find_named(conn: &mut DbConn, field: &str, code: &str) -> Result<Unit, AppError> {
+    find(conn, code).map_err(|e| match e {
         AppError::NotFound(_) => AppError::invalid(field, format!("unknown unit {code}")),
         other => other,
-    })?;
+    })
+}
+
+/// A unit named in a request: it must exist and be active.
+pub fn find_active(conn: &mut DbConn, field: &str, code: &str) -> Result<Unit, AppError> {
+    let unit = find_named(conn, field, code)?;
     if !unit.active {
         return Err(AppError::invalid(
             field,

@@ -134,10 +134,7 @@ async fn list(
                 .store
                 .run(move |conn| {
                     if let Some(code) = unit {
-                        let unit = units::find(conn, &code).map_err(|_| {
-                            AppError::invalid("unit", format!("unknown unit {code}"))
-                        })?;
-                        filter.unit_path = Some(unit.path);
+                        filter.unit_path = Some(units::find_named(conn, "unit", &code)?.path);
                     }
                     incidents::list(conn, filter, now)
                 })

@@ -230,6 +230,11 @@ pub fn next_due(conn: &mut DbConn) -> Result<Option<DateTime<Utc>>, AppError> {
     Ok(pending.into_iter().chain(leased).min().map(from_db_time))
 }
 
+/// How long the engine is behind at `now` (the database's time): 0 when nothing waits.
+pub fn lag_seconds(conn: &mut DbConn, now: DateTime<Utc>) -> Result<i64, AppError> {
+    Ok(next_due(conn)?.map_or(0, |due| (now - due).num_seconds().max(0)))
+}
+
 /// Running clocks past their deadline with nothing left to send: their series of
 /// repeats broke off (e.g. nobody held the role when it was planned).
 pub fn breached_without_pending(
