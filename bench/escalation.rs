@@ -10,6 +10,9 @@
 #[path = "../tests/api/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;
+#[path = "../tests/api/tls.rs"]
+#[allow(dead_code)]
+mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +23,7 @@ use diesel::{Connection, RunQueryDsl};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use yuqing_tracker::config::{MailTransport, Settings};
 use yuqing_tracker::domain::time::SystemClock;
+use yuqing_tracker::mail::Mailer;
 use yuqing_tracker::startup::Application;
 use yuqing_tracker::store::{Connector, DbConn, DbTarget, Store};
 
@@ -94,20 +98,34 @@ fn stats(mut ms: Vec<f64>) -> Stats {
     }
 }
 
-async fn baseline(port: u16, n: usize, concurrency: usize) -> Stats {
-    let server = smtp::TestSmtp::start_on(port);
-    let transport = Arc::new(
+/// How the baseline's mails leave: lettre's own pooled transport (Nagle on), or the
+/// service's SMTP client with no database or engine around it.
+#[derive(Clone, Copy)]
+enum Floor {
+    Lettre,
+    Service,
+}
+
+async fn baseline(floor: Floor, settings: &Settings, n: usize) -> Stats {
+    let concurrency = settings.engine.max_concurrent_sends;
+    let server = smtp::TestSmtp::start();
+    let mut mail = settings.mail.clone();
+    mail.smtp.port = server.port;
+    let lettre = Arc::new(
         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
             .port(server.port)
             .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(concurrency as u32))
             .build(),
     );
+    let service =
+        Arc::new(Mailer::new(&mail, Duration::from_secs(30), concurrency as u32).unwrap());
     let start = Utc::now();
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let mut set = tokio::task::JoinSet::new();
     for i in 0..n {
-        let (t, permit) = (
-            transport.clone(),
+        let (lettre, service, permit) = (
+            lettre.clone(),
+            service.clone(),
             sem.clone().acquire_owned().await.unwrap(),
         );
         set.spawn(async move {
@@ -118,7 +136,10 @@ async fn baseline(port: u16, n: usize, concurrency: usize) -> Stats {
                 .subject("基准")
                 .body("基准测试".to_owned())
                 .unwrap();
-            t.send(msg).await.unwrap();
+            match floor {
+                Floor::Lettre => lettre.send(msg).await.map(|_| ()).unwrap(),
+                Floor::Service => service.send(msg).await.unwrap(),
+            }
         });
     }
     set.join_all().await;
@@ -156,7 +177,8 @@ async fn run(backend: &str, clocks: usize, due: usize) {
     settings.mail.transport = MailTransport::Smtp;
     settings.mail.smtp.host = "127.0.0.1".into();
     settings.mail.smtp.port = smtp.port;
-    settings.log.filter = "error".into();
+    // BENCH_LOG=yuqing_tracker::engine=debug shows the engine's batch timings.
+    settings.log.filter = std::env::var("BENCH_LOG").unwrap_or_else(|_| "error".into());
     yuqing_tracker::telemetry::init(&settings.log);
 
     let now = Utc::now().trunc_subsecs(0);
@@ -208,10 +230,11 @@ async fn run(backend: &str, clocks: usize, due: usize) {
             .collect(),
     );
     handle.stop(true).await;
-    let floor = baseline(smtp::free_port(), due, settings.engine.max_concurrent_sends).await;
+    let floor = baseline(Floor::Service, &settings, due).await;
+    let stock = baseline(Floor::Lettre, &settings, due).await;
     println!(
-        "| {backend} | {clocks} | {due} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {seed_s:.1} |",
-        engine.p50, engine.p99, engine.max, floor.p50, floor.p99, floor.max
+        "| {backend} | {clocks} | {due} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {seed_s:.1} |",
+        engine.p50, engine.p99, engine.max, floor.p50, floor.p99, floor.max, stock.p50, stock.p99
     );
     if let Some(name) = cleanup {
         let mut admin = diesel::PgConnection::establish(&pg_admin()).unwrap();
@@ -231,9 +254,9 @@ async fn main() {
     let clocks: usize = args.get(1).map_or(100_000, |a| a.parse().unwrap());
     let due: usize = args.get(2).map_or(1_000, |a| a.parse().unwrap());
     println!(
-        "| backend | running clocks | due in one second | p50 ms | p99 ms | max ms | baseline p50 ms | baseline p99 ms | baseline max ms | seed s |"
+        "| backend | running clocks | due in one second | p50 ms | p99 ms | max ms | baseline p50 ms | baseline p99 ms | baseline max ms | lettre transport p50 ms | lettre transport p99 ms | seed s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for backend in ["sqlite", "postgres"] {
         if which == "both" || which == backend {
             run(backend, clocks, due).await;

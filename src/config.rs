@@ -83,6 +83,9 @@ pub struct SmtpSettings {
     pub security: SmtpSecurity,
     pub username: String,
     pub password: SecretString,
+    /// Extra root certificate (PEM) to trust, e.g. an office's own CA for its relay.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

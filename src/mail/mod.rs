@@ -2,6 +2,7 @@
 
 pub mod compose;
 mod links;
+mod smtp;
 mod templates;
 mod transport;
 

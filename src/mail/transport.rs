@@ -4,15 +4,13 @@
 
 use std::time::Duration;
 
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use secrecy::ExposeSecret;
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::{MailSettings, MailTransport, SmtpSecurity};
+use super::smtp::SmtpClient;
+use crate::config::{MailSettings, MailTransport};
 
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpClient),
     File(AsyncFileTransport<Tokio1Executor>),
 }
 
@@ -45,29 +43,7 @@ impl Mailer {
                 ))
             }
             MailTransport::Smtp => {
-                let smtp = &settings.smtp;
-                let builder = match smtp.security {
-                    SmtpSecurity::None => {
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
-                    }
-                    SmtpSecurity::Starttls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-                            .map_err(|e| format!("mail.smtp.host: {e}"))?
-                    }
-                    SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
-                        .map_err(|e| format!("mail.smtp.host: {e}"))?,
-                };
-                let mut builder = builder
-                    .port(smtp.port)
-                    .timeout(Some(timeout))
-                    .pool_config(PoolConfig::new().max_size(max_connections));
-                if !smtp.username.is_empty() {
-                    builder = builder.credentials(Credentials::new(
-                        smtp.username.clone(),
-                        smtp.password.expose_secret().to_owned(),
-                    ));
-                }
-                Transport::Smtp(builder.build())
+                Transport::Smtp(SmtpClient::new(&settings.smtp, max_connections as usize)?)
             }
         };
         Ok(Self { transport, timeout })
@@ -76,7 +52,7 @@ impl Mailer {
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
         let sent = tokio::time::timeout(self.timeout, async {
             match &self.transport {
-                Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(classify),
+                Transport::Smtp(client) => client.send(&message).await,
                 Transport::File(t) => t
                     .send(message)
                     .await
@@ -92,17 +68,5 @@ impl Mailer {
                 self.timeout.as_secs()
             ))),
         }
-    }
-}
-
-fn classify(e: lettre::transport::smtp::Error) -> SendError {
-    let text = match e.status() {
-        Some(code) => format!("{code}: {e}"),
-        None => e.to_string(),
-    };
-    if e.is_permanent() {
-        SendError::Permanent(text)
-    } else {
-        SendError::Transient(text)
     }
 }

@@ -2,6 +2,7 @@
 
 mod helpers;
 mod smtp;
+mod tls;
 
 mod access;
 mod binary;
@@ -11,4 +12,5 @@ mod directory;
 mod errors;
 mod escalation;
 mod incidents;
+mod mail_security;
 mod process;

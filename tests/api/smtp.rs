@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use mailin_embedded::{Handler, Response, Server};
 
+use crate::tls::TestCerts;
+
 #[derive(Debug, Clone)]
 pub struct Received {
     pub to: Vec<String>,
@@ -32,6 +34,8 @@ pub struct Faults {
 struct Shared {
     received: Mutex<Vec<Received>>,
     faults: Mutex<Faults>,
+    /// When set, AUTH PLAIN/LOGIN must name this user and password.
+    login: Option<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -45,7 +49,24 @@ fn reply(code: u16) -> Response {
     Response::custom(code, format!("test server says {code}"))
 }
 
+impl Session {
+    fn check_login(&self, user: &str, password: &str) -> Response {
+        match &self.shared.login {
+            Some((u, p)) if u == user && p == password => mailin_embedded::response::AUTH_OK,
+            _ => mailin_embedded::response::INVALID_CREDENTIALS,
+        }
+    }
+}
+
 impl Handler for Session {
+    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
+        self.check_login(user, password)
+    }
+
+    fn auth_login(&mut self, user: &str, password: &str) -> Response {
+        self.check_login(user, password)
+    }
+
     fn helo(&mut self, _ip: std::net::IpAddr, _domain: &str) -> Response {
         let faults = self.shared.faults.lock().unwrap();
         faults.helo.map_or(mailin_embedded::response::OK, reply)
@@ -122,8 +143,22 @@ impl TestSmtp {
 
     /// Serves on `port` until the test process ends.
     pub fn start_on(port: u16) -> Self {
+        Self::serve(port, None, None)
+    }
+
+    /// Offers STARTTLS with `tls` and requires AUTH with `login` (which the server
+    /// allows only once the session is encrypted).
+    pub fn start_secured(tls: &TestCerts, login: (&str, &str)) -> Self {
+        let login = (login.0.to_owned(), login.1.to_owned());
+        Self::serve(free_port(), Some(tls), Some(login))
+    }
+
+    fn serve(port: u16, tls: Option<&TestCerts>, login: Option<(String, String)>) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind SMTP port");
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            login: login.clone(),
+            ..Shared::default()
+        });
         let mut server = Server::new(Session {
             shared: shared.clone(),
             to: Vec::new(),
@@ -133,6 +168,19 @@ impl TestSmtp {
             .with_name("test.smtp.local")
             .with_num_threads(128)
             .with_tcp_listener(listener);
+        if let Some(tls) = tls {
+            server
+                .with_ssl(mailin_embedded::SslConfig::SelfSigned {
+                    cert_path: tls.path("server.pem"),
+                    key_path: tls.path("server.key"),
+                })
+                .expect("TLS for the SMTP server");
+        }
+        if login.is_some() {
+            server
+                .with_auth(mailin_embedded::AuthMechanism::Plain)
+                .with_auth(mailin_embedded::AuthMechanism::Login);
+        }
         std::thread::spawn(move || {
             if let Err(e) = server.serve() {
                 eprintln!("test SMTP server stopped: {e}");

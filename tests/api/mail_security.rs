@@ -1,0 +1,166 @@
+//! Mail through a relay that needs encryption: STARTTLS with a login, implicit TLS
+//! (SMTPS), and a certificate the service has not been told to trust. The relay's
+//! certificate comes from an office CA named in `mail.smtp.ca_file`.
+
+use std::collections::HashSet;
+
+use chrono::Duration;
+use secrecy::SecretString;
+use serde_json::Value;
+use yuqing_tracker::config::{Settings, SmtpSecurity};
+
+use crate::escalation::wait_rows;
+use crate::helpers::{Backend, TestApp, major_incident, spawn_app_with, use_smtp};
+use crate::smtp::{TestSmtp, free_port};
+use crate::tls::{TestCerts, implicit_tls_front};
+
+async fn app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let app = spawn_app_with(backend, configure).await;
+    app.seed_directory().await;
+    app
+}
+
+/// Creates a major incident and waits until its three "new major incident" notices
+/// have settled; returns them.
+async fn notices(app: &TestApp) -> Vec<Value> {
+    let incident = app
+        .create_incident(&app.admin, &major_incident(Duration::minutes(1)))
+        .await;
+    let id = incident["id"].as_str().unwrap();
+    let rows = wait_rows(app, id, "notices sent", |rows| {
+        let notices: Vec<&Value> = rows.iter().filter(|r| r["step"] == "new_major").collect();
+        notices.len() == 3 && notices.iter().all(|r| r["status"] == "sent")
+    })
+    .await;
+    rows.into_iter()
+        .filter(|r| r["step"] == "new_major")
+        .collect()
+}
+
+fn message_ids(rows: &[Value]) -> HashSet<String> {
+    rows.iter()
+        .map(|r| r["message_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The test server offers AUTH only once STARTTLS is done, and takes mail only after a
+/// login: delivery proves both.
+async fn starttls_with_login_delivers(backend: Backend) {
+    let certs = TestCerts::generate();
+    let smtp = TestSmtp::start_secured(&certs, ("duty-office", "口令-2026"));
+    let app = app_with(backend, |s| {
+        use_smtp(s, smtp.port);
+        s.mail.smtp.security = SmtpSecurity::Starttls;
+        s.mail.smtp.ca_file = Some(certs.path("ca.pem").into());
+        s.mail.smtp.username = "duty-office".into();
+        s.mail.smtp.password = SecretString::from("口令-2026");
+    })
+    .await;
+    let rows = notices(&app).await;
+    let received = smtp.received();
+    assert_eq!(
+        received
+            .iter()
+            .map(|m| m.message_id.clone())
+            .collect::<HashSet<_>>(),
+        message_ids(&rows)
+    );
+    assert!(rows.iter().all(|r| r["attempts"] == 1));
+}
+
+async fn implicit_tls_delivers(backend: Backend) {
+    let certs = TestCerts::generate();
+    let smtp = TestSmtp::start();
+    let port = free_port();
+    implicit_tls_front(&certs, port, smtp.port).await;
+    let app = app_with(backend, |s| {
+        use_smtp(s, port);
+        s.mail.smtp.security = SmtpSecurity::Tls;
+        s.mail.smtp.ca_file = Some(certs.path("ca.pem").into());
+    })
+    .await;
+    let rows = notices(&app).await;
+    let received = smtp.received();
+    assert_eq!(received.len(), 3);
+    assert_eq!(
+        received
+            .iter()
+            .map(|m| m.message_id.clone())
+            .collect::<HashSet<_>>(),
+        message_ids(&rows)
+    );
+}
+
+/// Without the office CA the relay's certificate is refused: nothing goes out in
+/// plain text, the mail waits and is retried, and the reason is on the record.
+async fn an_untrusted_certificate_is_refused_and_retried(backend: Backend) {
+    let certs = TestCerts::generate();
+    let smtp = TestSmtp::start_secured(&certs, ("duty-office", "口令-2026"));
+    let app = app_with(backend, |s| {
+        use_smtp(s, smtp.port);
+        s.mail.smtp.security = SmtpSecurity::Starttls;
+        s.mail.smtp.username = "duty-office".into();
+        s.mail.smtp.password = SecretString::from("口令-2026");
+    })
+    .await;
+    let incident = app
+        .create_incident(&app.admin, &major_incident(Duration::minutes(1)))
+        .await;
+    let id = incident["id"].as_str().unwrap();
+    let rows = wait_rows(&app, id, "a second attempt", |rows| {
+        rows.iter()
+            .filter(|r| r["step"] == "new_major")
+            .all(|r| r["attempts"].as_i64() >= Some(2))
+    })
+    .await;
+    for row in rows.iter().filter(|r| r["step"] == "new_major") {
+        assert!(
+            row["status"] == "pending" || row["status"] == "sending",
+            "{row}"
+        );
+        let error = row["last_error"].as_str().unwrap();
+        assert!(
+            error.contains("STARTTLS") && error.contains("certificate"),
+            "{error}"
+        );
+    }
+    assert!(smtp.received().is_empty());
+}
+
+/// A wrong password is the relay's answer about the office, not about a recipient:
+/// the mail is kept and retried until the settings are fixed, never marked failed.
+async fn a_rejected_login_keeps_the_mail(backend: Backend) {
+    let certs = TestCerts::generate();
+    let smtp = TestSmtp::start_secured(&certs, ("duty-office", "口令-2026"));
+    let app = app_with(backend, |s| {
+        use_smtp(s, smtp.port);
+        s.mail.smtp.security = SmtpSecurity::Starttls;
+        s.mail.smtp.ca_file = Some(certs.path("ca.pem").into());
+        s.mail.smtp.username = "duty-office".into();
+        s.mail.smtp.password = SecretString::from("wrong");
+    })
+    .await;
+    let incident = app
+        .create_incident(&app.admin, &major_incident(Duration::minutes(1)))
+        .await;
+    let id = incident["id"].as_str().unwrap();
+    let rows = wait_rows(&app, id, "a second attempt", |rows| {
+        rows.iter()
+            .filter(|r| r["step"] == "new_major")
+            .all(|r| r["attempts"].as_i64() >= Some(2))
+    })
+    .await;
+    for row in rows.iter().filter(|r| r["step"] == "new_major") {
+        assert_ne!(row["status"], "failed", "{row}");
+        let error = row["last_error"].as_str().unwrap();
+        assert!(error.contains("login") && error.contains("535"), "{error}");
+    }
+    assert!(smtp.received().is_empty());
+}
+
+crate::on_both_backends!(
+    starttls_with_login_delivers,
+    implicit_tls_delivers,
+    an_untrusted_certificate_is_refused_and_retried,
+    a_rejected_login_keeps_the_mail,
+);
