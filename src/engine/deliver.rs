@@ -1,14 +1,16 @@
 //! Sending one batch of claimed escalations: concurrently (bounded), each recipient on
-//! its own, so one bad address or slow reply holds up nobody else.
+//! its own, so one bad address or slow reply holds up nobody else. The bound covers the
+//! SMTP exchange only; what the server accepted is recorded in batches (`record`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use super::record::{self, Accepted};
 use super::{Engine, Round};
 use crate::domain::clock::ClockState;
 use crate::domain::incident::Incident;
@@ -19,7 +21,8 @@ use crate::store::escalations::{self, Claimed};
 use crate::store::{Store, from_db_time, incidents};
 
 enum Outcome {
-    Sent,
+    /// Accepted by the server and handed to the recorder.
+    Accepted,
     Retried,
     Failed,
     Cancelled,
@@ -52,6 +55,7 @@ impl Engine {
             claimed: claimed.len(),
             ..Round::default()
         };
+        let (accepted, recorder) = record::start(self.store.clone());
         let mut tasks = JoinSet::new();
         for row in claimed {
             if *shutdown.borrow() {
@@ -63,22 +67,23 @@ impl Engine {
             let Ok(permit) = self.sends.clone().acquire_owned().await else {
                 break;
             };
-            let engine = self.handles();
+            let engine = self.handles(accepted.clone());
             let incidents = incidents.clone();
-            tasks.spawn(async move {
-                let _permit = permit;
-                engine.deliver_one(row, &incidents).await
-            });
+            tasks.spawn(async move { engine.deliver_one(row, &incidents, permit).await });
         }
+        drop(accepted);
         while let Some(done) = tasks.join_next().await {
             match done {
-                Ok(Outcome::Sent) => round.sent += 1,
                 Ok(Outcome::Retried) => round.retried += 1,
                 Ok(Outcome::Failed) => round.failed += 1,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "escalation send task panicked"),
             }
         }
+        round.sent = recorder.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the sent-mail recorder panicked");
+            0
+        });
         round
     }
 
@@ -101,8 +106,9 @@ impl Engine {
             .await
     }
 
-    fn handles(&self) -> Sender {
+    fn handles(&self, accepted: Accepted) -> Sender {
         Sender {
+            accepted,
             store: self.store.clone(),
             mailer: self.mailer.clone(),
             composer: self.composer.clone(),
@@ -114,6 +120,7 @@ impl Engine {
 
 /// What one send task needs, owned.
 struct Sender {
+    accepted: Accepted,
     store: Store,
     mailer: Arc<crate::mail::Mailer>,
     composer: Arc<crate::mail::Composer>,
@@ -122,15 +129,23 @@ struct Sender {
 }
 
 impl Sender {
-    async fn deliver_one(self, row: Claimed, incidents: &HashMap<String, Incident>) -> Outcome {
+    async fn deliver_one(
+        self,
+        row: Claimed,
+        incidents: &HashMap<String, Incident>,
+        permit: OwnedSemaphorePermit,
+    ) -> Outcome {
         let span = tracing::info_span!("escalation", escalation.id = %row.id, message_id = %row.message_id, step = %row.step);
-        self.send_and_record(row, incidents).instrument(span).await
+        self.send_and_record(row, incidents, permit)
+            .instrument(span)
+            .await
     }
 
     async fn send_and_record(
         &self,
         row: Claimed,
         incidents: &HashMap<String, Incident>,
+        permit: OwnedSemaphorePermit,
     ) -> Outcome {
         let now = Utc::now();
         let message = match (&row.incident_id, &row.clock_id) {
@@ -189,11 +204,15 @@ impl Sender {
         };
         let started = std::time::Instant::now();
         let result = self.mailer.send(message).await;
+        drop(permit);
         let duration_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok(()) => {
                 tracing::info!(duration_ms, late = row.late, "escalation mail sent");
-                self.finish(&row, Finish::Sent).await
+                if !self.accepted.hand_in(row.id, row.lease_token) {
+                    tracing::error!("sent mail could not be recorded; its lease will expire");
+                }
+                Outcome::Accepted
             }
             Err(SendError::Transient(e)) => {
                 let wait = backoff(self.retry_initial, self.retry_max, row.attempts);
@@ -210,12 +229,6 @@ impl Sender {
     async fn finish(&self, row: &Claimed, finish: Finish) -> Outcome {
         let (id, token) = (row.id.clone(), row.lease_token.clone());
         let (outcome, marked) = match finish {
-            Finish::Sent => (
-                Outcome::Sent,
-                self.store
-                    .write(move |c| escalations::mark_sent(c, &id, &token))
-                    .await,
-            ),
             Finish::Retry(e, at) => (
                 Outcome::Retried,
                 self.store
@@ -238,7 +251,6 @@ impl Sender {
         match marked {
             Ok(true) => {
                 let label = match outcome {
-                    Outcome::Sent => "sent",
                     Outcome::Retried => "retry",
                     Outcome::Failed => "failed",
                     _ => "cancelled",
@@ -262,7 +274,6 @@ impl Sender {
 }
 
 enum Finish {
-    Sent,
     Retry(String, chrono::DateTime<Utc>),
     Failed(String),
     Cancelled(String),

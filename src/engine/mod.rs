@@ -6,6 +6,7 @@
 mod deliver;
 mod health;
 mod phases;
+mod record;
 mod reports;
 mod watchdog;
 

@@ -1,6 +1,7 @@
 //! Recording what happened to a send. Each update is fenced by the lease token: a
 //! sender whose lease was taken over cannot overwrite the new owner's result. One
-//! statement each: at a thousand mails a second, round trips count.
+//! statement each, and accepted mails several to a statement: at a thousand mails a
+//! second, round trips and commits count.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -23,14 +24,15 @@ struct Outcome<'a> {
     updated_at: NaiveDateTime,
 }
 
+/// Returns how many of `ids` were still held under `token`.
 fn record(
     conn: &mut DbConn,
-    id: &str,
+    ids: &[&str],
     token: &str,
     status: EscalationStatus,
     error: Option<&str>,
     next_attempt_at: Option<DateTime<Utc>>,
-) -> Result<bool, AppError> {
+) -> Result<usize, AppError> {
     // The sender's clock: these times are a record, compared with nothing but each other.
     let now = to_db_time(Utc::now());
     let result = Outcome {
@@ -44,18 +46,19 @@ fn record(
     };
     let n = diesel::update(
         escalations::table
-            .filter(escalations::id.eq(id))
+            .filter(escalations::id.eq_any(ids))
             .filter(escalations::lease_token.eq(token))
             .filter(escalations::status.eq(EscalationStatus::Sending.as_str())),
     )
     .set(&result)
     .execute(conn)?;
-    Ok(n == 1)
+    Ok(n)
 }
 
-/// The server accepted the mail. False when the lease was lost meanwhile.
-pub fn mark_sent(conn: &mut DbConn, id: &str, token: &str) -> Result<bool, AppError> {
-    record(conn, id, token, EscalationStatus::Sent, None, None)
+/// The server accepted these mails, all claimed under `token`. Returns how many were
+/// recorded; the others' lease was lost meanwhile.
+pub fn mark_sent(conn: &mut DbConn, ids: &[&str], token: &str) -> Result<usize, AppError> {
+    record(conn, ids, token, EscalationStatus::Sent, None, None)
 }
 
 /// A transient failure: try again at `next_attempt_at`.
@@ -66,14 +69,15 @@ pub fn mark_retry(
     error: &str,
     next_attempt_at: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    record(
+    let n = record(
         conn,
-        id,
+        &[id],
         token,
         EscalationStatus::Pending,
         Some(error),
         Some(next_attempt_at),
-    )
+    )?;
+    Ok(n == 1)
 }
 
 /// A permanent failure (the server refused this recipient): no more attempts.
@@ -83,7 +87,15 @@ pub fn mark_failed(
     token: &str,
     error: &str,
 ) -> Result<bool, AppError> {
-    record(conn, id, token, EscalationStatus::Failed, Some(error), None)
+    let n = record(
+        conn,
+        &[id],
+        token,
+        EscalationStatus::Failed,
+        Some(error),
+        None,
+    )?;
+    Ok(n == 1)
 }
 
 /// The clock stopped after this row was claimed: the reminder is no longer true.
@@ -93,12 +105,13 @@ pub fn mark_cancelled(
     token: &str,
     reason: &str,
 ) -> Result<bool, AppError> {
-    record(
+    let n = record(
         conn,
-        id,
+        &[id],
         token,
         EscalationStatus::Cancelled,
         Some(reason),
         None,
-    )
+    )?;
+    Ok(n == 1)
 }

@@ -1,0 +1,82 @@
+//! Accepted mails are recorded as sent in batches: one statement and one commit for
+//! whatever has been accepted since the last write. In a burst that is one commit per
+//! few dozen mails instead of one per mail, and the cores go to the sends. A mail waits
+//! in memory for at most one write before its row says `sent`; a crash in that window
+//! means it is sent again with the same Message-ID, as a crash just after sending
+//! always could.
+
+use std::collections::BTreeMap;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::store::Store;
+use crate::store::escalations;
+
+/// At most this many rows in one statement.
+const MOST: usize = 500;
+
+/// Where senders hand in what the server accepted: (escalation id, lease token).
+#[derive(Clone)]
+pub struct Accepted(mpsc::UnboundedSender<(String, String)>);
+
+impl Accepted {
+    /// False only if the recorder is gone; the row's lease then runs out and it is
+    /// sent again.
+    pub fn hand_in(&self, id: String, token: String) -> bool {
+        self.0.send((id, token)).is_ok()
+    }
+}
+
+/// Starts a recorder; it ends when every `Accepted` handle is dropped and everything
+/// handed in is written, and returns how many rows it recorded as sent.
+pub fn start(store: Store) -> (Accepted, JoinHandle<usize>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (Accepted(tx), tokio::spawn(run(store, rx)))
+}
+
+async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<(String, String)>) -> usize {
+    let mut recorded = 0;
+    let mut batch = Vec::with_capacity(MOST);
+    while rx.recv_many(&mut batch, MOST).await > 0 {
+        recorded += write(&store, std::mem::take(&mut batch)).await;
+    }
+    recorded
+}
+
+async fn write(store: &Store, batch: Vec<(String, String)>) -> usize {
+    let handed_in = batch.len();
+    let mut by_lease: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, token) in batch {
+        by_lease.entry(token).or_default().push(id);
+    }
+    let written = store
+        .write(move |conn| {
+            let mut n = 0;
+            for (token, ids) in &by_lease {
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                n += escalations::mark_sent(conn, &ids, token)?;
+            }
+            Ok(n)
+        })
+        .await;
+    match written {
+        Ok(n) => {
+            if n < handed_in {
+                tracing::warn!(
+                    lost = handed_in - n,
+                    "lease lost before the result was recorded; the new holder decides"
+                );
+            }
+            crate::metrics::MAIL_ATTEMPTS
+                .with_label_values(&["sent"])
+                .inc_by(n as u64);
+            n
+        }
+        Err(e) => {
+            // The leases run out and these rows are sent again (same Message-ID).
+            tracing::error!(error = %e.chain(), mails = handed_in, "could not record sent mail");
+            0
+        }
+    }
+}
