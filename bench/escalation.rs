@@ -1,7 +1,8 @@
 //! Escalation latency benchmark (not a test): with 100,000 running clocks, 1,000 steps
 //! fall due in the same second; how long after the due time does the SMTP server
-//! accept each mail? Baseline, same run: the same 1,000 mails sent straight through
-//! lettre to the same server with the same concurrency, no database or engine.
+//! accept each mail? Baselines, same run: the same 1,000 mails sent with the same
+//! concurrency and no database or engine, through the service's SMTP client and through
+//! lettre's own pooled transport.
 //!
 //!   cargo bench --bench escalation -- [sqlite|postgres|both] [CLOCKS] [DUE]
 //!
