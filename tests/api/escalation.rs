@@ -854,6 +854,60 @@ async fn digest_and_weekly_summary_reach_leaders_once(backend: Backend) {
     assert!(city.text.contains("按时率 0%"), "{}", city.text);
 }
 
+/// The cron jobs themselves plan the digest and the summary: with both set to fire every
+/// second, each leader still gets one of each (one per period and recipient). The
+/// incident's statement deadline passed an hour ago, so the summary has a clock to count.
+async fn cron_jobs_send_digest_and_summary(backend: Backend) {
+    let smtp = TestSmtp::start();
+    let app = spawn_app_with(backend, |s| {
+        use_smtp(s, smtp.port);
+        s.scheduler.sweep = "* * * * * *".into();
+        s.scheduler.daily_digest = "* * * * * *".into();
+        s.scheduler.weekly_summary = "* * * * * *".into();
+    })
+    .await;
+    app.seed_directory().await;
+    app.create_incident(&app.admin, &major_incident(Duration::hours(6)))
+        .await;
+    smtp.wait_for("a digest and a summary", StdDuration::from_secs(20), |r| {
+        r.iter().any(|m| m.subject.contains("日报")) && r.iter().any(|m| m.subject.contains("周报"))
+    })
+    .await;
+    // Three seconds' more ticks of the same scheduler later, still one per period and
+    // recipient.
+    let arrived = Utc::now();
+    loop {
+        let ready: Value = app.get("/readyz", "").await.json().await.unwrap();
+        let tick = &ready["engine"]["scheduler_last_tick_at"];
+        if tick.is_string() && at(tick) >= arrived + Duration::seconds(3) {
+            break;
+        }
+        assert!(
+            Utc::now() < arrived + Duration::seconds(15),
+            "the scheduler stopped ticking: {ready}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(200)).await;
+    }
+    let received = smtp.received();
+    let recipients = |kind: &str| {
+        let mut to: Vec<String> = received
+            .iter()
+            .filter(|m| m.subject.contains(kind))
+            .map(|m| m.to.join(","))
+            .collect();
+        to.sort();
+        to
+    };
+    assert_eq!(
+        recipients("日报"),
+        ["deputy@440106.example.org", "principal@440106.example.org"]
+    );
+    assert_eq!(
+        recipients("周报"),
+        ["principal@4401.example.org", "principal@440106.example.org"]
+    );
+}
+
 /// An office rewords a mail without a rebuild: a file in mail.template_dir wins.
 async fn template_override_folder_replaces_the_wording(backend: Backend) {
     let overrides = tempfile::tempdir().unwrap();
@@ -903,5 +957,6 @@ crate::on_both_backends!(
     file_transport_writes_the_same_mails,
     reminders_follow_responsible_units_and_discovery,
     digest_and_weekly_summary_reach_leaders_once,
+    cron_jobs_send_digest_and_summary,
     template_override_folder_replaces_the_wording,
 );
