@@ -76,10 +76,12 @@ impl Connector {
             DbTarget::Postgres(url) => PgConnection::establish(url).map(DbConn::Pg),
             DbTarget::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-                // WAL lets readers run beside the one writer; busy_timeout makes a
-                // second writer wait instead of failing with "database is locked".
+                // busy_timeout first: it makes a second writer wait instead of failing
+                // with "database is locked", and the journal_mode switch of a connection
+                // opened beside others needs it too. WAL lets readers run beside the
+                // one writer.
                 conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {}; \
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     self.busy_timeout.as_millis()
                 ))
