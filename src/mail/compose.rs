@@ -50,12 +50,13 @@ pub fn local_time(t: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
-/// "1小时5分", "12分钟", "30秒".
+/// "1小时5分", "12分钟", "不足1分钟". Under a minute the seconds are noise: a breach
+/// mail sent at the deadline would otherwise say it is "0秒" overdue.
 pub fn span_zh(d: Duration) -> String {
     let secs = d.num_seconds().abs();
     let (h, m) = (secs / 3600, secs % 3600 / 60);
     match (h, m) {
-        (0, 0) => format!("{secs}秒"),
+        (0, 0) => "不足1分钟".to_owned(),
         (0, m) => format!("{m}分钟"),
         (h, 0) => format!("{h}小时"),
         (h, m) => format!("{h}小时{m}分"),
@@ -203,5 +204,20 @@ impl Composer {
 
     pub fn zone(&self) -> Tz {
         self.zone
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_in_hours_and_minutes() {
+        let span = |s: i64| span_zh(Duration::seconds(s));
+        assert_eq!(span(0), "不足1分钟");
+        assert_eq!(span(-59), "不足1分钟");
+        assert_eq!(span(60), "1分钟");
+        assert_eq!(span(3600), "1小时");
+        assert_eq!(span(-3900), "1小时5分");
     }
 }
