@@ -2,8 +2,6 @@
 //! (SMTPS), and a certificate the service has not been told to trust. The relay's
 //! certificate comes from an office CA named in `mail.smtp.ca_file`.
 
-use std::collections::HashSet;
-
 use chrono::Duration;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -11,7 +9,7 @@ use yuqing_tracker::config::{Settings, SmtpSecurity};
 
 use crate::escalation::wait_rows;
 use crate::helpers::{Backend, TestApp, major_incident, spawn_app_with, use_smtp};
-use crate::smtp::{TestSmtp, free_port};
+use crate::smtp::{Received, TestSmtp, free_port};
 use crate::tls::{TestCerts, implicit_tls_front};
 
 async fn app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
@@ -20,16 +18,16 @@ async fn app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Te
     app
 }
 
-/// Creates a major incident and waits until its three "new major incident" notices
-/// have settled; returns them.
-async fn notices(app: &TestApp) -> Vec<Value> {
+/// Creates a major incident and waits until each of its three "new major incident"
+/// notices is `done`; returns them.
+async fn notices_when(app: &TestApp, what: &str, done: impl Fn(&Value) -> bool) -> Vec<Value> {
     let incident = app
         .create_incident(&app.admin, &major_incident(Duration::minutes(1)))
         .await;
     let id = incident["id"].as_str().unwrap();
-    let rows = wait_rows(app, id, "notices sent", |rows| {
+    let rows = wait_rows(app, id, what, |rows| {
         let notices: Vec<&Value> = rows.iter().filter(|r| r["step"] == "new_major").collect();
-        notices.len() == 3 && notices.iter().all(|r| r["status"] == "sent")
+        notices.len() == 3 && notices.iter().all(|r| done(r))
     })
     .await;
     rows.into_iter()
@@ -37,34 +35,49 @@ async fn notices(app: &TestApp) -> Vec<Value> {
         .collect()
 }
 
-fn message_ids(rows: &[Value]) -> HashSet<String> {
-    rows.iter()
-        .map(|r| r["message_id"].as_str().unwrap().to_owned())
-        .collect()
+fn sent(row: &Value) -> bool {
+    row["status"] == "sent"
+}
+
+fn tried_twice(row: &Value) -> bool {
+    row["attempts"].as_i64() >= Some(2)
+}
+
+const LOGIN: (&str, &str) = ("duty-office", "口令-2026");
+
+/// Mail through the secured test server: STARTTLS, trusting `ca` if given, logging in
+/// as LOGIN's user with `password`.
+fn through_starttls(s: &mut Settings, port: u16, ca: Option<String>, password: &str) {
+    use_smtp(s, port);
+    s.mail.smtp.security = SmtpSecurity::Starttls;
+    s.mail.smtp.ca_file = ca.map(Into::into);
+    s.mail.smtp.username = LOGIN.0.into();
+    s.mail.smtp.password = SecretString::from(password);
+}
+
+/// Each notice reached the server exactly once, under its recorded Message-ID.
+fn assert_delivered_once(rows: &[Value], received: &[Received]) {
+    let mut got: Vec<&str> = received.iter().map(|m| m.message_id.as_str()).collect();
+    let mut recorded: Vec<&str> = rows
+        .iter()
+        .map(|r| r["message_id"].as_str().unwrap())
+        .collect();
+    got.sort_unstable();
+    recorded.sort_unstable();
+    assert_eq!(got, recorded);
 }
 
 /// The test server offers AUTH only once STARTTLS is done, and takes mail only after a
 /// login: delivery proves both.
 async fn starttls_with_login_delivers(backend: Backend) {
     let certs = TestCerts::generate();
-    let smtp = TestSmtp::start_secured(&certs, ("duty-office", "口令-2026"));
+    let smtp = TestSmtp::start_secured(&certs, LOGIN);
     let app = app_with(backend, |s| {
-        use_smtp(s, smtp.port);
-        s.mail.smtp.security = SmtpSecurity::Starttls;
-        s.mail.smtp.ca_file = Some(certs.path("ca.pem").into());
-        s.mail.smtp.username = "duty-office".into();
-        s.mail.smtp.password = SecretString::from("口令-2026");
+        through_starttls(s, smtp.port, Some(certs.path("ca.pem")), LOGIN.1)
     })
     .await;
-    let rows = notices(&app).await;
-    let received = smtp.received();
-    assert_eq!(
-        received
-            .iter()
-            .map(|m| m.message_id.clone())
-            .collect::<HashSet<_>>(),
-        message_ids(&rows)
-    );
+    let rows = notices_when(&app, "notices sent", sent).await;
+    assert_delivered_once(&rows, &smtp.received());
     assert!(rows.iter().all(|r| r["attempts"] == 1));
 }
 
@@ -79,41 +92,17 @@ async fn implicit_tls_delivers(backend: Backend) {
         s.mail.smtp.ca_file = Some(certs.path("ca.pem").into());
     })
     .await;
-    let rows = notices(&app).await;
-    let received = smtp.received();
-    assert_eq!(received.len(), 3);
-    assert_eq!(
-        received
-            .iter()
-            .map(|m| m.message_id.clone())
-            .collect::<HashSet<_>>(),
-        message_ids(&rows)
-    );
+    let rows = notices_when(&app, "notices sent", sent).await;
+    assert_delivered_once(&rows, &smtp.received());
 }
 
 /// Without the office CA the relay's certificate is refused: nothing goes out in
 /// plain text, the mail waits and is retried, and the reason is on the record.
 async fn an_untrusted_certificate_is_refused_and_retried(backend: Backend) {
     let certs = TestCerts::generate();
-    let smtp = TestSmtp::start_secured(&certs, ("duty-office", "口令-2026"));
-    let app = app_with(backend, |s| {
-        use_smtp(s, smtp.port);
-        s.mail.smtp.security = SmtpSecurity::Starttls;
-        s.mail.smtp.username = "duty-office".into();
-        s.mail.smtp.password = SecretString::from("口令-2026");
-    })
-    .await;
-    let incident = app
-        .create_incident(&app.admin, &major_incident(Duration::minutes(1)))
-        .await;
-    let id = incident["id"].as_str().unwrap();
-    let rows = wait_rows(&app, id, "a second attempt", |rows| {
-        rows.iter()
-            .filter(|r| r["step"] == "new_major")
-            .all(|r| r["attempts"].as_i64() >= Some(2))
-    })
-    .await;
-    for row in rows.iter().filter(|r| r["step"] == "new_major") {
+    let smtp = TestSmtp::start_secured(&certs, LOGIN);
+    let app = app_with(backend, |s| through_starttls(s, smtp.port, None, LOGIN.1)).await;
+    for row in notices_when(&app, "a second attempt", tried_twice).await {
         assert!(
             row["status"] == "pending" || row["status"] == "sending",
             "{row}"
@@ -131,26 +120,12 @@ async fn an_untrusted_certificate_is_refused_and_retried(backend: Backend) {
 /// the mail is kept and retried until the settings are fixed, never marked failed.
 async fn a_rejected_login_keeps_the_mail(backend: Backend) {
     let certs = TestCerts::generate();
-    let smtp = TestSmtp::start_secured(&certs, ("duty-office", "口令-2026"));
+    let smtp = TestSmtp::start_secured(&certs, LOGIN);
     let app = app_with(backend, |s| {
-        use_smtp(s, smtp.port);
-        s.mail.smtp.security = SmtpSecurity::Starttls;
-        s.mail.smtp.ca_file = Some(certs.path("ca.pem").into());
-        s.mail.smtp.username = "duty-office".into();
-        s.mail.smtp.password = SecretString::from("wrong");
+        through_starttls(s, smtp.port, Some(certs.path("ca.pem")), "wrong")
     })
     .await;
-    let incident = app
-        .create_incident(&app.admin, &major_incident(Duration::minutes(1)))
-        .await;
-    let id = incident["id"].as_str().unwrap();
-    let rows = wait_rows(&app, id, "a second attempt", |rows| {
-        rows.iter()
-            .filter(|r| r["step"] == "new_major")
-            .all(|r| r["attempts"].as_i64() >= Some(2))
-    })
-    .await;
-    for row in rows.iter().filter(|r| r["step"] == "new_major") {
+    for row in notices_when(&app, "a second attempt", tried_twice).await {
         assert_ne!(row["status"], "failed", "{row}");
         let error = row["last_error"].as_str().unwrap();
         assert!(error.contains("login") && error.contains("535"), "{error}");
