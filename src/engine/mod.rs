@@ -137,6 +137,11 @@ impl Engine {
         }
     }
 
+    /// Lets the mailer close SMTP sessions idle past its limit (called by the sweep).
+    pub fn close_idle_mail_sessions(&self) {
+        self.mailer.close_idle();
+    }
+
     /// Time until the next escalation is due, within the poll interval.
     async fn pause(&self) -> Duration {
         let max = Duration::from_millis(self.settings.poll_interval_ms);

@@ -123,6 +123,14 @@ impl SmtpClient {
         Ok(conn)
     }
 
+    /// Drops sessions parked longer than the idle limit; the scheduler's sweep calls
+    /// this so a quiet service does not hold sockets the server has long closed.
+    pub fn close_idle(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.retain(|(_, since)| since.elapsed() < IDLE_LIMIT);
+        }
+    }
+
     fn unpark(&self) -> Option<(AsyncSmtpConnection, Instant)> {
         self.idle.lock().ok()?.pop()
     }

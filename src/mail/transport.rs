@@ -49,6 +49,13 @@ impl Mailer {
         Ok(Self { transport, timeout })
     }
 
+    /// Closes SMTP sessions that have been idle too long (nothing to do for files).
+    pub fn close_idle(&self) {
+        if let Transport::Smtp(client) = &self.transport {
+            client.close_idle();
+        }
+    }
+
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
         let sent = tokio::time::timeout(self.timeout, async {
             match &self.transport {
