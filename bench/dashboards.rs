@@ -15,11 +15,12 @@ use chrono::{DateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
+use yuqing_tracker::config::DbTarget;
 use yuqing_tracker::config::Settings;
 use yuqing_tracker::domain::access::Role;
 use yuqing_tracker::domain::time::SystemClock;
 use yuqing_tracker::startup::Application;
-use yuqing_tracker::store::{Connector, DbConn, DbTarget, Store, tokens, write_tx};
+use yuqing_tracker::store::{Connector, DbConn, Store, tokens, write_tx};
 
 fn pg_admin() -> String {
     std::env::var("TEST_DATABASE_URL")
@@ -172,23 +173,21 @@ async fn run(backend: &str, n: usize, seconds: u64) {
         )
     };
     let mut settings = Settings::load(None).unwrap();
-    settings.database.url = url.clone();
+    settings.database.url = DbTarget::parse(&url).unwrap();
     settings.server.bind = "127.0.0.1:0".parse().unwrap();
     settings.mail.file_dir = workdir.path().join("mail");
     settings.log.filter = "error".into();
     yuqing_tracker::telemetry::init(&settings.log);
-    let db = settings.database.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&db))
-        .await
-        .unwrap()
-        .unwrap();
+    let store = Store::open(&settings.database).await.unwrap();
     let now = Utc::now().trunc_subsecs(6);
     let started = Instant::now();
     {
-        let target = DbTarget::parse(&url).unwrap();
-        let mut conn = Connector::new(target, std::time::Duration::from_secs(5))
-            .connect()
-            .unwrap();
+        let mut conn = Connector::new(
+            settings.database.url.clone(),
+            std::time::Duration::from_secs(5),
+        )
+        .connect()
+        .unwrap();
         seed(&mut conn, pg, n, now);
         if pg {
             conn.batch_execute("ANALYZE").unwrap();

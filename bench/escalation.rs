@@ -22,11 +22,12 @@ use chrono::{DateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use yuqing_tracker::config::DbTarget;
 use yuqing_tracker::config::{MailTransport, Settings};
 use yuqing_tracker::domain::time::SystemClock;
 use yuqing_tracker::mail::Mailer;
 use yuqing_tracker::startup::Application;
-use yuqing_tracker::store::{Connector, DbConn, DbTarget, Store};
+use yuqing_tracker::store::{Connector, DbConn, Store};
 
 fn pg_admin() -> String {
     std::env::var("TEST_DATABASE_URL")
@@ -173,7 +174,7 @@ async fn run(backend: &str, clocks: usize, due: usize) {
     };
     let smtp = smtp::TestSmtp::start();
     let mut settings = Settings::load(None).unwrap();
-    settings.database.url = url;
+    settings.database.url = DbTarget::parse(&url).unwrap();
     settings.server.bind = "127.0.0.1:0".parse().unwrap();
     settings.mail.transport = MailTransport::Smtp;
     settings.mail.smtp.host = "127.0.0.1".into();
@@ -185,12 +186,11 @@ async fn run(backend: &str, clocks: usize, due: usize) {
     let now = Utc::now().trunc_subsecs(0);
     let db = settings.database.clone();
     let seeded = Instant::now();
+    Store::open(&db).await.unwrap(); // applies the migrations
     // Seeded an hour ahead; once the database has settled (statistics, vacuum), the
     // due rows are moved to a moment a few seconds after the service starts.
     let due_at = tokio::task::spawn_blocking(move || {
-        Store::open(&db).unwrap(); // applies the migrations
-        let target = DbTarget::parse(&db.url).unwrap();
-        let mut conn = Connector::new(target, Duration::from_secs(5))
+        let mut conn = Connector::new(db.url.clone(), Duration::from_secs(5))
             .connect()
             .unwrap();
         seed(

@@ -58,7 +58,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
-            open_store(&settings).await?;
+            Store::open(&settings.database).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -66,9 +66,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
             println!(
                 "configuration ok: bind {}, database {}, mail {:?}, zone {}",
                 settings.server.bind,
-                crate::store::DbTarget::parse(&settings.database.url)
-                    .map(|t| format!("{:?}", t.backend()))
-                    .unwrap_or_default(),
+                settings.database.url.backend_name(),
                 settings.mail.transport,
                 settings.time.zone
             );
@@ -77,7 +75,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
         Command::Token(TokenCommand::Create { role, name, unit }) => {
             let name = crate::domain::text::required("name", &name, 100)?;
             let unit = unit.map(|u| parse_code("unit", &u)).transpose()?;
-            let store = open_store(&settings).await?;
+            let store = Store::open(&settings.database).await?;
             let now = SystemClock.now();
             let (id, token) = store
                 .run(move |conn| {
@@ -91,13 +89,6 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
             Ok(())
         }
     }
-}
-
-async fn open_store(settings: &Settings) -> Result<Store, AppError> {
-    let db = settings.database.clone();
-    tokio::task::spawn_blocking(move || Store::open(&db))
-        .await
-        .map_err(AppError::internal)?
 }
 
 async fn serve(settings: Settings) -> Result<(), AppError> {

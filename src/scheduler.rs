@@ -14,13 +14,6 @@ use crate::domain::report::ReportKind;
 use crate::engine::{Engine, Health};
 use crate::error::AppError;
 
-/// Checks a cron expression with the parser the scheduler uses.
-pub fn parse_cron(expr: &str, zone: Tz) -> Result<(), String> {
-    Job::new_async_tz(expr, zone, |_, _| Box::pin(async {}))
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
 pub async fn start(
     settings: &SchedulerSettings,
     zone: Tz,

@@ -8,7 +8,6 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpServer, web};
-use lettre::message::Mailbox;
 use secrecy::ExposeSecret;
 use tokio::sync::{Notify, watch};
 use tracing_actix_web::{RequestId, TracingLogger};
@@ -29,13 +28,6 @@ pub struct Application {
     wake: Arc<Notify>,
     health: Arc<Health>,
     store: Store,
-}
-
-async fn open_store(settings: &Settings) -> Result<Store, AppError> {
-    let db = settings.database.clone();
-    tokio::task::spawn_blocking(move || Store::open(&db))
-        .await
-        .map_err(AppError::internal)?
 }
 
 /// The key that signs acknowledgement links: from config, or generated once and kept
@@ -61,9 +53,9 @@ impl Application {
     /// Opens the database (applying migrations), prepares mail and the engine, binds
     /// `server.bind`; nothing runs until `run_until_stopped`.
     pub async fn build(settings: &Settings, time: Arc<dyn TimeSource>) -> Result<Self, AppError> {
-        let store = open_store(settings).await?;
+        let store = Store::open(&settings.database).await?;
         let signer = LinkSigner::new(&signing_key(settings, &store).await?);
-        let from: Mailbox = settings.mail.from.parse().map_err(AppError::internal)?;
+        let from = settings.mail.from.clone();
         let message_domain = Composer::message_domain(&from);
         let template_dir = &settings.mail.template_dir;
         let templates = Arc::new(
@@ -75,7 +67,7 @@ impl Application {
         let composer = Arc::new(Composer::new(
             templates.clone(),
             from,
-            &settings.server.public_url,
+            settings.server.public_url.clone(),
             settings.time.zone,
             signer.clone(),
             chrono::Duration::hours(settings.mail.ack_link_ttl_hours),

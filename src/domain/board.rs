@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::clock::{ClockKind, ClockState, remaining_seconds};
+use super::escalation::Step;
 use super::incident::Severity;
 
 /// Counts per severity.
@@ -69,7 +70,8 @@ pub struct FailedMail {
     pub escalation_id: String,
     pub incident_id: Option<String>,
     pub reference: Option<String>,
-    pub step: String,
+    #[schema(value_type = String, example = "breach")]
+    pub step: Step,
     pub recipient_name: String,
     pub recipient_unit: String,
     pub last_error: Option<String>,

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 
+use crate::domain::escalation::Step;
 use crate::text_enum;
 
 text_enum! {
@@ -12,9 +13,6 @@ text_enum! {
         WeeklySummary => "weekly_summary",
     }
 }
-
-/// Reports rank below every reminder and are never superseded.
-pub const REPORT_RANK: i32 = -2;
 
 impl ReportKind {
     /// The period a report planned at `now` covers, as its key: the local date for the
@@ -30,14 +28,12 @@ impl ReportKind {
         }
     }
 
-    /// The escalation step that carries this report: `daily_digest:2026-11-22`.
-    pub fn step(self, period: &str) -> String {
-        format!("{self}:{period}")
-    }
-
-    /// The report a step carries, if it is one.
-    pub fn of_step(step: &str) -> Option<Self> {
-        step.split_once(':').and_then(|(kind, _)| kind.parse().ok())
+    /// The escalation step that carries this report for the period covering `now`.
+    pub fn step(self, now: DateTime<Utc>, zone: Tz) -> Step {
+        Step::Report {
+            kind: self,
+            period: self.period(now, zone),
+        }
     }
 }
 
@@ -52,8 +48,9 @@ mod tests {
         let now: DateTime<Utc> = "2026-11-22T23:30:00Z".parse().unwrap();
         assert_eq!(ReportKind::DailyDigest.period(now, zone), "2026-11-23");
         assert_eq!(ReportKind::WeeklySummary.period(now, zone), "2026-W47");
-        let step = ReportKind::DailyDigest.step("2026-11-23");
-        assert_eq!(ReportKind::of_step(&step), Some(ReportKind::DailyDigest));
-        assert_eq!(ReportKind::of_step("breach"), None);
+        assert_eq!(
+            ReportKind::DailyDigest.step(now, zone).key(),
+            "daily_digest:2026-11-23"
+        );
     }
 }

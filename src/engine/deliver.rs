@@ -13,12 +13,12 @@ use tracing::Instrument;
 use super::record::{self, Accepted};
 use super::{Engine, Round};
 use crate::domain::clock::ClockState;
+use crate::domain::escalation::Step;
 use crate::domain::incident::Incident;
-use crate::domain::report::ReportKind;
 use crate::error::AppError;
 use crate::mail::{MailContext, SendError};
 use crate::store::escalations::{self, Claimed};
-use crate::store::{Store, from_db_time, incidents};
+use crate::store::{Store, incidents};
 
 enum Outcome {
     /// Accepted by the server and handed to the recorder.
@@ -164,7 +164,7 @@ impl Sender {
                     clock.state,
                     ClockState::Running | ClockState::AtRisk | ClockState::Breached
                 );
-                if stopped && row.rank >= 0 {
+                if stopped && row.step.is_reminder() {
                     let reason = format!("clock {} before sending", clock.state);
                     return self.finish(&row, Finish::Cancelled(reason)).await;
                 }
@@ -176,14 +176,14 @@ impl Sender {
                     recipient_email: &row.recipient_email,
                     incident,
                     clock,
-                    planned_at: from_db_time(row.due_at),
+                    planned_at: row.due_at,
                     late: row.late,
                     now,
                 })
             }
-            _ => match (ReportKind::of_step(&row.step), &row.context) {
-                (Some(kind), Some(context)) => self.composer.compose_report(
-                    kind,
+            _ => match (&row.step, &row.context) {
+                (Step::Report { kind, .. }, Some(context)) => self.composer.compose_report(
+                    *kind,
                     &row.recipient_name,
                     &row.recipient_email,
                     &row.message_id,

@@ -20,7 +20,8 @@ use tokio::sync::{Notify, Semaphore, watch};
 
 use chrono_tz::Tz;
 
-use crate::config::{ClockRules, EngineSettings};
+use crate::config::EngineSettings;
+use crate::domain::clock::ClockRules;
 use crate::error::AppError;
 use crate::mail::{Composer, Mailer};
 use crate::store::Store;

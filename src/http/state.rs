@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tokio::sync::Notify;
 
-use crate::config::ClockRules;
+use crate::domain::clock::ClockRules;
 use crate::domain::time::TimeSource;
 use crate::engine::Health;
 use crate::http::cache::ViewCache;

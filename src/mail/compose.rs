@@ -11,20 +11,17 @@ use serde_json::json;
 
 use super::links::LinkSigner;
 use super::templates::{Rendered, Templates};
-use crate::domain::clock::{ClockKind, ClockView, NEW_MAJOR_STEP};
+use crate::config::PublicUrl;
+use crate::domain::clock::{ClockKind, ClockView};
+use crate::domain::escalation::Step;
 use crate::domain::incident::Incident;
 use crate::domain::report::ReportKind;
-
-pub enum MailKind {
-    NewMajor,
-    Escalation,
-}
 
 /// Everything one escalation mail says.
 pub struct MailContext<'a> {
     pub escalation_id: &'a str,
     pub message_id: &'a str,
-    pub step: &'a str,
+    pub step: &'a Step,
     pub recipient_name: &'a str,
     pub recipient_email: &'a str,
     pub incident: &'a Incident,
@@ -37,7 +34,7 @@ pub struct MailContext<'a> {
 pub struct Composer {
     templates: Arc<Templates>,
     from: Mailbox,
-    public_url: String,
+    public_url: PublicUrl,
     zone: Tz,
     signer: LinkSigner,
     ack_ttl: Duration,
@@ -67,7 +64,7 @@ impl Composer {
     pub fn new(
         templates: Arc<Templates>,
         from: Mailbox,
-        public_url: &str,
+        public_url: PublicUrl,
         zone: Tz,
         signer: LinkSigner,
         ack_ttl: Duration,
@@ -75,7 +72,7 @@ impl Composer {
         Self {
             templates,
             from,
-            public_url: public_url.trim_end_matches('/').to_owned(),
+            public_url,
             zone,
             signer,
             ack_ttl,
@@ -92,7 +89,7 @@ impl Composer {
         let sig = self.signer.sign(escalation_id, expires);
         format!(
             "{}/ack/{escalation_id}?exp={expires}&sig={sig}",
-            self.public_url
+            self.public_url.as_str()
         )
     }
 
@@ -119,14 +116,14 @@ impl Composer {
             "source": format!("{} {}", i.source_channel.label_zh(), i.source_url.as_deref().unwrap_or("")).trim().to_owned(),
             "discovered_at": local_time(i.discovered_at, self.zone),
             "units": units.join("、"),
-            "incident_url": format!("{}/api/v1/incidents/{}", self.public_url, i.id),
+            "incident_url": format!("{}/api/v1/incidents/{}", self.public_url.as_str(), i.id),
             "ack_url": self.ack_url(c.escalation_id, c.now),
             "statement_deadline": deadline_of(ClockKind::AuthoritativeStatement),
             "press_deadline": deadline_of(ClockKind::PressConference),
         });
-        match self.kind(c.step) {
-            MailKind::NewMajor => self.templates.render("new_major", common),
-            MailKind::Escalation => {
+        match c.step {
+            Step::NewMajor => self.templates.render("new_major", common),
+            _ => {
                 let left = c.clock.due_at - c.now;
                 let mut ctx = common;
                 ctx["milestone"] = json!(c.clock.kind.label_zh());
@@ -142,14 +139,6 @@ impl Composer {
                 ctx["planned_at"] = json!(local_time(c.planned_at, self.zone));
                 self.templates.render("escalation", ctx)
             }
-        }
-    }
-
-    fn kind(&self, step: &str) -> MailKind {
-        if step == NEW_MAJOR_STEP {
-            MailKind::NewMajor
-        } else {
-            MailKind::Escalation
         }
     }
 

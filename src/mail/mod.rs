@@ -6,7 +6,7 @@ mod smtp;
 mod templates;
 mod transport;
 
-pub use compose::{Composer, MailContext, MailKind};
+pub use compose::{Composer, MailContext};
 pub use links::LinkSigner;
 pub use templates::Templates;
 pub use transport::{Mailer, SendError};

@@ -15,6 +15,7 @@ use crate::domain::board::{
 };
 use crate::domain::clock::{ClockState, StoredState};
 use crate::domain::escalation::EscalationStatus;
+use crate::domain::escalation::Step;
 use crate::domain::incident::{Severity, Status};
 use crate::error::AppError;
 
@@ -153,7 +154,10 @@ pub fn board(
         breached,
         mails_failed: MailFailures {
             count: failed_count,
-            recent: recent.into_iter().map(FailedRow::into_failed).collect(),
+            recent: recent
+                .into_iter()
+                .map(FailedRow::into_failed)
+                .collect::<Result<_, _>>()?,
         },
     })
 }
@@ -231,6 +235,7 @@ struct FailedRow {
     #[diesel(select_expression = incidents::reference.nullable())]
     reference: Option<String>,
     step: String,
+    rank: i32,
     recipient_name: String,
     recipient_unit: String,
     last_error: Option<String>,
@@ -238,16 +243,16 @@ struct FailedRow {
 }
 
 impl FailedRow {
-    fn into_failed(self) -> FailedMail {
-        FailedMail {
+    fn into_failed(self) -> Result<FailedMail, AppError> {
+        Ok(FailedMail {
+            step: Step::from_stored(&self.step, self.rank).map_err(AppError::internal)?,
             escalation_id: self.id,
             incident_id: self.incident_id,
             reference: self.reference,
-            step: self.step,
             recipient_name: self.recipient_name,
             recipient_unit: self.recipient_unit,
             last_error: self.last_error,
             failed_at: from_db_time(self.updated_at),
-        }
+        })
     }
 }

@@ -10,14 +10,12 @@ use serde_json::json;
 use super::escalations::{self, plan_step, recipients};
 use super::schema::{acknowledgements, clocks, escalations as esc, milestones};
 use super::{DbConn, events, from_db_time, to_db_time};
-use crate::config::{ClockRules, ClockStart};
 use crate::domain::access::Actor;
 use crate::domain::clock::{
-    ClockKind, ClockPhase, ClockPolicy, ClockState, ClockView, Evidence, NEW_MAJOR_RANK,
-    NEW_MAJOR_STEP, NextEscalation, PlannedStep, REPEAT_RANK_BASE, StoredState, plan,
-    remaining_seconds, repeat_after,
+    ClockKind, ClockPhase, ClockPolicy, ClockRules, ClockStart, ClockState, ClockView, Evidence,
+    NextEscalation, PlannedStep, StoredState, plan, remaining_seconds, repeat_after,
 };
-use crate::domain::escalation::EscalationStatus;
+use crate::domain::escalation::{EscalationStatus, Step};
 use crate::domain::incident::{EventKind, Incident, Severity};
 use crate::error::AppError;
 
@@ -96,8 +94,7 @@ pub fn start_if_due(
         }
         if *kind == ClockKind::AuthoritativeStatement {
             let notice = PlannedStep {
-                key: NEW_MAJOR_STEP.into(),
-                rank: NEW_MAJOR_RANK,
+                step: Step::NewMajor,
                 due_at: now,
                 to: ctx.rules.new_major_to.clone(),
             };
@@ -129,7 +126,7 @@ fn plan_for(
 ) -> Result<(), AppError> {
     let to = recipients(conn, incident_id, &step.to)?;
     if to.is_empty() {
-        tracing::warn!(clock.id = clock_id, step = %step.key, "no active contact holds the roles this step goes to");
+        tracing::warn!(clock.id = clock_id, step = %step.step, "no active contact holds the roles this step goes to");
     }
     plan_step(conn, clock_id, incident_id, step, &to, message_domain, now)?;
     Ok(())
@@ -263,31 +260,33 @@ pub fn views(
         .collect();
     // No ORDER BY: it would tempt the planner onto the (status, next_attempt_at) index
     // and a scan of every pending row; the earliest per clock is picked here instead.
-    let pending: Vec<(String, String, chrono::NaiveDateTime)> = esc::table
+    let pending: Vec<(String, String, i32, chrono::NaiveDateTime)> = esc::table
         .filter(esc::clock_id.eq_any(&running))
         .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
         .select((
             esc::clock_id.assume_not_null(),
             esc::step,
+            esc::rank,
             esc::next_attempt_at,
         ))
         .load(conn)?;
-    let mut next: HashMap<&str, NextEscalation> = HashMap::new();
-    for (clock_id, step, at) in &pending {
+    let mut next: HashMap<&str, (&str, i32, DateTime<Utc>)> = HashMap::new();
+    for (clock_id, step, rank, at) in &pending {
         let at = from_db_time(*at);
         let entry = next
             .entry(clock_id.as_str())
-            .or_insert_with(|| NextEscalation {
-                step: step.clone(),
-                at,
-            });
-        if at < entry.at {
-            *entry = NextEscalation {
-                step: step.clone(),
-                at,
-            };
+            .or_insert((step.as_str(), *rank, at));
+        if at < entry.2 {
+            *entry = (step.as_str(), *rank, at);
         }
     }
+    let mut next: HashMap<&str, NextEscalation> = next
+        .into_iter()
+        .map(|(clock_id, (step, rank, at))| {
+            let step = Step::from_stored(step, rank).map_err(AppError::internal)?;
+            Ok((clock_id, NextEscalation { step, at }))
+        })
+        .collect::<Result<_, AppError>>()?;
     let mut out: HashMap<String, Vec<ClockView>> = HashMap::new();
     for row in &rows {
         let policy: ClockPolicy = serde_json::from_str(&row.policy).map_err(AppError::internal)?;
@@ -383,7 +382,7 @@ fn shift(
     let pending: Vec<(String, chrono::NaiveDateTime)> = esc::table
         .filter(esc::clock_id.eq(clock_id))
         .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
-        .filter(esc::rank.ge(0))
+        .filter(esc::rank.ge(Step::FIRST_REMINDER_RANK))
         .select((esc::id, esc::due_at))
         .load(conn)?;
     for (id, due) in pending {
@@ -409,7 +408,7 @@ fn follow_responsible_units(
         .filter(|s| s.due_at > now)
         .collect();
     if let Some(repeat) = repeat_after(policy, due_at, now)
-        && !steps.iter().any(|s| s.key == repeat.key)
+        && !steps.iter().any(|s| s.step == repeat.step)
     {
         steps.push(repeat);
     }
@@ -419,12 +418,11 @@ fn follow_responsible_units(
         .load::<String>(conn)?
         .into_iter()
         .collect();
-    let mut keep: HashSet<(String, String)> = HashSet::new();
+    let mut keep: HashSet<(Step, String)> = HashSet::new();
     for step in &steps {
-        let is_repeat = step.rank >= REPEAT_RANK_BASE;
         let to: Vec<_> = recipients(conn, incident_id, &step.to)?
             .into_iter()
-            .filter(|r| !(is_repeat && acknowledged.contains(&r.email)))
+            .filter(|r| !(step.step.is_repeat() && acknowledged.contains(&r.email)))
             .collect();
         plan_step(
             conn,
@@ -435,20 +433,22 @@ fn follow_responsible_units(
             ctx.message_domain,
             now,
         )?;
-        keep.extend(to.into_iter().map(|r| (step.key.clone(), r.email)));
+        keep.extend(to.into_iter().map(|r| (step.step.clone(), r.email)));
     }
-    let future: Vec<(String, String, String)> = esc::table
+    let future: Vec<(String, String, i32, String)> = esc::table
         .filter(esc::clock_id.eq(clock_id))
         .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
-        .filter(esc::rank.ge(0))
+        .filter(esc::rank.ge(Step::FIRST_REMINDER_RANK))
         .filter(esc::due_at.gt(to_db_time(now)))
-        .select((esc::id, esc::step, esc::recipient_email))
+        .select((esc::id, esc::step, esc::rank, esc::recipient_email))
         .load(conn)?;
-    let dropped: Vec<String> = future
-        .into_iter()
-        .filter(|(_, step, email)| !keep.contains(&(step.clone(), email.clone())))
-        .map(|(id, _, _)| id)
-        .collect();
+    let mut dropped: Vec<String> = Vec::new();
+    for (id, step, rank, email) in future {
+        let step = Step::from_stored(&step, rank).map_err(AppError::internal)?;
+        if !keep.contains(&(step, email)) {
+            dropped.push(id);
+        }
+    }
     if !dropped.is_empty() {
         diesel::update(esc::table.filter(esc::id.eq_any(&dropped)))
             .set((

@@ -1,7 +1,6 @@
 //! One connection type over both backends, and the pool that hands it out.
-//! The URL scheme picks the backend; there is no guessing.
+//! `database.url` (a `DbTarget`) picks the backend.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use diesel::Connection;
@@ -9,6 +8,8 @@ use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
+
+use crate::config::DbTarget;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
@@ -22,36 +23,11 @@ pub enum Backend {
     Sqlite,
 }
 
-/// Where the database lives, parsed from `database.url`.
-#[derive(Debug, Clone)]
-pub enum DbTarget {
-    Postgres(String),
-    Sqlite(PathBuf),
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("must start with postgres://, postgresql:// or sqlite:// (got {0:?})")]
-pub struct UnknownScheme(String);
-
-impl DbTarget {
-    pub fn parse(url: &str) -> Result<Self, UnknownScheme> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres(url.to_owned()))
-        } else if let Some(path) = url.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err(UnknownScheme(url.to_owned()));
-            }
-            Ok(Self::Sqlite(PathBuf::from(path)))
-        } else {
-            let scheme = url.split("://").next().unwrap_or_default();
-            Err(UnknownScheme(format!("{scheme}://…")))
-        }
-    }
-
-    pub fn backend(&self) -> Backend {
-        match self {
-            Self::Postgres(_) => Backend::Postgres,
-            Self::Sqlite(_) => Backend::Sqlite,
+impl From<&DbTarget> for Backend {
+    fn from(target: &DbTarget) -> Self {
+        match target {
+            DbTarget::Postgres(_) => Backend::Postgres,
+            DbTarget::Sqlite(_) => Backend::Sqlite,
         }
     }
 }

@@ -25,11 +25,14 @@ use std::time::Duration;
 
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::r2d2::Pool;
+use diesel::sqlite::SqliteConnection;
 
-pub use connection::{Backend, Connector, DbConn, DbTarget};
+pub use connection::{Backend, Connector, DbConn};
 
-use crate::config::DatabaseSettings;
+use crate::config::{DatabaseSettings, DbTarget};
 use crate::error::AppError;
 
 /// The pool plus what callers need to know about the backend behind it.
@@ -44,15 +47,23 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the pool (creating the SQLite file's folder) and applies pending migrations.
-    pub fn open(settings: &DatabaseSettings) -> Result<Self, AppError> {
-        let target = DbTarget::parse(&settings.url).map_err(AppError::internal)?;
+    /// Opens the pool (creating the SQLite file's folder) and applies pending
+    /// migrations, off the async workers.
+    pub async fn open(settings: &DatabaseSettings) -> Result<Self, AppError> {
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&settings))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    fn open_blocking(settings: &DatabaseSettings) -> Result<Self, AppError> {
+        let target = settings.url.clone();
         if let DbTarget::Sqlite(path) = &target
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {
             std::fs::create_dir_all(dir).map_err(AppError::internal)?;
         }
-        let backend = target.backend();
+        let backend = Backend::from(&target);
         let connector = Connector::new(
             target,
             Duration::from_millis(settings.sqlite_busy_timeout_ms),
@@ -150,6 +161,18 @@ where
             Err(e)
         }
     }
+}
+
+/// Runs a statement that `DbConn` cannot run for both backends at once (an insert with
+/// `ON CONFLICT DO NOTHING`, raw SQL) on the backend's own connection.
+pub fn execute_native<Q>(conn: &mut DbConn, query: Q) -> Result<usize, AppError>
+where
+    Q: ExecuteDsl<PgConnection> + ExecuteDsl<SqliteConnection>,
+{
+    Ok(match conn {
+        DbConn::Pg(c) => ExecuteDsl::execute(query, c)?,
+        DbConn::Sqlite(c) => ExecuteDsl::execute(query, c)?,
+    })
 }
 
 /// Times are stored as UTC without zone, truncated to microseconds so both backends

@@ -9,14 +9,15 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::schema::{clocks, contacts, escalations, incident_units, incidents};
+use super::escalations::{self, Planned, Recipient};
+use super::schema::{clocks, contacts, incident_units, incidents};
 use super::{DbConn, incidents as incident_store, to_db_time, units as unit_store};
-use crate::config::ClockRules;
+use crate::domain::clock::ClockRules;
 use crate::domain::clock::{ClockState, StoredState};
 use crate::domain::contact::ContactRole;
-use crate::domain::escalation::EscalationStatus;
+use crate::domain::escalation::Step;
 use crate::domain::incident::Status;
-use crate::domain::report::{REPORT_RANK, ReportKind};
+use crate::domain::report::ReportKind;
 use crate::domain::unit::Unit;
 use crate::error::AppError;
 use crate::mail::compose::local_time;
@@ -55,41 +56,29 @@ fn leaders(conn: &mut DbConn, roles: &[ContactRole]) -> Result<Vec<Leader>, AppE
     Ok(out)
 }
 
-fn insert(
+/// Plans one report for one leader; a second plan of the same period inserts nothing.
+fn plan_for(
     conn: &mut DbConn,
-    step: &str,
+    step: &Step,
     to: &Leader,
     unit_code: &str,
     context: &Value,
     message_domain: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let at = to_db_time(now);
-    let insert = diesel::insert_into(escalations::table)
-        .values((
-            escalations::id.eq(&id),
-            escalations::step.eq(step),
-            escalations::rank.eq(REPORT_RANK),
-            escalations::due_at.eq(at),
-            escalations::recipient_email.eq(&to.email),
-            escalations::recipient_name.eq(&to.name),
-            escalations::recipient_role.eq(to.role.as_str()),
-            escalations::recipient_unit.eq(unit_code),
-            escalations::status.eq(EscalationStatus::Pending.as_str()),
-            escalations::attempts.eq(0),
-            escalations::next_attempt_at.eq(at),
-            escalations::late.eq(false),
-            escalations::message_id.eq(format!("<{id}@{message_domain}>")),
-            escalations::context.eq(context.to_string()),
-            escalations::created_at.eq(at),
-            escalations::updated_at.eq(at),
-        ))
-        .on_conflict_do_nothing();
-    Ok(match conn {
-        DbConn::Pg(c) => insert.execute(c)?,
-        DbConn::Sqlite(c) => insert.execute(c)?,
-    })
+    let recipient = Recipient {
+        email: to.email.clone(),
+        name: to.name.clone(),
+        role: to.role.to_string(),
+        unit_code: unit_code.to_owned(),
+    };
+    let planned = Planned {
+        step,
+        due_at: now,
+        clock: None,
+        context: Some(&context.to_string()),
+    };
+    escalations::insert(conn, &planned, &[recipient], message_domain, now)
 }
 
 /// The 08:30 digest: to the principal and deputy leaders of every unit responsible for
@@ -117,7 +106,7 @@ pub fn plan_daily_digest(
         .into_iter()
         .map(|u| (u.id.clone(), u))
         .collect();
-    let step = ReportKind::DailyDigest.step(&ReportKind::DailyDigest.period(now, zone));
+    let step = ReportKind::DailyDigest.step(now, zone);
     let mut planned = 0;
     for leader in leaders(
         conn,
@@ -168,7 +157,7 @@ pub fn plan_daily_digest(
             "incidents": theirs,
             "breached": breached,
         });
-        planned += insert(
+        planned += plan_for(
             conn,
             &step,
             &leader,
@@ -246,8 +235,7 @@ pub fn plan_weekly_summary(
         .into_iter()
         .map(|u| (u.id.clone(), u))
         .collect();
-    let period = ReportKind::WeeklySummary.period(now, zone);
-    let step = ReportKind::WeeklySummary.step(&period);
+    let step = ReportKind::WeeklySummary.step(now, zone);
     let mut planned = 0;
     for leader in leaders(conn, &[ContactRole::PrincipalLeader])? {
         let Some(unit) = units.get(&leader.unit_id) else {
@@ -275,14 +263,14 @@ pub fn plan_weekly_summary(
             })
             .collect();
         let context = json!({
-            "period": period,
+            "period": ReportKind::WeeklySummary.period(now, zone),
             "from": local_time(from, zone),
             "to": local_time(now, zone),
             "unit": unit.name,
             "rows": lines,
             "total": total.json("合计"),
         });
-        planned += insert(
+        planned += plan_for(
             conn,
             &step,
             &leader,

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::service_secrets;
-use super::{DbConn, to_db_time};
+use super::{DbConn, execute_native, to_db_time};
 use crate::error::AppError;
 
 /// The secret called `name`, created with `generate` by whichever replica comes first.
@@ -19,10 +19,7 @@ pub fn get_or_create(
             service_secrets::created_at.eq(to_db_time(chrono::Utc::now())),
         ))
         .on_conflict_do_nothing();
-    match conn {
-        DbConn::Pg(c) => insert.execute(c)?,
-        DbConn::Sqlite(c) => insert.execute(c)?,
-    };
+    execute_native(conn, insert)?;
     Ok(service_secrets::table
         .find(name)
         .select(service_secrets::value)

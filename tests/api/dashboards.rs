@@ -630,7 +630,10 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
 
 async fn metrics_and_cross_origin_access(backend: Backend) {
     let screen = "https://screen.example.org";
-    let app = spawn_app_with(backend, |s| s.server.cors_origins = vec![screen.into()]).await;
+    let app = spawn_app_with(backend, |s| {
+        s.server.cors_origins = vec![screen.to_owned().try_into().unwrap()]
+    })
+    .await;
     app.seed_units().await;
     let id = create(
         &app,

@@ -5,6 +5,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
+use yuqing_tracker::config::CronExpr;
 
 use crate::helpers::{Backend, TestApp, error_code, major_incident, spawn_app_with, use_smtp};
 use crate::smtp::{Faults, Received, Silent, TestSmtp, free_port};
@@ -861,9 +862,10 @@ async fn cron_jobs_send_digest_and_summary(backend: Backend) {
     let smtp = TestSmtp::start();
     let app = spawn_app_with(backend, |s| {
         use_smtp(s, smtp.port);
-        s.scheduler.sweep = "* * * * * *".into();
-        s.scheduler.daily_digest = "* * * * * *".into();
-        s.scheduler.weekly_summary = "* * * * * *".into();
+        let every_second = CronExpr::try_from("* * * * * *".to_owned()).unwrap();
+        s.scheduler.sweep = every_second.clone();
+        s.scheduler.daily_digest = every_second.clone();
+        s.scheduler.weekly_summary = every_second;
     })
     .await;
     app.seed_directory().await;

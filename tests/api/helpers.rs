@@ -5,7 +5,7 @@ use std::sync::Arc;
 use diesel::{Connection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
-use yuqing_tracker::config::{MailTransport, Settings};
+use yuqing_tracker::config::{DbTarget, MailTransport, Settings};
 use yuqing_tracker::domain::access::Role;
 use yuqing_tracker::domain::time::SystemClock;
 use yuqing_tracker::engine::Engine;
@@ -97,7 +97,7 @@ pub fn test_settings(db: &TestDb, files: &std::path::Path) -> Settings {
     let mut settings = Settings::load(None).expect("default settings load");
     settings.server.bind = "127.0.0.1:0".parse().unwrap();
     settings.server.workers = 2;
-    settings.database.url = db.url();
+    settings.database.url = DbTarget::parse(&db.url()).unwrap();
     settings.mail.file_dir = files.join("mail");
     settings.log.filter = "warn".into();
     settings
@@ -149,13 +149,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     let server = app.handle();
     let engine = app.engine();
     tokio::spawn(app.run_until_stopped());
-    let store = {
-        let db = settings.database.clone();
-        tokio::task::spawn_blocking(move || Store::open(&db))
-            .await
-            .unwrap()
-            .expect("store opens")
-    };
+    let store = Store::open(&settings.database).await.expect("store opens");
     let mut app = TestApp {
         base,
         client: reqwest::Client::new(),

@@ -102,11 +102,8 @@ fn wait_exit(mut child: Child, within: Duration) -> std::process::ExitStatus {
 
 async fn admin_token(db: &TestDb) -> String {
     let mut settings = yuqing_tracker::config::Settings::load(None).unwrap();
-    settings.database.url = db.url();
-    let store = tokio::task::spawn_blocking(move || Store::open(&settings.database))
-        .await
-        .unwrap()
-        .unwrap();
+    settings.database.url = yuqing_tracker::config::DbTarget::parse(&db.url()).unwrap();
+    let store = Store::open(&settings.database).await.unwrap();
     store
         .run(|conn| {
             write_tx(conn, |conn| {

@@ -5,12 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ClockPolicy;
 use crate::domain::contact::ContactRole;
-
-/// The new-major-incident notice goes out at once and is never superseded.
-pub const NEW_MAJOR_STEP: &str = "new_major";
-pub const NEW_MAJOR_RANK: i32 = -1;
-/// Repeats after the deadline outrank every ladder step.
-pub const REPEAT_RANK_BASE: i32 = 1000;
+use crate::domain::escalation::Step;
 
 /// Who receives a step: a role in each responsible unit (`"principal_leader"`) or in
 /// its parent unit (`"parent:office_director"`).
@@ -54,22 +49,10 @@ pub struct LadderStep {
     pub to: Vec<Audience>,
 }
 
-impl LadderStep {
-    fn key(&self) -> String {
-        match self.at_minutes {
-            0 => "breach".into(),
-            m if m < 0 => format!("before_{}m", -m),
-            m => format!("after_{m}m"),
-        }
-    }
-}
-
 /// A step of one clock, not yet expanded to recipients.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedStep {
-    pub key: String,
-    /// Higher is more severe; when several are overdue together the highest is sent.
-    pub rank: i32,
+    pub step: Step,
     pub due_at: DateTime<Utc>,
     pub to: Vec<Audience>,
 }
@@ -82,8 +65,10 @@ pub fn plan(policy: &ClockPolicy, due_at: DateTime<Utc>) -> Vec<PlannedStep> {
         .iter()
         .enumerate()
         .map(|(i, s)| PlannedStep {
-            key: s.key(),
-            rank: i as i32,
+            step: Step::Ladder {
+                at_minutes: s.at_minutes,
+                place: i32::try_from(i).unwrap_or(i32::MAX),
+            },
             due_at: due_at + Duration::minutes(s.at_minutes),
             to: s.to.clone(),
         })
@@ -104,11 +89,10 @@ pub fn repeat_after(
     }
     let every = Duration::minutes(policy.repeat_every_minutes);
     let elapsed = (now - due_at).num_seconds().max(0);
-    let k = elapsed / every.num_seconds() + 1;
+    let k = i32::try_from(elapsed / every.num_seconds() + 1).unwrap_or(i32::MAX);
     Some(PlannedStep {
-        key: format!("repeat_{k}"),
-        rank: REPEAT_RANK_BASE + i32::try_from(k).unwrap_or(i32::MAX - REPEAT_RANK_BASE),
-        due_at: due_at + every * i32::try_from(k).unwrap_or(i32::MAX),
+        step: Step::Repeat(k),
+        due_at: due_at + every * k,
         to: policy.repeat_to.clone(),
     })
 }
@@ -148,11 +132,11 @@ mod tests {
     fn plans_steps_in_time_order_with_rising_rank() {
         let due: DateTime<Utc> = "2026-11-22T05:00:00Z".parse().unwrap();
         let plan = plan(&statement(), due);
-        let keys: Vec<&str> = plan.iter().map(|s| s.key.as_str()).collect();
+        let keys: Vec<String> = plan.iter().map(|s| s.step.key()).collect();
         assert_eq!(keys, ["before_120m", "before_30m", "breach", "repeat_1"]);
         assert!(
             plan.windows(2)
-                .all(|w| w[0].rank < w[1].rank && w[0].due_at < w[1].due_at)
+                .all(|w| w[0].step.rank() < w[1].step.rank() && w[0].due_at < w[1].due_at)
         );
         assert_eq!(
             plan[0].due_at,
@@ -169,14 +153,14 @@ mod tests {
         let due: DateTime<Utc> = "2026-11-22T05:00:00Z".parse().unwrap();
         let now = "2026-11-22T08:30:00Z".parse().unwrap();
         let next = repeat_after(&statement(), due, now).unwrap();
-        assert_eq!(next.key, "repeat_4");
+        assert_eq!(next.step, Step::Repeat(4));
         assert_eq!(
             next.due_at,
             "2026-11-22T09:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
         let exactly =
             repeat_after(&statement(), due, "2026-11-22T06:00:00Z".parse().unwrap()).unwrap();
-        assert_eq!(exactly.key, "repeat_2", "strictly after now");
+        assert_eq!(exactly.step, Step::Repeat(2), "strictly after now");
     }
 
     #[test]

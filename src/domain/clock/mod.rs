@@ -3,13 +3,12 @@
 
 mod ladder;
 mod milestone;
+mod rules;
 mod state;
 
-pub use ladder::{
-    Audience, LadderStep, NEW_MAJOR_RANK, NEW_MAJOR_STEP, PlannedStep, REPEAT_RANK_BASE, plan,
-    repeat_after,
-};
+pub use ladder::{Audience, LadderStep, PlannedStep, plan, repeat_after};
 pub use milestone::{Evidence, MilestoneInput};
+pub use rules::{ClockRules, ClockStart};
 pub use state::{ClockPhase, ClockState, ClockView, NextEscalation, remaining_seconds};
 
 use serde::{Deserialize, Serialize};

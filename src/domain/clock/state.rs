@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::{ClockKind, StoredState};
+use crate::domain::escalation::Step;
 use crate::text_enum;
 
 text_enum! {
@@ -73,7 +74,8 @@ impl ClockPhase {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NextEscalation {
-    pub step: String,
+    #[schema(value_type = String, example = "breach")]
+    pub step: Step,
     pub at: DateTime<Utc>,
 }
 

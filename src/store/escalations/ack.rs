@@ -6,8 +6,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::domain::access::{Actor, Role};
-use crate::domain::clock::REPEAT_RANK_BASE;
-use crate::domain::escalation::EscalationStatus;
+use crate::domain::escalation::{EscalationStatus, Step};
 use crate::domain::incident::EventKind;
 use crate::error::AppError;
 use crate::store::schema::{acknowledgements, clocks, escalations, incidents};
@@ -89,7 +88,7 @@ pub fn acknowledge(
     let stopped = diesel::update(escalations::table)
         .filter(escalations::clock_id.eq(&clock_id))
         .filter(escalations::recipient_email.eq(&email))
-        .filter(escalations::rank.ge(REPEAT_RANK_BASE))
+        .filter(escalations::rank.ge(Step::FIRST_REPEAT_RANK))
         .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
         .set((
             escalations::status.eq(EscalationStatus::Cancelled.as_str()),

@@ -8,6 +8,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use super::{plan_step, recipients};
 use crate::domain::clock::{ClockPolicy, StoredState, repeat_after};
+use crate::domain::escalation::Step;
 use crate::error::AppError;
 use crate::store::schema::{acknowledgements, clocks};
 use crate::store::{DbConn, from_db_time, to_db_time};
@@ -33,46 +34,84 @@ pub fn db_now(conn: &mut DbConn) -> Result<DateTime<Utc>, AppError> {
 }
 
 /// A claimed escalation: this caller may send it until the lease ends.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone)]
 pub struct Claimed {
-    #[diesel(sql_type = Text)]
     pub id: String,
     /// None for reports (digest, summary), which belong to no clock or incident.
-    #[diesel(sql_type = Nullable<Text>)]
     pub clock_id: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub incident_id: Option<String>,
-    #[diesel(sql_type = Text)]
-    pub step: String,
-    #[diesel(sql_type = Integer)]
-    pub rank: i32,
-    #[diesel(sql_type = Timestamp)]
-    pub due_at: chrono::NaiveDateTime,
-    #[diesel(sql_type = Text)]
+    pub step: Step,
+    pub due_at: DateTime<Utc>,
     pub recipient_email: String,
-    #[diesel(sql_type = Text)]
     pub recipient_name: String,
-    #[diesel(sql_type = Text)]
     pub recipient_role: String,
-    #[diesel(sql_type = Integer)]
     pub attempts: i32,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
     pub late: bool,
-    #[diesel(sql_type = Text)]
     pub message_id: String,
-    #[diesel(sql_type = Text)]
     pub lease_token: String,
     /// What a report mail says, as planned.
-    #[diesel(sql_type = Nullable<Text>)]
     pub context: Option<String>,
 }
 
-/// Pending rows of a clock that are due while a more severe step of the same clock is
-/// due too are superseded: after downtime, only the most severe reminder goes out.
-/// Rows other replicas hold are skipped, so this never waits on a lock.
+#[derive(QueryableByName)]
+struct ClaimedRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    clock_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    incident_id: Option<String>,
+    #[diesel(sql_type = Text)]
+    step: String,
+    #[diesel(sql_type = Integer)]
+    rank: i32,
+    #[diesel(sql_type = Timestamp)]
+    due_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    recipient_email: String,
+    #[diesel(sql_type = Text)]
+    recipient_name: String,
+    #[diesel(sql_type = Text)]
+    recipient_role: String,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    late: bool,
+    #[diesel(sql_type = Text)]
+    message_id: String,
+    #[diesel(sql_type = Text)]
+    lease_token: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    context: Option<String>,
+}
+
+impl ClaimedRow {
+    fn into_claimed(self) -> Result<Claimed, AppError> {
+        Ok(Claimed {
+            step: Step::from_stored(&self.step, self.rank).map_err(AppError::internal)?,
+            id: self.id,
+            clock_id: self.clock_id,
+            incident_id: self.incident_id,
+            due_at: from_db_time(self.due_at),
+            recipient_email: self.recipient_email,
+            recipient_name: self.recipient_name,
+            recipient_role: self.recipient_role,
+            attempts: self.attempts,
+            late: self.late,
+            message_id: self.message_id,
+            lease_token: self.lease_token,
+            context: self.context,
+        })
+    }
+}
+
+/// Pending reminders (rank ≥ $2, `Step::FIRST_REMINDER_RANK`) of a clock that are due
+/// while a more severe step of the same clock is due too are superseded: after
+/// downtime, only the most severe reminder goes out. Rows other replicas hold are
+/// skipped, so this never waits on a lock.
 const SUPERSEDE: &str = "UPDATE escalations SET status = 'superseded', updated_at = $1 \
      WHERE id IN (SELECT e.id FROM escalations e \
-       WHERE e.status = 'pending' AND e.due_at <= $1 AND e.rank >= 0 \
+       WHERE e.status = 'pending' AND e.due_at <= $1 AND e.rank >= $2 \
        AND EXISTS (SELECT 1 FROM escalations h WHERE h.clock_id = e.clock_id \
          AND h.rank > e.rank AND h.due_at <= $1 \
          AND h.status IN ('pending', 'sending', 'sent', 'failed')) \
@@ -116,9 +155,11 @@ pub fn claim_due(conn: &mut DbConn, settings: &ClaimSettings) -> Result<Vec<Clai
     let superseded = match conn {
         DbConn::Pg(c) => diesel::sql_query(supersede)
             .bind::<Timestamp, _>(at)
+            .bind::<Integer, _>(Step::FIRST_REMINDER_RANK)
             .execute(c)?,
         DbConn::Sqlite(c) => diesel::sql_query(supersede)
             .bind::<Timestamp, _>(at)
+            .bind::<Integer, _>(Step::FIRST_REMINDER_RANK)
             .execute(c)?,
     };
     if superseded > 0 {
@@ -140,10 +181,13 @@ pub fn claim_due(conn: &mut DbConn, settings: &ClaimSettings) -> Result<Vec<Clai
             .bind::<Timestamp, _>(to_db_time(now + settings.lease))
             .bind::<Timestamp, _>(to_db_time(now - settings.late_after))
             .bind::<BigInt, _>(room);
-        claimed.extend(match conn {
-            DbConn::Pg(c) => query.load::<Claimed>(c)?,
-            DbConn::Sqlite(c) => query.load::<Claimed>(c)?,
-        });
+        let rows = match conn {
+            DbConn::Pg(c) => query.load::<ClaimedRow>(c)?,
+            DbConn::Sqlite(c) => query.load::<ClaimedRow>(c)?,
+        };
+        for row in rows {
+            claimed.push(row.into_claimed()?);
+        }
     }
     plan_next_repeats(conn, &claimed, &settings.message_domain, now)?;
     Ok(claimed)
@@ -159,7 +203,7 @@ fn plan_next_repeats(
 ) -> Result<(), AppError> {
     let mut clock_ids: Vec<&str> = claimed
         .iter()
-        .filter(|c| c.step.starts_with("repeat_"))
+        .filter(|c| c.step.is_repeat())
         .filter_map(|c| c.clock_id.as_deref())
         .collect();
     clock_ids.sort_unstable();

@@ -13,10 +13,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{contacts, escalations, incident_units, units};
-use super::{DbConn, from_db_time, to_db_time};
+use super::{DbConn, execute_native, from_db_time, to_db_time};
 use crate::domain::clock::{Audience, PlannedStep};
 use crate::domain::contact::ContactRole;
-use crate::domain::escalation::{EscalationStatus, Notification, NotificationRecipient};
+use crate::domain::escalation::{EscalationStatus, Notification, NotificationRecipient, Step};
 use crate::error::AppError;
 
 /// A person an escalation goes to, as resolved from the directory.
@@ -24,7 +24,9 @@ use crate::error::AppError;
 pub struct Recipient {
     pub email: String,
     pub name: String,
-    pub audience: Audience,
+    /// What selected this person: a ladder audience (`parent:office_director`) or, for
+    /// reports, the role held.
+    pub role: String,
     pub unit_code: String,
 }
 
@@ -82,7 +84,7 @@ pub fn recipients(
                     out.push(Recipient {
                         email: email.clone(),
                         name: name.clone(),
-                        audience: *audience,
+                        role: String::from(*audience),
                         unit_code: code.clone(),
                     });
                 }
@@ -92,8 +94,60 @@ pub fn recipients(
     Ok(out)
 }
 
-/// Inserts one row per recipient of `step`, skipping rows that exist already.
-/// Returns how many were new.
+/// What a planned escalation is about: a clock's step, or a report and what it says.
+pub struct Planned<'a> {
+    pub step: &'a Step,
+    pub due_at: DateTime<Utc>,
+    /// (clock, incident) for reminders and notices; None for reports.
+    pub clock: Option<(&'a str, &'a str)>,
+    /// A report's contents, as JSON.
+    pub context: Option<&'a str>,
+}
+
+/// Inserts one pending row per recipient, skipping those that exist already (unique
+/// per clock or period, step and recipient). Returns how many were new.
+pub fn insert(
+    conn: &mut DbConn,
+    planned: &Planned,
+    recipients: &[Recipient],
+    message_domain: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let (clock_id, incident_id) = planned.clock.unzip();
+    let due_at = to_db_time(planned.due_at);
+    let mut inserted = 0;
+    for r in recipients {
+        let id = uuid::Uuid::new_v4().to_string();
+        let values = (
+            escalations::id.eq(&id),
+            escalations::clock_id.eq(clock_id),
+            escalations::incident_id.eq(incident_id),
+            escalations::step.eq(planned.step.key()),
+            escalations::rank.eq(planned.step.rank()),
+            escalations::due_at.eq(due_at),
+            escalations::recipient_email.eq(&r.email),
+            escalations::recipient_name.eq(&r.name),
+            escalations::recipient_role.eq(&r.role),
+            escalations::recipient_unit.eq(&r.unit_code),
+            escalations::status.eq(EscalationStatus::Pending.as_str()),
+            escalations::attempts.eq(0),
+            escalations::next_attempt_at.eq(due_at),
+            escalations::late.eq(false),
+            // Deterministic per row: a resend after a crash carries the same Message-ID.
+            escalations::message_id.eq(format!("<{id}@{message_domain}>")),
+            escalations::context.eq(planned.context),
+            escalations::created_at.eq(to_db_time(now)),
+            escalations::updated_at.eq(to_db_time(now)),
+        );
+        let insert = diesel::insert_into(escalations::table)
+            .values(values)
+            .on_conflict_do_nothing();
+        inserted += execute_native(conn, insert)?;
+    }
+    Ok(inserted)
+}
+
+/// Plans a clock's step for these recipients.
 pub fn plan_step(
     conn: &mut DbConn,
     clock_id: &str,
@@ -103,38 +157,13 @@ pub fn plan_step(
     message_domain: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let mut inserted = 0;
-    for r in recipients {
-        let id = uuid::Uuid::new_v4().to_string();
-        let values = (
-            escalations::id.eq(&id),
-            escalations::clock_id.eq(clock_id),
-            escalations::incident_id.eq(incident_id),
-            escalations::step.eq(&step.key),
-            escalations::rank.eq(step.rank),
-            escalations::due_at.eq(to_db_time(step.due_at)),
-            escalations::recipient_email.eq(&r.email),
-            escalations::recipient_name.eq(&r.name),
-            escalations::recipient_role.eq(String::from(r.audience)),
-            escalations::recipient_unit.eq(&r.unit_code),
-            escalations::status.eq(EscalationStatus::Pending.as_str()),
-            escalations::attempts.eq(0),
-            escalations::next_attempt_at.eq(to_db_time(step.due_at)),
-            escalations::late.eq(false),
-            // Deterministic per row: a resend after a crash carries the same Message-ID.
-            escalations::message_id.eq(format!("<{id}@{message_domain}>")),
-            escalations::created_at.eq(to_db_time(now)),
-            escalations::updated_at.eq(to_db_time(now)),
-        );
-        let insert = diesel::insert_into(escalations::table)
-            .values(values)
-            .on_conflict_do_nothing();
-        inserted += match conn {
-            DbConn::Pg(c) => insert.execute(c)?,
-            DbConn::Sqlite(c) => insert.execute(c)?,
-        };
-    }
-    Ok(inserted)
+    let planned = Planned {
+        step: &step.step,
+        due_at: step.due_at,
+        clock: Some((clock_id, incident_id)),
+        context: None,
+    };
+    insert(conn, &planned, recipients, message_domain, now)
 }
 
 /// Cancels what is still waiting to be sent for these clocks; `ladder_only` keeps the
@@ -151,7 +180,7 @@ pub fn cancel_pending(
         .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
         .into_boxed();
     if ladder_only {
-        query = query.filter(escalations::rank.ge(0));
+        query = query.filter(escalations::rank.ge(Step::FIRST_REMINDER_RANK));
     }
     Ok(query
         .set((
@@ -168,6 +197,7 @@ struct NotificationRow {
     id: String,
     clock_id: Option<String>,
     step: String,
+    rank: i32,
     recipient_email: String,
     recipient_name: String,
     recipient_role: String,
@@ -196,9 +226,9 @@ pub fn for_incident(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Notifica
         .map(|r| {
             Ok(Notification {
                 status: r.status.parse().map_err(AppError::internal)?,
+                step: Step::from_stored(&r.step, r.rank).map_err(AppError::internal)?,
                 id: r.id,
                 clock_id: r.clock_id,
-                step: r.step,
                 recipient: NotificationRecipient {
                     email: r.recipient_email,
                     name: r.recipient_name,

@@ -5,6 +5,10 @@ use serde::Serialize;
 
 use crate::text_enum;
 
+mod step;
+
+pub use step::Step;
+
 text_enum! {
     pub enum EscalationStatus {
         Pending => "pending",
@@ -29,7 +33,8 @@ pub struct NotificationRecipient {
 pub struct Notification {
     pub id: String,
     pub clock_id: Option<String>,
-    pub step: String,
+    #[schema(value_type = String, example = "before_30m")]
+    pub step: Step,
     pub recipient: NotificationRecipient,
     pub status: EscalationStatus,
     pub attempts: i32,

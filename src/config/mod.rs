@@ -8,10 +8,13 @@ use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::domain::clock::{Audience, ClockKind, ClockPolicy};
-use crate::domain::incident::Severity;
+use crate::domain::clock::ClockRules;
 
-const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+mod values;
+
+pub use values::{CronExpr, DbTarget, Origin, PublicUrl};
+
+const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 const ENV_PREFIX: &str = "YUQING";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,18 +34,18 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub bind: SocketAddr,
-    pub public_url: String,
+    pub public_url: PublicUrl,
     pub max_body_bytes: usize,
     pub workers: usize,
     /// Origins of dashboards allowed to call the API from a browser.
     #[serde(default)]
-    pub cors_origins: Vec<String>,
+    pub cors_origins: Vec<Origin>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    pub url: String,
+    pub url: DbTarget,
     pub pool_size: u32,
     pub pool_timeout_ms: u64,
     pub sqlite_busy_timeout_ms: u64,
@@ -60,7 +63,8 @@ pub enum MailTransport {
 pub struct MailSettings {
     pub transport: MailTransport,
     pub file_dir: PathBuf,
-    pub from: String,
+    #[serde(deserialize_with = "values::mailbox")]
+    pub from: lettre::message::Mailbox,
     pub template_dir: PathBuf,
     pub ack_link_ttl_hours: i64,
     pub signing_key: SecretString,
@@ -88,37 +92,6 @@ pub struct SmtpSettings {
     pub ca_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ClockStart {
-    DiscoveredAt,
-    ClassifiedAt,
-}
-
-/// Which incidents get clocks, from when, and each clock kind's policy.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClockRules {
-    pub severities: Vec<Severity>,
-    pub start_from: ClockStart,
-    pub new_major_to: Vec<Audience>,
-    pub authoritative_statement: ClockPolicy,
-    pub press_conference: ClockPolicy,
-}
-
-impl ClockRules {
-    pub fn policy(&self, kind: ClockKind) -> &ClockPolicy {
-        match kind {
-            ClockKind::AuthoritativeStatement => &self.authoritative_statement,
-            ClockKind::PressConference => &self.press_conference,
-        }
-    }
-
-    pub fn applies_to(&self, severity: Severity) -> bool {
-        self.severities.contains(&severity)
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineSettings {
@@ -137,10 +110,10 @@ pub struct EngineSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchedulerSettings {
-    pub sweep: String,
-    pub watchdog: String,
-    pub daily_digest: String,
-    pub weekly_summary: String,
+    pub sweep: CronExpr,
+    pub watchdog: CronExpr,
+    pub daily_digest: CronExpr,
+    pub weekly_summary: CronExpr,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,33 +169,14 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
-        if !(self.server.public_url.starts_with("http://")
-            || self.server.public_url.starts_with("https://"))
-        {
-            return fail("server.public_url", "must start with http:// or https://");
-        }
-        for (i, origin) in self.server.cors_origins.iter().enumerate() {
-            if let Err(why) = crate::http::cors::check_origin(origin) {
-                return fail(&format!("server.cors_origins[{i}]"), &why);
-            }
-        }
         if self.server.max_body_bytes < 1024 {
             return fail("server.max_body_bytes", "must be at least 1024");
-        }
-        if let Err(e) = crate::store::DbTarget::parse(&self.database.url) {
-            return fail("database.url", &e.to_string());
         }
         if self.database.pool_size < 2 {
             return fail("database.pool_size", "must be at least 2");
         }
         if self.database.pool_timeout_ms == 0 {
             return fail("database.pool_timeout_ms", "must be positive");
-        }
-        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
-            return fail(
-                "mail.from",
-                "must be a mailbox such as 名称 <user@example.org>",
-            );
         }
         if self.mail.ack_link_ttl_hours <= 0 {
             return fail("mail.ack_link_ttl_hours", "must be positive");
@@ -240,14 +194,7 @@ impl Settings {
                 "set both username and password, or neither",
             );
         }
-        self.clocks
-            .authoritative_statement
-            .validate("clocks.authoritative_statement")
-            .map_err(ConfigError)?;
-        self.clocks
-            .press_conference
-            .validate("clocks.press_conference")
-            .map_err(ConfigError)?;
+        self.clocks.validate("clocks").map_err(ConfigError)?;
         let e = &self.engine;
         for (key, value) in [
             ("engine.batch_size", e.batch_size),
@@ -268,17 +215,6 @@ impl Settings {
                 "engine.lease_seconds",
                 "must be longer than engine.send_timeout_seconds",
             );
-        }
-        let s = &self.scheduler;
-        for (key, expr) in [
-            ("scheduler.sweep", &s.sweep),
-            ("scheduler.watchdog", &s.watchdog),
-            ("scheduler.daily_digest", &s.daily_digest),
-            ("scheduler.weekly_summary", &s.weekly_summary),
-        ] {
-            if let Err(e) = crate::scheduler::parse_cron(expr, self.time.zone) {
-                return fail(key, &format!("not a cron expression ({e})"));
-            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return fail("log.filter", "is not a valid tracing filter directive");
