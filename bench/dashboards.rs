@@ -7,6 +7,9 @@
 //! Needs `oha` on PATH (cargo install oha). PostgreSQL: TEST_DATABASE_URL or
 //! postgres://postgres@127.0.0.1:5432/postgres.
 
+// Tests and benchmarks stop at the first surprise: a panic names it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;

@@ -8,6 +8,9 @@
 //!
 //! PostgreSQL: TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres.
 
+// Tests and benchmarks stop at the first surprise: a panic names it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../tests/api/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;

@@ -17,6 +17,10 @@ fn register<C: prometheus::core::Collector + Clone + 'static>(c: C) -> C {
     c
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "a constant definition, forced at start-up by init()"
+)]
 pub static HTTP_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
     register(
         HistogramVec::new(
@@ -35,6 +39,10 @@ pub static HTTP_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
 
 /// Results of send attempts: sent, retry (4xx / network), failed (5xx and other
 /// permanent failures), cancelled.
+#[allow(
+    clippy::expect_used,
+    reason = "a constant definition, forced at start-up by init()"
+)]
 pub static MAIL_ATTEMPTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register(
         IntCounterVec::new(

@@ -26,7 +26,7 @@ pub async fn start(
     let sweep = Job::new_async_tz(settings.sweep.as_str(), zone, move |_, _| {
         let (wake, health, engine) = (wake.clone(), health.clone(), sweep_engine.clone());
         Box::pin(async move {
-            health.ticked(chrono::Utc::now());
+            health.ticked(engine.now());
             wake.notify_one();
             if let Err(e) = engine.record_phases().await {
                 tracing::error!(error = %e.chain(), "recording clock phases failed");

@@ -32,15 +32,19 @@ pub struct Application {
 
 /// The key that signs acknowledgement links: from config, or generated once and kept
 /// in the database so every replica and every restart agrees.
-async fn signing_key(settings: &Settings, store: &Store) -> Result<Vec<u8>, AppError> {
+async fn signing_key(
+    settings: &Settings,
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<u8>, AppError> {
     let configured = settings.mail.signing_key.expose_secret();
     if !configured.is_empty() {
         return Ok(configured.as_bytes().to_vec());
     }
     let key = store
-        .run(|conn| {
+        .run(move |conn| {
             write_tx(conn, |conn| {
-                secrets::get_or_create(conn, "ack_link_key", || {
+                secrets::get_or_create(conn, "ack_link_key", now, || {
                     hex::encode(rand::random::<[u8; 32]>())
                 })
             })
@@ -54,7 +58,7 @@ impl Application {
     /// `server.bind`; nothing runs until `run_until_stopped`.
     pub async fn build(settings: &Settings, time: Arc<dyn TimeSource>) -> Result<Self, AppError> {
         let store = Store::open(&settings.database).await?;
-        let signer = LinkSigner::new(&signing_key(settings, &store).await?);
+        let signer = LinkSigner::new(&signing_key(settings, &store, time.now()).await?);
         let from = settings.mail.from.clone();
         let message_domain = Composer::message_domain(&from);
         let template_dir = &settings.mail.template_dir;
@@ -94,6 +98,7 @@ impl Application {
                 message_domain.clone(),
                 wake.clone(),
                 health.clone(),
+                time.clone(),
             ))
         });
 

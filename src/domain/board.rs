@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::clock::{ClockKind, ClockState, remaining_seconds};
+use super::clock::{ClockKind, ClockPhase, ClockState, remaining_seconds};
 use super::escalation::Step;
 use super::incident::Severity;
 
@@ -50,15 +50,8 @@ pub struct Deadline {
 impl Deadline {
     /// Brings the time-dependent fields to `now` (the rest is cached between changes).
     pub fn at(&self, now: DateTime<Utc>) -> Self {
-        let state = if now > self.due_at {
-            ClockState::Breached
-        } else if now >= self.at_risk_at {
-            ClockState::AtRisk
-        } else {
-            ClockState::Running
-        };
         Self {
-            state,
+            state: ClockState::running(ClockPhase::at(self.due_at, self.at_risk_at, now)),
             remaining_seconds: remaining_seconds(self.due_at, None, now),
             ..self.clone()
         }

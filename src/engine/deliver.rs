@@ -5,19 +5,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use super::record::{self, Accepted};
 use super::{Engine, Round};
-use crate::domain::clock::ClockState;
 use crate::domain::escalation::Step;
 use crate::domain::incident::Incident;
+use crate::domain::time::TimeSource;
 use crate::error::AppError;
 use crate::mail::{MailContext, SendError};
-use crate::store::escalations::{self, Claimed};
+use crate::store::escalations::{self, Claimed, SendResult};
 use crate::store::{Store, incidents};
 
 enum Outcome {
@@ -55,7 +55,7 @@ impl Engine {
             claimed: claimed.len(),
             ..Round::default()
         };
-        let (accepted, recorder) = record::start(self.store.clone());
+        let (accepted, recorder) = record::start(self.store.clone(), self.time.clone());
         let mut tasks = JoinSet::new();
         for row in claimed {
             if *shutdown.borrow() {
@@ -114,6 +114,7 @@ impl Engine {
             composer: self.composer.clone(),
             retry_initial: Duration::seconds(self.settings.retry_initial_seconds),
             retry_max: Duration::seconds(self.settings.retry_max_seconds),
+            time: self.time.clone(),
         }
     }
 }
@@ -126,6 +127,7 @@ struct Sender {
     composer: Arc<crate::mail::Composer>,
     retry_initial: Duration,
     retry_max: Duration,
+    time: Arc<dyn TimeSource>,
 }
 
 impl Sender {
@@ -147,26 +149,22 @@ impl Sender {
         incidents: &HashMap<String, Incident>,
         permit: OwnedSemaphorePermit,
     ) -> Outcome {
-        let now = Utc::now();
+        let now = self.time.now();
         let message = match (&row.incident_id, &row.clock_id) {
             (Some(incident_id), Some(clock_id)) => {
                 let Some(incident) = incidents.get(incident_id) else {
                     return self
-                        .finish(&row, Finish::Failed("incident not found".into()))
+                        .finish(&row, SendResult::Failed("incident not found".into()))
                         .await;
                 };
                 let Some(clock) = incident.clocks.iter().find(|c| &c.id == clock_id) else {
                     return self
-                        .finish(&row, Finish::Failed("clock not found".into()))
+                        .finish(&row, SendResult::Failed("clock not found".into()))
                         .await;
                 };
-                let stopped = !matches!(
-                    clock.state,
-                    ClockState::Running | ClockState::AtRisk | ClockState::Breached
-                );
-                if stopped && row.step.is_reminder() {
+                if !clock.state.is_running() && row.step.is_reminder() {
                     let reason = format!("clock {} before sending", clock.state);
-                    return self.finish(&row, Finish::Cancelled(reason)).await;
+                    return self.finish(&row, SendResult::Cancelled(reason)).await;
                 }
                 self.composer.compose(&MailContext {
                     escalation_id: &row.id,
@@ -199,7 +197,7 @@ impl Sender {
             Ok(m) => m,
             Err(e) => {
                 tracing::error!(error = %e, "could not compose the mail");
-                return self.finish(&row, Finish::Failed(e)).await;
+                return self.finish(&row, SendResult::Failed(e)).await;
             }
         };
         let started = std::time::Instant::now();
@@ -217,50 +215,39 @@ impl Sender {
             Err(SendError::Transient(e)) => {
                 let wait = backoff(self.retry_initial, self.retry_max, row.attempts);
                 tracing::warn!(duration_ms, attempts = row.attempts, retry_in_s = wait.num_seconds(), error = %e, "mail not accepted; will retry");
-                self.finish(&row, Finish::Retry(e, now + wait)).await
+                let retry = SendResult::Retry {
+                    error: e,
+                    at: now + wait,
+                };
+                self.finish(&row, retry).await
             }
             Err(SendError::Permanent(e)) => {
                 tracing::error!(duration_ms, error = %e, "mail refused permanently for this recipient");
-                self.finish(&row, Finish::Failed(e)).await
+                self.finish(&row, SendResult::Failed(e)).await
             }
         }
     }
 
-    async fn finish(&self, row: &Claimed, finish: Finish) -> Outcome {
-        let (id, token) = (row.id.clone(), row.lease_token.clone());
-        let (outcome, marked) = match finish {
-            Finish::Retry(e, at) => (
-                Outcome::Retried,
-                self.store
-                    .write(move |c| escalations::mark_retry(c, &id, &token, &e, at))
-                    .await,
-            ),
-            Finish::Failed(e) => (
-                Outcome::Failed,
-                self.store
-                    .write(move |c| escalations::mark_failed(c, &id, &token, &e))
-                    .await,
-            ),
-            Finish::Cancelled(e) => (
-                Outcome::Cancelled,
-                self.store
-                    .write(move |c| escalations::mark_cancelled(c, &id, &token, &e))
-                    .await,
-            ),
+    /// Records a result other than acceptance (those go through the recorder).
+    async fn finish(&self, row: &Claimed, result: SendResult) -> Outcome {
+        let (outcome, label) = match &result {
+            SendResult::Retry { .. } => (Outcome::Retried, "retry"),
+            SendResult::Failed(_) => (Outcome::Failed, "failed"),
+            SendResult::Sent | SendResult::Cancelled(_) => (Outcome::Cancelled, "cancelled"),
         };
+        let (id, token, now) = (row.id.clone(), row.lease_token.clone(), self.time.now());
+        let marked = self
+            .store
+            .write(move |c| escalations::record(c, &[&id], &token, &result, now))
+            .await;
         match marked {
-            Ok(true) => {
-                let label = match outcome {
-                    Outcome::Retried => "retry",
-                    Outcome::Failed => "failed",
-                    _ => "cancelled",
-                };
+            Ok(1) => {
                 crate::metrics::MAIL_ATTEMPTS
                     .with_label_values(&[label])
                     .inc();
                 outcome
             }
-            Ok(false) => {
+            Ok(_) => {
                 tracing::warn!("lease lost before the result was recorded; the new holder decides");
                 Outcome::LostLease
             }
@@ -273,18 +260,16 @@ impl Sender {
     }
 }
 
-enum Finish {
-    Retry(String, chrono::DateTime<Utc>),
-    Failed(String),
-    Cancelled(String),
-}
-
 async fn release(store: &Store, row: &Claimed) -> Outcome {
     let (id, token) = (row.id.clone(), row.lease_token.clone());
     let released = store
         .write(move |c| {
             let now = escalations::db_now(c)?;
-            escalations::mark_retry(c, &id, &token, "released at shutdown before sending", now)
+            let release = SendResult::Retry {
+                error: "released at shutdown before sending".into(),
+                at: now,
+            };
+            escalations::record(c, &[&id], &token, &release, now)
         })
         .await;
     if let Err(e) = released {

@@ -22,6 +22,7 @@ use chrono_tz::Tz;
 
 use crate::config::EngineSettings;
 use crate::domain::clock::ClockRules;
+use crate::domain::time::TimeSource;
 use crate::error::AppError;
 use crate::mail::{Composer, Mailer};
 use crate::store::Store;
@@ -39,6 +40,7 @@ pub struct Engine {
     sends: Arc<Semaphore>,
     rules: Arc<ClockRules>,
     zone: Tz,
+    time: Arc<dyn TimeSource>,
 }
 
 /// What one round did.
@@ -61,6 +63,7 @@ impl Engine {
         message_domain: String,
         wake: Arc<Notify>,
         health: Arc<Health>,
+        time: Arc<dyn TimeSource>,
     ) -> Self {
         let claim = ClaimSettings {
             batch_size: settings.batch_size,
@@ -79,7 +82,13 @@ impl Engine {
             claim,
             wake,
             health,
+            time,
         }
+    }
+
+    /// The wall clock the engine stamps its records with (claims use the database's).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.time.now()
     }
 
     /// Runs rounds until `shutdown` turns true. Between rounds it sleeps until the next
@@ -113,7 +122,7 @@ impl Engine {
                 .store
                 .write(move |conn| escalations::claim_due(conn, &settings))
                 .await?;
-            self.health.swept(chrono::Utc::now());
+            self.health.swept(self.time.now());
             if claimed.is_empty() {
                 return Ok(total);
             }

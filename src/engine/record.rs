@@ -6,12 +6,16 @@
 //! always could.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::domain::time::TimeSource;
 use crate::store::Store;
-use crate::store::escalations;
+use crate::store::escalations::{self, SendResult};
 
 /// At most this many rows in one statement.
 const MOST: usize = 500;
@@ -30,21 +34,26 @@ impl Accepted {
 
 /// Starts a recorder; it ends when every `Accepted` handle is dropped and everything
 /// handed in is written, and returns how many rows it recorded as sent.
-pub fn start(store: Store) -> (Accepted, JoinHandle<usize>) {
+pub fn start(store: Store, time: Arc<dyn TimeSource>) -> (Accepted, JoinHandle<usize>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    (Accepted(tx), tokio::spawn(run(store, rx)))
+    (Accepted(tx), tokio::spawn(run(store, time, rx)))
 }
 
-async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<(String, String)>) -> usize {
+async fn run(
+    store: Store,
+    time: Arc<dyn TimeSource>,
+    mut rx: mpsc::UnboundedReceiver<(String, String)>,
+) -> usize {
     let mut recorded = 0;
     let mut batch = Vec::with_capacity(MOST);
     while rx.recv_many(&mut batch, MOST).await > 0 {
-        recorded += write(&store, std::mem::take(&mut batch)).await;
+        let now = time.now();
+        recorded += write(&store, std::mem::take(&mut batch), now).await;
     }
     recorded
 }
 
-async fn write(store: &Store, batch: Vec<(String, String)>) -> usize {
+async fn write(store: &Store, batch: Vec<(String, String)>, now: DateTime<Utc>) -> usize {
     let handed_in = batch.len();
     let mut by_lease: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (id, token) in batch {
@@ -55,7 +64,7 @@ async fn write(store: &Store, batch: Vec<(String, String)>) -> usize {
             let mut n = 0;
             for (token, ids) in &by_lease {
                 let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-                n += escalations::mark_sent(conn, &ids, token)?;
+                n += escalations::record(conn, &ids, token, &SendResult::Sent, now)?;
             }
             Ok(n)
         })

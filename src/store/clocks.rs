@@ -298,7 +298,7 @@ pub fn views(
             .push(ClockView {
                 id: row.id.clone(),
                 kind: row.kind.parse().map_err(AppError::internal)?,
-                state: ClockState::at(stored, due_at, policy.at_risk(), now),
+                state: ClockState::at(stored, due_at, due_at - policy.at_risk(), now),
                 started_at: from_db_time(row.started_at),
                 due_at,
                 remaining_seconds: remaining_seconds(due_at, stopped_at, now),

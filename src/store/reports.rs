@@ -128,7 +128,7 @@ pub fn plan_daily_digest(
                             "milestone": c.kind.label_zh(),
                             "state": c.state.label_zh(),
                             "deadline": local_time(c.due_at, zone),
-                            "breached": c.remaining_seconds < 0 && c.stopped_at.is_none(),
+                            "breached": c.state == ClockState::Breached,
                         })
                     })
                     .collect();

@@ -10,13 +10,14 @@ use crate::error::AppError;
 pub fn get_or_create(
     conn: &mut DbConn,
     name: &str,
+    now: chrono::DateTime<chrono::Utc>,
     generate: impl FnOnce() -> String,
 ) -> Result<String, AppError> {
     let insert = diesel::insert_into(service_secrets::table)
         .values((
             service_secrets::name.eq(name),
             service_secrets::value.eq(generate()),
-            service_secrets::created_at.eq(to_db_time(chrono::Utc::now())),
+            service_secrets::created_at.eq(to_db_time(now)),
         ))
         .on_conflict_do_nothing();
     execute_native(conn, insert)?;

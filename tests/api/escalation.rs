@@ -491,6 +491,14 @@ async fn acknowledging_stops_repeats_for_that_person_only(backend: Backend) {
     let forged = link.replace("sig=", "sig=00");
     let res = app.client.get(&forged).send().await.unwrap();
     assert_eq!(res.status(), 403);
+
+    // mail.ack_link_ttl_hours (72) later the link has expired.
+    assert_eq!(app.client.get(link).send().await.unwrap().status(), 200);
+    app.clock
+        .advance(Duration::hours(72) + Duration::minutes(1));
+    let expired = app.client.get(link).send().await.unwrap();
+    assert_eq!(expired.status(), 403);
+    assert!(expired.text().await.unwrap().contains("已过期"));
 }
 
 async fn severity_and_status_start_and_cancel_clocks(backend: Backend) {

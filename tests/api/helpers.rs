@@ -7,7 +7,7 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 use yuqing_tracker::config::{DbTarget, MailTransport, Settings};
 use yuqing_tracker::domain::access::Role;
-use yuqing_tracker::domain::time::SystemClock;
+use yuqing_tracker::domain::time::ShiftedClock;
 use yuqing_tracker::engine::Engine;
 use yuqing_tracker::startup::Application;
 use yuqing_tracker::store::{Store, tokens, write_tx};
@@ -109,6 +109,8 @@ pub struct TestApp {
     pub store: Store,
     pub admin: String,
     pub engine: Option<Arc<Engine>>,
+    /// The service's "now": `clock.advance(…)` moves it forward.
+    pub clock: Arc<ShiftedClock>,
     pub files: tempfile::TempDir,
     server: actix_web::dev::ServerHandle,
     // Dropped last: the database outlives the server.
@@ -142,7 +144,8 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     let mut settings = test_settings(&db, files.path());
     configure(&mut settings);
     yuqing_tracker::telemetry::init(&settings.log);
-    let app = Application::build(&settings, Arc::new(SystemClock))
+    let clock = Arc::new(ShiftedClock::default());
+    let app = Application::build(&settings, clock.clone())
         .await
         .expect("app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -156,6 +159,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         store,
         admin: String::new(),
         engine,
+        clock,
         files,
         server,
         _db: db,

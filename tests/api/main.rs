@@ -1,5 +1,8 @@
 //! API tests: the real App on a random port, over HTTP, on SQLite and on PostgreSQL.
 
+// Tests and benchmarks stop at the first surprise: a panic names it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 mod smtp;
 mod tls;

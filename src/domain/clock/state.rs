@@ -1,6 +1,6 @@
 //! A clock's state at a moment, as every incident response shows it.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{ClockKind, StoredState};
@@ -30,22 +30,33 @@ impl ClockState {
         }
     }
 
-    /// Derives the shown state: a running clock is at risk within `at_risk` of its
-    /// deadline and breached once the deadline has passed.
+    /// Derives the shown state: a running clock shows its phase at `now`.
     pub fn at(
         stored: StoredState,
         due_at: DateTime<Utc>,
-        at_risk: Duration,
+        at_risk_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Self {
         match stored {
             StoredState::Met => Self::Met,
             StoredState::MetLate => Self::MetLate,
             StoredState::Cancelled => Self::Cancelled,
-            StoredState::Running if now > due_at => Self::Breached,
-            StoredState::Running if now >= due_at - at_risk => Self::AtRisk,
-            StoredState::Running => Self::Running,
+            StoredState::Running => Self::running(ClockPhase::at(due_at, at_risk_at, now)),
         }
+    }
+
+    /// How a running clock in `phase` is shown.
+    pub fn running(phase: ClockPhase) -> Self {
+        match phase {
+            ClockPhase::OnTime => Self::Running,
+            ClockPhase::AtRisk => Self::AtRisk,
+            ClockPhase::Breached => Self::Breached,
+        }
+    }
+
+    /// Running, at risk or breached: the clock still waits for its milestone.
+    pub fn is_running(self) -> bool {
+        matches!(self, Self::Running | Self::AtRisk | Self::Breached)
     }
 }
 
@@ -60,7 +71,9 @@ text_enum! {
 }
 
 impl ClockPhase {
-    /// The phase of a running clock at `now`; the same boundaries as [`ClockState::at`].
+    /// The phase of a running clock at `now`: at risk from `at_risk_at`, breached once
+    /// the deadline has passed (the due second itself is still on time). The one place
+    /// these boundaries are decided; listing filters in SQL follow them.
     pub fn at(due_at: DateTime<Utc>, at_risk_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
         if now > due_at {
             Self::Breached
@@ -100,20 +113,11 @@ impl ClockView {
     /// The same clock shown at another moment: a running clock's state and time left
     /// move with time, a stopped clock's do not.
     pub fn at(&self, now: DateTime<Utc>) -> Self {
-        let running = matches!(
-            self.state,
-            ClockState::Running | ClockState::AtRisk | ClockState::Breached
-        );
-        if !running {
+        if !self.state.is_running() {
             return self.clone();
         }
-        let state = match ClockPhase::at(self.due_at, self.at_risk_at, now) {
-            ClockPhase::OnTime => ClockState::Running,
-            ClockPhase::AtRisk => ClockState::AtRisk,
-            ClockPhase::Breached => ClockState::Breached,
-        };
         Self {
-            state,
+            state: ClockState::running(ClockPhase::at(self.due_at, self.at_risk_at, now)),
             remaining_seconds: remaining_seconds(self.due_at, None, now),
             ..self.clone()
         }
@@ -131,6 +135,8 @@ pub fn remaining_seconds(
 
 #[cfg(test)]
 mod tests {
+    use chrono::Duration;
+
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -140,7 +146,7 @@ mod tests {
     #[test]
     fn running_becomes_at_risk_then_breached() {
         let due = t("2026-11-22T05:00:00Z");
-        let risk = Duration::hours(2);
+        let risk = due - Duration::hours(2);
         let at = |now| ClockState::at(StoredState::Running, due, risk, t(now));
         assert_eq!(at("2026-11-22T02:59:59Z"), ClockState::Running);
         assert_eq!(at("2026-11-22T03:00:00Z"), ClockState::AtRisk);
@@ -161,7 +167,7 @@ mod tests {
             (StoredState::MetLate, ClockState::MetLate),
             (StoredState::Cancelled, ClockState::Cancelled),
         ] {
-            assert_eq!(ClockState::at(stored, due, Duration::zero(), late), shown);
+            assert_eq!(ClockState::at(stored, due, due, late), shown);
         }
     }
 

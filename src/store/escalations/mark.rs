@@ -11,6 +11,37 @@ use crate::error::AppError;
 use crate::store::schema::escalations;
 use crate::store::{DbConn, to_db_time};
 
+/// What became of a claimed escalation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendResult {
+    /// The server accepted the mail.
+    Sent,
+    /// A transient failure: try again at `at`.
+    Retry { error: String, at: DateTime<Utc> },
+    /// The server refused this recipient: no more attempts.
+    Failed(String),
+    /// The clock stopped after the row was claimed: the reminder is no longer true.
+    Cancelled(String),
+}
+
+impl SendResult {
+    fn status(&self) -> EscalationStatus {
+        match self {
+            Self::Sent => EscalationStatus::Sent,
+            Self::Retry { .. } => EscalationStatus::Pending,
+            Self::Failed(_) => EscalationStatus::Failed,
+            Self::Cancelled(_) => EscalationStatus::Cancelled,
+        }
+    }
+
+    fn error(&self) -> Option<&str> {
+        match self {
+            Self::Sent => None,
+            Self::Retry { error, .. } | Self::Failed(error) | Self::Cancelled(error) => Some(error),
+        }
+    }
+}
+
 /// The columns a result sets; `None` leaves a column as it is, `Some(None)` clears it.
 #[derive(AsChangeset)]
 #[diesel(table_name = escalations)]
@@ -24,22 +55,27 @@ struct Outcome<'a> {
     updated_at: NaiveDateTime,
 }
 
-/// Returns how many of `ids` were still held under `token`.
-fn record(
+/// Records `result` for the rows among `ids` still held under `token`, and releases
+/// their lease. Returns how many were recorded; the others' lease was lost meanwhile.
+/// `now` is the sender's clock: these times are a record, compared with nothing but
+/// each other.
+pub fn record(
     conn: &mut DbConn,
     ids: &[&str],
     token: &str,
-    status: EscalationStatus,
-    error: Option<&str>,
-    next_attempt_at: Option<DateTime<Utc>>,
+    result: &SendResult,
+    now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    // The sender's clock: these times are a record, compared with nothing but each other.
-    let now = to_db_time(Utc::now());
-    let result = Outcome {
+    let now = to_db_time(now);
+    let status = result.status();
+    let changes = Outcome {
         status: status.as_str(),
-        last_error: Some(error),
+        last_error: Some(result.error()),
         sent_at: (status == EscalationStatus::Sent).then_some(now),
-        next_attempt_at: next_attempt_at.map(to_db_time),
+        next_attempt_at: match result {
+            SendResult::Retry { at, .. } => Some(to_db_time(*at)),
+            _ => None,
+        },
         lease_token: Some(None),
         lease_until: Some(None),
         updated_at: now,
@@ -50,68 +86,7 @@ fn record(
             .filter(escalations::lease_token.eq(token))
             .filter(escalations::status.eq(EscalationStatus::Sending.as_str())),
     )
-    .set(&result)
+    .set(&changes)
     .execute(conn)?;
     Ok(n)
-}
-
-/// The server accepted these mails, all claimed under `token`. Returns how many were
-/// recorded; the others' lease was lost meanwhile.
-pub fn mark_sent(conn: &mut DbConn, ids: &[&str], token: &str) -> Result<usize, AppError> {
-    record(conn, ids, token, EscalationStatus::Sent, None, None)
-}
-
-/// A transient failure: try again at `next_attempt_at`.
-pub fn mark_retry(
-    conn: &mut DbConn,
-    id: &str,
-    token: &str,
-    error: &str,
-    next_attempt_at: DateTime<Utc>,
-) -> Result<bool, AppError> {
-    let n = record(
-        conn,
-        &[id],
-        token,
-        EscalationStatus::Pending,
-        Some(error),
-        Some(next_attempt_at),
-    )?;
-    Ok(n == 1)
-}
-
-/// A permanent failure (the server refused this recipient): no more attempts.
-pub fn mark_failed(
-    conn: &mut DbConn,
-    id: &str,
-    token: &str,
-    error: &str,
-) -> Result<bool, AppError> {
-    let n = record(
-        conn,
-        &[id],
-        token,
-        EscalationStatus::Failed,
-        Some(error),
-        None,
-    )?;
-    Ok(n == 1)
-}
-
-/// The clock stopped after this row was claimed: the reminder is no longer true.
-pub fn mark_cancelled(
-    conn: &mut DbConn,
-    id: &str,
-    token: &str,
-    reason: &str,
-) -> Result<bool, AppError> {
-    let n = record(
-        conn,
-        &[id],
-        token,
-        EscalationStatus::Cancelled,
-        Some(reason),
-        None,
-    )?;
-    Ok(n == 1)
 }

@@ -7,7 +7,7 @@ mod mark;
 
 pub use ack::{Acknowledged, acknowledge, describe};
 pub use claim::{ClaimSettings, Claimed, claim_due, db_now, plan_next_repeat};
-pub use mark::{mark_cancelled, mark_failed, mark_retry, mark_sent};
+pub use mark::{SendResult, record};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
