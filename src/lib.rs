@@ -1,6 +1,7 @@
 //! yuqing-tracker: logs tax-related public-opinion incidents (涉税舆情) and keeps the
 //! offices answering them on time.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;

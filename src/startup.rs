@@ -5,13 +5,14 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle, Service};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{App, HttpMessage, HttpServer, web};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use tokio::sync::{Notify, watch};
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::TracingLogger;
 
+use crate::app::Planning;
 use crate::config::Settings;
 use crate::domain::time::TimeSource;
 use crate::engine::{Engine, Health};
@@ -108,8 +109,10 @@ impl Application {
             store: store.clone(),
             time,
             zone: settings.time.zone,
-            clocks: rules,
-            message_domain: message_domain.into(),
+            planning: Planning {
+                rules,
+                message_domain: message_domain.into(),
+            },
             wake: wake.clone(),
             health: health.clone(),
             engine_stall_after: engine_settings
@@ -130,37 +133,8 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(http::cors::cors(&origins, &public_url))
-                .wrap_fn(|req, srv| {
-                    let started = std::time::Instant::now();
-                    let method = req.method().to_string();
-                    let fut = srv.call(req);
-                    async move {
-                        let res = fut.await?;
-                        // The route pattern, never the raw path: bounded label values.
-                        let route = res
-                            .request()
-                            .match_pattern()
-                            .unwrap_or_else(|| "unmatched".into());
-                        crate::metrics::HTTP_DURATION
-                            .with_label_values(&[method.as_str(), &route, res.status().as_str()])
-                            .observe(started.elapsed().as_secs_f64());
-                        Ok(res)
-                    }
-                })
-                .wrap_fn(|req, srv| {
-                    let id = req.extensions().get::<RequestId>().copied();
-                    let fut = srv.call(req);
-                    async move {
-                        let mut res = fut.await?;
-                        if let Some(id) =
-                            id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok())
-                        {
-                            res.headers_mut()
-                                .insert(HeaderName::from_static("x-request-id"), id);
-                        }
-                        Ok(res)
-                    }
-                })
+                .wrap(from_fn(http::middleware::metrics))
+                .wrap(from_fn(http::middleware::request_id))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(limit))

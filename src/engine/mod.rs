@@ -20,6 +20,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 
 use chrono_tz::Tz;
 
+use crate::app;
 use crate::config::EngineSettings;
 use crate::domain::clock::ClockRules;
 use crate::domain::time::TimeSource;
@@ -35,6 +36,7 @@ pub struct Engine {
     composer: Arc<Composer>,
     settings: EngineSettings,
     claim: ClaimSettings,
+    message_domain: Arc<str>,
     wake: Arc<Notify>,
     health: Arc<Health>,
     sends: Arc<Semaphore>,
@@ -69,7 +71,6 @@ impl Engine {
             batch_size: settings.batch_size,
             lease: chrono::Duration::seconds(settings.lease_seconds),
             late_after: chrono::Duration::seconds(settings.late_after_seconds),
-            message_domain,
         };
         Self {
             zone: composer.zone(),
@@ -80,6 +81,7 @@ impl Engine {
             composer,
             settings,
             claim,
+            message_domain: message_domain.into(),
             wake,
             health,
             time,
@@ -116,11 +118,11 @@ impl Engine {
     pub async fn round(&self, shutdown: &watch::Receiver<bool>) -> Result<Round, AppError> {
         let mut total = Round::default();
         loop {
-            let settings = self.claim.clone();
+            let (settings, domain) = (self.claim.clone(), self.message_domain.clone());
             let started = std::time::Instant::now();
             let claimed = self
                 .store
-                .write(move |conn| escalations::claim_due(conn, &settings))
+                .write(move |conn| app::escalations::claim_due(conn, &settings, &domain))
                 .await?;
             self.health.swept(self.time.now());
             if claimed.is_empty() {

@@ -11,7 +11,7 @@ impl Engine {
     /// (0 when another replica, or an earlier tick, planned them already).
     pub async fn plan_report(&self, kind: ReportKind) -> Result<usize, AppError> {
         let (rules, zone) = (self.rules.clone(), self.zone);
-        let domain = self.claim.message_domain.clone();
+        let domain = self.message_domain.clone();
         let planned = self
             .store
             .write(move |conn| {

@@ -2,6 +2,7 @@
 //! far behind the engine is.
 
 use super::Engine;
+use crate::app;
 use crate::error::AppError;
 use crate::store::escalations;
 
@@ -14,20 +15,12 @@ pub struct Checkup {
 
 impl Engine {
     pub async fn watchdog(&self) -> Result<Checkup, AppError> {
-        let domain = self.claim.message_domain.clone();
+        let domain = self.message_domain.clone();
         let checkup = self
             .store
             .write(move |conn| {
                 let now = escalations::db_now(conn)?;
-                let broken = escalations::breached_without_pending(conn, now)?;
-                let mut repaired_clocks = 0;
-                for clock_id in &broken {
-                    if escalations::plan_next_repeat(conn, clock_id, &domain, now)? > 0 {
-                        repaired_clocks += 1;
-                    } else {
-                        tracing::warn!(clock.id = %clock_id, "breached clock has nobody left to remind (no contact holds the repeat roles)");
-                    }
-                }
+                let repaired_clocks = app::escalations::repair_broken_repeats(conn, &domain, now)?;
                 let lag_seconds = escalations::lag_seconds(conn, now)?;
                 Ok(Checkup {
                     repaired_clocks,

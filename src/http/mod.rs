@@ -14,6 +14,7 @@ mod extract;
 mod health;
 mod incidents;
 mod metrics;
+pub mod middleware;
 mod openapi;
 mod reports;
 pub mod state;

@@ -11,6 +11,7 @@ pub use milestone::{Evidence, MilestoneInput};
 pub use rules::{ClockRules, ClockStart};
 pub use state::{ClockPhase, ClockState, ClockView, NextEscalation, remaining_seconds};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::text_enum;
@@ -42,6 +43,18 @@ text_enum! {
     }
 }
 
+impl StoredState {
+    /// A clock due at `due_at` stopped by a milestone at `occurred_at`: met when it
+    /// happened by the deadline (the due second included), met late after it.
+    pub fn on_milestone(occurred_at: DateTime<Utc>, due_at: DateTime<Utc>) -> Self {
+        if occurred_at <= due_at {
+            Self::Met
+        } else {
+            Self::MetLate
+        }
+    }
+}
+
 /// One clock kind's policy. A copy is stored on each clock when it starts, so a later
 /// configuration change never rewrites a running or past clock.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +75,11 @@ pub struct ClockPolicy {
 impl ClockPolicy {
     pub fn at_risk(&self) -> chrono::Duration {
         chrono::Duration::minutes(self.at_risk_minutes)
+    }
+
+    /// The deadline of a clock of this policy started at `started_at`.
+    pub fn due_at(&self, started_at: DateTime<Utc>) -> DateTime<Utc> {
+        started_at + chrono::Duration::minutes(self.due_after_minutes)
     }
 
     pub fn validate(&self, key: &str) -> Result<(), String> {

@@ -1,5 +1,6 @@
 //! Which incidents get clocks, from when, and each clock kind's policy (config `clocks`).
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{Audience, ClockKind, ClockPolicy};
@@ -32,6 +33,21 @@ impl ClockRules {
 
     pub fn applies_to(&self, severity: Severity) -> bool {
         self.severities.contains(&severity)
+    }
+
+    /// When clocks of an incident discovered at `discovered_at` start, if they start
+    /// `now`.
+    pub fn started_at(&self, discovered_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self.start_from {
+            ClockStart::DiscoveredAt => discovered_at,
+            ClockStart::ClassifiedAt => now,
+        }
+    }
+
+    /// Running clocks move with the incident's discovery time only when they count
+    /// from it.
+    pub fn follows_discovery(&self) -> bool {
+        self.start_from == ClockStart::DiscoveredAt
     }
 
     /// Checks both policies; the error names the key (`clocks.press_conference.…`).

@@ -6,7 +6,7 @@ mod record;
 mod status;
 
 pub use kinds::{Category, ReferralAuthority, Severity, SourceChannel, SpecialTopic};
-pub use patch::{Changes, IncidentPatch, snapshot};
+pub use patch::{Applied, Changes, IncidentPatch, snapshot};
 pub use record::{Event, EventKind, Incident, Referral, ReportedBy, ResponsibleUnit, StreamEvent};
 pub use status::Status;
 

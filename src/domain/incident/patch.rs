@@ -32,14 +32,18 @@ pub struct IncidentPatch {
 /// The field-by-field difference recorded on the timeline.
 pub type Changes = Map<String, Value>;
 
+/// A patch applied: the new content, what changed, and what of it the clocks follow.
+pub struct Applied {
+    pub next: IncidentContent,
+    pub changes: Changes,
+    pub severity_changed: bool,
+    pub units_changed: bool,
+    pub discovery_changed: bool,
+}
+
 impl IncidentPatch {
-    /// Applies the patch to `current`, checking every field it touches, and returns the
-    /// new content with what changed.
-    pub fn apply(
-        self,
-        current: &IncidentContent,
-        now: DateTime<Utc>,
-    ) -> Result<(IncidentContent, Changes), AppError> {
+    /// Applies the patch to `current`, checking every field it touches.
+    pub fn apply(self, current: &IncidentContent, now: DateTime<Utc>) -> Result<Applied, AppError> {
         let mut next = current.clone();
         if let Some(v) = self.title {
             next.title = parse_title(&v)?;
@@ -68,8 +72,13 @@ impl IncidentPatch {
         if let Some(v) = self.responsible_units {
             next.units = ResponsibleUnits::parse("responsible_units", v)?;
         }
-        let changes = diff(Some(current), &next);
-        Ok((next, changes))
+        Ok(Applied {
+            changes: diff(Some(current), &next),
+            severity_changed: next.severity != current.severity,
+            units_changed: next.units != current.units,
+            discovery_changed: next.discovered_at != current.discovered_at,
+            next,
+        })
     }
 }
 

@@ -7,8 +7,10 @@ use crate::domain::clock::ClockView;
 use crate::text_enum;
 
 use super::{
-    Category, Publication, ReferralAuthority, Severity, SourceChannel, SpecialTopic, Status,
+    Category, IncidentContent, Publication, ReferralAuthority, ResponsibleUnits, Severity,
+    SourceChannel, SpecialTopic, Status, UnitRef,
 };
+use crate::error::AppError;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResponsibleUnit {
@@ -70,6 +72,29 @@ impl Incident {
             clocks: self.clocks.iter().map(|c| c.at(now)).collect(),
             ..self.clone()
         }
+    }
+
+    /// The editable content, for applying a patch to.
+    pub fn content(&self) -> Result<IncidentContent, AppError> {
+        let refs = self
+            .responsible_units
+            .iter()
+            .map(|u| UnitRef {
+                code: u.code.clone(),
+                first_responsible: u.first_responsible,
+            })
+            .collect();
+        Ok(IncidentContent {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            source_channel: self.source_channel,
+            source_url: self.source_url.clone(),
+            discovered_at: self.discovered_at,
+            severity: self.severity,
+            category: self.category,
+            special_topic: self.special_topic,
+            units: ResponsibleUnits::parse("responsible_units", refs)?,
+        })
     }
 
     pub fn unit_paths(&self) -> impl Iterator<Item = &str> {

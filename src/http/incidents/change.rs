@@ -4,13 +4,13 @@ use actix_web::{HttpRequest, HttpResponse, patch, post, web};
 use serde::Deserialize;
 
 use super::{expected_version, with_etag};
+use crate::app::incidents::{self, NewReferral, StatusChange};
 use crate::domain::incident::Incident;
 use crate::domain::incident::{IncidentPatch, Publication, Status};
 use crate::error::AppError;
 use crate::http::auth::Auth;
 use crate::http::extract::Json;
 use crate::http::state::AppState;
-use crate::store::incidents::{self, NewReferral, StatusChange};
 
 #[utoipa::path(
     patch, path = "/api/v1/incidents/{id}", tag = "incidents",
@@ -31,12 +31,10 @@ async fn update(
     let expected = expected_version(&req, patch.version.take())?;
     let now = state.now();
     let id = id.into_inner();
-    let planning = state.clock_planning();
+    let planning = state.planning.clone();
     let incident = state
         .store
-        .write(move |conn| {
-            incidents::update(conn, &actor, &id, expected, patch, &planning.context(), now)
-        })
+        .write(move |conn| incidents::update(conn, &actor, &id, expected, patch, &planning, now))
         .await?;
     state.wake.notify_one();
     Ok(with_etag(HttpResponse::Ok(), &incident))

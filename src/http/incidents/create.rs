@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::with_etag;
+use crate::app::incidents::{self, Created, IDEMPOTENCY_RACE};
 use crate::domain::incident::Incident;
 use crate::domain::incident::{
     Category, IncidentContent, ResponsibleUnits, Severity, SourceChannel, SpecialTopic, UnitRef,
@@ -15,7 +16,7 @@ use crate::error::AppError;
 use crate::http::auth::Auth;
 use crate::http::extract::Json;
 use crate::http::state::AppState;
-use crate::store::incidents::{self, Created, IDEMPOTENCY_RACE, IdempotencyKey};
+use crate::store::incidents::IdempotencyKey;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -94,10 +95,9 @@ async fn create(
     let zone = state.zone;
     let attempt = || {
         let (actor, content, idempotency) = (actor.clone(), content.clone(), idempotency.clone());
-        let planning = state.clock_planning();
+        let planning = state.planning.clone();
         state.store.write(move |conn| {
-            let ctx = planning.context();
-            incidents::create(conn, &actor, content, idempotency, &ctx, now, zone)
+            incidents::log(conn, &actor, content, idempotency, &planning, now, zone)
         })
     };
     // Two requests with one key raced (PostgreSQL): the loser replays the winner's result.

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, get, post, web};
 
 use super::with_etag;
+use crate::app::incidents;
 use crate::domain::clock::MilestoneInput;
 use crate::domain::escalation::Notification;
 use crate::domain::incident::Incident;
@@ -11,7 +12,7 @@ use crate::http::auth::Auth;
 use crate::http::bodies::IncidentItems;
 use crate::http::extract::Json;
 use crate::http::state::AppState;
-use crate::store::{escalations, incidents};
+use crate::store::escalations;
 
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/milestones", tag = "clocks",

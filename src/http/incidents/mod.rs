@@ -8,12 +8,13 @@ pub(super) mod read;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::app::incidents::Expected;
 use crate::domain::access::Actor;
 use crate::domain::incident::Incident;
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::store::DbConn;
-use crate::store::incidents::{self, Expected};
+use crate::store::incidents;
 
 /// The incident as a write returns it, tagged with its version. (Reads add the change
 /// counter to the tag, `"v3.r812"`, so polls can be answered 304; `If-Match` takes

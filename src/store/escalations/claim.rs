@@ -6,11 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
-use super::{plan_step, recipients};
-use crate::domain::clock::{ClockPolicy, StoredState, repeat_after};
 use crate::domain::escalation::Step;
 use crate::error::AppError;
-use crate::store::schema::{acknowledgements, clocks};
 use crate::store::{DbConn, from_db_time, to_db_time};
 
 #[derive(QueryableByName)]
@@ -144,12 +141,16 @@ pub struct ClaimSettings {
     pub batch_size: i64,
     pub lease: Duration,
     pub late_after: Duration,
-    pub message_domain: String,
 }
 
-/// Claims up to `batch_size` due rows. Call inside a write transaction.
-pub fn claim_due(conn: &mut DbConn, settings: &ClaimSettings) -> Result<Vec<Claimed>, AppError> {
-    let now = db_now(conn)?;
+/// Claims up to `batch_size` due rows. Call inside a write transaction; `app::escalations`
+/// plans what claiming a repeat calls for in the same one.
+/// `now` is the database's time (`db_now`), shared by every replica.
+pub fn claim_due(
+    conn: &mut DbConn,
+    settings: &ClaimSettings,
+    now: DateTime<Utc>,
+) -> Result<Vec<Claimed>, AppError> {
     let at = to_db_time(now);
     let supersede = for_backend(SUPERSEDE, conn);
     let superseded = match conn {
@@ -189,70 +190,5 @@ pub fn claim_due(conn: &mut DbConn, settings: &ClaimSettings) -> Result<Vec<Clai
             claimed.push(row.into_claimed()?);
         }
     }
-    plan_next_repeats(conn, &claimed, &settings.message_domain, now)?;
     Ok(claimed)
-}
-
-/// Repeats after a breach are planned one at a time: claiming one plans the next, in
-/// the same transaction, so a crash cannot end the series.
-fn plan_next_repeats(
-    conn: &mut DbConn,
-    claimed: &[Claimed],
-    message_domain: &str,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let mut clock_ids: Vec<&str> = claimed
-        .iter()
-        .filter(|c| c.step.is_repeat())
-        .filter_map(|c| c.clock_id.as_deref())
-        .collect();
-    clock_ids.sort_unstable();
-    clock_ids.dedup();
-    for clock_id in clock_ids {
-        plan_next_repeat(conn, clock_id, message_domain, now)?;
-    }
-    Ok(())
-}
-
-/// Plans the next repeat of a running clock for everyone who has not acknowledged.
-pub fn plan_next_repeat(
-    conn: &mut DbConn,
-    clock_id: &str,
-    message_domain: &str,
-    now: DateTime<Utc>,
-) -> Result<usize, AppError> {
-    let (incident_id, state, due_at, policy): (String, String, chrono::NaiveDateTime, String) =
-        clocks::table
-            .find(clock_id)
-            .select((
-                clocks::incident_id,
-                clocks::state,
-                clocks::due_at,
-                clocks::policy,
-            ))
-            .first(conn)?;
-    if state != StoredState::Running.as_str() {
-        return Ok(0);
-    }
-    let policy: ClockPolicy = serde_json::from_str(&policy).map_err(AppError::internal)?;
-    let Some(step) = repeat_after(&policy, from_db_time(due_at), now) else {
-        return Ok(0);
-    };
-    let acknowledged: Vec<String> = acknowledgements::table
-        .filter(acknowledgements::clock_id.eq(clock_id))
-        .select(acknowledgements::recipient_email)
-        .load(conn)?;
-    let to: Vec<_> = recipients(conn, &incident_id, &step.to)?
-        .into_iter()
-        .filter(|r| !acknowledged.contains(&r.email))
-        .collect();
-    plan_step(
-        conn,
-        clock_id,
-        &incident_id,
-        &step,
-        &to,
-        message_domain,
-        now,
-    )
 }

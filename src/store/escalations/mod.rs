@@ -6,7 +6,7 @@ mod claim;
 mod mark;
 
 pub use ack::{Acknowledged, acknowledge, describe};
-pub use claim::{ClaimSettings, Claimed, claim_due, db_now, plan_next_repeat};
+pub use claim::{ClaimSettings, Claimed, claim_due, db_now};
 pub use mark::{SendResult, record};
 
 use chrono::{DateTime, Utc};
@@ -189,6 +189,53 @@ pub fn cancel_pending(
             escalations::updated_at.eq(to_db_time(now)),
         ))
         .execute(conn)?)
+}
+
+/// Cancels these rows if they are still pending.
+pub fn cancel(
+    conn: &mut DbConn,
+    ids: &[String],
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::update(escalations::table)
+        .filter(escalations::id.eq_any(ids))
+        .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
+        .set((
+            escalations::status.eq(EscalationStatus::Cancelled.as_str()),
+            escalations::last_error.eq(reason),
+            escalations::updated_at.eq(to_db_time(now)),
+        ))
+        .execute(conn)?)
+}
+
+/// A clock's reminders still waiting for a moment after `now`: (id, step, address).
+pub fn future_reminders(
+    conn: &mut DbConn,
+    clock_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Step, String)>, AppError> {
+    let rows: Vec<(String, String, i32, String)> = escalations::table
+        .filter(escalations::clock_id.eq(clock_id))
+        .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(escalations::rank.ge(Step::FIRST_REMINDER_RANK))
+        .filter(escalations::due_at.gt(to_db_time(now)))
+        .select((
+            escalations::id,
+            escalations::step,
+            escalations::rank,
+            escalations::recipient_email,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, step, rank, email)| {
+            let step = Step::from_stored(&step, rank).map_err(AppError::internal)?;
+            Ok((id, step, email))
+        })
+        .collect()
 }
 
 #[derive(Queryable, Selectable)]

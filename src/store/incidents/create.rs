@@ -1,20 +1,16 @@
-//! Logging a new incident: readable reference, responsible units, duplicate flag,
-//! idempotent retries and the first timeline event, all in the caller's transaction.
+//! Rows of a new incident: the incident, its responsible units, the year's reference
+//! sequence, the duplicate lookup and idempotency keys. `app::incidents::log` decides.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
-use super::{IncidentRow, hydrate, load};
+use super::{IncidentRow, load};
 use crate::domain::access::Actor;
-use crate::domain::incident::{
-    EventKind, Incident, IncidentContent, Status, format_reference, reference_year, snapshot,
-};
+use crate::domain::incident::{Incident, IncidentContent, Status};
 use crate::error::AppError;
-use crate::store::clocks::{self, ClockContext};
 use crate::store::schema::{idempotency_keys, incident_units, incidents};
-use crate::store::{DbConn, events, to_db_time, units as unit_store};
+use crate::store::{DbConn, to_db_time};
 
 /// A client-chosen key and a hash of the request it came with.
 #[derive(Clone)]
@@ -23,62 +19,57 @@ pub struct IdempotencyKey {
     pub request_hash: String,
 }
 
-pub enum Created {
-    New(Incident),
-    /// The key was seen before with the same request: the first result, unchanged.
-    Replayed(Incident),
-}
-
 /// Code of the error returned when a concurrent request with the same key won the race;
 /// retrying the whole transaction then replays its result.
 pub const IDEMPOTENCY_RACE: &str = "idempotency_race";
 
-pub fn create(
-    conn: &mut DbConn,
-    actor: &Actor,
-    content: IncidentContent,
-    idempotency: Option<IdempotencyKey>,
-    ctx: &ClockContext,
-    now: DateTime<Utc>,
-    zone: Tz,
-) -> Result<Created, AppError> {
-    if let Some(idem) = &idempotency
-        && let Some(earlier) = replay(conn, actor, idem, now)?
-    {
-        return Ok(Created::Replayed(earlier));
-    }
-    let mut unit_ids = Vec::new();
-    for (i, r) in content.units.iter().enumerate() {
-        let unit = unit_store::find_active(conn, &format!("responsible_units[{i}].code"), &r.code)?;
-        unit_ids.push((unit.id, unit.path, r.first_responsible));
-    }
-    actor.require_any_in_scope(unit_ids.iter().map(|(_, path, _)| path.as_str()))?;
+/// A responsible unit, resolved.
+pub struct UnitLink {
+    pub unit_id: String,
+    pub path: String,
+    pub first_responsible: bool,
+}
 
-    let possible_duplicate_of = match &content.source_url {
-        Some(url) => open_incident_with_url(conn, url)?,
-        None => None,
-    };
-    let year = reference_year(now, zone);
-    let reference = format_reference(year, next_sequence(conn, year)?);
-    let id = uuid::Uuid::new_v4().to_string();
+pub struct NewIncident<'a> {
+    pub reference: String,
+    pub content: &'a IncidentContent,
+    pub reported_by: &'a Actor,
+    pub possible_duplicate_of: Option<String>,
+}
+
+/// A row just inserted, to hydrate without reading it back.
+pub struct Inserted(IncidentRow);
+
+impl Inserted {
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    new: &NewIncident,
+    now: DateTime<Utc>,
+) -> Result<Inserted, AppError> {
     let at = to_db_time(now);
+    let content = new.content;
     let row = IncidentRow {
-        id: id.clone(),
-        reference,
+        id: uuid::Uuid::new_v4().to_string(),
+        reference: new.reference.clone(),
         title: content.title.clone(),
         summary: content.summary.clone(),
         source_channel: content.source_channel.as_str().into(),
         source_url: content.source_url.clone(),
         discovered_at: to_db_time(content.discovered_at),
-        reported_by_token: actor.token_id.clone(),
-        reported_by_name: actor.name.clone(),
+        reported_by_token: new.reported_by.token_id.clone(),
+        reported_by_name: new.reported_by.name.clone(),
         severity: content.severity.as_str().into(),
         category: content.category.as_str().into(),
         special_topic: content.special_topic.map(|t| t.as_str().into()),
         status: Status::Reported.as_str().into(),
         dismissal_reason: None,
         publication: None,
-        possible_duplicate_of,
+        possible_duplicate_of: new.possible_duplicate_of.clone(),
         version: 1,
         created_at: at,
         updated_at: at,
@@ -86,60 +77,48 @@ pub fn create(
     diesel::insert_into(incidents::table)
         .values(&row)
         .execute(conn)?;
-    insert_units(conn, &id, &unit_ids)?;
-    if let Some(idem) = idempotency {
-        remember_key(conn, actor, idem, &id, at)?;
-    }
-    events::append(
-        conn,
-        &id,
-        actor,
-        EventKind::Created,
-        serde_json::Value::Object(snapshot(&content)),
-        None,
-        now,
-    )?;
-    clocks::start_if_due(
-        conn,
-        actor,
-        &id,
-        content.severity,
-        content.discovered_at,
-        ctx,
-        now,
-    )?;
-    let incident = hydrate(conn, vec![row], now)?
-        .pop()
-        .ok_or_else(|| AppError::internal("created incident vanished"))?;
-    Ok(Created::New(incident))
+    Ok(Inserted(row))
 }
 
-pub(super) fn insert_units(
+/// The incident just inserted, with its units and clocks.
+pub fn hydrate_one(
+    conn: &mut DbConn,
+    inserted: Inserted,
+    now: DateTime<Utc>,
+) -> Result<Incident, AppError> {
+    super::hydrate(conn, vec![inserted.0], now)?
+        .pop()
+        .ok_or_else(|| AppError::internal("created incident vanished"))
+}
+
+pub fn insert_units(
     conn: &mut DbConn,
     incident_id: &str,
-    units: &[(String, String, bool)],
+    units: &[UnitLink],
 ) -> Result<(), AppError> {
     // One statement per unit: batch inserts do not compile for the two-backend connection.
-    for (unit_id, _, first) in units {
+    for u in units {
         diesel::insert_into(incident_units::table)
             .values((
                 incident_units::incident_id.eq(incident_id),
-                incident_units::unit_id.eq(unit_id),
-                incident_units::first_responsible.eq(*first),
+                incident_units::unit_id.eq(&u.unit_id),
+                incident_units::first_responsible.eq(u.first_responsible),
             ))
             .execute(conn)?;
     }
     Ok(())
 }
 
-fn replay(
+/// The incident an earlier request with this token's key created; an error when the key
+/// came with a different request.
+pub fn replay(
     conn: &mut DbConn,
-    actor: &Actor,
+    token_id: &str,
     idem: &IdempotencyKey,
     now: DateTime<Utc>,
 ) -> Result<Option<Incident>, AppError> {
     let earlier: Option<(String, String)> = idempotency_keys::table
-        .find((&actor.token_id, &idem.key))
+        .find((token_id, &idem.key))
         .select((
             idempotency_keys::request_hash,
             idempotency_keys::incident_id,
@@ -156,20 +135,20 @@ fn replay(
     }
 }
 
-fn remember_key(
+pub fn remember_key(
     conn: &mut DbConn,
-    actor: &Actor,
+    token_id: &str,
     idem: IdempotencyKey,
     incident_id: &str,
-    at: chrono::NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let inserted = diesel::insert_into(idempotency_keys::table)
         .values((
-            idempotency_keys::token_id.eq(&actor.token_id),
+            idempotency_keys::token_id.eq(token_id),
             idempotency_keys::key.eq(&idem.key),
             idempotency_keys::request_hash.eq(&idem.request_hash),
             idempotency_keys::incident_id.eq(incident_id),
-            idempotency_keys::created_at.eq(at),
+            idempotency_keys::created_at.eq(to_db_time(now)),
         ))
         .execute(conn);
     match inserted {
@@ -186,7 +165,8 @@ fn remember_key(
     }
 }
 
-fn open_incident_with_url(conn: &mut DbConn, url: &str) -> Result<Option<String>, AppError> {
+/// The reference of an open incident with this source URL, the oldest first.
+pub fn open_incident_with_url(conn: &mut DbConn, url: &str) -> Result<Option<String>, AppError> {
     let closed = [Status::Closed.as_str(), Status::Dismissed.as_str()];
     Ok(incidents::table
         .filter(incidents::source_url.eq(url))
@@ -205,7 +185,7 @@ struct Sequence {
 
 /// The next number of the year's sequence. One statement on both backends; the row
 /// lock it takes orders concurrent creators.
-fn next_sequence(conn: &mut DbConn, year: i32) -> Result<i64, AppError> {
+pub fn next_sequence(conn: &mut DbConn, year: i32) -> Result<i64, AppError> {
     const SQL: &str = "INSERT INTO reference_counters (year, last_value) VALUES ($1, 1) \
          ON CONFLICT (year) DO UPDATE SET last_value = reference_counters.last_value + 1 \
          RETURNING last_value";

@@ -1,14 +1,17 @@
-//! Incidents: rows, loading with their units and referrals, and the writes in
-//! `create` and `change`, each meant to run inside one write transaction.
+//! Incidents: rows, loading with their units, referrals and clocks, and the writes in
+//! `create` and `change`, each meant to run inside the caller's write transaction.
 
 mod change;
 mod create;
 mod list;
 
 pub use change::{
-    Expected, NewReferral, StatusChange, add_referral, change_status, record_milestone, update,
+    NewReferralRow, bump, insert_referral, replace_units, set_status, update_content,
 };
-pub use create::{Created, IDEMPOTENCY_RACE, IdempotencyKey, create};
+pub use create::{
+    IDEMPOTENCY_RACE, IdempotencyKey, Inserted, NewIncident, UnitLink, hydrate_one, insert,
+    insert_units, next_sequence, open_incident_with_url, remember_key, replay,
+};
 pub use list::{Cursor, IncidentFilter, Page, Sort, list};
 
 use std::collections::HashMap;
@@ -20,8 +23,7 @@ use super::schema::{incident_referrals, incident_units, incidents, units};
 use super::{DbConn, clocks, from_db_time};
 use crate::domain::clock::ClockView;
 use crate::domain::incident::{
-    Incident, IncidentContent, Referral, ReportedBy, ResponsibleUnit, ResponsibleUnits, UnitRef,
-    looks_like_reference,
+    Incident, Referral, ReportedBy, ResponsibleUnit, looks_like_reference,
 };
 
 use crate::error::AppError;
@@ -120,29 +122,6 @@ impl ReferralRow {
             created_at: from_db_time(self.created_at),
         })
     }
-}
-
-/// The editable content of a stored incident, for applying a patch to.
-fn content_of(incident: &Incident) -> Result<IncidentContent, AppError> {
-    let refs = incident
-        .responsible_units
-        .iter()
-        .map(|u| UnitRef {
-            code: u.code.clone(),
-            first_responsible: u.first_responsible,
-        })
-        .collect();
-    Ok(IncidentContent {
-        title: incident.title.clone(),
-        summary: incident.summary.clone(),
-        source_channel: incident.source_channel,
-        source_url: incident.source_url.clone(),
-        discovered_at: incident.discovered_at,
-        severity: incident.severity,
-        category: incident.category,
-        special_topic: incident.special_topic,
-        units: ResponsibleUnits::parse("responsible_units", refs)?,
-    })
 }
 
 /// Loads the incidents with these rows' ids, keeping the rows' order.

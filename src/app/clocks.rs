@@ -1,0 +1,289 @@
+//! The 5-hour and 24-hour clocks of an incident: started when its severity calls for
+//! them, moved with its discovery time and responsible units, stopped by a milestone or
+//! cancelled, always with the escalation rows that follow, in the caller's transaction.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::Planning;
+use crate::domain::access::Actor;
+use crate::domain::clock::{ClockKind, Evidence, PlannedStep, StoredState, plan, repeat_after};
+use crate::domain::escalation::Step;
+use crate::domain::incident::{EventKind, Incident, Severity};
+use crate::error::AppError;
+use crate::store::clocks::{self, NewMilestone, Running};
+use crate::store::{DbConn, escalations, events};
+
+/// Starts both clocks when the incident's severity calls for them and it has none that
+/// runs or was met (cancelled ones do not count: raised again, the clocks start again),
+/// plans their ladders, and tells the leaders at once. Returns whether clocks started.
+pub fn start_if_due(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident_id: &str,
+    severity: Severity,
+    discovered_at: DateTime<Utc>,
+    planning: &Planning,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let rules = &planning.rules;
+    if !rules.applies_to(severity) || clocks::count_live(conn, incident_id)? > 0 {
+        return Ok(false);
+    }
+    let started_at = rules.started_at(discovered_at, now);
+    let mut started = Vec::new();
+    for kind in ClockKind::ALL {
+        let policy = rules.policy(*kind);
+        let id = clocks::insert(conn, incident_id, *kind, policy, started_at, now)?;
+        let due_at = policy.due_at(started_at);
+        for step in plan(policy, due_at) {
+            plan_for(conn, &id, incident_id, &step, planning, now)?;
+        }
+        if *kind == ClockKind::AuthoritativeStatement {
+            let notice = PlannedStep {
+                step: Step::NewMajor,
+                due_at: now,
+                to: rules.new_major_to.clone(),
+            };
+            plan_for(conn, &id, incident_id, &notice, planning, now)?;
+        }
+        started.push(
+            json!({ "clock_id": id, "kind": kind, "started_at": started_at, "due_at": due_at }),
+        );
+    }
+    events::append(
+        conn,
+        incident_id,
+        actor,
+        EventKind::ClocksStarted,
+        json!({ "clocks": started }),
+        None,
+        now,
+    )?;
+    Ok(true)
+}
+
+/// Plans one step for whoever holds its roles in the incident's units now.
+fn plan_for(
+    conn: &mut DbConn,
+    clock_id: &str,
+    incident_id: &str,
+    step: &PlannedStep,
+    planning: &Planning,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let to = escalations::recipients(conn, incident_id, &step.to)?;
+    if to.is_empty() {
+        tracing::warn!(clock.id = clock_id, step = %step.step, "no active contact holds the roles this step goes to");
+    }
+    escalations::plan_step(
+        conn,
+        clock_id,
+        incident_id,
+        step,
+        &to,
+        &planning.message_domain,
+        now,
+    )
+}
+
+/// Cancels every running clock of the incident, with the reason, and its pending mail.
+pub fn cancel_running(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let running = clocks::running(conn, incident_id)?;
+    if running.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = running.iter().map(|c| c.id.clone()).collect();
+    clocks::stop(conn, &ids, StoredState::Cancelled, now, reason)?;
+    escalations::cancel_pending(conn, &ids, false, reason, now)?;
+    let kinds: Vec<ClockKind> = running.iter().map(|c| c.kind).collect();
+    events::append(
+        conn,
+        incident_id,
+        actor,
+        EventKind::ClocksCancelled,
+        json!({ "kinds": kinds, "reason": reason }),
+        None,
+        now,
+    )?;
+    Ok(())
+}
+
+/// A milestone with its evidence, checked.
+pub struct Milestone {
+    pub kind: ClockKind,
+    pub occurred_at: DateTime<Utc>,
+    pub evidence: Evidence,
+    pub note: Option<String>,
+}
+
+/// Records a milestone; the first of its kind stops the running clock as met or met
+/// late and cancels the clock's pending reminders. Later ones are recorded too.
+pub fn record_milestone(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident_id: &str,
+    milestone: &Milestone,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredState>, AppError> {
+    let running = clocks::running(conn, incident_id)?
+        .into_iter()
+        .find(|c| c.kind == milestone.kind);
+    let mut outcome = None;
+    if let Some(clock) = &running {
+        let state = StoredState::on_milestone(milestone.occurred_at, clock.due_at);
+        let reason = format!("{} recorded", milestone.kind.label_zh());
+        let ids = std::slice::from_ref(&clock.id);
+        clocks::stop(conn, ids, state, milestone.occurred_at, &reason)?;
+        escalations::cancel_pending(conn, ids, true, "milestone met", now)?;
+        outcome = Some(state);
+    }
+    let id = clocks::insert_milestone(
+        conn,
+        &NewMilestone {
+            incident_id,
+            kind: milestone.kind,
+            occurred_at: milestone.occurred_at,
+            evidence: &milestone.evidence,
+            note: milestone.note.as_deref(),
+            clock_id: running.as_ref().map(|c| c.id.as_str()),
+            recorded_by: &actor.name,
+        },
+        now,
+    )?;
+    events::append(
+        conn,
+        incident_id,
+        actor,
+        EventKind::MilestoneRecorded,
+        json!({
+            "milestone_id": id,
+            "kind": milestone.kind,
+            "occurred_at": milestone.occurred_at,
+            "evidence": milestone.evidence,
+            "clock_state": outcome,
+        }),
+        milestone.note.as_deref(),
+        now,
+    )?;
+    Ok(outcome)
+}
+
+/// After an incident's responsible units or discovery time changed: running clocks that
+/// count from discovery move with it (their pending reminders too), and the future
+/// reminders follow the responsible units' contacts now — new offices' people are
+/// added, people of offices no longer responsible are dropped. What was sent stays.
+pub fn realign(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident: &Incident,
+    planning: &Planning,
+    retime: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    for mut clock in clocks::running(conn, &incident.id)? {
+        if retime && planning.rules.follows_discovery() {
+            let new_due = clock.policy.due_at(incident.discovered_at);
+            if new_due != clock.due_at {
+                let before = clock.due_at;
+                clocks::shift(conn, &clock, incident.discovered_at, new_due - before)?;
+                events::append(
+                    conn,
+                    &incident.id,
+                    actor,
+                    EventKind::ClocksRetimed,
+                    json!({ "clock_id": clock.id, "kind": clock.kind,
+                            "due_at": { "before": before, "after": new_due } }),
+                    None,
+                    now,
+                )?;
+                clock.due_at = new_due;
+            }
+        }
+        follow_responsible_units(conn, &clock, &incident.id, planning, now)?;
+    }
+    Ok(())
+}
+
+fn follow_responsible_units(
+    conn: &mut DbConn,
+    clock: &Running,
+    incident_id: &str,
+    planning: &Planning,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut steps: Vec<PlannedStep> = plan(&clock.policy, clock.due_at)
+        .into_iter()
+        .filter(|s| s.due_at > now)
+        .collect();
+    if let Some(repeat) = repeat_after(&clock.policy, clock.due_at, now)
+        && !steps.iter().any(|s| s.step == repeat.step)
+    {
+        steps.push(repeat);
+    }
+    let acknowledged: HashSet<String> =
+        clocks::acknowledged(conn, &clock.id)?.into_iter().collect();
+    let mut keep: HashSet<(Step, String)> = HashSet::new();
+    for step in &steps {
+        let to: Vec<_> = escalations::recipients(conn, incident_id, &step.to)?
+            .into_iter()
+            .filter(|r| !(step.step.is_repeat() && acknowledged.contains(&r.email)))
+            .collect();
+        escalations::plan_step(
+            conn,
+            &clock.id,
+            incident_id,
+            step,
+            &to,
+            &planning.message_domain,
+            now,
+        )?;
+        keep.extend(to.into_iter().map(|r| (step.step.clone(), r.email)));
+    }
+    let dropped: Vec<String> = escalations::future_reminders(conn, &clock.id, now)?
+        .into_iter()
+        .filter(|(_, step, email)| !keep.contains(&(step.clone(), email.clone())))
+        .map(|(id, _, _)| id)
+        .collect();
+    escalations::cancel(conn, &dropped, "no longer responsible", now)?;
+    Ok(())
+}
+
+/// Plans the next repeat of a running clock for everyone who has not acknowledged.
+/// Repeats after a breach are planned one at a time: claiming one plans the next, in
+/// the same transaction, so a crash cannot end the series.
+pub fn plan_next_repeat(
+    conn: &mut DbConn,
+    clock_id: &str,
+    message_domain: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let Some((incident_id, clock)) = clocks::find_running(conn, clock_id)? else {
+        return Ok(0);
+    };
+    let Some(step) = repeat_after(&clock.policy, clock.due_at, now) else {
+        return Ok(0);
+    };
+    let acknowledged = clocks::acknowledged(conn, clock_id)?;
+    let to: Vec<_> = escalations::recipients(conn, &incident_id, &step.to)?
+        .into_iter()
+        .filter(|r| !acknowledged.contains(&r.email))
+        .collect();
+    escalations::plan_step(
+        conn,
+        clock_id,
+        &incident_id,
+        &step,
+        &to,
+        message_domain,
+        now,
+    )
+}

@@ -1,0 +1,381 @@
+//! Logging and changing incidents. Every change is checked against who asks (role and
+//! unit scope), guarded by the version the client saw, and leaves one timeline event
+//! with what it changed; the clocks follow in the same transaction.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::{Value, json};
+
+use super::Planning;
+use super::clocks::{self, Milestone};
+use crate::domain::access::Actor;
+use crate::domain::clock::MilestoneInput;
+use crate::domain::incident::{
+    Category, EventKind, Incident, IncidentContent, IncidentPatch, NOTE_MAX, Publication,
+    ReferralAuthority, Status, format_reference, parse_since_discovery, reference_year, snapshot,
+};
+use crate::domain::text;
+use crate::error::AppError;
+use crate::store::incidents::{
+    self as store, IdempotencyKey, NewIncident, NewReferralRow, UnitLink,
+};
+use crate::store::{DbConn, events, units};
+
+pub use crate::store::incidents::IDEMPOTENCY_RACE;
+
+pub enum Created {
+    New(Incident),
+    /// The key was seen before with the same request: the first result, unchanged.
+    Replayed(Incident),
+}
+
+/// The version the client last saw; `precondition` says it came from If-Match.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected {
+    pub version: i64,
+    pub precondition: bool,
+}
+
+/// Resolves responsible units by code: each must exist and be active.
+fn unit_links(conn: &mut DbConn, content: &IncidentContent) -> Result<Vec<UnitLink>, AppError> {
+    content
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let unit = units::find_active(conn, &format!("responsible_units[{i}].code"), &r.code)?;
+            Ok(UnitLink {
+                unit_id: unit.id,
+                path: unit.path,
+                first_responsible: r.first_responsible,
+            })
+        })
+        .collect()
+}
+
+/// Logs an incident: a readable reference, its responsible units, a possible-duplicate
+/// flag, the first timeline event and, when its severity calls for them, the clocks.
+/// With an idempotency key, a retry of the same request returns the first result.
+pub fn log(
+    conn: &mut DbConn,
+    actor: &Actor,
+    content: IncidentContent,
+    idempotency: Option<IdempotencyKey>,
+    planning: &Planning,
+    now: DateTime<Utc>,
+    zone: Tz,
+) -> Result<Created, AppError> {
+    actor.require_incident_writer()?;
+    if let Some(idem) = &idempotency
+        && let Some(earlier) = store::replay(conn, &actor.token_id, idem, now)?
+    {
+        return Ok(Created::Replayed(earlier));
+    }
+    let links = unit_links(conn, &content)?;
+    actor.require_any_in_scope(links.iter().map(|l| l.path.as_str()))?;
+    let possible_duplicate_of = match &content.source_url {
+        Some(url) => store::open_incident_with_url(conn, url)?,
+        None => None,
+    };
+    let year = reference_year(now, zone);
+    let reference = format_reference(year, store::next_sequence(conn, year)?);
+    let row = store::insert(
+        conn,
+        &NewIncident {
+            reference,
+            content: &content,
+            reported_by: actor,
+            possible_duplicate_of,
+        },
+        now,
+    )?;
+    let id = row.id().to_owned();
+    store::insert_units(conn, &id, &links)?;
+    if let Some(idem) = idempotency {
+        store::remember_key(conn, &actor.token_id, idem, &id, now)?;
+    }
+    events::append(
+        conn,
+        &id,
+        actor,
+        EventKind::Created,
+        Value::Object(snapshot(&content)),
+        None,
+        now,
+    )?;
+    clocks::start_if_due(
+        conn,
+        actor,
+        &id,
+        content.severity,
+        content.discovered_at,
+        planning,
+        now,
+    )?;
+    Ok(Created::New(store::hydrate_one(conn, row, now)?))
+}
+
+/// Loads the incident for a change: in scope, writable, open and at the expected version.
+fn load_for_change(
+    conn: &mut DbConn,
+    actor: &Actor,
+    key: &str,
+    expected: Option<Expected>,
+    now: DateTime<Utc>,
+) -> Result<Incident, AppError> {
+    actor.require_incident_writer()?;
+    let incident = store::load(conn, key, now)?;
+    actor.require_any_in_scope(incident.unit_paths())?;
+    if let Some(e) = expected
+        && e.version != incident.version
+    {
+        return Err(AppError::VersionMismatch {
+            current: incident.version,
+            precondition: e.precondition,
+        });
+    }
+    if !incident.status.is_open() {
+        return Err(AppError::conflict(
+            "incident_closed",
+            format!(
+                "incident {} is {}; record a new incident instead",
+                incident.reference, incident.status
+            ),
+        ));
+    }
+    Ok(incident)
+}
+
+/// Edits an incident's content; the clocks follow its units, discovery and severity.
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    key: &str,
+    expected: Expected,
+    patch: IncidentPatch,
+    planning: &Planning,
+    now: DateTime<Utc>,
+) -> Result<Incident, AppError> {
+    let incident = load_for_change(conn, actor, key, Some(expected), now)?;
+    let applied = patch.apply(&incident.content()?, now)?;
+    if applied.changes.is_empty() {
+        return Ok(incident);
+    }
+    store::bump(conn, &incident, expected.precondition, now)?;
+    if applied.units_changed {
+        let links = unit_links(conn, &applied.next)?;
+        // A scoped token may not hand an incident entirely to units outside its scope.
+        actor.require_any_in_scope(links.iter().map(|l| l.path.as_str()))?;
+        store::replace_units(conn, &incident.id, &links)?;
+    }
+    store::update_content(conn, &incident.id, &applied.next)?;
+    events::append(
+        conn,
+        &incident.id,
+        actor,
+        EventKind::Updated,
+        Value::Object(applied.changes),
+        None,
+        now,
+    )?;
+    let updated = store::load(conn, &incident.id, now)?;
+    if !(applied.units_changed || applied.discovery_changed || applied.severity_changed) {
+        return Ok(updated);
+    }
+    // Clocks read what the incident says now: its units, its discovery, its severity.
+    if applied.units_changed || applied.discovery_changed {
+        clocks::realign(
+            conn,
+            actor,
+            &updated,
+            planning,
+            applied.discovery_changed,
+            now,
+        )?;
+    }
+    if applied.severity_changed {
+        if planning.rules.applies_to(updated.severity) {
+            clocks::start_if_due(
+                conn,
+                actor,
+                &updated.id,
+                updated.severity,
+                updated.discovered_at,
+                planning,
+                now,
+            )?;
+        } else {
+            let reason = format!("severity lowered to {}", updated.severity);
+            clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
+        }
+    }
+    store::load(conn, &incident.id, now)
+}
+
+/// A requested status change with what the target status needs.
+pub struct StatusChange {
+    pub to: Status,
+    pub reason: Option<String>,
+    pub publication: Option<Publication>,
+    pub note: Option<String>,
+}
+
+/// Moves an incident along its workflow; closing needs the published outcome (and, for
+/// false information, a referral), and stops the clocks.
+pub fn change_status(
+    conn: &mut DbConn,
+    actor: &Actor,
+    key: &str,
+    expected: Expected,
+    change: StatusChange,
+    now: DateTime<Utc>,
+) -> Result<Incident, AppError> {
+    let incident = load_for_change(conn, actor, key, Some(expected), now)?;
+    let from = incident.status;
+    if !from.can_become(change.to) {
+        let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
+        return Err(AppError::Conflict {
+            code: "invalid_transition",
+            message: format!("an incident that is {from} cannot become {}", change.to),
+            details: json!({ "from": from, "to": change.to, "allowed": allowed }),
+        });
+    }
+    let note = text::optional("note", change.note.as_deref(), NOTE_MAX)?;
+    let reason = match change.to {
+        Status::Dismissed => Some(
+            text::optional("reason", change.reason.as_deref(), NOTE_MAX)?
+                .ok_or_else(|| AppError::invalid("reason", "a dismissal needs a reason"))?,
+        ),
+        _ => None,
+    };
+    let publication = match (change.to, change.publication) {
+        (Status::Closed, Some(p)) => Some(p.parse(incident.discovered_at, now)?),
+        (Status::Closed, None) => {
+            return Err(AppError::invalid(
+                "publication",
+                "closing needs what was published and where",
+            ));
+        }
+        _ => None,
+    };
+    if change.to == Status::Closed
+        && incident.category == Category::FalseInformation
+        && incident.referrals.is_empty()
+    {
+        return Err(AppError::conflict(
+            "referral_required",
+            "false information must be referred to the police or the cyberspace authority before closing",
+        ));
+    }
+    store::bump(conn, &incident, expected.precondition, now)?;
+    store::set_status(
+        conn,
+        &incident.id,
+        change.to,
+        reason.as_deref(),
+        publication.as_ref(),
+    )?;
+    let mut changes = json!({ "status": { "before": from, "after": change.to } });
+    if let Some(reason) = &reason {
+        changes["dismissal_reason"] = json!({ "before": null, "after": reason });
+    }
+    if let Some(p) = &publication {
+        changes["publication"] = json!({ "before": null, "after": p });
+    }
+    events::append(
+        conn,
+        &incident.id,
+        actor,
+        EventKind::StatusChanged,
+        changes,
+        note.as_deref(),
+        now,
+    )?;
+    if !change.to.is_open() {
+        let reason = format!("incident {}", change.to);
+        clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
+    }
+    store::load(conn, &incident.id, now)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReferral {
+    pub authority: ReferralAuthority,
+    pub referred_at: DateTime<Utc>,
+    #[serde(default)]
+    pub their_reference: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Records a referral to the police or the cyberspace authority. Appending needs no
+/// version: it cannot overwrite anything.
+pub fn add_referral(
+    conn: &mut DbConn,
+    actor: &Actor,
+    key: &str,
+    referral: NewReferral,
+    now: DateTime<Utc>,
+) -> Result<Incident, AppError> {
+    let incident = load_for_change(conn, actor, key, None, now)?;
+    let referred_at = parse_since_discovery(
+        "referred_at",
+        referral.referred_at,
+        incident.discovered_at,
+        now,
+    )?;
+    let their_reference =
+        text::optional("their_reference", referral.their_reference.as_deref(), 100)?;
+    let note = text::optional("note", referral.note.as_deref(), NOTE_MAX)?;
+    store::bump(conn, &incident, false, now)?;
+    let id = store::insert_referral(
+        conn,
+        &NewReferralRow {
+            incident_id: &incident.id,
+            authority: referral.authority,
+            referred_at,
+            their_reference: their_reference.as_deref(),
+            note: note.as_deref(),
+            recorded_by: &actor.name,
+        },
+        now,
+    )?;
+    let payload = json!({
+        "referral_id": id,
+        "authority": referral.authority,
+        "referred_at": referred_at,
+        "their_reference": their_reference,
+    });
+    events::append(
+        conn,
+        &incident.id,
+        actor,
+        EventKind::ReferralRecorded,
+        payload,
+        note.as_deref(),
+        now,
+    )?;
+    store::load(conn, &incident.id, now)
+}
+
+/// Records a milestone (authoritative statement or press conference) with its evidence.
+pub fn record_milestone(
+    conn: &mut DbConn,
+    actor: &Actor,
+    key: &str,
+    input: MilestoneInput,
+    now: DateTime<Utc>,
+) -> Result<Incident, AppError> {
+    let incident = load_for_change(conn, actor, key, None, now)?;
+    let (kind, occurred_at, evidence, note) = input.parse(incident.discovered_at, now)?;
+    store::bump(conn, &incident, false, now)?;
+    let milestone = Milestone {
+        kind,
+        occurred_at,
+        evidence,
+        note,
+    };
+    clocks::record_milestone(conn, actor, &incident.id, &milestone, now)?;
+    store::load(conn, &incident.id, now)
+}
