@@ -2,9 +2,12 @@
 //! service to do. Each is a function over one write transaction: it checks who may do
 //! it, applies the domain's rules, and calls `store` for the rows.
 
+pub mod acknowledge;
 pub mod clocks;
+pub mod directory;
 pub mod escalations;
 pub mod incidents;
+pub mod reports;
 
 use std::sync::Arc;
 

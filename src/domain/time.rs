@@ -39,6 +39,13 @@ impl TimeSource for ShiftedClock {
     }
 }
 
+/// "2026年11月22日 13:00" in the office's zone: how every mail and page shows a time.
+pub fn local_time(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    t.with_timezone(&zone)
+        .format("%Y年%m月%d日 %H:%M")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,9 +2,10 @@
 //! and never doubled across replicas) like every other mail.
 
 use super::Engine;
+use crate::app::reports;
 use crate::domain::report::ReportKind;
 use crate::error::AppError;
-use crate::store::{escalations, reports};
+use crate::store::escalations;
 
 impl Engine {
     /// Plans this period's report for every recipient; returns how many this call added

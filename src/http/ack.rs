@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::state::AppState;
+use crate::app;
 use crate::error::AppError;
 use crate::store::escalations;
 
@@ -76,7 +77,7 @@ async fn acknowledge(
     let now = state.now();
     let done = state
         .store
-        .write(move |conn| escalations::acknowledge(conn, &id, now))
+        .write(move |conn| app::acknowledge::acknowledge(conn, &id, now))
         .await?;
     let ctx =
         json!({ "name": done.name, "reference": done.reference, "first_time": done.first_time });

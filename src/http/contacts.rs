@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::auth::Auth;
 use super::extract::{Json, Query};
 use super::state::AppState;
+use crate::app::directory;
 use crate::domain::contact::Contact;
 use crate::domain::contact::{ContactRole, parse_email, parse_roles};
 use crate::domain::text;
@@ -13,7 +14,6 @@ use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::bodies::Items;
 use crate::store::contacts::{self, ContactChange, ContactFilter, NewContact};
-use crate::store::units;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -115,11 +115,7 @@ async fn create(
     let now = state.now();
     let contact = state
         .store
-        .write(move |conn| {
-            let unit = units::find_active(conn, "unit_code", &new.unit_code)?;
-            actor.require_covers(&unit.path, "unit")?;
-            contacts::insert(conn, new, now)
-        })
+        .write(move |conn| directory::add_contact(conn, &actor, new, now))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/contacts/{}", contact.id)))
@@ -182,14 +178,7 @@ async fn save(
     let now = state.now();
     let contact = state
         .store
-        .write(move |conn| {
-            let (_, path) = contacts::find(conn, &id)?;
-            actor.require_covers(&path, "contact")?;
-            if let Some(code) = &change.unit_code {
-                actor.require_covers(&units::find_active(conn, "unit_code", code)?.path, "unit")?;
-            }
-            contacts::update(conn, &id, change, now)
-        })
+        .write(move |conn| directory::change_contact(conn, &actor, &id, change, now))
         .await?;
     Ok(HttpResponse::Ok().json(contact))
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::auth::Auth;
 use super::extract::{Json, Query};
 use super::state::AppState;
+use crate::app::directory;
 use crate::domain::text;
 use crate::domain::unit::Unit;
 use crate::domain::unit::{UnitLevel, parse_code};
@@ -100,24 +101,7 @@ async fn create(
     let now = state.now();
     let unit = state
         .store
-        .write(move |conn| {
-            // A scoped admin adds units only below its own unit.
-            match &new.parent_code {
-                Some(p) if actor.scope.is_some() => {
-                    actor.require_covers(
-                        &units::find_active(conn, "parent_code", p)?.path,
-                        "parent unit",
-                    )?;
-                }
-                None if actor.scope.is_some() => {
-                    return Err(AppError::Forbidden(
-                        "a scoped token cannot add a top-level unit".into(),
-                    ));
-                }
-                _ => {}
-            }
-            units::insert(conn, new, now)
-        })
+        .write(move |conn| directory::add_unit(conn, &actor, new, now))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/units/{}", unit.code)))
@@ -152,12 +136,7 @@ async fn update(
     let code = code.into_inner();
     let unit = state
         .store
-        .write(move |conn| {
-            actor.require_covers(&units::find(conn, &code)?.path, "unit")?;
-            let unit = units::update(conn, &code, change, now)?;
-            actor.require_covers(&unit.path, "the unit's new place")?;
-            Ok(unit)
-        })
+        .write(move |conn| directory::change_unit(conn, &actor, &code, change, now))
         .await?;
     Ok(HttpResponse::Ok().json(unit))
 }
@@ -179,12 +158,11 @@ async fn deactivate(
     let unit = state
         .store
         .write(move |conn| {
-            actor.require_covers(&units::find(conn, &code)?.path, "unit")?;
             let change = UnitChange {
                 active: Some(false),
                 ..UnitChange::default()
             };
-            units::update(conn, &code, change, now)
+            directory::change_unit(conn, &actor, &code, change, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(unit))

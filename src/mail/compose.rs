@@ -16,6 +16,7 @@ use crate::domain::clock::{ClockKind, ClockView};
 use crate::domain::escalation::Step;
 use crate::domain::incident::Incident;
 use crate::domain::report::ReportKind;
+use crate::domain::time::local_time;
 
 /// Everything one escalation mail says.
 pub struct MailContext<'a> {
@@ -38,13 +39,6 @@ pub struct Composer {
     zone: Tz,
     signer: LinkSigner,
     ack_ttl: Duration,
-}
-
-/// "2026年11月22日 13:00" in the office's zone.
-pub fn local_time(t: DateTime<Utc>, zone: Tz) -> String {
-    t.with_timezone(&zone)
-        .format("%Y年%m月%d日 %H:%M")
-        .to_string()
 }
 
 /// "1小时5分", "12分钟", "不足1分钟". Under a minute the seconds are noise: a breach

@@ -166,6 +166,15 @@ pub fn shift(
     Ok(())
 }
 
+/// A clock's kind.
+pub fn kind_of(conn: &mut DbConn, clock_id: &str) -> Result<ClockKind, AppError> {
+    let kind: String = clocks::table
+        .find(clock_id)
+        .select(clocks::kind)
+        .first(conn)?;
+    kind.parse().map_err(AppError::internal)
+}
+
 /// Addresses that acknowledged this clock's reminders.
 pub fn acknowledged(conn: &mut DbConn, clock_id: &str) -> Result<Vec<String>, AppError> {
     Ok(acknowledgements::table

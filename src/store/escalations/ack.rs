@@ -1,22 +1,43 @@
-//! Acknowledgement from the mail: the recipient has seen it. It ends the repeats after
-//! the breach for that person and that clock; only evidence stops the clock itself.
+//! Acknowledgement rows: who has seen a clock's reminders. `app::acknowledge` decides.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde_json::json;
 
-use crate::domain::access::{Actor, Role};
 use crate::domain::escalation::{EscalationStatus, Step};
-use crate::domain::incident::EventKind;
 use crate::error::AppError;
-use crate::store::schema::{acknowledgements, clocks, escalations, incidents};
-use crate::store::{DbConn, events, to_db_time};
+use crate::store::schema::{acknowledgements, escalations, incidents};
+use crate::store::{DbConn, to_db_time};
 
-pub struct Acknowledged {
-    pub reference: String,
+/// The escalation an acknowledgement link names.
+pub struct Addressed {
+    pub clock_id: Option<String>,
+    pub incident_id: Option<String>,
+    pub email: String,
     pub name: String,
-    /// False when this person had already acknowledged this clock.
-    pub first_time: bool,
+    pub step: String,
+}
+
+pub fn addressed(conn: &mut DbConn, escalation_id: &str) -> Result<Addressed, AppError> {
+    type Row = (Option<String>, Option<String>, String, String, String);
+    let (clock_id, incident_id, email, name, step): Row = escalations::table
+        .filter(escalations::id.eq(escalation_id))
+        .select((
+            escalations::clock_id,
+            escalations::incident_id,
+            escalations::recipient_email,
+            escalations::recipient_name,
+            escalations::step,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound("escalation".into()))?;
+    Ok(Addressed {
+        clock_id,
+        incident_id,
+        email,
+        name,
+        step,
+    })
 }
 
 /// Who an escalation went to and for which incident, for the confirm page.
@@ -37,57 +58,44 @@ pub fn describe(
         .ok_or_else(|| AppError::NotFound("escalation".into()))
 }
 
-pub fn acknowledge(
-    conn: &mut DbConn,
-    escalation_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Acknowledged, AppError> {
-    type Row = (Option<String>, Option<String>, String, String, String);
-    let (clock_id, incident_id, email, name, step): Row = escalations::table
-        .filter(escalations::id.eq(escalation_id))
-        .select((
-            escalations::clock_id,
-            escalations::incident_id,
-            escalations::recipient_email,
-            escalations::recipient_name,
-            escalations::step,
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::NotFound("escalation".into()))?;
-    // Reports (digest, summary) carry no acknowledgement link.
-    let (Some(clock_id), Some(incident_id)) = (clock_id, incident_id) else {
-        return Err(AppError::NotFound("escalation".into()));
-    };
-    crate::store::incidents::lock(conn, &incident_id)?;
-    let reference: String = incidents::table
-        .find(&incident_id)
-        .select(incidents::reference)
-        .first(conn)?;
-    let already: i64 = acknowledgements::table
-        .filter(acknowledgements::clock_id.eq(&clock_id))
-        .filter(acknowledgements::recipient_email.eq(&email))
+pub fn has_acknowledged(conn: &mut DbConn, clock_id: &str, email: &str) -> Result<bool, AppError> {
+    let n: i64 = acknowledgements::table
+        .filter(acknowledgements::clock_id.eq(clock_id))
+        .filter(acknowledgements::recipient_email.eq(email))
         .count()
         .get_result(conn)?;
-    if already > 0 {
-        return Ok(Acknowledged {
-            reference,
-            name,
-            first_time: false,
-        });
-    }
+    Ok(n > 0)
+}
+
+pub fn insert_acknowledgement(
+    conn: &mut DbConn,
+    clock_id: &str,
+    escalation_id: &str,
+    to: &Addressed,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     diesel::insert_into(acknowledgements::table)
         .values((
-            acknowledgements::clock_id.eq(&clock_id),
-            acknowledgements::recipient_email.eq(&email),
-            acknowledgements::name.eq(&name),
+            acknowledgements::clock_id.eq(clock_id),
+            acknowledgements::recipient_email.eq(&to.email),
+            acknowledgements::name.eq(&to.name),
             acknowledgements::escalation_id.eq(escalation_id),
             acknowledgements::acknowledged_at.eq(to_db_time(now)),
         ))
         .execute(conn)?;
-    let stopped = diesel::update(escalations::table)
-        .filter(escalations::clock_id.eq(&clock_id))
-        .filter(escalations::recipient_email.eq(&email))
+    Ok(())
+}
+
+/// Cancels the clock's pending repeats to this address; returns how many.
+pub fn cancel_repeats_to(
+    conn: &mut DbConn,
+    clock_id: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    Ok(diesel::update(escalations::table)
+        .filter(escalations::clock_id.eq(clock_id))
+        .filter(escalations::recipient_email.eq(email))
         .filter(escalations::rank.ge(Step::FIRST_REPEAT_RANK))
         .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
         .set((
@@ -95,30 +103,5 @@ pub fn acknowledge(
             escalations::last_error.eq("acknowledged"),
             escalations::updated_at.eq(to_db_time(now)),
         ))
-        .execute(conn)?;
-    let kind: String = clocks::table
-        .find(&clock_id)
-        .select(clocks::kind)
-        .first(conn)?;
-    // The person acts through a signed link, not a token.
-    let actor = Actor {
-        token_id: format!("ack:{escalation_id}"),
-        name: name.clone(),
-        role: Role::Viewer,
-        scope: None,
-    };
-    events::append(
-        conn,
-        &incident_id,
-        &actor,
-        EventKind::Acknowledged,
-        json!({ "by": name, "email": email, "clock": kind, "step": step, "repeats_stopped": stopped }),
-        None,
-        now,
-    )?;
-    Ok(Acknowledged {
-        reference,
-        name,
-        first_time: true,
-    })
+        .execute(conn)?)
 }

@@ -5,7 +5,9 @@ mod ack;
 mod claim;
 mod mark;
 
-pub use ack::{Acknowledged, acknowledge, describe};
+pub use ack::{
+    Addressed, addressed, cancel_repeats_to, describe, has_acknowledged, insert_acknowledgement,
+};
 pub use claim::{ClaimSettings, Claimed, claim_due, db_now};
 pub use mark::{SendResult, record};
 

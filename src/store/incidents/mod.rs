@@ -201,6 +201,14 @@ pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// An incident's reference (YQ-2026-000123).
+pub fn reference_of(conn: &mut DbConn, id: &str) -> Result<String, AppError> {
+    Ok(incidents::table
+        .find(id)
+        .select(incidents::reference)
+        .first(conn)?)
+}
+
 /// One incident by id or by reference (YQ-2026-000123).
 pub fn load(conn: &mut DbConn, key: &str, now: DateTime<Utc>) -> Result<Incident, AppError> {
     let query = incidents::table.select(IncidentRow::as_select());

@@ -1,0 +1,63 @@
+//! Acknowledgement from the mail: the recipient has seen it. It ends the repeats after
+//! the breach for that person and that clock; only evidence stops the clock itself.
+//! The signed link is the credential: the person acts without a token.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::domain::access::{Actor, Role};
+use crate::domain::incident::EventKind;
+use crate::error::AppError;
+use crate::store::escalations::{self, Addressed};
+use crate::store::{DbConn, clocks, events, incidents};
+
+pub struct Acknowledged {
+    pub reference: String,
+    pub name: String,
+    /// False when this person had already acknowledged this clock.
+    pub first_time: bool,
+}
+
+pub fn acknowledge(
+    conn: &mut DbConn,
+    escalation_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Acknowledged, AppError> {
+    let to: Addressed = escalations::addressed(conn, escalation_id)?;
+    // Reports (digest, summary) carry no acknowledgement link.
+    let (Some(clock_id), Some(incident_id)) = (to.clock_id.clone(), to.incident_id.clone()) else {
+        return Err(AppError::NotFound("escalation".into()));
+    };
+    incidents::lock(conn, &incident_id)?;
+    let reference = incidents::reference_of(conn, &incident_id)?;
+    if escalations::has_acknowledged(conn, &clock_id, &to.email)? {
+        return Ok(Acknowledged {
+            reference,
+            name: to.name,
+            first_time: false,
+        });
+    }
+    escalations::insert_acknowledgement(conn, &clock_id, escalation_id, &to, now)?;
+    let stopped = escalations::cancel_repeats_to(conn, &clock_id, &to.email, now)?;
+    let kind = clocks::kind_of(conn, &clock_id)?;
+    let actor = Actor {
+        token_id: format!("ack:{escalation_id}"),
+        name: to.name.clone(),
+        role: Role::Viewer,
+        scope: None,
+    };
+    events::append(
+        conn,
+        &incident_id,
+        &actor,
+        EventKind::Acknowledged,
+        json!({ "by": to.name, "email": to.email, "clock": kind, "step": to.step, "repeats_stopped": stopped }),
+        None,
+        now,
+    )?;
+    Ok(Acknowledged {
+        reference,
+        name: to.name,
+        first_time: true,
+    })
+}

@@ -1,0 +1,80 @@
+//! The office directory: units and contacts. Only admins change it, and a scoped admin
+//! only at or below its own unit.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::access::Actor;
+use crate::domain::contact::Contact;
+use crate::domain::unit::Unit;
+use crate::error::AppError;
+use crate::store::DbConn;
+use crate::store::contacts::{self, ContactChange, NewContact};
+use crate::store::units::{self, NewUnit, UnitChange};
+
+pub fn add_unit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    new: NewUnit,
+    now: DateTime<Utc>,
+) -> Result<Unit, AppError> {
+    actor.require_admin()?;
+    // A scoped admin adds units only below its own unit.
+    match &new.parent_code {
+        Some(p) if actor.scope.is_some() => {
+            let parent = units::find_active(conn, "parent_code", p)?;
+            actor.require_covers(&parent.path, "parent unit")?;
+        }
+        None if actor.scope.is_some() => {
+            return Err(AppError::Forbidden(
+                "a scoped token cannot add a top-level unit".into(),
+            ));
+        }
+        _ => {}
+    }
+    units::insert(conn, new, now)
+}
+
+/// Renames, moves, re-levels, deactivates or restores a unit in the actor's scope; a
+/// move must land in scope too.
+pub fn change_unit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    code: &str,
+    change: UnitChange,
+    now: DateTime<Utc>,
+) -> Result<Unit, AppError> {
+    actor.require_admin()?;
+    actor.require_covers(&units::find(conn, code)?.path, "unit")?;
+    let unit = units::update(conn, code, change, now)?;
+    actor.require_covers(&unit.path, "the unit's new place")?;
+    Ok(unit)
+}
+
+pub fn add_contact(
+    conn: &mut DbConn,
+    actor: &Actor,
+    new: NewContact,
+    now: DateTime<Utc>,
+) -> Result<Contact, AppError> {
+    actor.require_admin()?;
+    let unit = units::find_active(conn, "unit_code", &new.unit_code)?;
+    actor.require_covers(&unit.path, "unit")?;
+    contacts::insert(conn, new, now)
+}
+
+/// Changes a contact in scope; moving it to another unit needs that unit in scope too.
+pub fn change_contact(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    change: ContactChange,
+    now: DateTime<Utc>,
+) -> Result<Contact, AppError> {
+    actor.require_admin()?;
+    let (_, path) = contacts::find(conn, id)?;
+    actor.require_covers(&path, "contact")?;
+    if let Some(code) = &change.unit_code {
+        actor.require_covers(&units::find_active(conn, "unit_code", code)?.path, "unit")?;
+    }
+    contacts::update(conn, id, change, now)
+}
