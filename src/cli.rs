@@ -10,6 +10,7 @@ use crate::domain::access::Role;
 use crate::domain::time::{SystemClock, TimeSource};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
+use crate::mail::{Composer, LinkSigner};
 use crate::startup::Application;
 use crate::store::{Store, tokens, write_tx};
 
@@ -63,6 +64,9 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
             Ok(())
         }
         Command::CheckConfig => {
+            // Override templates too: each is rendered once with a specimen.
+            Composer::from_settings(&settings, LinkSigner::new(b"check-config"))
+                .map_err(AppError::internal)?;
             println!(
                 "configuration ok: bind {}, database {}, mail {:?}, zone {}",
                 settings.server.bind,

@@ -18,7 +18,7 @@ use crate::domain::time::TimeSource;
 use crate::engine::{Engine, Health};
 use crate::error::AppError;
 use crate::http::{self, AppState, BodyLimit};
-use crate::mail::{Composer, LinkSigner, Mailer, Templates};
+use crate::mail::{Composer, LinkSigner, Mailer};
 use crate::store::{Store, secrets, write_tx};
 
 pub struct Application {
@@ -60,23 +60,11 @@ impl Application {
     pub async fn build(settings: &Settings, time: Arc<dyn TimeSource>) -> Result<Self, AppError> {
         let store = Store::open(&settings.database).await?;
         let signer = LinkSigner::new(&signing_key(settings, &store, time.now()).await?);
-        let from = settings.mail.from.clone();
-        let message_domain = Composer::message_domain(&from);
-        let template_dir = &settings.mail.template_dir;
-        let templates = Arc::new(
-            Templates::new(
-                (!template_dir.as_os_str().is_empty()).then_some(template_dir.as_path()),
-            )
-            .map_err(AppError::internal)?,
+        let message_domain = Composer::message_domain(&settings.mail.from);
+        let composer = Arc::new(
+            Composer::from_settings(settings, signer.clone()).map_err(AppError::internal)?,
         );
-        let composer = Arc::new(Composer::new(
-            templates.clone(),
-            from,
-            settings.server.public_url.clone(),
-            settings.time.zone,
-            signer.clone(),
-            chrono::Duration::hours(settings.mail.ack_link_ttl_hours),
-        ));
+        let pages = composer.templates().clone();
         let engine_settings = &settings.engine;
         let mailer = Arc::new(
             Mailer::new(
@@ -119,7 +107,7 @@ impl Application {
                 .enabled
                 .then(|| chrono::Duration::seconds(engine_settings.stall_after_seconds)),
             signer,
-            pages: templates,
+            pages,
             boards: Default::default(),
             listings: Default::default(),
             tokens: Default::default(),

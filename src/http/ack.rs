@@ -4,12 +4,12 @@
 
 use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::state::AppState;
 use crate::app;
 use crate::error::AppError;
+use crate::mail::pages::{AckConfirm, AckDone, AckInvalid};
 use crate::store::escalations;
 
 #[derive(Deserialize)]
@@ -21,7 +21,7 @@ struct Signed {
 fn page(
     state: &AppState,
     name: &str,
-    ctx: serde_json::Value,
+    ctx: impl Serialize,
     ok: bool,
 ) -> Result<HttpResponse, AppError> {
     let html = state
@@ -50,17 +50,21 @@ async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     if !valid(&state, &id, &signed) {
-        return page(&state, "ack_invalid", json!({}), false);
+        return page(&state, "ack_invalid", AckInvalid {}, false);
     }
     let lookup = id.clone();
     let (name, reference, title) = state
         .store
         .run(move |conn| escalations::describe(conn, &lookup))
         .await?;
-    let ctx = json!({
-        "name": name, "reference": reference, "title": title,
-        "action": format!("/ack/{id}"), "exp": signed.exp, "sig": signed.sig,
-    });
+    let ctx = AckConfirm {
+        name,
+        reference,
+        title,
+        action: format!("/ack/{id}"),
+        exp: signed.exp,
+        sig: signed.sig.clone(),
+    };
     page(&state, "ack_confirm", ctx, true)
 }
 
@@ -72,15 +76,18 @@ async fn acknowledge(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     if !valid(&state, &id, &signed) {
-        return page(&state, "ack_invalid", json!({}), false);
+        return page(&state, "ack_invalid", AckInvalid {}, false);
     }
     let now = state.now();
     let done = state
         .store
         .write(move |conn| app::acknowledge::acknowledge(conn, &id, now))
         .await?;
-    let ctx =
-        json!({ "name": done.name, "reference": done.reference, "first_time": done.first_time });
+    let ctx = AckDone {
+        name: done.name,
+        reference: done.reference,
+        first_time: done.first_time,
+    };
     page(&state, "ack_done", ctx, true)
 }
 

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::links::LinkSigner;
 use super::templates::{Rendered, Templates};
-use crate::config::PublicUrl;
+use crate::config::{PublicUrl, Settings};
 use crate::domain::clock::{ClockKind, ClockView};
 use crate::domain::escalation::Step;
 use crate::domain::incident::Incident;
@@ -55,6 +55,23 @@ pub fn span_zh(d: Duration) -> String {
 }
 
 impl Composer {
+    /// The composer for these settings: the templates (embedded, with overrides from
+    /// `mail.template_dir`), each checked by rendering its specimen.
+    pub fn from_settings(settings: &Settings, signer: LinkSigner) -> Result<Self, String> {
+        let dir = &settings.mail.template_dir;
+        let templates = Templates::new((!dir.as_os_str().is_empty()).then_some(dir.as_path()))?;
+        let composer = Self::new(
+            Arc::new(templates),
+            settings.mail.from.clone(),
+            settings.server.public_url.clone(),
+            settings.time.zone,
+            signer,
+            Duration::hours(settings.mail.ack_link_ttl_hours),
+        );
+        super::specimens::check(&composer)?;
+        Ok(composer)
+    }
+
     pub fn new(
         templates: Arc<Templates>,
         from: Mailbox,
@@ -188,11 +205,69 @@ impl Composer {
     pub fn zone(&self) -> Tz {
         self.zone
     }
+
+    pub fn templates(&self) -> &Arc<Templates> {
+        &self.templates
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::specimens;
+
+    fn composer() -> Composer {
+        let templates = Arc::new(Templates::new(None).unwrap());
+        let from = "涉税舆情值班 <duty@example.org>".parse().unwrap();
+        let url = PublicUrl::try_from("https://yq.example.org".to_owned()).unwrap();
+        let signer = LinkSigner::new(b"specimen");
+        let zone = chrono_tz::Asia::Shanghai;
+        Composer::new(templates, from, url, zone, signer, Duration::hours(72))
+    }
+
+    fn parts(r: Rendered) -> String {
+        format!(
+            "subject: {}\n\n--- text ---\n{}\n--- html ---\n{}",
+            r.subject, r.text, r.html
+        )
+    }
+
+    /// What each mail says, as people read it: any change to the wording or the data
+    /// shows up here for review.
+    #[test]
+    fn mails_read_as_reviewed() {
+        let composer = composer();
+        let incident = specimens::incident();
+        for (name, step, now, late) in specimens::mails(&incident) {
+            let rendered = composer
+                .render(&specimens::context(&incident, &step, now, late))
+                .unwrap();
+            insta::assert_snapshot!(name, parts(rendered));
+        }
+        let digest = composer
+            .templates
+            .render("daily_digest", {
+                let mut ctx = serde_json::to_value(specimens::digest()).unwrap();
+                ctx["recipient_name"] = json!("王局长");
+                ctx
+            })
+            .unwrap();
+        insta::assert_snapshot!("daily_digest", parts(digest));
+        let summary = composer
+            .templates
+            .render("weekly_summary", {
+                let mut ctx = serde_json::to_value(specimens::summary()).unwrap();
+                ctx["recipient_name"] = json!("王局长");
+                ctx
+            })
+            .unwrap();
+        insta::assert_snapshot!("weekly_summary", parts(summary));
+    }
+
+    #[test]
+    fn every_specimen_renders_with_the_built_in_templates() {
+        specimens::check(&composer()).unwrap();
+    }
 
     #[test]
     fn spans_read_in_hours_and_minutes() {

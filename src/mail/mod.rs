@@ -2,7 +2,9 @@
 
 pub mod compose;
 mod links;
+pub mod pages;
 mod smtp;
+pub mod specimens;
 mod templates;
 mod transport;
 

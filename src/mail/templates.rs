@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use minijinja::Environment;
+use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 macro_rules! embedded {
@@ -47,6 +47,9 @@ impl Templates {
     pub fn new(override_dir: Option<&Path>) -> Result<Self, String> {
         let dir: Option<PathBuf> = override_dir.map(Path::to_path_buf);
         let mut env = Environment::new();
+        // A misspelt variable is an error, not empty text; `specimens::check` renders
+        // every template at start-up, so an override with a typo stops the service.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_loader(move |name| {
             if let Some(dir) = &dir {
                 let path = dir.join(name);

@@ -171,3 +171,34 @@ fn invalid_configuration_names_the_key() {
         .unwrap();
     assert!(stdout.contains("configuration ok"), "{stdout}");
 }
+
+/// An office's override template with a misspelt variable is refused before anything
+/// is sent: `check-config` and start-up name the file and the line.
+#[test]
+fn a_misspelt_override_template_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = dir.path().join("templates");
+    std::fs::create_dir_all(overrides.join("escalation")).unwrap();
+    std::fs::write(
+        overrides.join("escalation/body.txt"),
+        "{{ recipient_name }}：{{ refrence }} 已超时",
+    )
+    .unwrap();
+    for args in [&["check-config"][..], &["serve"][..]] {
+        let out = command(dir.path(), free_port())
+            .env("YUQING__MAIL__TEMPLATE_DIR", &overrides)
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/y.db", dir.path().display()),
+            )
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("escalation/body.txt") && stderr.contains("undefined value"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
