@@ -5,6 +5,7 @@ pub mod board;
 pub mod clock;
 pub mod contact;
 pub mod escalation;
+pub mod ids;
 pub mod incident;
 pub mod nullable;
 pub mod report;

@@ -22,7 +22,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
                 let n = g
                     .mails_by_status
                     .iter()
-                    .find(|(s, _)| s == status.as_str())
+                    .find(|(s, _)| s == status)
                     .map_or(0, |(_, n)| *n);
                 (status.as_str(), n)
             })

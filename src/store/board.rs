@@ -13,7 +13,7 @@ use crate::domain::board::{
     BREACHED_SHOWN, Board, BySeverity, ClockCounts, Deadline, FAILED_SHOWN, FailedMail,
     MailFailures, NEXT_SHOWN, by_severity,
 };
-use crate::domain::clock::{ClockState, StoredState};
+use crate::domain::clock::{ClockKind, ClockState, StoredState};
 use crate::domain::escalation::EscalationStatus;
 use crate::domain::escalation::Step;
 use crate::domain::incident::{Severity, Status};
@@ -45,10 +45,10 @@ pub fn board(
             query
         }};
     }
-    let open: Vec<&str> = Status::ALL
+    let open: Vec<Status> = Status::ALL
         .iter()
+        .copied()
         .filter(|s| s.is_open())
-        .map(|s| s.as_str())
         .collect();
     let open_incidents = severities(
         scoped!(
@@ -59,8 +59,8 @@ pub fn board(
             incidents::id
         )
         .load(conn)?,
-    )?;
-    let running = StoredState::Running.as_str();
+    );
+    let running = StoredState::Running;
     let running_clocks = || {
         clocks::table
             .inner_join(incidents::table)
@@ -76,7 +76,7 @@ pub fn board(
                 clocks::incident_id
             )
             .load(conn)?,
-        )?,
+        ),
         at_risk: severities(
             scoped!(
                 running_clocks()
@@ -87,7 +87,7 @@ pub fn board(
                 clocks::incident_id
             )
             .load(conn)?,
-        )?,
+        ),
         breached: severities(
             scoped!(
                 running_clocks()
@@ -97,7 +97,7 @@ pub fn board(
                 clocks::incident_id
             )
             .load(conn)?,
-        )?,
+        ),
     };
     let next: Vec<DeadlineRow> = scoped!(
         running_clocks()
@@ -117,7 +117,7 @@ pub fn board(
         clocks::incident_id
     )
     .load(conn)?;
-    let failed = EscalationStatus::Failed.as_str();
+    let failed = EscalationStatus::Failed;
     let failed_count: i64 = scoped!(
         escalations::table
             .filter(escalations::status.eq(failed))
@@ -162,12 +162,8 @@ pub fn board(
     })
 }
 
-fn severities(rows: Vec<(String, i64)>) -> Result<BySeverity, AppError> {
-    let parsed: Vec<(Severity, i64)> = rows
-        .into_iter()
-        .map(|(s, n)| Ok((s.parse().map_err(AppError::internal)?, n)))
-        .collect::<Result<_, AppError>>()?;
-    Ok(by_severity(parsed))
+fn severities(rows: Vec<(Severity, i64)>) -> BySeverity {
+    by_severity(rows)
 }
 
 /// Responsible unit names per incident, the first responsible first.
@@ -193,7 +189,7 @@ fn unit_names<'a>(
 #[diesel(table_name = clocks)]
 struct DeadlineRow {
     incident_id: String,
-    kind: String,
+    kind: ClockKind,
     due_at: NaiveDateTime,
     at_risk_at: NaiveDateTime,
     #[diesel(embed)]
@@ -205,7 +201,7 @@ struct DeadlineRow {
 struct IncidentHead {
     reference: String,
     title: String,
-    severity: String,
+    severity: Severity,
 }
 
 impl DeadlineRow {
@@ -215,9 +211,9 @@ impl DeadlineRow {
             incident_id: self.incident_id,
             reference: self.incident.reference,
             title: self.incident.title,
-            severity: self.incident.severity.parse().map_err(AppError::internal)?,
+            severity: self.incident.severity,
             units,
-            clock: self.kind.parse().map_err(AppError::internal)?,
+            clock: self.kind,
             state: ClockState::Running,
             due_at,
             remaining_seconds: 0,

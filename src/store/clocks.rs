@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
+use super::columns::Json;
 use super::schema::{acknowledgements, clocks, escalations as esc, milestones};
 use super::{DbConn, from_db_time, to_db_time};
 use crate::domain::clock::{
@@ -20,11 +21,11 @@ use crate::error::AppError;
 struct ClockRow {
     id: String,
     incident_id: String,
-    kind: String,
-    state: String,
+    kind: ClockKind,
+    state: StoredState,
     started_at: chrono::NaiveDateTime,
     due_at: chrono::NaiveDateTime,
-    policy: String,
+    policy: Json<ClockPolicy>,
     stopped_at: Option<chrono::NaiveDateTime>,
     stop_reason: Option<String>,
 }
@@ -38,17 +39,13 @@ pub struct Running {
 }
 
 impl ClockRow {
-    fn policy(&self) -> Result<ClockPolicy, AppError> {
-        serde_json::from_str(&self.policy).map_err(AppError::internal)
-    }
-
-    fn into_running(self) -> Result<Running, AppError> {
-        Ok(Running {
-            policy: self.policy()?,
-            kind: self.kind.parse().map_err(AppError::internal)?,
+    fn into_running(self) -> Running {
+        Running {
+            policy: self.policy.into_inner(),
+            kind: self.kind,
             due_at: from_db_time(self.due_at),
             id: self.id,
-        })
+        }
     }
 }
 
@@ -56,7 +53,7 @@ impl ClockRow {
 pub fn count_live(conn: &mut DbConn, incident_id: &str) -> Result<i64, AppError> {
     Ok(clocks::table
         .filter(clocks::incident_id.eq(incident_id))
-        .filter(clocks::state.ne(StoredState::Cancelled.as_str()))
+        .filter(clocks::state.ne(StoredState::Cancelled))
         .count()
         .get_result(conn)?)
 }
@@ -76,12 +73,12 @@ pub fn insert(
         .values((
             clocks::id.eq(&id),
             clocks::incident_id.eq(incident_id),
-            clocks::kind.eq(kind.as_str()),
-            clocks::state.eq(StoredState::Running.as_str()),
+            clocks::kind.eq(kind),
+            clocks::state.eq(StoredState::Running),
             clocks::started_at.eq(to_db_time(started_at)),
             clocks::due_at.eq(to_db_time(due_at)),
             clocks::at_risk_at.eq(to_db_time(due_at - policy.at_risk())),
-            clocks::policy.eq(serde_json::to_string(policy).map_err(AppError::internal)?),
+            clocks::policy.eq(Json::new(policy)?),
             clocks::created_at.eq(to_db_time(now)),
         ))
         .execute(conn)?;
@@ -90,14 +87,14 @@ pub fn insert(
 
 /// The incident's running clocks.
 pub fn running(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Running>, AppError> {
-    clocks::table
+    Ok(clocks::table
         .filter(clocks::incident_id.eq(incident_id))
-        .filter(clocks::state.eq(StoredState::Running.as_str()))
+        .filter(clocks::state.eq(StoredState::Running))
         .select(ClockRow::as_select())
         .load(conn)?
         .into_iter()
         .map(ClockRow::into_running)
-        .collect()
+        .collect())
 }
 
 /// One running clock by id (None once it stopped).
@@ -105,14 +102,13 @@ pub fn find_running(
     conn: &mut DbConn,
     clock_id: &str,
 ) -> Result<Option<(String, Running)>, AppError> {
-    clocks::table
+    Ok(clocks::table
         .find(clock_id)
-        .filter(clocks::state.eq(StoredState::Running.as_str()))
+        .filter(clocks::state.eq(StoredState::Running))
         .select(ClockRow::as_select())
         .first(conn)
         .optional()?
-        .map(|row| Ok((row.incident_id.clone(), row.into_running()?)))
-        .transpose()
+        .map(|row| (row.incident_id.clone(), row.into_running())))
 }
 
 /// Stops a running clock in `state` (met, met late, cancelled) at `at`.
@@ -126,7 +122,7 @@ pub fn stop(
     Ok(
         diesel::update(clocks::table.filter(clocks::id.eq_any(clock_ids)))
             .set((
-                clocks::state.eq(state.as_str()),
+                clocks::state.eq(state),
                 clocks::stopped_at.eq(to_db_time(at)),
                 clocks::stop_reason.eq(reason),
             ))
@@ -148,12 +144,12 @@ pub fn shift(
             clocks::started_at.eq(to_db_time(started_at)),
             clocks::due_at.eq(to_db_time(due)),
             clocks::at_risk_at.eq(to_db_time(due - clock.policy.at_risk())),
-            clocks::phase.eq(ClockPhase::OnTime.as_str()),
+            clocks::phase.eq(ClockPhase::OnTime),
         ))
         .execute(conn)?;
     let pending: Vec<(String, chrono::NaiveDateTime)> = esc::table
         .filter(esc::clock_id.eq(&clock.id))
-        .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(esc::status.eq(EscalationStatus::Pending))
         .filter(esc::rank.ge(Step::FIRST_REMINDER_RANK))
         .select((esc::id, esc::due_at))
         .load(conn)?;
@@ -168,11 +164,10 @@ pub fn shift(
 
 /// A clock's kind.
 pub fn kind_of(conn: &mut DbConn, clock_id: &str) -> Result<ClockKind, AppError> {
-    let kind: String = clocks::table
+    Ok(clocks::table
         .find(clock_id)
         .select(clocks::kind)
-        .first(conn)?;
-    kind.parse().map_err(AppError::internal)
+        .first(conn)?)
 }
 
 /// Addresses that acknowledged this clock's reminders.
@@ -201,12 +196,12 @@ pub fn insert_milestone(
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let id = uuid::Uuid::new_v4().to_string();
-    let evidence = serde_json::to_string(m.evidence).map_err(AppError::internal)?;
+    let evidence = Json::new(m.evidence)?;
     diesel::insert_into(milestones::table)
         .values((
             milestones::id.eq(&id),
             milestones::incident_id.eq(m.incident_id),
-            milestones::kind.eq(m.kind.as_str()),
+            milestones::kind.eq(m.kind),
             milestones::occurred_at.eq(to_db_time(m.occurred_at)),
             milestones::evidence.eq(evidence),
             milestones::note.eq(m.note),
@@ -231,14 +226,14 @@ pub fn views(
         .load(conn)?;
     let running: Vec<&String> = rows
         .iter()
-        .filter(|r| r.state == StoredState::Running.as_str())
+        .filter(|r| r.state == StoredState::Running)
         .map(|r| &r.id)
         .collect();
     // No ORDER BY: it would tempt the planner onto the (status, next_attempt_at) index
     // and a scan of every pending row; the earliest per clock is picked here instead.
     let pending: Vec<(String, String, i32, chrono::NaiveDateTime)> = esc::table
         .filter(esc::clock_id.eq_any(&running))
-        .filter(esc::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(esc::status.eq(EscalationStatus::Pending))
         .select((
             esc::clock_id.assume_not_null(),
             esc::step,
@@ -265,15 +260,15 @@ pub fn views(
         .collect::<Result<_, AppError>>()?;
     let mut out: HashMap<String, Vec<ClockView>> = HashMap::new();
     for row in &rows {
-        let policy: ClockPolicy = serde_json::from_str(&row.policy).map_err(AppError::internal)?;
-        let stored: StoredState = row.state.parse().map_err(AppError::internal)?;
+        let policy = row.policy.get();
+        let stored = row.state;
         let due_at = from_db_time(row.due_at);
         let stopped_at = row.stopped_at.map(from_db_time);
         out.entry(row.incident_id.clone())
             .or_default()
             .push(ClockView {
                 id: row.id.clone(),
-                kind: row.kind.parse().map_err(AppError::internal)?,
+                kind: row.kind,
                 state: ClockState::at(stored, due_at, due_at - policy.at_risk(), now),
                 started_at: from_db_time(row.started_at),
                 due_at,

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::columns::Json;
 use super::schema::{contacts, units};
 use super::{DbConn, from_db_time, to_db_time, units as unit_store};
 use crate::domain::contact::{Contact, ContactRole};
@@ -16,7 +17,7 @@ struct ContactRow {
     email: String,
     phone: Option<String>,
     unit_id: String,
-    roles: String,
+    roles: Json<Vec<ContactRole>>,
     active: bool,
     version: i64,
     created_at: chrono::NaiveDateTime,
@@ -26,7 +27,7 @@ struct ContactRow {
 impl ContactRow {
     fn into_contact(self, unit_code: String) -> Result<Contact, AppError> {
         Ok(Contact {
-            roles: serde_json::from_str(&self.roles).map_err(AppError::internal)?,
+            roles: self.roles.into_inner(),
             id: self.id,
             name: self.name,
             email: self.email,
@@ -63,10 +64,6 @@ pub struct ContactFilter {
     pub unit_code: Option<String>,
     pub role: Option<ContactRole>,
     pub active: Option<bool>,
-}
-
-fn roles_json(roles: &[ContactRole]) -> Result<String, AppError> {
-    serde_json::to_string(roles).map_err(AppError::internal)
 }
 
 /// The contact with the path of its unit, for scope checks.
@@ -120,7 +117,7 @@ pub fn insert(conn: &mut DbConn, new: NewContact, now: DateTime<Utc>) -> Result<
         email: new.email,
         phone: new.phone,
         unit_id: unit.id,
-        roles: roles_json(&new.roles)?,
+        roles: Json::new(new.roles)?,
         active: true,
         version: 1,
         created_at: now,
@@ -160,7 +157,7 @@ pub fn update(
         unit_code = code;
     }
     if let Some(roles) = change.roles {
-        row.roles = roles_json(&roles)?;
+        row.roles = Json::new(roles)?;
     }
     if let Some(active) = change.active {
         row.active = active;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
+use super::columns::Json;
 use super::schema::{clocks, incident_events, incident_units, incidents, units};
 use super::{DbConn, from_db_time, revision, to_db_time};
 use crate::domain::access::Actor;
@@ -32,14 +33,14 @@ pub fn append(
             incident_events::at.eq(to_db_time(at)),
             incident_events::actor_token.eq(&actor.token_id),
             incident_events::actor_name.eq(&actor.name),
-            incident_events::kind.eq(kind.as_str()),
-            incident_events::changes.eq(changes.to_string()),
+            incident_events::kind.eq(kind),
+            incident_events::changes.eq(Json::new(changes)?),
             incident_events::note.eq(note),
         ))
         .execute(conn)?;
     let next_due = clocks::table
         .filter(clocks::incident_id.eq(incident_id))
-        .filter(clocks::state.eq(StoredState::Running.as_str()))
+        .filter(clocks::state.eq(StoredState::Running))
         .select(diesel::dsl::min(clocks::due_at))
         .single_value();
     diesel::update(incidents::table.find(incident_id))
@@ -48,15 +49,18 @@ pub fn append(
     Ok(())
 }
 
+#[derive(Queryable)]
+struct EventRow {
+    id: i64,
+    at: chrono::NaiveDateTime,
+    actor: String,
+    kind: EventKind,
+    changes: Json<Value>,
+    note: Option<String>,
+}
+
 pub fn timeline(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Event>, AppError> {
-    let rows: Vec<(
-        i64,
-        chrono::NaiveDateTime,
-        String,
-        String,
-        String,
-        Option<String>,
-    )> = incident_events::table
+    let rows: Vec<EventRow> = incident_events::table
         .filter(incident_events::incident_id.eq(incident_id))
         .order(incident_events::id.asc())
         .select((
@@ -68,18 +72,25 @@ pub fn timeline(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Event>, AppE
             incident_events::note,
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(id, at, actor, kind, changes, note)| {
-            Ok(Event {
-                id,
-                at: from_db_time(at),
-                actor,
-                kind: kind.parse().map_err(AppError::internal)?,
-                changes: serde_json::from_str(&changes).map_err(AppError::internal)?,
-                note,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| Event {
+            id: r.id,
+            at: from_db_time(r.at),
+            actor: r.actor,
+            kind: r.kind,
+            changes: r.changes.into_inner(),
+            note: r.note,
         })
-        .collect()
+        .collect())
+}
+
+#[derive(Queryable)]
+struct StreamRow {
+    seq: Option<i64>,
+    incident_id: String,
+    reference: String,
+    event: EventRow,
 }
 
 /// Timeline events after `after` (the change counter) of incidents with a responsible
@@ -94,17 +105,7 @@ pub fn since(
         .inner_join(units::table)
         .filter(units::path.like(format!("{}%", scope.unwrap_or(""))))
         .select(incident_units::incident_id);
-    type Row = (
-        Option<i64>,
-        String,
-        String,
-        chrono::NaiveDateTime,
-        String,
-        String,
-        String,
-        Option<String>,
-    );
-    let rows: Vec<Row> = incident_events::table
+    let rows: Vec<StreamRow> = incident_events::table
         .inner_join(incidents::table)
         .filter(incident_events::seq.gt(after))
         .filter(incident_events::incident_id.eq_any(in_scope))
@@ -114,27 +115,27 @@ pub fn since(
             incident_events::seq,
             incident_events::incident_id,
             incidents::reference,
-            incident_events::at,
-            incident_events::actor_name,
-            incident_events::kind,
-            incident_events::changes,
-            incident_events::note,
+            (
+                incident_events::id,
+                incident_events::at,
+                incident_events::actor_name,
+                incident_events::kind,
+                incident_events::changes,
+                incident_events::note,
+            ),
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(
-            |(seq, incident_id, reference, at, actor, kind, changes, note)| {
-                Ok(StreamEvent {
-                    seq: seq.unwrap_or_default(),
-                    incident_id,
-                    reference,
-                    at: from_db_time(at),
-                    actor,
-                    kind: kind.parse().map_err(AppError::internal)?,
-                    changes: serde_json::from_str(&changes).map_err(AppError::internal)?,
-                    note,
-                })
-            },
-        )
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| StreamEvent {
+            seq: r.seq.unwrap_or_default(),
+            incident_id: r.incident_id,
+            reference: r.reference,
+            at: from_db_time(r.event.at),
+            actor: r.event.actor,
+            kind: r.event.kind,
+            changes: r.event.changes.into_inner(),
+            note: r.event.note,
+        })
+        .collect())
 }

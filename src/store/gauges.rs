@@ -7,11 +7,12 @@ use diesel::prelude::*;
 use super::schema::{clocks, escalations as esc};
 use super::{DbConn, escalations, to_db_time};
 use crate::domain::clock::StoredState;
+use crate::domain::escalation::EscalationStatus;
 
 use crate::error::AppError;
 
 pub struct Gauges {
-    pub mails_by_status: Vec<(String, i64)>,
+    pub mails_by_status: Vec<(EscalationStatus, i64)>,
     pub running: i64,
     pub at_risk: i64,
     pub breached: i64,
@@ -25,7 +26,7 @@ pub fn read(conn: &mut DbConn) -> Result<Gauges, AppError> {
         .group_by(esc::status)
         .select((esc::status, count_star()))
         .load(conn)?;
-    let running = || clocks::table.filter(clocks::state.eq(StoredState::Running.as_str()));
+    let running = || clocks::table.filter(clocks::state.eq(StoredState::Running));
     let lag_seconds = escalations::lag_seconds(conn, now)?;
     Ok(Gauges {
         mails_by_status,

@@ -1,6 +1,7 @@
 //! Storage: diesel over PostgreSQL or SQLite. Queries live in one file per table group;
 //! the few statements that differ between the backends match on `DbConn` where they are.
 
+pub mod columns;
 mod connection;
 mod migrate;
 pub mod schema;

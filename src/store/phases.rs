@@ -8,7 +8,7 @@ use serde_json::json;
 use super::schema::clocks;
 use super::{DbConn, events, from_db_time, incidents, to_db_time};
 use crate::domain::access::{Actor, Role};
-use crate::domain::clock::{ClockPhase, StoredState};
+use crate::domain::clock::{ClockKind, ClockPhase, StoredState};
 use crate::domain::incident::EventKind;
 use crate::error::AppError;
 
@@ -19,7 +19,7 @@ pub const BATCH: i64 = 500;
 pub struct Crossing {
     clock_id: String,
     incident_id: String,
-    kind: String,
+    kind: ClockKind,
     due_at: DateTime<Utc>,
     from: ClockPhase,
     to: ClockPhase,
@@ -28,10 +28,10 @@ pub struct Crossing {
 type Row = (
     String,
     String,
-    String,
+    ClockKind,
     chrono::NaiveDateTime,
     chrono::NaiveDateTime,
-    String,
+    ClockPhase,
 );
 
 /// Running clocks that entered their at-risk window or passed their deadline since their
@@ -47,35 +47,36 @@ pub fn crossings(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<Crossing>,
         clocks::phase,
     );
     let mut rows: Vec<Row> = clocks::table
-        .filter(clocks::state.eq(StoredState::Running.as_str()))
+        .filter(clocks::state.eq(StoredState::Running))
         .filter(clocks::at_risk_at.le(at))
-        .filter(clocks::phase.eq(ClockPhase::OnTime.as_str()))
+        .filter(clocks::phase.eq(ClockPhase::OnTime))
         .select(select)
         .limit(BATCH)
         .load(conn)?;
     rows.extend(
         clocks::table
-            .filter(clocks::state.eq(StoredState::Running.as_str()))
+            .filter(clocks::state.eq(StoredState::Running))
             .filter(clocks::due_at.lt(at))
-            .filter(clocks::phase.eq(ClockPhase::AtRisk.as_str()))
+            .filter(clocks::phase.eq(ClockPhase::AtRisk))
             .select(select)
             .limit(BATCH)
             .load::<Row>(conn)?,
     );
-    rows.into_iter()
-        .map(|(clock_id, incident_id, kind, due_at, at_risk_at, phase)| {
+    Ok(rows
+        .into_iter()
+        .map(|(clock_id, incident_id, kind, due_at, at_risk_at, from)| {
             let due_at = from_db_time(due_at);
-            Ok(Crossing {
+            Crossing {
                 to: ClockPhase::at(due_at, from_db_time(at_risk_at), now),
-                from: phase.parse().map_err(AppError::internal)?,
+                from,
                 clock_id,
                 incident_id,
                 kind,
                 due_at,
-            })
+            }
         })
-        .filter(|c| c.as_ref().map_or(true, |c| c.from != c.to))
-        .collect()
+        .filter(|c| c.from != c.to)
+        .collect())
 }
 
 /// Records one crossing, in its own transaction (the caller's): the incident row first,
@@ -90,10 +91,10 @@ pub fn record(
     let moved = diesel::update(
         clocks::table
             .find(&crossing.clock_id)
-            .filter(clocks::state.eq(StoredState::Running.as_str()))
-            .filter(clocks::phase.eq(crossing.from.as_str())),
+            .filter(clocks::state.eq(StoredState::Running))
+            .filter(clocks::phase.eq(crossing.from)),
     )
-    .set(clocks::phase.eq(crossing.to.as_str()))
+    .set(clocks::phase.eq(crossing.to))
     .execute(conn)?;
     if moved == 0 {
         return Ok(false);

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::columns::Json;
 use super::schema::{clocks, contacts, incident_units, incidents};
 use super::{DbConn, to_db_time};
 use crate::domain::clock::StoredState;
@@ -22,7 +23,7 @@ pub struct Leader {
 
 /// Active contacts holding one of `roles`, by name.
 pub fn leaders(conn: &mut DbConn, roles: &[ContactRole]) -> Result<Vec<Leader>, AppError> {
-    let rows: Vec<(String, String, String, String)> = contacts::table
+    let rows: Vec<(String, String, Json<Vec<ContactRole>>, String)> = contacts::table
         .filter(contacts::active.eq(true))
         .order(contacts::name.asc())
         .select((
@@ -34,7 +35,7 @@ pub fn leaders(conn: &mut DbConn, roles: &[ContactRole]) -> Result<Vec<Leader>, 
         .load(conn)?;
     let mut out = Vec::new();
     for (name, email, held, unit_id) in rows {
-        let held: Vec<ContactRole> = serde_json::from_str(&held).map_err(AppError::internal)?;
+        let held = held.get();
         if let Some(role) = roles.iter().find(|r| held.contains(r)) {
             out.push(Leader {
                 name,
@@ -53,11 +54,10 @@ pub fn open_incident_ids(
     conn: &mut DbConn,
     severities: &[Severity],
 ) -> Result<Vec<String>, AppError> {
-    let severities: Vec<&str> = severities.iter().map(|s| s.as_str()).collect();
-    let closed = [Status::Closed.as_str(), Status::Dismissed.as_str()];
+    let closed = [Status::Closed, Status::Dismissed];
     Ok(incidents::table
         .filter(incidents::status.ne_all(closed))
-        .filter(incidents::severity.eq_any(&severities))
+        .filter(incidents::severity.eq_any(severities))
         .order(incidents::discovered_at.asc())
         .select(incidents::id)
         .load(conn)?)
@@ -70,13 +70,10 @@ pub fn clocks_due(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<(String, StoredState)>, AppError> {
-    let rows: Vec<(String, String)> = clocks::table
+    Ok(clocks::table
         .inner_join(incident_units::table.on(incident_units::incident_id.eq(clocks::incident_id)))
         .filter(clocks::due_at.ge(to_db_time(from)))
         .filter(clocks::due_at.lt(to_db_time(to)))
         .select((incident_units::unit_id, clocks::state))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(unit, state)| Ok((unit, state.parse().map_err(AppError::internal)?)))
-        .collect()
+        .load(conn)?)
 }

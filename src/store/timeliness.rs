@@ -5,14 +5,14 @@ use diesel::prelude::*;
 
 use super::schema::{clocks, incident_units, units};
 use super::{DbConn, from_db_time, to_db_time};
-use crate::domain::clock::StoredState;
+use crate::domain::clock::{ClockKind, StoredState};
 use crate::domain::timeliness::ClockFact;
 use crate::error::AppError;
 
 type Row = (
     String,
-    String,
-    String,
+    ClockKind,
+    StoredState,
     NaiveDateTime,
     NaiveDateTime,
     Option<NaiveDateTime>,
@@ -33,7 +33,7 @@ pub fn clock_facts(
         .inner_join(units::table.on(units::id.eq(incident_units::unit_id)))
         .filter(clocks::due_at.ge(to_db_time(from)))
         .filter(clocks::due_at.lt(to_db_time(to)))
-        .filter(clocks::state.ne(StoredState::Cancelled.as_str()))
+        .filter(clocks::state.ne(StoredState::Cancelled))
         .select((
             clocks::id,
             clocks::kind,
@@ -49,20 +49,21 @@ pub fn clock_facts(
         query = query.filter(units::path.like(format!("{path}%")));
     }
     let rows: Vec<Row> = query.load(conn)?;
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(
             |(clock_id, kind, state, started_at, due_at, stopped_at, unit_code, unit_name)| {
-                Ok(ClockFact {
+                ClockFact {
                     clock_id,
-                    kind: kind.parse().map_err(AppError::internal)?,
-                    state: state.parse().map_err(AppError::internal)?,
+                    kind,
+                    state,
                     started_at: from_db_time(started_at),
                     due_at: from_db_time(due_at),
                     stopped_at: stopped_at.map(from_db_time),
                     unit_code,
                     unit_name,
-                })
+                }
             },
         )
-        .collect()
+        .collect())
 }

@@ -34,7 +34,7 @@ pub fn create(
         .values((
             api_tokens::id.eq(&id),
             api_tokens::name.eq(name),
-            api_tokens::role.eq(role.as_str()),
+            api_tokens::role.eq(role),
             api_tokens::unit_id.eq(unit_id),
             api_tokens::token_hash.eq(hash(&token)),
             api_tokens::created_at.eq(to_db_time(now)),
@@ -47,7 +47,7 @@ pub fn create(
 struct TokenOwner {
     token_id: String,
     name: String,
-    role: String,
+    role: Role,
     unit_code: Option<String>,
     unit_path: Option<String>,
 }
@@ -83,7 +83,7 @@ pub fn authenticate(conn: &mut DbConn, token: &str) -> Result<Option<Actor>, App
     Ok(Some(Actor {
         token_id,
         name,
-        role: role.parse().map_err(AppError::internal)?,
+        role,
         scope: unit_code
             .zip(unit_path)
             .map(|(unit_code, path)| Scope { unit_code, path }),

@@ -14,7 +14,7 @@ struct UnitRow {
     id: String,
     code: String,
     name: String,
-    level: String,
+    level: UnitLevel,
     parent_id: Option<String>,
     path: String,
     active: bool,
@@ -26,7 +26,7 @@ struct UnitRow {
 impl UnitRow {
     fn into_unit(self, parent_code: Option<String>) -> Result<Unit, AppError> {
         Ok(Unit {
-            level: self.level.parse().map_err(AppError::internal)?,
+            level: self.level,
             id: self.id,
             code: self.code,
             name: self.name,
@@ -155,7 +155,7 @@ pub fn insert(conn: &mut DbConn, new: NewUnit, now: DateTime<Utc>) -> Result<Uni
         id,
         code: new.code,
         name: new.name,
-        level: new.level.as_str().into(),
+        level: new.level,
         active: true,
         version: 1,
         created_at: now,
@@ -181,12 +181,12 @@ pub fn update(
         row.name = name;
     }
     if let Some(level) = change.level {
-        row.level = level.as_str().into();
+        row.level = level;
     }
     if let Some(active) = change.active {
         row.active = active;
     }
-    let level: UnitLevel = row.level.parse().map_err(AppError::internal)?;
+    let level = row.level;
     let level_changed = change.level.is_some();
     let parent_code = match change.parent_code {
         Some(Some(pcode)) => {
@@ -231,12 +231,11 @@ pub fn update(
 }
 
 fn check_children(conn: &mut DbConn, id: &str, level: UnitLevel) -> Result<(), AppError> {
-    let child_levels: Vec<String> = units::table
+    let child_levels: Vec<UnitLevel> = units::table
         .filter(units::parent_id.eq(id))
         .select(units::level)
         .load(conn)?;
     for child in child_levels {
-        let child: UnitLevel = child.parse().map_err(AppError::internal)?;
         if !child.may_be_child_of(level) {
             return Err(AppError::invalid(
                 "level",

@@ -97,9 +97,9 @@ pub fn cancel_repeats_to(
         .filter(escalations::clock_id.eq(clock_id))
         .filter(escalations::recipient_email.eq(email))
         .filter(escalations::rank.ge(Step::FIRST_REPEAT_RANK))
-        .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(escalations::status.eq(EscalationStatus::Pending))
         .set((
-            escalations::status.eq(EscalationStatus::Cancelled.as_str()),
+            escalations::status.eq(EscalationStatus::Cancelled),
             escalations::last_error.eq("acknowledged"),
             escalations::updated_at.eq(to_db_time(now)),
         ))

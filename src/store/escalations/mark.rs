@@ -84,7 +84,7 @@ pub fn record(
         escalations::table
             .filter(escalations::id.eq_any(ids))
             .filter(escalations::lease_token.eq(token))
-            .filter(escalations::status.eq(EscalationStatus::Sending.as_str())),
+            .filter(escalations::status.eq(EscalationStatus::Sending)),
     )
     .set(&changes)
     .execute(conn)?;

@@ -14,6 +14,7 @@ pub use mark::{SendResult, record};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::columns::Json;
 use super::schema::{contacts, escalations, incident_units, units};
 use super::{DbConn, execute_native, from_db_time, to_db_time};
 use crate::domain::clock::{Audience, PlannedStep};
@@ -49,7 +50,8 @@ pub fn recipients(
         .iter()
         .flat_map(|(id, parent)| std::iter::once(id).chain(parent.as_ref()))
         .collect();
-    let people: Vec<(String, String, String, String, String)> = contacts::table
+    type Person = (String, String, String, String, Json<Vec<ContactRole>>);
+    let people: Vec<Person> = contacts::table
         .inner_join(units::table)
         .filter(contacts::unit_id.eq_any(&unit_ids))
         .filter(contacts::active.eq(true))
@@ -62,13 +64,6 @@ pub fn recipients(
             contacts::roles,
         ))
         .load(conn)?;
-    let people: Vec<(String, String, String, String, Vec<ContactRole>)> = people
-        .into_iter()
-        .map(|(unit, code, email, name, roles)| {
-            let roles = serde_json::from_str(&roles).map_err(AppError::internal)?;
-            Ok((unit, code, email, name, roles))
-        })
-        .collect::<Result<_, AppError>>()?;
     let mut out: Vec<Recipient> = Vec::new();
     for audience in audiences {
         for (unit_id, parent) in &responsible {
@@ -80,7 +75,7 @@ pub fn recipients(
             let Some(target) = target else { continue };
             for (contact_unit, code, email, name, roles) in &people {
                 if contact_unit == target
-                    && roles.contains(&audience.role)
+                    && roles.get().contains(&audience.role)
                     && !out.iter().any(|r| r.email == *email)
                 {
                     out.push(Recipient {
@@ -131,7 +126,7 @@ pub fn insert(
             escalations::recipient_name.eq(&r.name),
             escalations::recipient_role.eq(&r.role),
             escalations::recipient_unit.eq(&r.unit_code),
-            escalations::status.eq(EscalationStatus::Pending.as_str()),
+            escalations::status.eq(EscalationStatus::Pending),
             escalations::attempts.eq(0),
             escalations::next_attempt_at.eq(due_at),
             escalations::late.eq(false),
@@ -179,14 +174,14 @@ pub fn cancel_pending(
 ) -> Result<usize, AppError> {
     let mut query = diesel::update(escalations::table)
         .filter(escalations::clock_id.eq_any(clock_ids))
-        .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(escalations::status.eq(EscalationStatus::Pending))
         .into_boxed();
     if ladder_only {
         query = query.filter(escalations::rank.ge(Step::FIRST_REMINDER_RANK));
     }
     Ok(query
         .set((
-            escalations::status.eq(EscalationStatus::Cancelled.as_str()),
+            escalations::status.eq(EscalationStatus::Cancelled),
             escalations::last_error.eq(reason),
             escalations::updated_at.eq(to_db_time(now)),
         ))
@@ -205,9 +200,9 @@ pub fn cancel(
     }
     Ok(diesel::update(escalations::table)
         .filter(escalations::id.eq_any(ids))
-        .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(escalations::status.eq(EscalationStatus::Pending))
         .set((
-            escalations::status.eq(EscalationStatus::Cancelled.as_str()),
+            escalations::status.eq(EscalationStatus::Cancelled),
             escalations::last_error.eq(reason),
             escalations::updated_at.eq(to_db_time(now)),
         ))
@@ -222,7 +217,7 @@ pub fn future_reminders(
 ) -> Result<Vec<(String, Step, String)>, AppError> {
     let rows: Vec<(String, String, i32, String)> = escalations::table
         .filter(escalations::clock_id.eq(clock_id))
-        .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(escalations::status.eq(EscalationStatus::Pending))
         .filter(escalations::rank.ge(Step::FIRST_REMINDER_RANK))
         .filter(escalations::due_at.gt(to_db_time(now)))
         .select((
@@ -251,7 +246,7 @@ struct NotificationRow {
     recipient_name: String,
     recipient_role: String,
     recipient_unit: String,
-    status: String,
+    status: EscalationStatus,
     attempts: i32,
     last_error: Option<String>,
     due_at: chrono::NaiveDateTime,
@@ -274,7 +269,7 @@ pub fn for_incident(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Notifica
     rows.into_iter()
         .map(|r| {
             Ok(Notification {
-                status: r.status.parse().map_err(AppError::internal)?,
+                status: r.status,
                 step: Step::from_stored(&r.step, r.rank).map_err(AppError::internal)?,
                 id: r.id,
                 clock_id: r.clock_id,
@@ -299,11 +294,11 @@ pub fn for_incident(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Notifica
 /// lease. In the past means the engine is behind by that much.
 pub fn next_due(conn: &mut DbConn) -> Result<Option<DateTime<Utc>>, AppError> {
     let pending: Option<chrono::NaiveDateTime> = escalations::table
-        .filter(escalations::status.eq(EscalationStatus::Pending.as_str()))
+        .filter(escalations::status.eq(EscalationStatus::Pending))
         .select(diesel::dsl::min(escalations::next_attempt_at))
         .first(conn)?;
     let leased: Option<chrono::NaiveDateTime> = escalations::table
-        .filter(escalations::status.eq(EscalationStatus::Sending.as_str()))
+        .filter(escalations::status.eq(EscalationStatus::Sending))
         .select(diesel::dsl::min(escalations::lease_until))
         .first(conn)?;
     Ok(pending.into_iter().chain(leased).min().map(from_db_time))
@@ -322,14 +317,11 @@ pub fn breached_without_pending(
 ) -> Result<Vec<String>, AppError> {
     use super::schema::clocks;
     let waiting = escalations::table
-        .filter(escalations::status.eq_any([
-            EscalationStatus::Pending.as_str(),
-            EscalationStatus::Sending.as_str(),
-        ]))
+        .filter(escalations::status.eq_any([EscalationStatus::Pending, EscalationStatus::Sending]))
         .filter(escalations::clock_id.is_not_null())
         .select(escalations::clock_id.assume_not_null());
     Ok(clocks::table
-        .filter(clocks::state.eq(crate::domain::clock::StoredState::Running.as_str()))
+        .filter(clocks::state.eq(crate::domain::clock::StoredState::Running))
         .filter(clocks::due_at.lt(to_db_time(now)))
         .filter(clocks::id.ne_all(waiting))
         .select(clocks::id)

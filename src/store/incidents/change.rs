@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::create::{UnitLink, insert_units};
 use crate::domain::incident::{Incident, IncidentContent, Publication, ReferralAuthority, Status};
 use crate::error::AppError;
+use crate::store::columns::Json;
 use crate::store::schema::{incident_referrals, incident_units, incidents};
 use crate::store::{DbConn, to_db_time};
 
@@ -58,12 +59,12 @@ pub fn update_content(
         .set((
             incidents::title.eq(&next.title),
             incidents::summary.eq(&next.summary),
-            incidents::source_channel.eq(next.source_channel.as_str()),
+            incidents::source_channel.eq(next.source_channel),
             incidents::source_url.eq(&next.source_url),
             incidents::discovered_at.eq(to_db_time(next.discovered_at)),
-            incidents::severity.eq(next.severity.as_str()),
-            incidents::category.eq(next.category.as_str()),
-            incidents::special_topic.eq(next.special_topic.map(|t| t.as_str())),
+            incidents::severity.eq(next.severity),
+            incidents::category.eq(next.category),
+            incidents::special_topic.eq(next.special_topic),
         ))
         .execute(conn)?;
     Ok(())
@@ -76,15 +77,12 @@ pub fn set_status(
     dismissal_reason: Option<&str>,
     publication: Option<&Publication>,
 ) -> Result<(), AppError> {
-    let publication = publication
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(AppError::internal)?;
+    let publication = publication.map(Json::new).transpose()?;
     diesel::update(incidents::table.find(incident_id))
         .set((
-            incidents::status.eq(status.as_str()),
+            incidents::status.eq(status),
             incidents::dismissal_reason.eq(dismissal_reason),
-            incidents::publication.eq(&publication),
+            incidents::publication.eq(publication),
         ))
         .execute(conn)?;
     Ok(())
@@ -110,7 +108,7 @@ pub fn insert_referral(
         .values((
             incident_referrals::id.eq(&id),
             incident_referrals::incident_id.eq(r.incident_id),
-            incident_referrals::authority.eq(r.authority.as_str()),
+            incident_referrals::authority.eq(r.authority),
             incident_referrals::referred_at.eq(to_db_time(r.referred_at)),
             incident_referrals::their_reference.eq(r.their_reference),
             incident_referrals::note.eq(r.note),

@@ -58,15 +58,15 @@ pub fn insert(
         reference: new.reference.clone(),
         title: content.title.clone(),
         summary: content.summary.clone(),
-        source_channel: content.source_channel.as_str().into(),
+        source_channel: content.source_channel,
         source_url: content.source_url.clone(),
         discovered_at: to_db_time(content.discovered_at),
         reported_by_token: new.reported_by.token_id.clone(),
         reported_by_name: new.reported_by.name.clone(),
-        severity: content.severity.as_str().into(),
-        category: content.category.as_str().into(),
-        special_topic: content.special_topic.map(|t| t.as_str().into()),
-        status: Status::Reported.as_str().into(),
+        severity: content.severity,
+        category: content.category,
+        special_topic: content.special_topic,
+        status: Status::Reported,
         dismissal_reason: None,
         publication: None,
         possible_duplicate_of: new.possible_duplicate_of.clone(),
@@ -75,7 +75,25 @@ pub fn insert(
         updated_at: at,
     };
     diesel::insert_into(incidents::table)
-        .values(&row)
+        .values((
+            incidents::id.eq(&row.id),
+            incidents::reference.eq(&row.reference),
+            incidents::title.eq(&row.title),
+            incidents::summary.eq(&row.summary),
+            incidents::source_channel.eq(row.source_channel),
+            incidents::source_url.eq(&row.source_url),
+            incidents::discovered_at.eq(row.discovered_at),
+            incidents::reported_by_token.eq(&row.reported_by_token),
+            incidents::reported_by_name.eq(&row.reported_by_name),
+            incidents::severity.eq(row.severity),
+            incidents::category.eq(row.category),
+            incidents::special_topic.eq(row.special_topic),
+            incidents::status.eq(row.status),
+            incidents::possible_duplicate_of.eq(&row.possible_duplicate_of),
+            incidents::version.eq(row.version),
+            incidents::created_at.eq(at),
+            incidents::updated_at.eq(at),
+        ))
         .execute(conn)?;
     Ok(Inserted(row))
 }
@@ -167,7 +185,7 @@ pub fn remember_key(
 
 /// The reference of an open incident with this source URL, the oldest first.
 pub fn open_incident_with_url(conn: &mut DbConn, url: &str) -> Result<Option<String>, AppError> {
-    let closed = [Status::Closed.as_str(), Status::Dismissed.as_str()];
+    let closed = [Status::Closed, Status::Dismissed];
     Ok(incidents::table
         .filter(incidents::source_url.eq(url))
         .filter(incidents::status.ne_all(closed))

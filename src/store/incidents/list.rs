@@ -262,16 +262,16 @@ fn finish(
 fn filtered<'a>(filter: &IncidentFilter, now: DateTime<Utc>) -> Boxed<'a> {
     let mut query = incidents::table.into_boxed();
     if let Some(s) = filter.status {
-        query = query.filter(incidents::status.eq(s.as_str()));
+        query = query.filter(incidents::status.eq(s));
     }
     if let Some(s) = filter.severity {
-        query = query.filter(incidents::severity.eq(s.as_str()));
+        query = query.filter(incidents::severity.eq(s));
     }
     if let Some(c) = filter.category {
-        query = query.filter(incidents::category.eq(c.as_str()));
+        query = query.filter(incidents::category.eq(c));
     }
     if let Some(t) = filter.special_topic {
-        query = query.filter(incidents::special_topic.eq(t.as_str()));
+        query = query.filter(incidents::special_topic.eq(t));
     }
     for path in [&filter.unit_path, &filter.scope_path]
         .into_iter()
@@ -313,16 +313,16 @@ fn filtered<'a>(filter: &IncidentFilter, now: DateTime<Utc>) -> Boxed<'a> {
 /// own concrete subquery: a boxed one cannot be nested under a MultiConnection.)
 fn with_clock<'a>(query: Boxed<'a>, filter: &IncidentFilter, now: DateTime<Utc>) -> Boxed<'a> {
     let now = to_db_time(now);
-    let kinds: Vec<&str> = match filter.clock_kind {
-        Some(kind) => vec![kind.as_str()],
-        None => ClockKind::ALL.iter().map(|k| k.as_str()).collect(),
+    let kinds: Vec<ClockKind> = match filter.clock_kind {
+        Some(kind) => vec![kind],
+        None => ClockKind::ALL.to_vec(),
     };
     let of_kind = clocks::table.filter(clocks::kind.eq_any(kinds));
     let running = of_kind
         .clone()
-        .filter(clocks::state.eq(StoredState::Running.as_str()));
+        .filter(clocks::state.eq(StoredState::Running));
     let stored = |states: &[StoredState]| {
-        let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+        let states = states.to_vec();
         of_kind
             .clone()
             .filter(clocks::state.eq_any(states))

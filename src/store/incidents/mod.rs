@@ -23,29 +23,31 @@ use super::schema::{incident_referrals, incident_units, incidents, units};
 use super::{DbConn, clocks, from_db_time};
 use crate::domain::clock::ClockView;
 use crate::domain::incident::{
-    Incident, Referral, ReportedBy, ResponsibleUnit, looks_like_reference,
+    Category, Incident, Publication, Referral, ReferralAuthority, ReportedBy, ResponsibleUnit,
+    Severity, SourceChannel, SpecialTopic, Status, looks_like_reference,
 };
+use crate::store::columns::Json;
 
 use crate::error::AppError;
 
-#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
-#[diesel(table_name = incidents, treat_none_as_null = true)]
+#[derive(Queryable, Selectable, Clone)]
+#[diesel(table_name = incidents)]
 struct IncidentRow {
     id: String,
     reference: String,
     title: String,
     summary: String,
-    source_channel: String,
+    source_channel: SourceChannel,
     source_url: Option<String>,
     discovered_at: chrono::NaiveDateTime,
     reported_by_token: String,
     reported_by_name: String,
-    severity: String,
-    category: String,
-    special_topic: Option<String>,
-    status: String,
+    severity: Severity,
+    category: Category,
+    special_topic: Option<SpecialTopic>,
+    status: Status,
     dismissal_reason: Option<String>,
-    publication: Option<String>,
+    publication: Option<Json<Publication>>,
     possible_duplicate_of: Option<String>,
     version: i64,
     created_at: chrono::NaiveDateTime,
@@ -57,16 +59,12 @@ struct IncidentRow {
 struct ReferralRow {
     id: String,
     incident_id: String,
-    authority: String,
+    authority: ReferralAuthority,
     referred_at: chrono::NaiveDateTime,
     their_reference: Option<String>,
     note: Option<String>,
     recorded_by: String,
     created_at: chrono::NaiveDateTime,
-}
-
-fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, AppError> {
-    s.parse().map_err(AppError::internal)
 }
 
 impl IncidentRow {
@@ -77,17 +75,12 @@ impl IncidentRow {
         clocks: Vec<ClockView>,
     ) -> Result<Incident, AppError> {
         Ok(Incident {
-            source_channel: parse(&self.source_channel)?,
-            severity: parse(&self.severity)?,
-            category: parse(&self.category)?,
-            special_topic: self.special_topic.as_deref().map(parse).transpose()?,
-            status: parse(&self.status)?,
-            publication: self
-                .publication
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(AppError::internal)?,
+            source_channel: self.source_channel,
+            severity: self.severity,
+            category: self.category,
+            special_topic: self.special_topic,
+            status: self.status,
+            publication: self.publication.map(Json::into_inner),
             id: self.id,
             reference: self.reference,
             title: self.title,
@@ -113,7 +106,7 @@ impl IncidentRow {
 impl ReferralRow {
     fn into_referral(self) -> Result<Referral, AppError> {
         Ok(Referral {
-            authority: parse(&self.authority)?,
+            authority: self.authority,
             id: self.id,
             referred_at: from_db_time(self.referred_at),
             their_reference: self.their_reference,
