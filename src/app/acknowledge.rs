@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::access::{Actor, Role};
+use crate::domain::ids::EscalationId;
 use crate::domain::incident::EventKind;
 use crate::error::AppError;
 use crate::store::escalations::{self, Addressed};
@@ -20,7 +21,7 @@ pub struct Acknowledged {
 
 pub fn acknowledge(
     conn: &mut DbConn,
-    escalation_id: &str,
+    escalation_id: &EscalationId,
     now: DateTime<Utc>,
 ) -> Result<Acknowledged, AppError> {
     let to: Addressed = escalations::addressed(conn, escalation_id)?;

@@ -11,6 +11,7 @@ use super::Planning;
 use crate::domain::access::Actor;
 use crate::domain::clock::{ClockKind, Evidence, PlannedStep, StoredState, plan, repeat_after};
 use crate::domain::escalation::Step;
+use crate::domain::ids::{ClockId, IncidentId};
 use crate::domain::incident::{EventKind, Incident, Severity};
 use crate::error::AppError;
 use crate::store::clocks::{self, NewMilestone, Running};
@@ -22,7 +23,7 @@ use crate::store::{DbConn, escalations, events};
 pub fn start_if_due(
     conn: &mut DbConn,
     actor: &Actor,
-    incident_id: &str,
+    incident_id: &IncidentId,
     severity: Severity,
     discovered_at: DateTime<Utc>,
     planning: &Planning,
@@ -68,15 +69,15 @@ pub fn start_if_due(
 /// Plans one step for whoever holds its roles in the incident's units now.
 fn plan_for(
     conn: &mut DbConn,
-    clock_id: &str,
-    incident_id: &str,
+    clock_id: &ClockId,
+    incident_id: &IncidentId,
     step: &PlannedStep,
     planning: &Planning,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let to = escalations::recipients(conn, incident_id, &step.to)?;
     if to.is_empty() {
-        tracing::warn!(clock.id = clock_id, step = %step.step, "no active contact holds the roles this step goes to");
+        tracing::warn!(clock.id = %clock_id, step = %step.step, "no active contact holds the roles this step goes to");
     }
     escalations::plan_step(
         conn,
@@ -93,7 +94,7 @@ fn plan_for(
 pub fn cancel_running(
     conn: &mut DbConn,
     actor: &Actor,
-    incident_id: &str,
+    incident_id: &IncidentId,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -101,7 +102,7 @@ pub fn cancel_running(
     if running.is_empty() {
         return Ok(());
     }
-    let ids: Vec<String> = running.iter().map(|c| c.id.clone()).collect();
+    let ids: Vec<ClockId> = running.iter().map(|c| c.id.clone()).collect();
     clocks::stop(conn, &ids, StoredState::Cancelled, now, reason)?;
     escalations::cancel_pending(conn, &ids, false, reason, now)?;
     let kinds: Vec<ClockKind> = running.iter().map(|c| c.kind).collect();
@@ -130,7 +131,7 @@ pub struct Milestone {
 pub fn record_milestone(
     conn: &mut DbConn,
     actor: &Actor,
-    incident_id: &str,
+    incident_id: &IncidentId,
     milestone: &Milestone,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredState>, AppError> {
@@ -154,7 +155,7 @@ pub fn record_milestone(
             occurred_at: milestone.occurred_at,
             evidence: &milestone.evidence,
             note: milestone.note.as_deref(),
-            clock_id: running.as_ref().map(|c| c.id.as_str()),
+            clock_id: running.as_ref().map(|c| &c.id),
             recorded_by: &actor.name,
         },
         now,
@@ -216,7 +217,7 @@ pub fn realign(
 fn follow_responsible_units(
     conn: &mut DbConn,
     clock: &Running,
-    incident_id: &str,
+    incident_id: &IncidentId,
     planning: &Planning,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -262,7 +263,7 @@ fn follow_responsible_units(
 /// the same transaction, so a crash cannot end the series.
 pub fn plan_next_repeat(
     conn: &mut DbConn,
-    clock_id: &str,
+    clock_id: &ClockId,
     message_domain: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {

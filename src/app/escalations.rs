@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::clocks::plan_next_repeat;
+use crate::domain::ids::ClockId;
 use crate::error::AppError;
 use crate::store::DbConn;
 use crate::store::escalations::{self, ClaimSettings, Claimed};
@@ -17,10 +18,10 @@ pub fn claim_due(
 ) -> Result<Vec<Claimed>, AppError> {
     let now = escalations::db_now(conn)?;
     let claimed = escalations::claim_due(conn, settings, now)?;
-    let mut clock_ids: Vec<&str> = claimed
+    let mut clock_ids: Vec<&ClockId> = claimed
         .iter()
         .filter(|c| c.step.is_repeat())
-        .filter_map(|c| c.clock_id.as_deref())
+        .filter_map(|c| c.clock_id.as_ref())
         .collect();
     clock_ids.sort_unstable();
     clock_ids.dedup();

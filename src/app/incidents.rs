@@ -178,7 +178,7 @@ pub fn update(
         None,
         now,
     )?;
-    let updated = store::load(conn, &incident.id, now)?;
+    let updated = store::get(conn, &incident.id, now)?;
     if !(applied.units_changed || applied.discovery_changed || applied.severity_changed) {
         return Ok(updated);
     }
@@ -209,7 +209,7 @@ pub fn update(
             clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
         }
     }
-    store::load(conn, &incident.id, now)
+    store::get(conn, &incident.id, now)
 }
 
 /// A requested status change with what the target status needs.
@@ -295,7 +295,7 @@ pub fn change_status(
         let reason = format!("incident {}", change.to);
         clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
     }
-    store::load(conn, &incident.id, now)
+    store::get(conn, &incident.id, now)
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -356,7 +356,7 @@ pub fn add_referral(
         note.as_deref(),
         now,
     )?;
-    store::load(conn, &incident.id, now)
+    store::get(conn, &incident.id, now)
 }
 
 /// Records a milestone (authoritative statement or press conference) with its evidence.
@@ -377,5 +377,5 @@ pub fn record_milestone(
         note,
     };
     clocks::record_milestone(conn, actor, &incident.id, &milestone, now)?;
-    store::load(conn, &incident.id, now)
+    store::get(conn, &incident.id, now)
 }

@@ -13,6 +13,7 @@ use tracing::Instrument;
 use super::record::{self, Accepted};
 use super::{Engine, Round};
 use crate::domain::escalation::Step;
+use crate::domain::ids::IncidentId;
 use crate::domain::incident::Incident;
 use crate::domain::time::TimeSource;
 use crate::error::AppError;
@@ -90,8 +91,8 @@ impl Engine {
     async fn load_incidents(
         &self,
         claimed: &[Claimed],
-    ) -> Result<HashMap<String, Incident>, AppError> {
-        let mut ids: Vec<String> = claimed
+    ) -> Result<HashMap<IncidentId, Incident>, AppError> {
+        let mut ids: Vec<IncidentId> = claimed
             .iter()
             .filter_map(|c| c.incident_id.clone())
             .collect();
@@ -134,7 +135,7 @@ impl Sender {
     async fn deliver_one(
         self,
         row: Claimed,
-        incidents: &HashMap<String, Incident>,
+        incidents: &HashMap<IncidentId, Incident>,
         permit: OwnedSemaphorePermit,
     ) -> Outcome {
         let span = tracing::info_span!("escalation", escalation.id = %row.id, message_id = %row.message_id, step = %row.step);
@@ -146,7 +147,7 @@ impl Sender {
     async fn send_and_record(
         &self,
         row: Claimed,
-        incidents: &HashMap<String, Incident>,
+        incidents: &HashMap<IncidentId, Incident>,
         permit: OwnedSemaphorePermit,
     ) -> Outcome {
         let now = self.time.now();
@@ -167,7 +168,7 @@ impl Sender {
                     return self.finish(&row, SendResult::Cancelled(reason)).await;
                 }
                 self.composer.compose(&MailContext {
-                    escalation_id: &row.id,
+                    escalation_id: row.id.as_str(),
                     message_id: &row.message_id,
                     step: &row.step,
                     recipient_name: &row.recipient_name,
@@ -238,7 +239,7 @@ impl Sender {
         let (id, token, now) = (row.id.clone(), row.lease_token.clone(), self.time.now());
         let marked = self
             .store
-            .write(move |c| escalations::record(c, &[&id], &token, &result, now))
+            .write(move |c| escalations::record(c, &[id], &token, &result, now))
             .await;
         match marked {
             Ok(1) => {
@@ -269,7 +270,7 @@ async fn release(store: &Store, row: &Claimed) -> Outcome {
                 error: "released at shutdown before sending".into(),
                 at: now,
             };
-            escalations::record(c, &[&id], &token, &release, now)
+            escalations::record(c, &[id], &token, &release, now)
         })
         .await;
     if let Err(e) = released {

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::domain::ids::EscalationId;
 use crate::domain::time::TimeSource;
 use crate::store::Store;
 use crate::store::escalations::{self, SendResult};
@@ -22,12 +23,12 @@ const MOST: usize = 500;
 
 /// Where senders hand in what the server accepted: (escalation id, lease token).
 #[derive(Clone)]
-pub struct Accepted(mpsc::UnboundedSender<(String, String)>);
+pub struct Accepted(mpsc::UnboundedSender<(EscalationId, String)>);
 
 impl Accepted {
     /// False only if the recorder is gone; the row's lease then runs out and it is
     /// sent again.
-    pub fn hand_in(&self, id: String, token: String) -> bool {
+    pub fn hand_in(&self, id: EscalationId, token: String) -> bool {
         self.0.send((id, token)).is_ok()
     }
 }
@@ -42,7 +43,7 @@ pub fn start(store: Store, time: Arc<dyn TimeSource>) -> (Accepted, JoinHandle<u
 async fn run(
     store: Store,
     time: Arc<dyn TimeSource>,
-    mut rx: mpsc::UnboundedReceiver<(String, String)>,
+    mut rx: mpsc::UnboundedReceiver<(EscalationId, String)>,
 ) -> usize {
     let mut recorded = 0;
     let mut batch = Vec::with_capacity(MOST);
@@ -53,9 +54,9 @@ async fn run(
     recorded
 }
 
-async fn write(store: &Store, batch: Vec<(String, String)>, now: DateTime<Utc>) -> usize {
+async fn write(store: &Store, batch: Vec<(EscalationId, String)>, now: DateTime<Utc>) -> usize {
     let handed_in = batch.len();
-    let mut by_lease: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_lease: BTreeMap<String, Vec<EscalationId>> = BTreeMap::new();
     for (id, token) in batch {
         by_lease.entry(token).or_default().push(id);
     }
@@ -63,8 +64,7 @@ async fn write(store: &Store, batch: Vec<(String, String)>, now: DateTime<Utc>) 
         .write(move |conn| {
             let mut n = 0;
             for (token, ids) in &by_lease {
-                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-                n += escalations::record(conn, &ids, token, &SendResult::Sent, now)?;
+                n += escalations::record(conn, ids, token, &SendResult::Sent, now)?;
             }
             Ok(n)
         })

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::state::AppState;
 use crate::app;
+use crate::domain::ids::EscalationId;
 use crate::error::AppError;
 use crate::mail::pages::{AckConfirm, AckDone, AckInvalid};
 use crate::store::escalations;
@@ -55,7 +56,7 @@ async fn confirm(
     let lookup = id.clone();
     let (name, reference, title) = state
         .store
-        .run(move |conn| escalations::describe(conn, &lookup))
+        .run(move |conn| escalations::describe(conn, &EscalationId::from(lookup)))
         .await?;
     let ctx = AckConfirm {
         name,
@@ -81,7 +82,7 @@ async fn acknowledge(
     let now = state.now();
     let done = state
         .store
-        .write(move |conn| app::acknowledge::acknowledge(conn, &id, now))
+        .write(move |conn| app::acknowledge::acknowledge(conn, &EscalationId::from(id), now))
         .await?;
     let ctx = AckDone {
         name: done.name,

@@ -27,7 +27,7 @@ pub struct IncidentPage {
 /// Something recorded about one incident (timeline, notifications).
 #[derive(Serialize, ToSchema)]
 pub struct IncidentItems<T> {
-    pub incident_id: String,
+    pub incident_id: crate::domain::ids::IncidentId,
     pub reference: String,
     pub items: Vec<T>,
 }

@@ -20,7 +20,7 @@ fn discovered() -> DateTime<Utc> {
 fn clock(kind: ClockKind, hours: i64) -> ClockView {
     let due_at = discovered() + Duration::hours(hours);
     ClockView {
-        id: format!("clock-{kind}"),
+        id: format!("clock-{kind}").into(),
         kind,
         state: ClockState::Running,
         started_at: discovered(),

@@ -14,13 +14,14 @@ use crate::domain::clock::{
     StoredState, remaining_seconds,
 };
 use crate::domain::escalation::{EscalationStatus, Step};
+use crate::domain::ids::{ClockId, IncidentId};
 use crate::error::AppError;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = clocks)]
 struct ClockRow {
-    id: String,
-    incident_id: String,
+    id: ClockId,
+    incident_id: IncidentId,
     kind: ClockKind,
     state: StoredState,
     started_at: chrono::NaiveDateTime,
@@ -32,7 +33,7 @@ struct ClockRow {
 
 /// A running clock, as the rules that change it need it.
 pub struct Running {
-    pub id: String,
+    pub id: ClockId,
     pub kind: ClockKind,
     pub due_at: DateTime<Utc>,
     pub policy: ClockPolicy,
@@ -50,7 +51,7 @@ impl ClockRow {
 }
 
 /// How many clocks of the incident run or were met (cancelled ones do not count).
-pub fn count_live(conn: &mut DbConn, incident_id: &str) -> Result<i64, AppError> {
+pub fn count_live(conn: &mut DbConn, incident_id: &IncidentId) -> Result<i64, AppError> {
     Ok(clocks::table
         .filter(clocks::incident_id.eq(incident_id))
         .filter(clocks::state.ne(StoredState::Cancelled))
@@ -61,13 +62,13 @@ pub fn count_live(conn: &mut DbConn, incident_id: &str) -> Result<i64, AppError>
 /// Inserts a running clock and returns its id.
 pub fn insert(
     conn: &mut DbConn,
-    incident_id: &str,
+    incident_id: &IncidentId,
     kind: ClockKind,
     policy: &ClockPolicy,
     started_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<String, AppError> {
-    let id = uuid::Uuid::new_v4().to_string();
+) -> Result<ClockId, AppError> {
+    let id = ClockId::generate();
     let due_at = policy.due_at(started_at);
     diesel::insert_into(clocks::table)
         .values((
@@ -86,7 +87,7 @@ pub fn insert(
 }
 
 /// The incident's running clocks.
-pub fn running(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Running>, AppError> {
+pub fn running(conn: &mut DbConn, incident_id: &IncidentId) -> Result<Vec<Running>, AppError> {
     Ok(clocks::table
         .filter(clocks::incident_id.eq(incident_id))
         .filter(clocks::state.eq(StoredState::Running))
@@ -100,8 +101,8 @@ pub fn running(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Running>, App
 /// One running clock by id (None once it stopped).
 pub fn find_running(
     conn: &mut DbConn,
-    clock_id: &str,
-) -> Result<Option<(String, Running)>, AppError> {
+    clock_id: &ClockId,
+) -> Result<Option<(IncidentId, Running)>, AppError> {
     Ok(clocks::table
         .find(clock_id)
         .filter(clocks::state.eq(StoredState::Running))
@@ -114,7 +115,7 @@ pub fn find_running(
 /// Stops a running clock in `state` (met, met late, cancelled) at `at`.
 pub fn stop(
     conn: &mut DbConn,
-    clock_ids: &[String],
+    clock_ids: &[ClockId],
     state: StoredState,
     at: DateTime<Utc>,
     reason: &str,
@@ -163,7 +164,7 @@ pub fn shift(
 }
 
 /// A clock's kind.
-pub fn kind_of(conn: &mut DbConn, clock_id: &str) -> Result<ClockKind, AppError> {
+pub fn kind_of(conn: &mut DbConn, clock_id: &ClockId) -> Result<ClockKind, AppError> {
     Ok(clocks::table
         .find(clock_id)
         .select(clocks::kind)
@@ -171,7 +172,7 @@ pub fn kind_of(conn: &mut DbConn, clock_id: &str) -> Result<ClockKind, AppError>
 }
 
 /// Addresses that acknowledged this clock's reminders.
-pub fn acknowledged(conn: &mut DbConn, clock_id: &str) -> Result<Vec<String>, AppError> {
+pub fn acknowledged(conn: &mut DbConn, clock_id: &ClockId) -> Result<Vec<String>, AppError> {
     Ok(acknowledgements::table
         .filter(acknowledgements::clock_id.eq(clock_id))
         .select(acknowledgements::recipient_email)
@@ -180,12 +181,12 @@ pub fn acknowledged(conn: &mut DbConn, clock_id: &str) -> Result<Vec<String>, Ap
 
 /// A recorded milestone, with the clock it stopped (if any).
 pub struct NewMilestone<'a> {
-    pub incident_id: &'a str,
+    pub incident_id: &'a IncidentId,
     pub kind: ClockKind,
     pub occurred_at: DateTime<Utc>,
     pub evidence: &'a Evidence,
     pub note: Option<&'a str>,
-    pub clock_id: Option<&'a str>,
+    pub clock_id: Option<&'a ClockId>,
     pub recorded_by: &'a str,
 }
 
@@ -216,23 +217,23 @@ pub fn insert_milestone(
 /// The clocks of these incidents as shown at `now`, newest first per kind.
 pub fn views(
     conn: &mut DbConn,
-    incident_ids: &[&String],
+    incident_ids: &[IncidentId],
     now: DateTime<Utc>,
-) -> Result<HashMap<String, Vec<ClockView>>, AppError> {
+) -> Result<HashMap<IncidentId, Vec<ClockView>>, AppError> {
     let rows: Vec<ClockRow> = clocks::table
         .filter(clocks::incident_id.eq_any(incident_ids))
         .order((clocks::kind.asc(), clocks::created_at.desc()))
         .select(ClockRow::as_select())
         .load(conn)?;
-    let running: Vec<&String> = rows
+    let running: Vec<&ClockId> = rows
         .iter()
         .filter(|r| r.state == StoredState::Running)
         .map(|r| &r.id)
         .collect();
     // No ORDER BY: it would tempt the planner onto the (status, next_attempt_at) index
     // and a scan of every pending row; the earliest per clock is picked here instead.
-    let pending: Vec<(String, String, i32, chrono::NaiveDateTime)> = esc::table
-        .filter(esc::clock_id.eq_any(&running))
+    let pending: Vec<(ClockId, String, i32, chrono::NaiveDateTime)> = esc::table
+        .filter(esc::clock_id.eq_any(running))
         .filter(esc::status.eq(EscalationStatus::Pending))
         .select((
             esc::clock_id.assume_not_null(),
@@ -241,24 +242,22 @@ pub fn views(
             esc::next_attempt_at,
         ))
         .load(conn)?;
-    let mut next: HashMap<&str, (&str, i32, DateTime<Utc>)> = HashMap::new();
+    let mut next: HashMap<&ClockId, (&str, i32, DateTime<Utc>)> = HashMap::new();
     for (clock_id, step, rank, at) in &pending {
         let at = from_db_time(*at);
-        let entry = next
-            .entry(clock_id.as_str())
-            .or_insert((step.as_str(), *rank, at));
+        let entry = next.entry(clock_id).or_insert((step.as_str(), *rank, at));
         if at < entry.2 {
             *entry = (step.as_str(), *rank, at);
         }
     }
-    let mut next: HashMap<&str, NextEscalation> = next
+    let mut next: HashMap<&ClockId, NextEscalation> = next
         .into_iter()
         .map(|(clock_id, (step, rank, at))| {
             let step = Step::from_stored(step, rank).map_err(AppError::internal)?;
             Ok((clock_id, NextEscalation { step, at }))
         })
         .collect::<Result<_, AppError>>()?;
-    let mut out: HashMap<String, Vec<ClockView>> = HashMap::new();
+    let mut out: HashMap<IncidentId, Vec<ClockView>> = HashMap::new();
     for row in &rows {
         let policy = row.policy.get();
         let stored = row.state;
@@ -275,7 +274,7 @@ pub fn views(
                 remaining_seconds: remaining_seconds(due_at, stopped_at, now),
                 stopped_at,
                 stop_reason: row.stop_reason.clone(),
-                next_escalation: next.remove(row.id.as_str()),
+                next_escalation: next.remove(&row.id),
                 at_risk_at: due_at - policy.at_risk(),
             });
     }

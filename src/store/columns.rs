@@ -36,6 +36,16 @@ macro_rules! text_sql {
             }
         }
 
+        // What `#[derive(AsExpression)]` adds: comparing with a nullable column.
+        impl<DB: Backend> ToSql<Nullable<Text>, DB> for $t
+        where
+            Self: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                <Self as ToSql<Text, DB>>::to_sql(self, out)
+            }
+        }
+
         impl<DB: Backend> Queryable<Text, DB> for $t
         where
             Self: FromSql<Text, DB>,

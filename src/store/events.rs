@@ -9,6 +9,7 @@ use super::schema::{clocks, incident_events, incident_units, incidents, units};
 use super::{DbConn, from_db_time, revision, to_db_time};
 use crate::domain::access::Actor;
 use crate::domain::clock::StoredState;
+use crate::domain::ids::IncidentId;
 use crate::domain::incident::{Event, EventKind, StreamEvent};
 use crate::error::AppError;
 
@@ -18,7 +19,7 @@ use crate::error::AppError;
 /// in the order incident → counter.
 pub fn append(
     conn: &mut DbConn,
-    incident_id: &str,
+    incident_id: &IncidentId,
     actor: &Actor,
     kind: EventKind,
     changes: Value,
@@ -59,7 +60,7 @@ struct EventRow {
     note: Option<String>,
 }
 
-pub fn timeline(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Event>, AppError> {
+pub fn timeline(conn: &mut DbConn, incident_id: &IncidentId) -> Result<Vec<Event>, AppError> {
     let rows: Vec<EventRow> = incident_events::table
         .filter(incident_events::incident_id.eq(incident_id))
         .order(incident_events::id.asc())

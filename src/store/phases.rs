@@ -9,6 +9,7 @@ use super::schema::clocks;
 use super::{DbConn, events, from_db_time, incidents, to_db_time};
 use crate::domain::access::{Actor, Role};
 use crate::domain::clock::{ClockKind, ClockPhase, StoredState};
+use crate::domain::ids::{ClockId, IncidentId};
 use crate::domain::incident::EventKind;
 use crate::error::AppError;
 
@@ -17,8 +18,8 @@ pub const BATCH: i64 = 500;
 
 /// A running clock whose recorded phase is behind the time.
 pub struct Crossing {
-    clock_id: String,
-    incident_id: String,
+    clock_id: ClockId,
+    incident_id: IncidentId,
     kind: ClockKind,
     due_at: DateTime<Utc>,
     from: ClockPhase,
@@ -26,8 +27,8 @@ pub struct Crossing {
 }
 
 type Row = (
-    String,
-    String,
+    ClockId,
+    IncidentId,
     ClockKind,
     chrono::NaiveDateTime,
     chrono::NaiveDateTime,

@@ -9,6 +9,7 @@ use super::schema::{clocks, contacts, incident_units, incidents};
 use super::{DbConn, to_db_time};
 use crate::domain::clock::StoredState;
 use crate::domain::contact::ContactRole;
+use crate::domain::ids::IncidentId;
 use crate::domain::incident::{Severity, Status};
 use crate::error::AppError;
 
@@ -53,7 +54,7 @@ pub fn leaders(conn: &mut DbConn, roles: &[ContactRole]) -> Result<Vec<Leader>, 
 pub fn open_incident_ids(
     conn: &mut DbConn,
     severities: &[Severity],
-) -> Result<Vec<String>, AppError> {
+) -> Result<Vec<IncidentId>, AppError> {
     let closed = [Status::Closed, Status::Dismissed];
     Ok(incidents::table
         .filter(incidents::status.ne_all(closed))

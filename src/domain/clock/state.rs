@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{ClockKind, StoredState};
 use crate::domain::escalation::Step;
+use crate::domain::ids::ClockId;
 use crate::text_enum;
 
 text_enum! {
@@ -94,7 +95,7 @@ pub struct NextEscalation {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClockView {
-    pub id: String,
+    pub id: ClockId,
     pub kind: ClockKind,
     pub state: ClockState,
     pub started_at: DateTime<Utc>,

@@ -7,6 +7,8 @@ use crate::text_enum;
 
 mod step;
 
+use crate::domain::ids::{ClockId, EscalationId};
+
 pub use step::Step;
 
 text_enum! {
@@ -31,8 +33,8 @@ pub struct NotificationRecipient {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Notification {
-    pub id: String,
-    pub clock_id: Option<String>,
+    pub id: EscalationId,
+    pub clock_id: Option<ClockId>,
     #[schema(value_type = String, example = "before_30m")]
     pub step: Step,
     pub recipient: NotificationRecipient,

@@ -10,6 +10,7 @@ use super::{
     Category, IncidentContent, Publication, ReferralAuthority, ResponsibleUnits, Severity,
     SourceChannel, SpecialTopic, Status, UnitRef,
 };
+use crate::domain::ids::IncidentId;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -40,7 +41,7 @@ pub struct ReportedBy {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Incident {
-    pub id: String,
+    pub id: IncidentId,
     pub reference: String,
     pub title: String,
     pub summary: String,

@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::incidents::Expected;
 use crate::domain::access::Actor;
+use crate::domain::ids::IncidentId;
 use crate::domain::incident::Incident;
 use crate::error::AppError;
 use crate::http::state::AppState;
@@ -63,7 +64,7 @@ async fn incident_items<T, F>(
 ) -> Result<HttpResponse, AppError>
 where
     T: serde::Serialize + Send + 'static,
-    F: FnOnce(&mut DbConn, &str) -> Result<Vec<T>, AppError> + Send + 'static,
+    F: FnOnce(&mut DbConn, &IncidentId) -> Result<Vec<T>, AppError> + Send + 'static,
 {
     let now = state.now();
     let (incident, items) = state

@@ -4,21 +4,22 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::domain::escalation::{EscalationStatus, Step};
+use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::error::AppError;
 use crate::store::schema::{acknowledgements, escalations, incidents};
 use crate::store::{DbConn, to_db_time};
 
 /// The escalation an acknowledgement link names.
 pub struct Addressed {
-    pub clock_id: Option<String>,
-    pub incident_id: Option<String>,
+    pub clock_id: Option<ClockId>,
+    pub incident_id: Option<IncidentId>,
     pub email: String,
     pub name: String,
     pub step: String,
 }
 
-pub fn addressed(conn: &mut DbConn, escalation_id: &str) -> Result<Addressed, AppError> {
-    type Row = (Option<String>, Option<String>, String, String, String);
+pub fn addressed(conn: &mut DbConn, escalation_id: &EscalationId) -> Result<Addressed, AppError> {
+    type Row = (Option<ClockId>, Option<IncidentId>, String, String, String);
     let (clock_id, incident_id, email, name, step): Row = escalations::table
         .filter(escalations::id.eq(escalation_id))
         .select((
@@ -43,7 +44,7 @@ pub fn addressed(conn: &mut DbConn, escalation_id: &str) -> Result<Addressed, Ap
 /// Who an escalation went to and for which incident, for the confirm page.
 pub fn describe(
     conn: &mut DbConn,
-    escalation_id: &str,
+    escalation_id: &EscalationId,
 ) -> Result<(String, String, String), AppError> {
     escalations::table
         .inner_join(incidents::table)
@@ -58,7 +59,11 @@ pub fn describe(
         .ok_or_else(|| AppError::NotFound("escalation".into()))
 }
 
-pub fn has_acknowledged(conn: &mut DbConn, clock_id: &str, email: &str) -> Result<bool, AppError> {
+pub fn has_acknowledged(
+    conn: &mut DbConn,
+    clock_id: &ClockId,
+    email: &str,
+) -> Result<bool, AppError> {
     let n: i64 = acknowledgements::table
         .filter(acknowledgements::clock_id.eq(clock_id))
         .filter(acknowledgements::recipient_email.eq(email))
@@ -69,8 +74,8 @@ pub fn has_acknowledged(conn: &mut DbConn, clock_id: &str, email: &str) -> Resul
 
 pub fn insert_acknowledgement(
     conn: &mut DbConn,
-    clock_id: &str,
-    escalation_id: &str,
+    clock_id: &ClockId,
+    escalation_id: &EscalationId,
     to: &Addressed,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -89,7 +94,7 @@ pub fn insert_acknowledgement(
 /// Cancels the clock's pending repeats to this address; returns how many.
 pub fn cancel_repeats_to(
     conn: &mut DbConn,
-    clock_id: &str,
+    clock_id: &ClockId,
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {

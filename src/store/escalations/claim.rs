@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use crate::domain::escalation::Step;
+use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::error::AppError;
 use crate::store::{DbConn, from_db_time, to_db_time};
 
@@ -33,10 +34,10 @@ pub fn db_now(conn: &mut DbConn) -> Result<DateTime<Utc>, AppError> {
 /// A claimed escalation: this caller may send it until the lease ends.
 #[derive(Debug, Clone)]
 pub struct Claimed {
-    pub id: String,
+    pub id: EscalationId,
     /// None for reports (digest, summary), which belong to no clock or incident.
-    pub clock_id: Option<String>,
-    pub incident_id: Option<String>,
+    pub clock_id: Option<ClockId>,
+    pub incident_id: Option<IncidentId>,
     pub step: Step,
     pub due_at: DateTime<Utc>,
     pub recipient_email: String,
@@ -86,9 +87,9 @@ impl ClaimedRow {
     fn into_claimed(self) -> Result<Claimed, AppError> {
         Ok(Claimed {
             step: Step::from_stored(&self.step, self.rank).map_err(AppError::internal)?,
-            id: self.id,
-            clock_id: self.clock_id,
-            incident_id: self.incident_id,
+            id: self.id.into(),
+            clock_id: self.clock_id.map(Into::into),
+            incident_id: self.incident_id.map(Into::into),
             due_at: from_db_time(self.due_at),
             recipient_email: self.recipient_email,
             recipient_name: self.recipient_name,

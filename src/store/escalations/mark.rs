@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::domain::escalation::EscalationStatus;
+use crate::domain::ids::EscalationId;
 use crate::error::AppError;
 use crate::store::schema::escalations;
 use crate::store::{DbConn, to_db_time};
@@ -61,7 +62,7 @@ struct Outcome<'a> {
 /// each other.
 pub fn record(
     conn: &mut DbConn,
-    ids: &[&str],
+    ids: &[EscalationId],
     token: &str,
     result: &SendResult,
     now: DateTime<Utc>,

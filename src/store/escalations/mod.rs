@@ -20,6 +20,7 @@ use super::{DbConn, execute_native, from_db_time, to_db_time};
 use crate::domain::clock::{Audience, PlannedStep};
 use crate::domain::contact::ContactRole;
 use crate::domain::escalation::{EscalationStatus, Notification, NotificationRecipient, Step};
+use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::error::AppError;
 
 /// A person an escalation goes to, as resolved from the directory.
@@ -37,7 +38,7 @@ pub struct Recipient {
 /// (or their parents), once per address.
 pub fn recipients(
     conn: &mut DbConn,
-    incident_id: &str,
+    incident_id: &IncidentId,
     audiences: &[Audience],
 ) -> Result<Vec<Recipient>, AppError> {
     let responsible: Vec<(String, Option<String>)> = incident_units::table
@@ -96,7 +97,7 @@ pub struct Planned<'a> {
     pub step: &'a Step,
     pub due_at: DateTime<Utc>,
     /// (clock, incident) for reminders and notices; None for reports.
-    pub clock: Option<(&'a str, &'a str)>,
+    pub clock: Option<(&'a ClockId, &'a IncidentId)>,
     /// A report's contents, as JSON.
     pub context: Option<&'a str>,
 }
@@ -147,8 +148,8 @@ pub fn insert(
 /// Plans a clock's step for these recipients.
 pub fn plan_step(
     conn: &mut DbConn,
-    clock_id: &str,
-    incident_id: &str,
+    clock_id: &ClockId,
+    incident_id: &IncidentId,
     step: &PlannedStep,
     recipients: &[Recipient],
     message_domain: &str,
@@ -167,7 +168,7 @@ pub fn plan_step(
 /// new-major notice (it is news, not a reminder).
 pub fn cancel_pending(
     conn: &mut DbConn,
-    clock_ids: &[String],
+    clock_ids: &[ClockId],
     ladder_only: bool,
     reason: &str,
     now: DateTime<Utc>,
@@ -212,7 +213,7 @@ pub fn cancel(
 /// A clock's reminders still waiting for a moment after `now`: (id, step, address).
 pub fn future_reminders(
     conn: &mut DbConn,
-    clock_id: &str,
+    clock_id: &ClockId,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, Step, String)>, AppError> {
     let rows: Vec<(String, String, i32, String)> = escalations::table
@@ -238,8 +239,8 @@ pub fn future_reminders(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = escalations)]
 struct NotificationRow {
-    id: String,
-    clock_id: Option<String>,
+    id: EscalationId,
+    clock_id: Option<ClockId>,
     step: String,
     rank: i32,
     recipient_email: String,
@@ -256,7 +257,10 @@ struct NotificationRow {
 }
 
 /// Every step and recipient of an incident's clocks, in due order.
-pub fn for_incident(conn: &mut DbConn, incident_id: &str) -> Result<Vec<Notification>, AppError> {
+pub fn for_incident(
+    conn: &mut DbConn,
+    incident_id: &IncidentId,
+) -> Result<Vec<Notification>, AppError> {
     let rows: Vec<NotificationRow> = escalations::table
         .filter(escalations::incident_id.eq(incident_id))
         .order((
@@ -314,7 +318,7 @@ pub fn lag_seconds(conn: &mut DbConn, now: DateTime<Utc>) -> Result<i64, AppErro
 pub fn breached_without_pending(
     conn: &mut DbConn,
     now: DateTime<Utc>,
-) -> Result<Vec<String>, AppError> {
+) -> Result<Vec<ClockId>, AppError> {
     use super::schema::clocks;
     let waiting = escalations::table
         .filter(escalations::status.eq_any([EscalationStatus::Pending, EscalationStatus::Sending]))

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::create::{UnitLink, insert_units};
+use crate::domain::ids::IncidentId;
 use crate::domain::incident::{Incident, IncidentContent, Publication, ReferralAuthority, Status};
 use crate::error::AppError;
 use crate::store::columns::Json;
@@ -41,7 +42,7 @@ pub fn bump(
 /// Replaces the incident's responsible units.
 pub fn replace_units(
     conn: &mut DbConn,
-    incident_id: &str,
+    incident_id: &IncidentId,
     units: &[UnitLink],
 ) -> Result<(), AppError> {
     diesel::delete(incident_units::table.filter(incident_units::incident_id.eq(incident_id)))
@@ -52,7 +53,7 @@ pub fn replace_units(
 /// Writes the editable fields (units apart).
 pub fn update_content(
     conn: &mut DbConn,
-    incident_id: &str,
+    incident_id: &IncidentId,
     next: &IncidentContent,
 ) -> Result<(), AppError> {
     diesel::update(incidents::table.find(incident_id))
@@ -72,7 +73,7 @@ pub fn update_content(
 
 pub fn set_status(
     conn: &mut DbConn,
-    incident_id: &str,
+    incident_id: &IncidentId,
     status: Status,
     dismissal_reason: Option<&str>,
     publication: Option<&Publication>,
@@ -89,7 +90,7 @@ pub fn set_status(
 }
 
 pub struct NewReferralRow<'a> {
-    pub incident_id: &'a str,
+    pub incident_id: &'a IncidentId,
     pub authority: ReferralAuthority,
     pub referred_at: DateTime<Utc>,
     pub their_reference: Option<&'a str>,

@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Integer};
 
 use super::{IncidentRow, load};
 use crate::domain::access::Actor;
+use crate::domain::ids::IncidentId;
 use crate::domain::incident::{Incident, IncidentContent, Status};
 use crate::error::AppError;
 use crate::store::schema::{idempotency_keys, incident_units, incidents};
@@ -41,7 +42,7 @@ pub struct NewIncident<'a> {
 pub struct Inserted(IncidentRow);
 
 impl Inserted {
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &IncidentId {
         &self.0.id
     }
 }
@@ -54,7 +55,7 @@ pub fn insert(
     let at = to_db_time(now);
     let content = new.content;
     let row = IncidentRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: IncidentId::generate(),
         reference: new.reference.clone(),
         title: content.title.clone(),
         summary: content.summary.clone(),
@@ -111,7 +112,7 @@ pub fn hydrate_one(
 
 pub fn insert_units(
     conn: &mut DbConn,
-    incident_id: &str,
+    incident_id: &IncidentId,
     units: &[UnitLink],
 ) -> Result<(), AppError> {
     // One statement per unit: batch inserts do not compile for the two-backend connection.
@@ -157,7 +158,7 @@ pub fn remember_key(
     conn: &mut DbConn,
     token_id: &str,
     idem: IdempotencyKey,
-    incident_id: &str,
+    incident_id: &IncidentId,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let inserted = diesel::insert_into(idempotency_keys::table)

@@ -205,7 +205,7 @@ fn newest_first(
         );
     }
     Ok(finish(fetch(conn, query, limit)?, limit, |r, _| {
-        cursor(r.created_at, r.id.clone())
+        cursor(r.created_at, r.id.to_string())
     }))
 }
 
@@ -230,7 +230,7 @@ fn dated(
     Ok(finish(fetch(conn, query, limit)?, limit, |r, due| {
         Cursor::Deadline {
             due_at: due.unwrap_or(r.created_at),
-            id: r.id.clone(),
+            id: r.id.to_string(),
         }
     }))
 }

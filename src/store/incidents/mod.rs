@@ -22,6 +22,7 @@ use diesel::prelude::*;
 use super::schema::{incident_referrals, incident_units, incidents, units};
 use super::{DbConn, clocks, from_db_time};
 use crate::domain::clock::ClockView;
+use crate::domain::ids::IncidentId;
 use crate::domain::incident::{
     Category, Incident, Publication, Referral, ReferralAuthority, ReportedBy, ResponsibleUnit,
     Severity, SourceChannel, SpecialTopic, Status, looks_like_reference,
@@ -33,7 +34,7 @@ use crate::error::AppError;
 #[derive(Queryable, Selectable, Clone)]
 #[diesel(table_name = incidents)]
 struct IncidentRow {
-    id: String,
+    id: IncidentId,
     reference: String,
     title: String,
     summary: String,
@@ -58,7 +59,7 @@ struct IncidentRow {
 #[diesel(table_name = incident_referrals)]
 struct ReferralRow {
     id: String,
-    incident_id: String,
+    incident_id: IncidentId,
     authority: ReferralAuthority,
     referred_at: chrono::NaiveDateTime,
     their_reference: Option<String>,
@@ -123,9 +124,9 @@ fn hydrate(
     rows: Vec<IncidentRow>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Incident>, AppError> {
-    let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
+    let ids: Vec<IncidentId> = rows.iter().map(|r| r.id.clone()).collect();
     let mut clocks_by = clocks::views(conn, &ids, now)?;
-    let unit_rows: Vec<(String, bool, String, String, String)> = incident_units::table
+    let unit_rows: Vec<(IncidentId, bool, String, String, String)> = incident_units::table
         .inner_join(units::table)
         .filter(incident_units::incident_id.eq_any(&ids))
         .order((incident_units::first_responsible.desc(), units::code.asc()))
@@ -142,7 +143,7 @@ fn hydrate(
         .order(incident_referrals::created_at.asc())
         .select(ReferralRow::as_select())
         .load(conn)?;
-    let mut units_by: HashMap<String, Vec<ResponsibleUnit>> = HashMap::new();
+    let mut units_by: HashMap<IncidentId, Vec<ResponsibleUnit>> = HashMap::new();
     for (incident_id, first_responsible, code, name, path) in unit_rows {
         units_by
             .entry(incident_id)
@@ -154,7 +155,7 @@ fn hydrate(
                 path,
             });
     }
-    let mut referrals_by: HashMap<String, Vec<Referral>> = HashMap::new();
+    let mut referrals_by: HashMap<IncidentId, Vec<Referral>> = HashMap::new();
     for row in referral_rows {
         referrals_by
             .entry(row.incident_id.clone())
@@ -174,7 +175,7 @@ fn hydrate(
 /// Several incidents by id, in one set of queries (missing ids are left out).
 pub fn load_many(
     conn: &mut DbConn,
-    ids: &[String],
+    ids: &[IncidentId],
     now: DateTime<Utc>,
 ) -> Result<Vec<Incident>, AppError> {
     let rows: Vec<IncidentRow> = incidents::table
@@ -187,7 +188,7 @@ pub fn load_many(
 /// Takes the incident's row lock for the rest of the transaction. Every transaction
 /// that changes an incident takes it first, so locks come in one order and concurrent
 /// changes queue instead of deadlocking.
-pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+pub fn lock(conn: &mut DbConn, id: &IncidentId) -> Result<(), AppError> {
     diesel::update(incidents::table.find(id))
         .set(incidents::next_due_at.eq(incidents::next_due_at))
         .execute(conn)?;
@@ -195,14 +196,27 @@ pub fn lock(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
 }
 
 /// An incident's reference (YQ-2026-000123).
-pub fn reference_of(conn: &mut DbConn, id: &str) -> Result<String, AppError> {
+pub fn reference_of(conn: &mut DbConn, id: &IncidentId) -> Result<String, AppError> {
     Ok(incidents::table
         .find(id)
         .select(incidents::reference)
         .first(conn)?)
 }
 
-/// One incident by id or by reference (YQ-2026-000123).
+/// One incident by id.
+pub fn get(conn: &mut DbConn, id: &IncidentId, now: DateTime<Utc>) -> Result<Incident, AppError> {
+    let row = incidents::table
+        .find(id)
+        .select(IncidentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound(format!("incident {id}")))?;
+    hydrate(conn, vec![row], now)?
+        .pop()
+        .ok_or_else(|| AppError::NotFound(format!("incident {id}")))
+}
+
+/// One incident by id or by reference (YQ-2026-000123), as a URL names it.
 pub fn load(conn: &mut DbConn, key: &str, now: DateTime<Utc>) -> Result<Incident, AppError> {
     let query = incidents::table.select(IncidentRow::as_select());
     let row = if looks_like_reference(key) {
