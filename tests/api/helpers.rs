@@ -337,3 +337,30 @@ pub fn major_incident(ago: chrono::Duration) -> Value {
     body["discovered_at"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     body
 }
+
+/// The incident's escalation rows once `done` holds for them (30 s at most).
+pub async fn wait_rows(
+    app: &TestApp,
+    incident_id: &str,
+    what: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let rows = app.notifications(incident_id).await;
+        if done(&rows) {
+            return rows;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}: {rows:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// `v[key]`, failing when the key is missing: a negative check (`is_null()`, "not X")
+/// on a misspelt key would otherwise pass for the wrong reason.
+pub fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
+    v.get(key).unwrap_or_else(|| panic!("no {key:?} in {v}"))
+}

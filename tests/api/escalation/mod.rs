@@ -1,0 +1,69 @@
+//! Clocks and escalation mail end to end: the real App, a real SMTP server over TCP.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use yuqing_tracker::config::CronExpr;
+
+use crate::helpers::{
+    Backend, TestApp, error_code, field, major_incident, spawn_app_with, use_smtp, wait_rows,
+};
+use crate::smtp::{Faults, Received, Silent, TestSmtp, free_port};
+
+mod acknowledgement;
+mod delivery;
+mod ladder;
+mod recipients;
+mod reports;
+mod templates;
+
+pub fn clock<'a>(incident: &'a Value, kind: &str) -> &'a Value {
+    incident["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == kind && c["state"] != "cancelled")
+        .unwrap_or_else(|| panic!("no live {kind} clock in {incident}"))
+}
+
+pub fn at(v: &Value) -> DateTime<Utc> {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+/// step → recipients, from what the SMTP server received, via the Message-IDs the
+/// service recorded.
+pub fn delivered(rows: &[Value], received: &[Received]) -> HashMap<String, Vec<String>> {
+    let by_id: HashMap<&str, &Value> = rows
+        .iter()
+        .map(|r| (r["message_id"].as_str().unwrap(), r))
+        .collect();
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for mail in received {
+        let row = by_id
+            .get(mail.message_id.as_str())
+            .unwrap_or_else(|| panic!("unknown Message-ID {}", mail.message_id));
+        out.entry(row["step"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(mail.to.join(","));
+    }
+    for recipients in out.values_mut() {
+        recipients.sort();
+    }
+    out
+}
+
+/// Statuses of one step of one clock.
+pub fn statuses<'a>(rows: &'a [Value], clock: &Value, step: &str) -> Vec<&'a str> {
+    rows.iter()
+        .filter(|r| r["step"] == step && r["clock_id"] == clock["id"])
+        .map(|r| r["status"].as_str().unwrap())
+        .collect()
+}
+
+pub async fn smtp_app(backend: Backend, smtp_port: u16) -> TestApp {
+    let app = spawn_app_with(backend, |s| use_smtp(s, smtp_port)).await;
+    app.seed_directory().await;
+    app
+}
