@@ -244,24 +244,15 @@ mod tests {
                 .unwrap();
             insta::assert_snapshot!(name, parts(rendered));
         }
-        let digest = composer
-            .templates
-            .render("daily_digest", {
-                let mut ctx = serde_json::to_value(specimens::digest()).unwrap();
-                ctx["recipient_name"] = json!("王局长");
-                ctx
-            })
-            .unwrap();
-        insta::assert_snapshot!("daily_digest", parts(digest));
-        let summary = composer
-            .templates
-            .render("weekly_summary", {
-                let mut ctx = serde_json::to_value(specimens::summary()).unwrap();
-                ctx["recipient_name"] = json!("王局长");
-                ctx
-            })
-            .unwrap();
-        insta::assert_snapshot!("weekly_summary", parts(summary));
+        let report = |kind: ReportKind, context: serde_json::Value| {
+            let mut ctx = context;
+            ctx["recipient_name"] = json!("王局长");
+            parts(composer.templates.render(kind.as_str(), ctx).unwrap())
+        };
+        let digest = serde_json::to_value(specimens::digest()).unwrap();
+        insta::assert_snapshot!("daily_digest", report(ReportKind::DailyDigest, digest));
+        let summary = serde_json::to_value(specimens::summary()).unwrap();
+        insta::assert_snapshot!("weekly_summary", report(ReportKind::WeeklySummary, summary));
     }
 
     #[test]

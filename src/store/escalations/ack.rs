@@ -103,10 +103,6 @@ pub fn cancel_repeats_to(
         .filter(escalations::recipient_email.eq(email))
         .filter(escalations::rank.ge(Step::FIRST_REPEAT_RANK))
         .filter(escalations::status.eq(EscalationStatus::Pending))
-        .set((
-            escalations::status.eq(EscalationStatus::Cancelled),
-            escalations::last_error.eq("acknowledged"),
-            escalations::updated_at.eq(to_db_time(now)),
-        ))
+        .set(super::Cancellation::because("acknowledged", now))
         .execute(conn)?)
 }

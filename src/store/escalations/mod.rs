@@ -181,12 +181,27 @@ pub fn cancel_pending(
         query = query.filter(escalations::rank.ge(Step::FIRST_REMINDER_RANK));
     }
     Ok(query
-        .set((
-            escalations::status.eq(EscalationStatus::Cancelled),
-            escalations::last_error.eq(reason),
-            escalations::updated_at.eq(to_db_time(now)),
-        ))
+        .set(Cancellation::because(reason, now))
         .execute(conn)?)
+}
+
+/// What cancelling a pending row writes: the status, why, and when.
+#[derive(AsChangeset)]
+#[diesel(table_name = escalations)]
+pub(super) struct Cancellation<'a> {
+    status: EscalationStatus,
+    last_error: &'a str,
+    updated_at: chrono::NaiveDateTime,
+}
+
+impl<'a> Cancellation<'a> {
+    pub(super) fn because(reason: &'a str, now: DateTime<Utc>) -> Self {
+        Self {
+            status: EscalationStatus::Cancelled,
+            last_error: reason,
+            updated_at: to_db_time(now),
+        }
+    }
 }
 
 /// Cancels these rows if they are still pending.
@@ -202,11 +217,7 @@ pub fn cancel(
     Ok(diesel::update(escalations::table)
         .filter(escalations::id.eq_any(ids))
         .filter(escalations::status.eq(EscalationStatus::Pending))
-        .set((
-            escalations::status.eq(EscalationStatus::Cancelled),
-            escalations::last_error.eq(reason),
-            escalations::updated_at.eq(to_db_time(now)),
-        ))
+        .set(Cancellation::because(reason, now))
         .execute(conn)?)
 }
 
