@@ -65,7 +65,7 @@ fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at
     for k in 1..=4 {
         let at = ts(now + chrono::Duration::minutes(60 + 10 * k));
         sql += &format!(
-            "{s} INSERT INTO escalations SELECT 'esc-' || g || '-{k}', 'clk-' || g, 'inc-' || g, 'before_{k}', {r},
+            "{s} INSERT INTO escalations SELECT 'esc-' || g || '-{k}', 'clk-' || g, 'inc-' || g, 'before_{k}m', {r},
                '{at}', 'leader' || g || '@example.org', '领导', 'principal_leader', '4401', 'pending', 0, '{at}',
                NULL, NULL, NULL, FALSE, '<esc-' || g || '-{k}@bench>', NULL, NULL, '{n}', '{n}' FROM s;",
             s = series(clocks),
