@@ -2,14 +2,16 @@
 # Runs schemathesis (property-based API tests generated from /api/v1/openapi.json)
 # against the real binary, once on SQLite and once on PostgreSQL, with an admin token.
 # Fails on any 5xx, any response that breaks the schema, an undocumented status code
-# or content type. Installs schemathesis into .ci/venv when it is missing.
+# or content type; first checks the served document with openapi-spec-validator.
+# Installs both into .ci/venv when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ST="${SCHEMATHESIS:-.ci/venv/bin/schemathesis}"
-if [ ! -x "$ST" ]; then
-  python3 -m venv .ci/venv
-  .ci/venv/bin/pip install -q 'schemathesis>=4,<5'
+VALIDATOR=.ci/venv/bin/openapi-spec-validator
+if [ ! -x "$ST" ] || [ ! -x "$VALIDATOR" ]; then
+  [ -x .ci/venv/bin/pip ] || python3 -m venv .ci/venv
+  .ci/venv/bin/pip install -q 'schemathesis>=4,<5' 'openapi-spec-validator>=0.7,<1'
 fi
 cargo build --locked --bin yuqing-tracker
 BIN="$PWD/target/debug/yuqing-tracker"
@@ -53,6 +55,10 @@ run_against() {
     "$BIN" serve >"$work/$name.log" 2>&1 &
   pid=$!
   wait_healthy "$port" || { cat "$work/$name.log"; exit 1; }
+  echo "== openapi-spec-validator on the served document ($name)"
+  python3 -c 'import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())' \
+    "http://127.0.0.1:$port/api/v1/openapi.json" >"$work/openapi.json"
+  "$VALIDATOR" "$work/openapi.json"
   echo "== schemathesis on $name"
   # /api/v1/events is an endless stream: documented, tested in tests/api/dashboards.rs.
   "$ST" run "http://127.0.0.1:$port/api/v1/openapi.json" \

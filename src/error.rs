@@ -30,8 +30,14 @@ pub enum AppError {
     PayloadTooLarge(usize),
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
-    #[error("service unavailable: {0}")]
-    Unavailable(String),
+    /// Busy or unreachable for a moment; the request may be retried. The message is a
+    /// fixed text chosen here; the cause (a database error) goes to the log only.
+    #[error("{message}")]
+    Unavailable {
+        message: &'static str,
+        #[source]
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -56,6 +62,16 @@ impl AppError {
         Self::Internal(e.into())
     }
 
+    /// The database is busy or out of reach; `cause` is logged, never shown.
+    pub fn database_unavailable(
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Unavailable {
+            message: "the database is busy or out of reach; retry shortly",
+            cause: Some(cause.into()),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Invalid { .. } => "validation_failed",
@@ -68,7 +84,7 @@ impl AppError {
             Self::PreconditionRequired => "precondition_required",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Unavailable(_) => "unavailable",
+            Self::Unavailable { .. } => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -102,14 +118,16 @@ impl From<diesel::result::Error> for AppError {
             Error::NotFound => Self::NotFound("record".into()),
             // SQLite's write lock not obtained within busy_timeout, a PostgreSQL
             // serialization failure or deadlock: the request may simply be retried.
-            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
-                Self::Unavailable(format!("database busy: {}", info.message()))
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, ref info) => {
+                let cause = format!("database busy: {}", info.message());
+                Self::database_unavailable(cause)
             }
-            Error::DatabaseError(_, info)
+            Error::DatabaseError(_, ref info)
                 if info.message().contains("database is locked")
                     || info.message().contains("deadlock detected") =>
             {
-                Self::Unavailable(format!("database busy: {}", info.message()))
+                let cause = format!("database busy: {}", info.message());
+                Self::database_unavailable(cause)
             }
             other => Self::internal(other),
         }
@@ -118,6 +136,23 @@ impl From<diesel::result::Error> for AppError {
 
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        Self::Unavailable(format!("database connection: {e}"))
+        Self::database_unavailable(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_says_so_without_its_error_text() {
+        let locked = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("database is locked (table incidents, secret detail)".to_owned()),
+        );
+        let e = AppError::from(locked);
+        assert_eq!(e.code(), "unavailable");
+        assert!(!e.to_string().contains("secret detail"), "{e}");
+        assert!(e.chain().contains("secret detail"), "the log keeps it");
     }
 }

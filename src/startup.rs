@@ -122,6 +122,7 @@ impl Application {
             App::new()
                 .wrap(http::cors::cors(&origins, &public_url))
                 .wrap(from_fn(http::middleware::metrics))
+                .wrap(from_fn(http::middleware::refuse_nul))
                 .wrap(from_fn(http::middleware::request_id))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::domain::access::{Actor, Role};
 use crate::domain::ids::EscalationId;
-use crate::domain::incident::EventKind;
+use crate::domain::incident::{EventKind, Status};
 use crate::error::AppError;
 use crate::store::escalations::{self, Addressed};
 use crate::store::{DbConn, clocks, events, incidents};
@@ -17,6 +17,8 @@ pub struct Acknowledged {
     pub name: String,
     /// False when this person had already acknowledged this clock.
     pub first_time: bool,
+    /// The incident is closed or dismissed: nothing was recorded.
+    pub closed: Option<Status>,
 }
 
 pub fn acknowledge(
@@ -30,12 +32,22 @@ pub fn acknowledge(
         return Err(AppError::NotFound("escalation".into()));
     };
     incidents::lock(conn, &incident_id)?;
-    let reference = incidents::reference_of(conn, &incident_id)?;
+    let (reference, status) = incidents::reference_and_status(conn, &incident_id)?;
+    if !status.is_open() {
+        // Its clocks stopped with it; the timeline of a closed case stays as it ended.
+        return Ok(Acknowledged {
+            reference,
+            name: to.name,
+            first_time: false,
+            closed: Some(status),
+        });
+    }
     if escalations::has_acknowledged(conn, &clock_id, &to.email)? {
         return Ok(Acknowledged {
             reference,
             name: to.name,
             first_time: false,
+            closed: None,
         });
     }
     escalations::insert_acknowledgement(conn, &clock_id, escalation_id, &to, now)?;
@@ -60,5 +72,6 @@ pub fn acknowledge(
         reference,
         name: to.name,
         first_time: true,
+        closed: None,
     })
 }

@@ -69,10 +69,14 @@ pub fn log(
     if let Some(idem) = &idempotency
         && let Some(earlier) = store::replay(conn, &actor.token_id, idem, now)?
     {
+        // A replay shows the incident as it is now: only to a caller who may still see it.
+        actor.require_any_in_scope(earlier.unit_paths())?;
         return Ok(Created::Replayed(earlier));
     }
     let links = unit_links(conn, &content)?;
-    actor.require_any_in_scope(links.iter().map(|l| l.path.as_str()))?;
+    for (link, unit) in links.iter().zip(content.units.iter()) {
+        actor.require_may_assign(&unit.code, &link.path)?;
+    }
     let possible_duplicate_of = match &content.source_url {
         Some(url) => store::open_incident_with_url(conn, url)?,
         None => None,
@@ -164,7 +168,16 @@ pub fn update(
     store::bump(conn, &incident, expected.precondition, now)?;
     if applied.units_changed {
         let links = unit_links(conn, &applied.next)?;
-        // A scoped token may not hand an incident entirely to units outside its scope.
+        for (link, unit) in links.iter().zip(applied.next.units.iter()) {
+            let already = incident
+                .responsible_units
+                .iter()
+                .any(|u| u.code == unit.code);
+            if !already {
+                actor.require_may_assign(&unit.code, &link.path)?;
+            }
+        }
+        // Nor may it hand an incident entirely to units outside its scope.
         actor.require_any_in_scope(links.iter().map(|l| l.path.as_str()))?;
         store::replace_units(conn, &incident.id, &links)?;
     }

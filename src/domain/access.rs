@@ -64,6 +64,19 @@ impl Actor {
         }
     }
 
+    /// Making a unit responsible for an incident charges its leaders with the clocks and
+    /// puts the incident in its timeliness figures: only a caller whose scope covers the
+    /// unit may do it.
+    pub fn require_may_assign(&self, unit_code: &str, unit_path: &str) -> Result<(), AppError> {
+        if self.covers_path(unit_path) {
+            return Ok(());
+        }
+        Err(AppError::Forbidden(format!(
+            "unit {unit_code} is outside this token's scope: only an office whose scope \
+             covers it may make it responsible; ask the common parent office to assign it"
+        )))
+    }
+
     /// An incident is visible when any of its responsible units is in scope.
     pub fn require_any_in_scope<'a>(
         &self,

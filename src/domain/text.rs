@@ -35,7 +35,23 @@ fn within(field: &str, value: &str, max: usize) -> Result<String, AppError> {
             "must not contain control characters",
         ));
     }
+    if value.chars().any(is_invisible_format) {
+        return Err(AppError::invalid(
+            field,
+            "must not contain invisible or text-direction characters",
+        ));
+    }
     Ok(value.to_owned())
+}
+
+/// Characters that change how text reads without showing (Unicode format characters):
+/// bidirectional overrides and isolates (U+202E turns "exe.txt" around), zero-width
+/// characters, the byte order mark. A title made of them looks empty or says something
+/// other than what it stores.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 /// An http(s) URL of reasonable length.
@@ -53,5 +69,23 @@ pub fn optional_url(field: &str, value: Option<&str>) -> Result<Option<String>, 
             field,
             "must be an http:// or https:// URL",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_and_direction_characters_are_refused() {
+        for bad in [
+            "\u{202E}txt.exe",
+            "\u{FEFF}",
+            "税务\u{200B}局",
+            "a\u{2066}b",
+        ] {
+            assert!(required("title", bad, 200).is_err(), "{bad:?}");
+        }
+        assert!(required("title", "网传某地个税汇算退税被暂停", 200).is_ok());
     }
 }

@@ -17,6 +17,13 @@ use crate::store::tokens;
 
 pub struct Auth(pub Actor);
 
+/// A caller who may log and change incidents. Checked before the body is read, so a
+/// viewer's request is refused (403) whatever its body says.
+pub struct Writer(pub Actor);
+
+/// A caller who may change the directory; checked before the body is read.
+pub struct Admin(pub Actor);
+
 /// How long a token, once found, is trusted without asking the database again. Tokens
 /// are never changed, only revoked (`api_tokens.revoked_at`): a revocation takes effect
 /// within this time.
@@ -72,6 +79,34 @@ impl FromRequest for Auth {
             let actor = actor.ok_or(AppError::Unauthorized)?;
             state.tokens.put(key, actor.clone());
             Ok(Auth(actor))
+        })
+    }
+}
+
+impl FromRequest for Writer {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let auth = Auth::from_request(req, payload);
+        Box::pin(async move {
+            let Auth(actor) = auth.await?;
+            actor.require_incident_writer()?;
+            Ok(Writer(actor))
+        })
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let auth = Auth::from_request(req, payload);
+        Box::pin(async move {
+            let Auth(actor) = auth.await?;
+            actor.require_admin()?;
+            Ok(Admin(actor))
         })
     }
 }

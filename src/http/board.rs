@@ -11,7 +11,7 @@ use crate::http::state::AppState;
 use crate::store::board;
 
 #[utoipa::path(
-    get, path = "/api/v1/board", tag = "dashboards",
+    get, path = "/api/v1/board", operation_id = "board", tag = "dashboards",
     responses((status = 200, body = Board), (status = 304, description = "Unchanged"))
 )]
 #[get("/board")]

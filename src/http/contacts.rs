@@ -3,8 +3,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 
-use super::auth::Auth;
-use super::extract::{Json, Query};
+use super::auth::{Admin, Auth};
+use super::extract::{JsonBody, Query};
 use super::state::AppState;
 use crate::app::directory;
 use crate::domain::contact::Contact;
@@ -55,7 +55,7 @@ fn phone(value: Option<&str>) -> Result<Option<String>, AppError> {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/contacts", tag = "directory", params(ListContacts), responses((status = 200, body = Items<Contact>))
+    get, path = "/api/v1/contacts", operation_id = "listContacts", tag = "directory", params(ListContacts), responses((status = 200, body = Items<Contact>))
 )]
 #[get("/contacts")]
 async fn list(
@@ -77,7 +77,7 @@ async fn list(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/contacts/{id}", tag = "directory", params(("id" = String, Path)), responses((status = 200, body = Contact))
+    get, path = "/api/v1/contacts/{id}", operation_id = "getContact", tag = "directory", params(("id" = String, Path)), responses((status = 200, body = Contact))
 )]
 #[get("/contacts/{id}")]
 async fn get(
@@ -95,16 +95,15 @@ async fn get(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/contacts", tag = "directory", request_body = CreateContact, responses((status = 201, body = Contact))
+    post, path = "/api/v1/contacts", operation_id = "createContact", tag = "directory", request_body = CreateContact, responses((status = 201, body = Contact))
 )]
 #[post("/contacts")]
 async fn create(
     state: web::Data<AppState>,
-    Auth(actor): Auth,
-    body: Json<CreateContact>,
+    Admin(actor): Admin,
+    body: JsonBody<CreateContact>,
 ) -> Result<HttpResponse, AppError> {
-    actor.require_admin()?;
-    let b = body.value;
+    let b = body.parse()?.value;
     let new = NewContact {
         name: text::required("name", &b.name, 100)?,
         email: parse_email("email", &b.email)?,
@@ -123,17 +122,16 @@ async fn create(
 }
 
 #[utoipa::path(
-    patch, path = "/api/v1/contacts/{id}", tag = "directory", params(("id" = String, Path)), request_body = PatchContact, responses((status = 200, body = Contact))
+    patch, path = "/api/v1/contacts/{id}", operation_id = "updateContact", tag = "directory", params(("id" = String, Path)), request_body = PatchContact, responses((status = 200, body = Contact))
 )]
 #[patch("/contacts/{id}")]
 async fn update(
     state: web::Data<AppState>,
-    Auth(actor): Auth,
+    Admin(actor): Admin,
     id: web::Path<String>,
-    body: Json<PatchContact>,
+    body: JsonBody<PatchContact>,
 ) -> Result<HttpResponse, AppError> {
-    actor.require_admin()?;
-    let b = body.value;
+    let b = body.parse()?.value;
     let change = ContactChange {
         name: b
             .name
@@ -153,15 +151,14 @@ async fn update(
 
 /// Deactivates: the contact stops receiving mail, and past mail keeps its name.
 #[utoipa::path(
-    delete, path = "/api/v1/contacts/{id}", tag = "directory", params(("id" = String, Path)), responses((status = 200, description = "Deactivated (kept for history)", body = Contact))
+    delete, path = "/api/v1/contacts/{id}", operation_id = "deactivateContact", tag = "directory", params(("id" = String, Path)), responses((status = 200, description = "Deactivated (kept for history)", body = Contact))
 )]
 #[delete("/contacts/{id}")]
 async fn deactivate(
     state: web::Data<AppState>,
-    Auth(actor): Auth,
+    Admin(actor): Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    actor.require_admin()?;
     let change = ContactChange {
         active: Some(false),
         ..ContactChange::default()

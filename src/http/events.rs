@@ -32,7 +32,7 @@ struct StreamQuery {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/events", tag = "dashboards",
+    get, path = "/api/v1/events", operation_id = "eventStream", tag = "dashboards",
     params(StreamQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     responses((status = 200, description = "Server-sent events: `id` is the event's place in commit order, `event` its kind, `data` a StreamEvent", content_type = "text/event-stream", body = StreamEvent))
 )]

@@ -2,6 +2,7 @@
 //! 4xx that names the offending field.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -12,13 +13,42 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 
-/// A JSON body, plus a hash of its canonical form (for Idempotency-Key checks).
+/// A JSON body, read but not yet looked at: the handler parses it after the caller's
+/// rights were checked, so a refused caller learns nothing about its body (403 before
+/// 415, 400 or 422).
+pub struct JsonBody<T> {
+    is_json: bool,
+    bytes: web::Bytes,
+    _type: PhantomData<T>,
+}
+
+/// A parsed JSON body, plus a hash of its canonical form (for Idempotency-Key checks).
 pub struct Json<T> {
     pub value: T,
     pub canonical_hash: String,
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned> JsonBody<T> {
+    /// The body as `T`, or the 4xx that names what is wrong with it.
+    pub fn parse(self) -> Result<Json<T>, AppError> {
+        if !self.is_json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let raw: serde_json::Value = serde_json::from_slice(&self.bytes)
+            .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
+        if let Some(field) = nul_at(&raw, String::new()) {
+            return Err(AppError::invalid(field, "must not contain NUL characters"));
+        }
+        let canonical_hash = hex::encode(Sha256::digest(raw.to_string().as_bytes()));
+        let value = serde_path_to_error::deserialize(raw).map_err(field_error)?;
+        Ok(Json {
+            value,
+            canonical_hash,
+        })
+    }
+}
+
+impl<T: 'static> FromRequest for JsonBody<T> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
@@ -32,9 +62,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let limit = req.app_data::<BodyLimit>().map_or(0, |l| l.0);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            if !is_json {
-                return Err(AppError::UnsupportedMediaType);
-            }
             let bytes = bytes.await.map_err(|e| {
                 if e.as_response_error().status_code()
                     == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
@@ -44,15 +71,38 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     AppError::BadRequest(format!("could not read the body: {e}"))
                 }
             })?;
-            let raw: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
-            let canonical_hash = hex::encode(Sha256::digest(raw.to_string().as_bytes()));
-            let value = serde_path_to_error::deserialize(raw).map_err(field_error)?;
-            Ok(Json {
-                value,
-                canonical_hash,
+            Ok(JsonBody {
+                is_json,
+                bytes,
+                _type: PhantomData,
             })
         })
+    }
+}
+
+/// The path of the first string (or key) holding a NUL character: no field of the API
+/// takes one, and PostgreSQL cannot store it.
+fn nul_at(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_at(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(at)
+            } else {
+                nul_at(v, at)
+            }
+        }),
+        _ => None,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::store::escalations;
 
 /// The process is up and answering.
 #[utoipa::path(
-    get, path = "/healthz", tag = "operations", security(()), responses((status = 200, description = "The process answers"))
+    get, path = "/healthz", operation_id = "health", tag = "operations", security(()), responses((status = 200, description = "The process answers"))
 )]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -20,7 +20,7 @@ pub async fn healthz() -> HttpResponse {
 /// runs the engine, the engine is keeping up: it ran recently and no escalation has
 /// waited longer than `engine.stall_after_seconds`.
 #[utoipa::path(
-    get, path = "/readyz", tag = "operations", security(()), responses((status = 200, description = "Database reachable, migrations applied, engine keeping up"), (status = 503, description = "Not ready (engine stalled or database away)"))
+    get, path = "/readyz", operation_id = "readiness", tag = "operations", security(()), responses((status = 200, description = "Database reachable, migrations applied, engine keeping up"), (status = 503, description = "Not ready (engine stalled or database away)"))
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {

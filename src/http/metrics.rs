@@ -10,7 +10,7 @@ use crate::metrics::{Snapshot, render};
 use crate::store::gauges;
 
 #[utoipa::path(
-    get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
+    get, path = "/metrics", operation_id = "metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {

@@ -17,6 +17,7 @@ mod metrics;
 pub mod middleware;
 mod openapi;
 mod reports;
+mod spreadsheet;
 pub mod state;
 mod units;
 

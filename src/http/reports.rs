@@ -13,6 +13,7 @@ use crate::http::auth::Auth;
 use crate::http::bodies::TimelinessReport;
 use crate::http::conditional::{self, not_modified, tagged, unchanged};
 use crate::http::extract::Query;
+use crate::http::spreadsheet::text_cell;
 use crate::http::state::AppState;
 use crate::store::{timeliness, units};
 
@@ -51,7 +52,7 @@ struct ReportQuery {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/reports/timeliness", tag = "dashboards",
+    get, path = "/api/v1/reports/timeliness", operation_id = "timelinessReport", tag = "dashboards",
     params(ReportQuery),
     responses((status = 200, content(
                   (TimelinessReport = "application/json"),
@@ -200,8 +201,8 @@ fn csv(
         };
         writer
             .write_record([
-                row.key.clone(),
-                label,
+                text_cell(&row.key).into_owned(),
+                text_cell(&label).into_owned(),
                 row.clocks_due.to_string(),
                 row.met_on_time.to_string(),
                 row.met_late.to_string(),

@@ -3,8 +3,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 
-use super::auth::Auth;
-use super::extract::{Json, Query};
+use super::auth::{Admin, Auth};
+use super::extract::{JsonBody, Query};
 use super::state::AppState;
 use crate::app::directory;
 use crate::domain::text;
@@ -45,7 +45,7 @@ struct ListUnits {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/units", tag = "directory", params(ListUnits), responses((status = 200, body = Items<Unit>))
+    get, path = "/api/v1/units", operation_id = "listUnits", tag = "directory", params(ListUnits), responses((status = 200, body = Items<Unit>))
 )]
 #[get("/units")]
 async fn list(
@@ -62,7 +62,7 @@ async fn list(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/units/{code}", tag = "directory", params(("code" = String, Path)), responses((status = 200, body = Unit))
+    get, path = "/api/v1/units/{code}", operation_id = "getUnit", tag = "directory", params(("code" = String, Path)), responses((status = 200, body = Unit))
 )]
 #[get("/units/{code}")]
 async fn get(
@@ -79,16 +79,15 @@ async fn get(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/units", tag = "directory", request_body = CreateUnit, responses((status = 201, body = Unit))
+    post, path = "/api/v1/units", operation_id = "createUnit", tag = "directory", request_body = CreateUnit, responses((status = 201, body = Unit))
 )]
 #[post("/units")]
 async fn create(
     state: web::Data<AppState>,
-    Auth(actor): Auth,
-    body: Json<CreateUnit>,
+    Admin(actor): Admin,
+    body: JsonBody<CreateUnit>,
 ) -> Result<HttpResponse, AppError> {
-    actor.require_admin()?;
-    let b = body.value;
+    let b = body.parse()?.value;
     let new = NewUnit {
         code: parse_code("code", &b.code)?,
         name: text::required("name", &b.name, 100)?,
@@ -109,17 +108,16 @@ async fn create(
 }
 
 #[utoipa::path(
-    patch, path = "/api/v1/units/{code}", tag = "directory", params(("code" = String, Path)), request_body = PatchUnit, responses((status = 200, body = Unit))
+    patch, path = "/api/v1/units/{code}", operation_id = "updateUnit", tag = "directory", params(("code" = String, Path)), request_body = PatchUnit, responses((status = 200, body = Unit))
 )]
 #[patch("/units/{code}")]
 async fn update(
     state: web::Data<AppState>,
-    Auth(actor): Auth,
+    Admin(actor): Admin,
     code: web::Path<String>,
-    body: Json<PatchUnit>,
+    body: JsonBody<PatchUnit>,
 ) -> Result<HttpResponse, AppError> {
-    actor.require_admin()?;
-    let b = body.value;
+    let b = body.parse()?.value;
     let change = UnitChange {
         name: b
             .name
@@ -144,15 +142,14 @@ async fn update(
 /// Deactivates: incidents, contacts and tokens may refer to the unit, and history keeps
 /// its name. PATCH `{"active": true}` restores it.
 #[utoipa::path(
-    delete, path = "/api/v1/units/{code}", tag = "directory", params(("code" = String, Path)), responses((status = 200, description = "Deactivated (kept for history)", body = Unit))
+    delete, path = "/api/v1/units/{code}", operation_id = "deactivateUnit", tag = "directory", params(("code" = String, Path)), responses((status = 200, description = "Deactivated (kept for history)", body = Unit))
 )]
 #[delete("/units/{code}")]
 async fn deactivate(
     state: web::Data<AppState>,
-    Auth(actor): Auth,
+    Admin(actor): Admin,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    actor.require_admin()?;
     let now = state.now();
     let code = code.into_inner();
     let unit = state

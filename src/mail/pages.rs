@@ -19,6 +19,8 @@ pub struct AckDone {
     pub name: String,
     pub reference: String,
     pub first_time: bool,
+    /// Set when the incident was already closed or dismissed: nothing to acknowledge.
+    pub closed: Option<String>,
 }
 
 /// A link that is forged, altered or expired.

@@ -152,6 +152,7 @@ pub fn ack_done() -> AckDone {
         name: "王局长".into(),
         reference: "YQ-2026-000123".into(),
         first_time: false,
+        closed: None,
     }
 }
 

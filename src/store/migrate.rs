@@ -33,9 +33,12 @@ pub fn check_applied(conn: &mut DbConn) -> Result<(), AppError> {
         DbConn::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
         DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
     }
-    .map_err(|e| AppError::Unavailable(format!("database: {e}")))?;
+    .map_err(AppError::database_unavailable)?;
     if pending {
-        return Err(AppError::Unavailable("migrations pending".into()));
+        return Err(AppError::Unavailable {
+            message: "migrations pending: run `yuqing-tracker migrate` or restart a replica",
+            cause: None,
+        });
     }
     Ok(())
 }

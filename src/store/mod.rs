@@ -74,7 +74,7 @@ impl Store {
             .max_size(settings.pool_size)
             .connection_timeout(Duration::from_millis(settings.pool_timeout_ms))
             .build(connector)
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            .map_err(AppError::database_unavailable)?;
         Ok(Self {
             pool,
             backend,

@@ -161,9 +161,20 @@ pub fn insert(conn: &mut DbConn, new: NewUnit, now: DateTime<Utc>) -> Result<Uni
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(units::table)
-        .values(&row)
-        .execute(conn)?;
+    let taken = || {
+        AppError::conflict(
+            "unit_code_taken",
+            format!("a unit with code {} exists", row.code),
+        )
+    };
+    match diesel::insert_into(units::table).values(&row).execute(conn) {
+        // A concurrent request with the same code committed between the check and here.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => return Err(taken()),
+        other => other?,
+    };
     let parent = new.parent_code;
     row.into_unit(parent)
 }

@@ -126,7 +126,10 @@ async fn a_rejected_login_keeps_the_mail(backend: Backend) {
     })
     .await;
     for row in notices_when(&app, "a second attempt", tried_twice).await {
-        assert_eq!(row["status"], "pending", "retried, never failed: {row}");
+        assert!(
+            matches!(row["status"].as_str(), Some("pending" | "sending")),
+            "retried, never failed: {row}"
+        );
         let error = row["last_error"].as_str().unwrap();
         assert!(error.contains("login") && error.contains("535"), "{error}");
     }

@@ -7,6 +7,7 @@ mod helpers;
 mod smtp;
 mod tls;
 
+mod abuse;
 mod access;
 mod binary;
 mod concurrency;

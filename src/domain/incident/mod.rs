@@ -125,6 +125,25 @@ pub fn parse_past(
     Ok(at)
 }
 
+/// How far back an incident may be dated: public opinion is answered in hours, so an
+/// incident discovered over a year ago is a typo (year 0, a swapped field), not a case.
+pub const OLDEST_DISCOVERY: Duration = Duration::days(366);
+
+/// When an incident was discovered: not in the future, and within `OLDEST_DISCOVERY`.
+pub fn parse_discovered_at(
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, AppError> {
+    let at = parse_past("discovered_at", at, now)?;
+    if at < now - OLDEST_DISCOVERY {
+        return Err(AppError::invalid(
+            "discovered_at",
+            "must be within the last 366 days",
+        ));
+    }
+    Ok(at)
+}
+
 /// A moment in the incident's life: not in the future and not before its discovery.
 pub fn parse_since_discovery(
     field: &str,
@@ -213,6 +232,10 @@ mod tests {
         let now = Utc::now();
         assert!(parse_past("t", now + Duration::seconds(10), now).is_ok());
         assert!(parse_past("t", now + Duration::minutes(5), now).is_err());
+        assert!(parse_discovered_at(now - Duration::days(30), now).is_ok());
+        let year_zero = "0000-01-01T00:00:00Z".parse().unwrap();
+        let e = parse_discovered_at(year_zero, now).unwrap_err();
+        assert_eq!(e.details()["field"], "discovered_at");
         let e = parse_since_discovery("t", now - Duration::hours(2), now - Duration::hours(1), now)
             .unwrap_err();
         assert_eq!(e.details()["field"], "t");

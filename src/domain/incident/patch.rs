@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Category, IncidentContent, ResponsibleUnits, Severity, SourceChannel, SpecialTopic, UnitRef,
-    parse_past, parse_summary, parse_title,
+    parse_discovered_at, parse_summary, parse_title,
 };
 use crate::domain::text;
 use crate::error::AppError;
@@ -58,7 +58,7 @@ impl IncidentPatch {
             next.source_url = text::optional_url("source_url", v.as_deref())?;
         }
         if let Some(v) = self.discovered_at {
-            next.discovered_at = parse_past("discovered_at", v, now)?;
+            next.discovered_at = parse_discovered_at(v, now)?;
         }
         if let Some(v) = self.severity {
             next.severity = v;

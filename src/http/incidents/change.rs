@@ -8,12 +8,12 @@ use crate::app::incidents::{self, NewReferral, StatusChange};
 use crate::domain::incident::Incident;
 use crate::domain::incident::{IncidentPatch, Publication, Status};
 use crate::error::AppError;
-use crate::http::auth::Auth;
-use crate::http::extract::Json;
+use crate::http::auth::Writer;
+use crate::http::extract::JsonBody;
 use crate::http::state::AppState;
 
 #[utoipa::path(
-    patch, path = "/api/v1/incidents/{id}", tag = "incidents",
+    patch, path = "/api/v1/incidents/{id}", operation_id = "updateIncident", tag = "incidents",
     params(("id" = String, Path, description = "Incident id or reference"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version edited (or `version` in the body)")),
     request_body = IncidentPatch,
@@ -23,11 +23,11 @@ use crate::http::state::AppState;
 async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Auth(actor): Auth,
+    Writer(actor): Writer,
     id: web::Path<String>,
-    body: Json<IncidentPatch>,
+    body: JsonBody<IncidentPatch>,
 ) -> Result<HttpResponse, AppError> {
-    let mut patch = body.value;
+    let mut patch = body.parse()?.value;
     let expected = expected_version(&req, patch.version.take())?;
     let now = state.now();
     let id = id.into_inner();
@@ -57,7 +57,7 @@ struct ChangeStatus {
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/incidents/{id}/status", tag = "incidents",
+    post, path = "/api/v1/incidents/{id}/status", operation_id = "changeIncidentStatus", tag = "incidents",
     params(("id" = String, Path, description = "Incident id or reference"),
            ("If-Match" = Option<String>, Header, description = "ETag of the version changed (or `version` in the body)")),
     request_body = ChangeStatus,
@@ -67,11 +67,11 @@ struct ChangeStatus {
 async fn status(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Auth(actor): Auth,
+    Writer(actor): Writer,
     id: web::Path<String>,
-    body: Json<ChangeStatus>,
+    body: JsonBody<ChangeStatus>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.value;
+    let b = body.parse()?.value;
     let expected = expected_version(&req, b.version)?;
     let change = StatusChange {
         to: b.status,
@@ -89,7 +89,7 @@ async fn status(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/incidents/{id}/referrals", tag = "incidents",
+    post, path = "/api/v1/incidents/{id}/referrals", operation_id = "recordReferral", tag = "incidents",
     params(("id" = String, Path, description = "Incident id or reference")),
     request_body = NewReferral,
     responses((status = 201, body = Incident))
@@ -97,11 +97,11 @@ async fn status(
 #[post("/incidents/{id}/referrals")]
 async fn referral(
     state: web::Data<AppState>,
-    Auth(actor): Auth,
+    Writer(actor): Writer,
     id: web::Path<String>,
-    body: Json<NewReferral>,
+    body: JsonBody<NewReferral>,
 ) -> Result<HttpResponse, AppError> {
-    let referral = body.value;
+    let referral = body.parse()?.value;
     let now = state.now();
     let id = id.into_inner();
     let incident = state

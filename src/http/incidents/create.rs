@@ -9,12 +9,12 @@ use crate::app::incidents::{self, Created, IDEMPOTENCY_RACE};
 use crate::domain::incident::Incident;
 use crate::domain::incident::{
     Category, IncidentContent, ResponsibleUnits, Severity, SourceChannel, SpecialTopic, UnitRef,
-    parse_past, parse_summary, parse_title,
+    parse_discovered_at, parse_summary, parse_title,
 };
 use crate::domain::text;
 use crate::error::AppError;
-use crate::http::auth::Auth;
-use crate::http::extract::Json;
+use crate::http::auth::Writer;
+use crate::http::extract::JsonBody;
 use crate::http::state::AppState;
 use crate::store::incidents::IdempotencyKey;
 
@@ -45,7 +45,7 @@ impl CreateIncident {
             summary: parse_summary(&self.summary)?,
             source_channel: self.source_channel,
             source_url: text::optional_url("source_url", self.source_url.as_deref())?,
-            discovered_at: parse_past("discovered_at", self.discovered_at, now)?,
+            discovered_at: parse_discovered_at(self.discovered_at, now)?,
             severity: self.severity,
             category: self.category,
             special_topic: self.special_topic,
@@ -76,7 +76,7 @@ fn idempotency_key(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/incidents", tag = "incidents",
+    post, path = "/api/v1/incidents", operation_id = "createIncident", tag = "incidents",
     request_body = CreateIncident,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the first result")),
     responses((status = 201, description = "Logged; clocks started when the severity calls for them", body = Incident))
@@ -85,11 +85,11 @@ fn idempotency_key(
 async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Auth(actor): Auth,
-    body: Json<CreateIncident>,
+    Writer(actor): Writer,
+    body: JsonBody<CreateIncident>,
 ) -> Result<HttpResponse, AppError> {
-    actor.require_incident_writer()?;
     let now = state.now();
+    let body = body.parse()?;
     let content = body.value.parse(now)?;
     let idempotency = idempotency_key(&req, body.canonical_hash)?;
     let zone = state.zone;

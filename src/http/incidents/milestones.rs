@@ -8,14 +8,14 @@ use crate::domain::clock::MilestoneInput;
 use crate::domain::escalation::Notification;
 use crate::domain::incident::Incident;
 use crate::error::AppError;
-use crate::http::auth::Auth;
+use crate::http::auth::{Auth, Writer};
 use crate::http::bodies::IncidentItems;
-use crate::http::extract::Json;
+use crate::http::extract::JsonBody;
 use crate::http::state::AppState;
 use crate::store::escalations;
 
 #[utoipa::path(
-    post, path = "/api/v1/incidents/{id}/milestones", tag = "clocks",
+    post, path = "/api/v1/incidents/{id}/milestones", operation_id = "recordMilestone", tag = "clocks",
     params(("id" = String, Path, description = "Incident id or reference")),
     request_body = MilestoneInput,
     responses((status = 201, description = "Recorded; the first of its kind stops the clock", body = Incident))
@@ -23,11 +23,11 @@ use crate::store::escalations;
 #[post("/incidents/{id}/milestones")]
 async fn record(
     state: web::Data<AppState>,
-    Auth(actor): Auth,
+    Writer(actor): Writer,
     id: web::Path<String>,
-    body: Json<MilestoneInput>,
+    body: JsonBody<MilestoneInput>,
 ) -> Result<HttpResponse, AppError> {
-    let input = body.value;
+    let input = body.parse()?.value;
     let now = state.now();
     let id = id.into_inner();
     let incident = state
@@ -40,7 +40,7 @@ async fn record(
 /// Every planned mail of the incident's clocks: step, recipient, status, attempts,
 /// last error, due and sent times, Message-ID.
 #[utoipa::path(
-    get, path = "/api/v1/incidents/{id}/notifications", tag = "clocks",
+    get, path = "/api/v1/incidents/{id}/notifications", operation_id = "incidentNotifications", tag = "clocks",
     params(("id" = String, Path, description = "Incident id or reference")),
     responses((status = 200, body = IncidentItems<Notification>))
 )]

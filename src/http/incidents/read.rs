@@ -109,7 +109,7 @@ impl ListIncidents {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/incidents", tag = "incidents",
+    get, path = "/api/v1/incidents", operation_id = "listIncidents", tag = "incidents",
     params(ListIncidents),
     responses((status = 200, description = "One page", body = IncidentPage),
               (status = 304, description = "Unchanged since the ETag sent in If-None-Match"))
@@ -150,7 +150,7 @@ async fn list(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    get, path = "/api/v1/incidents/{id}", operation_id = "getIncident", tag = "incidents",
     params(("id" = String, Path, description = "Incident id or reference (YQ-2026-000123)")),
     responses((status = 200, body = Incident), (status = 304, description = "Unchanged"))
 )]
@@ -193,7 +193,7 @@ async fn get(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/incidents/{id}/timeline", tag = "incidents",
+    get, path = "/api/v1/incidents/{id}/timeline", operation_id = "incidentTimeline", tag = "incidents",
     params(("id" = String, Path, description = "Incident id or reference")),
     responses((status = 200, body = IncidentItems<Event>))
 )]

@@ -1,7 +1,7 @@
 //! Listing incidents with filters, newest first or nearest deadline first, with keyset
 //! pagination that stays stable while new incidents arrive.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::{IncidentRow, hydrate};
@@ -73,6 +73,11 @@ impl Cursor {
         let (tag, rest) = s.split_at_checked(1)?;
         let (micros, id) = rest.split_once('_')?;
         let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+        // Cursors carry times this service wrote; one far outside them was made up (and
+        // PostgreSQL cannot even compare it).
+        if !(1970..=9999).contains(&at.year()) || id.contains('\0') {
+            return None;
+        }
         let id = id.to_owned();
         match tag {
             "n" => Some(Self::Newest { created_at: at, id }),

@@ -195,11 +195,14 @@ pub fn lock(conn: &mut DbConn, id: &IncidentId) -> Result<(), AppError> {
     Ok(())
 }
 
-/// An incident's reference (YQ-2026-000123).
-pub fn reference_of(conn: &mut DbConn, id: &IncidentId) -> Result<String, AppError> {
+/// An incident's reference (YQ-2026-000123) and status.
+pub fn reference_and_status(
+    conn: &mut DbConn,
+    id: &IncidentId,
+) -> Result<(String, Status), AppError> {
     Ok(incidents::table
         .find(id)
-        .select(incidents::reference)
+        .select((incidents::reference, incidents::status))
         .first(conn)?)
 }
 
