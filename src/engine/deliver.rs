@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use super::record::{self, Accepted};
 use super::{Engine, Round};
-use crate::domain::escalation::Step;
+use crate::domain::escalation::{Lateness, SendFacts, Step};
 use crate::domain::ids::IncidentId;
 use crate::domain::incident::Incident;
 use crate::domain::time::TimeSource;
@@ -115,6 +115,7 @@ impl Engine {
             composer: self.composer.clone(),
             retry_initial: Duration::seconds(self.settings.retry_initial_seconds),
             retry_max: Duration::seconds(self.settings.retry_max_seconds),
+            late_after: Duration::seconds(self.settings.late_after_seconds),
             time: self.time.clone(),
         }
     }
@@ -128,6 +129,7 @@ struct Sender {
     composer: Arc<crate::mail::Composer>,
     retry_initial: Duration,
     retry_max: Duration,
+    late_after: Duration,
     time: Arc<dyn TimeSource>,
 }
 
@@ -167,6 +169,17 @@ impl Sender {
                     let reason = format!("clock {} before sending", clock.state);
                     return self.finish(&row, SendResult::Cancelled(reason)).await;
                 }
+                let lateness = Lateness::of(
+                    &SendFacts {
+                        due_at: row.due_at,
+                        planned_at: row.planned_at,
+                        attempts: row.attempts,
+                        discovered_at: incident.discovered_at,
+                        logged_at: incident.created_at,
+                        now,
+                    },
+                    self.late_after,
+                );
                 self.composer.compose(&MailContext {
                     escalation_id: row.id.as_str(),
                     message_id: &row.message_id,
@@ -176,7 +189,7 @@ impl Sender {
                     incident,
                     clock,
                     planned_at: row.due_at,
-                    late: row.late,
+                    lateness,
                     now,
                 })
             }

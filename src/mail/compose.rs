@@ -13,7 +13,7 @@ use super::links::LinkSigner;
 use super::templates::{Rendered, Templates};
 use crate::config::{PublicUrl, Settings};
 use crate::domain::clock::{ClockKind, ClockView};
-use crate::domain::escalation::Step;
+use crate::domain::escalation::{Lateness, Step};
 use crate::domain::incident::Incident;
 use crate::domain::report::ReportKind;
 use crate::domain::time::local_time;
@@ -27,8 +27,9 @@ pub struct MailContext<'a> {
     pub recipient_email: &'a str,
     pub incident: &'a Incident,
     pub clock: &'a ClockView,
+    /// When the reminder was due.
     pub planned_at: DateTime<Utc>,
-    pub late: bool,
+    pub lateness: Lateness,
     pub now: DateTime<Utc>,
 }
 
@@ -146,8 +147,26 @@ impl Composer {
                     ClockKind::AuthoritativeStatement => "权威信息发布记录（渠道与链接）",
                     ClockKind::PressConference => "新闻发布会记录（地点与发言人）",
                 });
-                ctx["late"] = json!(c.late);
                 ctx["planned_at"] = json!(local_time(c.planned_at, self.zone));
+                ctx["late_reason"] = json!(c.lateness.reason());
+                let (mut since, mut failures, mut logged) = (String::new(), 0, String::new());
+                match c.lateness {
+                    Lateness::LoggedLate { logged_at, .. } => {
+                        logged = local_time(logged_at, self.zone);
+                    }
+                    Lateness::SendFailed {
+                        since: at,
+                        failures: n,
+                    } => {
+                        since = local_time(at, self.zone);
+                        failures = n;
+                    }
+                    Lateness::ServiceDown { since: at } => since = local_time(at, self.zone),
+                    Lateness::OnTime => {}
+                }
+                ctx["late_since"] = json!(since);
+                ctx["failed_attempts"] = json!(failures);
+                ctx["logged_at"] = json!(logged);
                 self.templates.render("escalation", ctx)
             }
         }
@@ -238,9 +257,9 @@ mod tests {
     fn mails_read_as_reviewed() {
         let composer = composer();
         let incident = specimens::incident();
-        for (name, step, now, late) in specimens::mails(&incident) {
+        for (name, step, now, lateness) in specimens::mails(&incident) {
             let rendered = composer
-                .render(&specimens::context(&incident, &step, now, late))
+                .render(&specimens::context(&incident, &step, now, lateness))
                 .unwrap();
             insta::assert_snapshot!(name, parts(rendered));
         }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::compose::{Composer, MailContext};
 use super::pages::{AckConfirm, AckDone, AckInvalid};
 use crate::domain::clock::{ClockKind, ClockState, ClockView};
-use crate::domain::escalation::Step;
+use crate::domain::escalation::{Lateness, Step};
 use crate::domain::incident::{
     Category, Incident, ReportedBy, ResponsibleUnit, Severity, SourceChannel, Status,
 };
@@ -70,12 +70,17 @@ pub fn incident() -> Incident {
     }
 }
 
-/// Each kind of clock mail: the new-major notice, a reminder before the deadline, and a
-/// breach mail sent late.
-pub fn mails(incident: &Incident) -> Vec<(&'static str, Step, DateTime<Utc>, bool)> {
+/// Each kind of clock mail: the new-major notice, a reminder before the deadline, and
+/// the breach mail sent late for each reason a mail can be late.
+pub fn mails(incident: &Incident) -> Vec<(&'static str, Step, DateTime<Utc>, Lateness)> {
     let due = incident.clocks[0].due_at;
+    let breach = Step::Ladder {
+        at_minutes: 0,
+        place: 2,
+    };
+    let late = due + Duration::minutes(12);
     vec![
-        ("new_major", Step::NewMajor, discovered(), false),
+        ("new_major", Step::NewMajor, discovered(), Lateness::OnTime),
         (
             "before_30m",
             Step::Ladder {
@@ -83,16 +88,31 @@ pub fn mails(incident: &Incident) -> Vec<(&'static str, Step, DateTime<Utc>, boo
                 place: 1,
             },
             due - Duration::minutes(30),
-            false,
+            Lateness::OnTime,
         ),
         (
-            "breach_late",
-            Step::Ladder {
-                at_minutes: 0,
-                place: 2,
+            "breach_logged_late",
+            breach.clone(),
+            late,
+            Lateness::LoggedLate {
+                discovered_at: discovered(),
+                logged_at: late,
             },
-            due + Duration::minutes(12),
-            true,
+        ),
+        (
+            "breach_send_failed",
+            breach.clone(),
+            late,
+            Lateness::SendFailed {
+                since: due,
+                failures: 3,
+            },
+        ),
+        (
+            "breach_service_down",
+            breach,
+            late,
+            Lateness::ServiceDown { since: due },
         ),
     ]
 }
@@ -159,9 +179,9 @@ pub fn ack_done() -> AckDone {
 /// Renders every specimen; the first failure names the template.
 pub fn check(composer: &Composer) -> Result<(), String> {
     let incident = incident();
-    for (name, step, now, late) in mails(&incident) {
+    for (name, step, now, lateness) in mails(&incident) {
         composer
-            .compose(&context(&incident, &step, now, late))
+            .compose(&context(&incident, &step, now, lateness))
             .map_err(|e| format!("mail template ({name}): {e}"))?;
     }
     for (kind, ctx) in [
@@ -193,7 +213,7 @@ pub fn context<'a>(
     incident: &'a Incident,
     step: &'a Step,
     now: DateTime<Utc>,
-    late: bool,
+    lateness: Lateness,
 ) -> MailContext<'a> {
     MailContext {
         escalation_id: "e1",
@@ -203,8 +223,11 @@ pub fn context<'a>(
         recipient_email: "wang@example.org",
         incident,
         clock: &incident.clocks[0],
-        planned_at: now - Duration::minutes(12 * i64::from(late)),
-        late,
+        planned_at: match lateness {
+            Lateness::OnTime => now,
+            _ => incident.clocks[0].due_at,
+        },
+        lateness,
         now,
     }
 }

@@ -5,10 +5,12 @@ use serde::Serialize;
 
 use crate::text_enum;
 
+mod lateness;
 mod step;
 
 use crate::domain::ids::{ClockId, EscalationId};
 
+pub use lateness::{Lateness, SendFacts};
 pub use step::Step;
 
 text_enum! {

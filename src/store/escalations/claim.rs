@@ -40,6 +40,8 @@ pub struct Claimed {
     pub incident_id: Option<IncidentId>,
     pub step: Step,
     pub due_at: DateTime<Utc>,
+    /// When the row was planned (a row planned after its due time was late from birth).
+    pub planned_at: DateTime<Utc>,
     pub recipient_email: String,
     pub recipient_name: String,
     pub recipient_role: String,
@@ -81,6 +83,8 @@ struct ClaimedRow {
     lease_token: String,
     #[diesel(sql_type = Nullable<Text>)]
     context: Option<String>,
+    #[diesel(sql_type = Timestamp)]
+    created_at: chrono::NaiveDateTime,
 }
 
 impl ClaimedRow {
@@ -91,6 +95,7 @@ impl ClaimedRow {
             clock_id: self.clock_id.map(Into::into),
             incident_id: self.incident_id.map(Into::into),
             due_at: from_db_time(self.due_at),
+            planned_at: from_db_time(self.created_at),
             recipient_email: self.recipient_email,
             recipient_name: self.recipient_name,
             recipient_role: self.recipient_role,
@@ -103,14 +108,16 @@ impl ClaimedRow {
     }
 }
 
-/// Pending reminders (rank ≥ $2, `Step::FIRST_REMINDER_RANK`) of a clock that are due
-/// while a more severe step of the same clock is due too are superseded: after
-/// downtime, only the most severe reminder goes out. Rows other replicas hold are
-/// skipped, so this never waits on a lock.
+/// A pending reminder (rank ≥ $2, `Step::FIRST_REMINDER_RANK`) that is due while a more
+/// severe step of the same clock *to the same person* is due too is superseded: when
+/// several steps fall due together (late logging, downtime), each person gets exactly
+/// one mail, the most severe due step that names them, and nobody named on a due step
+/// is left untold. Rows other replicas hold are skipped, so this never waits on a lock.
 const SUPERSEDE: &str = "UPDATE escalations SET status = 'superseded', updated_at = $1 \
      WHERE id IN (SELECT e.id FROM escalations e \
        WHERE e.status = 'pending' AND e.due_at <= $1 AND e.rank >= $2 \
        AND EXISTS (SELECT 1 FROM escalations h WHERE h.clock_id = e.clock_id \
+         AND h.recipient_email = e.recipient_email \
          AND h.rank > e.rank AND h.due_at <= $1 \
          AND h.status IN ('pending', 'sending', 'sent', 'failed')) \
        {LOCK})";
@@ -123,7 +130,8 @@ const CLAIM: &str = "UPDATE escalations SET status = 'sending', lease_token = $2
        late = (late OR due_at < $4) \
      WHERE id IN (SELECT id FROM escalations WHERE {WHICH} LIMIT $5 {LOCK}) \
      RETURNING id, clock_id, incident_id, step, rank, due_at, recipient_email, \
-       recipient_name, recipient_role, attempts, late, message_id, lease_token, context";
+       recipient_name, recipient_role, attempts, late, message_id, lease_token, context, \
+       created_at";
 const DUE: &str = "status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at";
 const EXPIRED: &str = "status = 'sending' AND lease_until < $1 ORDER BY lease_until";
 

@@ -147,7 +147,7 @@ async fn file_transport_writes_the_same_mails(backend: Backend) {
         let files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
             .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
-        if files.len() >= 7 {
+        if files.len() >= 8 {
             break files;
         }
         assert!(
@@ -190,6 +190,7 @@ async fn file_transport_writes_the_same_mails(backend: Backend) {
     assert_eq!(
         steps,
         [
+            "before_120m",
             "breach",
             "breach",
             "breach",

@@ -13,6 +13,7 @@ use crate::helpers::{
 use crate::smtp::{Faults, Received, Silent, TestSmtp, free_port};
 
 mod acknowledgement;
+mod catch_up;
 mod delivery;
 mod ladder;
 mod recipients;

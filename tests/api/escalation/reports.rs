@@ -10,10 +10,10 @@ async fn digest_and_weekly_summary_reach_leaders_once(backend: Backend) {
         .create_incident(&app.admin, &major_incident(Duration::hours(6)))
         .await;
     let reference = incident["reference"].as_str().unwrap();
-    // The deadline passed an hour ago: the notice, and the first repeat (it supersedes the
-    // breach step, due an hour earlier) to the two principal leaders.
-    smtp.wait_for("notice and repeat", StdDuration::from_secs(15), |r| {
-        r.len() >= 5
+    // The deadline passed an hour ago: the notice, and each person's most severe due
+    // reminder (the duty officer's T−2h, the breach, the principal leaders' first repeat).
+    smtp.wait_for("notice and reminders", StdDuration::from_secs(15), |r| {
+        r.len() >= 9
     })
     .await;
     let engine = app.engine.as_ref().unwrap();
@@ -28,7 +28,7 @@ async fn digest_and_weekly_summary_reach_leaders_once(backend: Backend) {
         "once per day and recipient"
     );
     let got = smtp
-        .wait_for("digests", StdDuration::from_secs(15), |r| r.len() >= 7)
+        .wait_for("digests", StdDuration::from_secs(15), |r| r.len() >= 11)
         .await;
     let digests: Vec<&Received> = got.iter().filter(|m| m.subject.contains("日报")).collect();
     let mut to: Vec<String> = digests.iter().map(|m| m.to.join(",")).collect();
@@ -52,7 +52,7 @@ async fn digest_and_weekly_summary_reach_leaders_once(backend: Backend) {
         0
     );
     let got = smtp
-        .wait_for("summaries", StdDuration::from_secs(15), |r| r.len() >= 9)
+        .wait_for("summaries", StdDuration::from_secs(15), |r| r.len() >= 13)
         .await;
     let city = got
         .iter()
