@@ -10,6 +10,7 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use super::lease::Lease;
 use super::record::{self, Accepted};
 use super::{Engine, Round};
 use crate::domain::escalation::{Lateness, SendFacts, Step};
@@ -36,8 +37,15 @@ impl Engine {
     pub(super) async fn deliver(
         &self,
         claimed: Vec<Claimed>,
+        claimed_at: tokio::time::Instant,
         shutdown: &watch::Receiver<bool>,
     ) -> Round {
+        // One claim, one lease token: renewed while this batch is being sent.
+        let Some(token) = claimed.first().map(|c| c.lease_token.clone()) else {
+            return Round::default();
+        };
+        let length = std::time::Duration::from_secs(self.settings.lease_seconds.unsigned_abs());
+        let lease = Arc::new(Lease::hold(self.store.clone(), token, length, claimed_at));
         let started = std::time::Instant::now();
         let loaded = self.load_incidents(&claimed).await;
         tracing::debug!(
@@ -68,7 +76,7 @@ impl Engine {
             let Ok(permit) = self.sends.clone().acquire_owned().await else {
                 break;
             };
-            let engine = self.handles(accepted.clone());
+            let engine = self.handles(accepted.clone(), lease.clone());
             let incidents = incidents.clone();
             tasks.spawn(async move { engine.deliver_one(row, &incidents, permit).await });
         }
@@ -107,9 +115,10 @@ impl Engine {
             .await
     }
 
-    fn handles(&self, accepted: Accepted) -> Sender {
+    fn handles(&self, accepted: Accepted, lease: Arc<Lease>) -> Sender {
         Sender {
             accepted,
+            lease,
             store: self.store.clone(),
             mailer: self.mailer.clone(),
             composer: self.composer.clone(),
@@ -124,6 +133,7 @@ impl Engine {
 /// What one send task needs, owned.
 struct Sender {
     accepted: Accepted,
+    lease: Arc<Lease>,
     store: Store,
     mailer: Arc<crate::mail::Mailer>,
     composer: Arc<crate::mail::Composer>,
@@ -214,8 +224,17 @@ impl Sender {
                 return self.finish(&row, SendResult::Failed(e)).await;
             }
         };
+        if !self.lease.held() {
+            // Waited for a send slot past the lease: another process may hold it now.
+            tracing::warn!("lease ran out before sending; the next holder sends it");
+            return Outcome::LostLease;
+        }
         let started = std::time::Instant::now();
-        let result = self.mailer.send(message).await;
+        let Ok(result) = self.lease.within(self.mailer.send(message)).await else {
+            // Dropping the send closes the connection before the mail is accepted.
+            tracing::warn!("lease ran out while sending; the next holder sends it");
+            return Outcome::LostLease;
+        };
         drop(permit);
         let duration_ms = started.elapsed().as_millis() as u64;
         match result {

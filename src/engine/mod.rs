@@ -5,6 +5,7 @@
 
 mod deliver;
 mod health;
+mod lease;
 mod phases;
 mod record;
 mod reports;
@@ -120,6 +121,7 @@ impl Engine {
         loop {
             let (settings, domain) = (self.claim.clone(), self.message_domain.clone());
             let started = std::time::Instant::now();
+            let claimed_at = tokio::time::Instant::now();
             let claimed = self
                 .store
                 .write(move |conn| app::escalations::claim_due(conn, &settings, &domain))
@@ -129,7 +131,7 @@ impl Engine {
                 return Ok(total);
             }
             let claim_ms = started.elapsed().as_millis() as u64;
-            let round = self.deliver(claimed, shutdown).await;
+            let round = self.deliver(claimed, claimed_at, shutdown).await;
             // Notifications and each clock's next step changed: dashboards revalidate.
             self.store.write(revision::bump).await?;
             tracing::debug!(

@@ -140,11 +140,7 @@ fn invalid_configuration_names_the_key() {
             "scheduler.daily_digest",
         ),
         ("YUQING__MAIL__TRANSPORT", "pigeon", "mail.transport"),
-        (
-            "YUQING__ENGINE__LEASE_SECONDS",
-            "10",
-            "engine.lease_seconds",
-        ),
+        ("YUQING__ENGINE__LEASE_SECONDS", "1", "engine.lease_seconds"),
     ] {
         let out = Command::new(BIN)
             .current_dir(dir.path())

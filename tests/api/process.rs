@@ -273,6 +273,59 @@ async fn sigterm_mid_send_leaves_nothing_stuck(backend: Backend) {
     );
 }
 
+/// With the default lease, a burst killed mid-send is delivered within seconds of the
+/// restart: the dead process stops renewing, and its claims are free within one lease.
+async fn after_kill_9_the_burst_resumes_within_seconds(backend: Backend) {
+    const N: usize = 200;
+    let db = TestDb::create(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = TestSmtp::start();
+    smtp.set_faults(Faults {
+        data_delay: Some(Duration::from_millis(100)),
+        ..Faults::default()
+    });
+    // The defaults for the lease and the send time-out, not the tests' short ones.
+    let defaults = [
+        ("YUQING__ENGINE__MAX_CONCURRENT_SENDS", "8"),
+        ("YUQING__ENGINE__LEASE_SECONDS", "10"),
+        ("YUQING__ENGINE__SEND_TIMEOUT_SECONDS", "30"),
+    ];
+    let mut service = start(&db, smtp.port, dir.path(), &defaults);
+    service.ready().await;
+    let token = admin_token(&db).await;
+    let incident = seed(&service.base, &token, N).await;
+    smtp.wait_for("the first mails", Duration::from_secs(30), |r| {
+        r.len() >= 16
+    })
+    .await;
+    let killed = service.signal("-KILL");
+    wait_exit(killed, Duration::from_secs(10));
+    let before = smtp.received().len();
+    assert!(before < N, "killed while sending ({before} of {N} sent)");
+
+    let restarted = Instant::now();
+    let service = start(&db, smtp.port, dir.path(), &defaults);
+    service.ready().await;
+    smtp.wait_for("every mail", Duration::from_secs(60), |r| {
+        by_recipient_of(r).len() == N
+    })
+    .await;
+    let took = restarted.elapsed();
+    eprintln!(
+        "kill -9 with {} of {N} sent: the rest arrived {took:?} after the restart",
+        before
+    );
+    assert!(
+        took <= Duration::from_secs(15),
+        "{took:?} after the restart"
+    );
+    wait_all_sent(&service.base, &token, &incident, N).await;
+}
+
+fn by_recipient_of(received: &[crate::smtp::Received]) -> HashSet<String> {
+    received.iter().map(|m| m.to.join(",")).collect()
+}
+
 /// Three replicas on one PostgreSQL, 1,000 notices due in the same second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_send_each_mail_exactly_once() {
@@ -310,5 +363,6 @@ async fn three_replicas_send_each_mail_exactly_once() {
 
 crate::on_both_backends!(
     kill_9_mid_send_loses_nothing,
+    after_kill_9_the_burst_resumes_within_seconds,
     sigterm_mid_send_leaves_nothing_stuck
 );

@@ -6,9 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
+use crate::domain::escalation::EscalationStatus;
 use crate::domain::escalation::Step;
 use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::error::AppError;
+use crate::store::schema::escalations;
 use crate::store::{DbConn, from_db_time, to_db_time};
 
 #[derive(QueryableByName)]
@@ -200,4 +202,18 @@ pub fn claim_due(
         }
     }
     Ok(claimed)
+}
+
+/// Extends the lease of every row still sending under `token` to `seconds` from the
+/// database's now. Returns how many rows it still covers.
+pub fn renew_lease(conn: &mut DbConn, token: &str, seconds: f64) -> Result<usize, AppError> {
+    let now = db_now(conn)?;
+    let until = now + Duration::microseconds((seconds * 1e6) as i64);
+    Ok(diesel::update(
+        escalations::table
+            .filter(escalations::lease_token.eq(token))
+            .filter(escalations::status.eq(EscalationStatus::Sending)),
+    )
+    .set(escalations::lease_until.eq(to_db_time(until)))
+    .execute(conn)?)
 }
