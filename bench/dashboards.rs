@@ -200,7 +200,16 @@ async fn run(backend: &str, n: usize, seconds: u64) {
     let token = store
         .run(|conn| {
             write_tx(conn, |c| {
-                tokens::create(c, "bench", Role::Admin, None, Utc::now())
+                tokens::create(
+                    c,
+                    &tokens::NewToken {
+                        name: "bench",
+                        role: Role::Admin,
+                        unit_code: None,
+                        expires_at: None,
+                    },
+                    Utc::now(),
+                )
             })
         })
         .await

@@ -1,18 +1,20 @@
-//! The command line: `serve` (the default), `migrate`, `check-config`, `token create`.
+//! The command line: `serve` (the default), `migrate`, `check-config`, `token create |
+//! list | revoke`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::app::tokens::{self, TokenRequest};
 use crate::config::Settings;
-use crate::domain::access::Role;
+use crate::domain::access::{Actor, Role};
 use crate::domain::time::{SystemClock, TimeSource};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::mail::{Composer, LinkSigner};
 use crate::startup::Application;
-use crate::store::{Store, tokens, write_tx};
+use crate::store::Store;
 
 #[derive(Parser)]
 #[command(name = "yuqing-tracker", version, about = "涉税舆情 response tracker")]
@@ -48,7 +50,15 @@ pub enum TokenCommand {
         /// Limit the token to this unit and the units below it.
         #[arg(long, value_name = "CODE")]
         unit: Option<String>,
+        /// Stop accepting the token after this many days (default: until revoked).
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<i64>,
     },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id: refused at once by this database's replicas (within 30 s
+    /// by replicas that saw it recently).
+    Revoke { id: String },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -76,23 +86,69 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
             );
             Ok(())
         }
-        Command::Token(TokenCommand::Create { role, name, unit }) => {
-            let name = crate::domain::text::required("name", &name, 100)?;
-            let unit = unit.map(|u| parse_code("unit", &u)).transpose()?;
-            let store = Store::open(&settings.database).await?;
-            let now = SystemClock.now();
+        Command::Token(command) => token(command, &settings).await,
+    }
+}
+
+/// Whoever runs the command line on the server manages every token.
+fn operator() -> Actor {
+    Actor {
+        token_id: "cli".into(),
+        name: "命令行".into(),
+        role: Role::Admin,
+        scope: None,
+    }
+}
+
+async fn token(command: TokenCommand, settings: &Settings) -> Result<(), AppError> {
+    let store = Store::open(&settings.database).await?;
+    let now = SystemClock.now();
+    match command {
+        TokenCommand::Create {
+            role,
+            name,
+            unit,
+            expires_in_days,
+        } => {
+            let req = TokenRequest {
+                name: crate::domain::text::required("name", &name, 100)?,
+                role,
+                unit_code: unit.map(|u| parse_code("unit", &u)).transpose()?,
+                expires_in_days,
+            };
             let (id, token) = store
-                .run(move |conn| {
-                    write_tx(conn, |conn| {
-                        tokens::create(conn, &name, role, unit.as_deref(), now)
-                    })
-                })
+                .write(move |conn| tokens::create(conn, &operator(), &req, now))
                 .await?;
             eprintln!("created token {id} ({role}); store it now, it is not shown again:");
             println!("{token}");
-            Ok(())
+        }
+        TokenCommand::List => {
+            let all = store.run(|conn| tokens::list(conn, &operator())).await?;
+            println!("id\trole\tunit\tname\tcreated\texpires\trevoked");
+            let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map_or("-".to_owned(), |t| t.format("%Y-%m-%dT%H:%MZ").to_string())
+            };
+            for t in all {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.role,
+                    t.unit_code.as_deref().unwrap_or("-"),
+                    t.name,
+                    time(Some(t.created_at)),
+                    time(t.expires_at),
+                    time(t.revoked_at)
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let (token, _) = store
+                .write(move |conn| tokens::revoke(conn, &operator(), &id, now))
+                .await?;
+            println!("revoked token {} ({})", token.id, token.name);
         }
     }
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> Result<(), AppError> {

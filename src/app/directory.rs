@@ -45,6 +45,12 @@ pub fn change_unit(
 ) -> Result<Unit, AppError> {
     actor.require_admin()?;
     actor.require_covers(&units::find(conn, code)?.path, "unit")?;
+    if change.active == Some(false) && actor.scope.as_ref().is_some_and(|s| s.unit_code == code) {
+        // It would lock the admin (and every token of the unit) out of its own office.
+        return Err(AppError::Forbidden(
+            "a scoped admin cannot deactivate its own unit; ask an admin above it".into(),
+        ));
+    }
     let unit = units::update(conn, code, change, now)?;
     actor.require_covers(&unit.path, "the unit's new place")?;
     Ok(unit)

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod escalations;
 pub mod incidents;
 pub mod reports;
+pub mod tokens;
 
 use std::sync::Arc;
 

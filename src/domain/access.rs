@@ -12,6 +12,19 @@ text_enum! {
     }
 }
 
+/// An API token as listed (never its secret).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// The unit it is limited to (with the units below it); none: every unit.
+    pub unit_code: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// A token limited to one unit and everything below it.
 #[derive(Debug, Clone)]
 pub struct Scope {
@@ -51,6 +64,16 @@ impl Actor {
         match self.role {
             Role::Admin | Role::DutyOfficer | Role::Leader => Ok(()),
             Role::Viewer => Err(AppError::Forbidden("a viewer token is read-only".into())),
+        }
+    }
+
+    /// Whether this caller may see and manage a token limited to `unit_path` (None: an
+    /// unscoped token, which only an unscoped admin manages).
+    pub fn covers_token(&self, unit_path: Option<&str>) -> bool {
+        match (&self.scope, unit_path) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(_), Some(path)) => self.covers_path(path),
         }
     }
 

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{DateTime, Utc};
 
 use super::state::AppState;
 use crate::domain::access::Actor;
 use crate::error::AppError;
-use crate::store::tokens;
+use crate::store::tokens::{self, Authenticated};
 
 pub struct Auth(pub Actor);
 
@@ -25,29 +26,40 @@ pub struct Writer(pub Actor);
 pub struct Admin(pub Actor);
 
 /// How long a token, once found, is trusted without asking the database again. Tokens
-/// are never changed, only revoked (`api_tokens.revoked_at`): a revocation takes effect
-/// within this time.
+/// are never changed, only revoked: a revocation takes effect at once on the replica that
+/// received it (it forgets the token) and within this time on the others; so do expiry
+/// and a deactivated unit.
 const TOKEN_TTL: Duration = Duration::from_secs(30);
 const TOKENS_KEPT: usize = 10_000;
 
 /// Tokens recently found, by their hash (the token itself is not kept).
 #[derive(Default)]
-pub struct TokenCache(Mutex<HashMap<String, (Instant, Actor)>>);
+pub struct TokenCache(Mutex<HashMap<String, (Instant, Authenticated)>>);
 
 impl TokenCache {
-    fn get(&self, hash: &str) -> Option<Actor> {
+    /// The caller behind a token found recently, unless it has expired since.
+    fn get(&self, hash: &str, now: DateTime<Utc>) -> Option<Actor> {
         let map = self.0.lock().ok()?;
         map.get(hash)
-            .filter(|(at, _)| at.elapsed() < TOKEN_TTL)
-            .map(|(_, actor)| actor.clone())
+            .filter(|(at, found)| {
+                at.elapsed() < TOKEN_TTL && found.expires_at.is_none_or(|end| now < end)
+            })
+            .map(|(_, found)| found.actor.clone())
     }
 
-    fn put(&self, hash: String, actor: Actor) {
+    /// Forgets a token at once (revoked on this replica).
+    pub fn forget(&self, hash: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(hash);
+        }
+    }
+
+    fn put(&self, hash: String, found: Authenticated) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() >= TOKENS_KEPT {
                 map.clear();
             }
-            map.insert(hash, (Instant::now(), actor));
+            map.insert(hash, (Instant::now(), found));
         }
     }
 }
@@ -69,15 +81,17 @@ impl FromRequest for Auth {
                 return Err(AppError::Unauthorized);
             };
             let key = tokens::hash(&token);
-            if let Some(actor) = state.tokens.get(&key) {
+            let now = state.now();
+            if let Some(actor) = state.tokens.get(&key, now) {
                 return Ok(Auth(actor));
             }
-            let actor = state
+            let found = state
                 .store
-                .run(move |conn| tokens::authenticate(conn, &token))
-                .await?;
-            let actor = actor.ok_or(AppError::Unauthorized)?;
-            state.tokens.put(key, actor.clone());
+                .run(move |conn| tokens::authenticate(conn, &token, now))
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            let actor = found.actor.clone();
+            state.tokens.put(key, found);
             Ok(Auth(actor))
         })
     }

@@ -19,6 +19,7 @@ mod openapi;
 mod reports;
 mod spreadsheet;
 pub mod state;
+mod tokens;
 mod units;
 
 use actix_web::web;
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .configure(units::routes)
                 .configure(contacts::routes)
+                .configure(tokens::routes)
                 .configure(incidents::routes)
                 .service(board::show)
                 .service(reports::timeliness_report)

@@ -8,7 +8,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, ResponseBuilde
 use utoipa::{Modify, OpenApi};
 
 use super::bodies::ErrorBody;
-use super::{board, contacts, events, health, incidents, metrics, reports, units};
+use super::{board, contacts, events, health, incidents, metrics, reports, tokens, units};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,9 @@ use super::{board, contacts, events, health, incidents, metrics, reports, units}
         contacts::create,
         contacts::update,
         contacts::deactivate,
+        tokens::list,
+        tokens::create,
+        tokens::revoke,
         health::healthz,
         health::readyz,
         metrics::metrics,

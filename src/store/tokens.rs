@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::schema::{api_tokens, units};
-use super::{DbConn, to_db_time, units as unit_store};
-use crate::domain::access::{Actor, Role, Scope};
+use super::{DbConn, from_db_time, to_db_time, units as unit_store};
+use crate::domain::access::{Actor, ApiToken, Role, Scope};
 use crate::error::AppError;
 
 const TOKEN_PREFIX: &str = "yqt_";
@@ -16,15 +16,20 @@ pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates a token and returns the plaintext, which is never stored.
+pub struct NewToken<'a> {
+    pub name: &'a str,
+    pub role: Role,
+    pub unit_code: Option<&'a str>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Creates a token and returns its id and the plaintext, which is never stored.
 pub fn create(
     conn: &mut DbConn,
-    name: &str,
-    role: Role,
-    unit_code: Option<&str>,
+    new: &NewToken,
     now: DateTime<Utc>,
 ) -> Result<(String, String), AppError> {
-    let unit_id = match unit_code {
+    let unit_id = match new.unit_code {
         Some(code) => Some(unit_store::find_active(conn, "unit", code)?.id),
         None => None,
     };
@@ -33,11 +38,12 @@ pub fn create(
     diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::id.eq(&id),
-            api_tokens::name.eq(name),
-            api_tokens::role.eq(role),
+            api_tokens::name.eq(new.name),
+            api_tokens::role.eq(new.role),
             api_tokens::unit_id.eq(unit_id),
             api_tokens::token_hash.eq(hash(&token)),
             api_tokens::created_at.eq(to_db_time(now)),
+            api_tokens::expires_at.eq(new.expires_at.map(to_db_time)),
         ))
         .execute(conn)?;
     Ok((id, token))
@@ -50,10 +56,23 @@ struct TokenOwner {
     role: Role,
     unit_code: Option<String>,
     unit_path: Option<String>,
+    expires_at: Option<chrono::NaiveDateTime>,
 }
 
-/// The caller behind a presented token, if it is known and not revoked.
-pub fn authenticate(conn: &mut DbConn, token: &str) -> Result<Option<Actor>, AppError> {
+/// Who a token speaks for, and until when.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub actor: Actor,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The caller behind a presented token: known, not revoked, not expired, and of an
+/// active unit (a deactivated office's tokens stop working with it).
+pub fn authenticate(
+    conn: &mut DbConn,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Authenticated>, AppError> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
@@ -61,31 +80,107 @@ pub fn authenticate(conn: &mut DbConn, token: &str) -> Result<Option<Actor>, App
         .left_join(units::table)
         .filter(api_tokens::token_hash.eq(hash(token)))
         .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(to_db_time(now))),
+        )
+        .filter(api_tokens::unit_id.is_null().or(units::active.eq(true)))
         .select((
             api_tokens::id,
             api_tokens::name,
             api_tokens::role,
             units::code.nullable(),
             units::path.nullable(),
+            api_tokens::expires_at,
         ))
         .first(conn)
         .optional()?;
-    let Some(TokenOwner {
-        token_id,
+    Ok(found.map(|t| Authenticated {
+        actor: Actor {
+            token_id: t.token_id,
+            name: t.name,
+            role: t.role,
+            scope: t
+                .unit_code
+                .zip(t.unit_path)
+                .map(|(unit_code, path)| Scope { unit_code, path }),
+        },
+        expires_at: t.expires_at.map(from_db_time),
+    }))
+}
+
+type TokenRow = (
+    String,
+    String,
+    Role,
+    Option<String>,
+    Option<String>,
+    chrono::NaiveDateTime,
+    Option<chrono::NaiveDateTime>,
+    Option<chrono::NaiveDateTime>,
+);
+
+fn into_token(row: TokenRow) -> (ApiToken, Option<String>) {
+    let (id, name, role, unit_code, unit_path, created_at, expires_at, revoked_at) = row;
+    let token = ApiToken {
+        id,
         name,
         role,
         unit_code,
-        unit_path,
-    }) = found
-    else {
-        return Ok(None);
+        created_at: from_db_time(created_at),
+        expires_at: expires_at.map(from_db_time),
+        revoked_at: revoked_at.map(from_db_time),
     };
-    Ok(Some(Actor {
-        token_id,
-        name,
-        role,
-        scope: unit_code
-            .zip(unit_path)
-            .map(|(unit_code, path)| Scope { unit_code, path }),
-    }))
+    (token, unit_path)
+}
+
+/// Tokens (never the secret), newest first, each with its unit's path for scope checks;
+/// one token when `id` is given.
+fn load(conn: &mut DbConn, id: Option<&str>) -> Result<Vec<(ApiToken, Option<String>)>, AppError> {
+    let mut query = api_tokens::table
+        .left_join(units::table)
+        .order(api_tokens::created_at.desc())
+        .select((
+            api_tokens::id,
+            api_tokens::name,
+            api_tokens::role,
+            units::code.nullable(),
+            units::path.nullable(),
+            api_tokens::created_at,
+            api_tokens::expires_at,
+            api_tokens::revoked_at,
+        ))
+        .into_boxed();
+    if let Some(id) = id {
+        query = query.filter(api_tokens::id.eq(id.to_owned()));
+    }
+    let rows: Vec<TokenRow> = query.load(conn)?;
+    Ok(rows.into_iter().map(into_token).collect())
+}
+
+pub fn list(conn: &mut DbConn) -> Result<Vec<(ApiToken, Option<String>)>, AppError> {
+    load(conn, None)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<(ApiToken, Option<String>), AppError> {
+    load(conn, Some(id))?
+        .pop()
+        .ok_or_else(|| AppError::NotFound(format!("token {id}")))
+}
+
+/// Revokes a token (once; revoking again keeps the first time). Returns its hash, so
+/// this replica can forget it at once.
+pub fn revoke(conn: &mut DbConn, id: &str, now: DateTime<Utc>) -> Result<String, AppError> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(to_db_time(now)))
+    .execute(conn)?;
+    Ok(api_tokens::table
+        .find(id)
+        .select(api_tokens::token_hash)
+        .first(conn)?)
 }

@@ -198,3 +198,44 @@ fn a_misspelt_override_template_stops_start_up() {
         );
     }
 }
+
+/// An operator lists and revokes tokens from the command line.
+#[test]
+fn tokens_are_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = command(dir.path(), free_port())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let secret = run(&[
+        "token",
+        "create",
+        "--role",
+        "viewer",
+        "--name",
+        "大屏",
+        "--expires-in-days",
+        "30",
+    ]);
+    assert!(secret.trim().starts_with("yqt_"));
+    let listed = run(&["token", "list"]);
+    let line = listed.lines().find(|l| l.contains("大屏")).unwrap();
+    let id = line.split('\t').next().unwrap().to_owned();
+    assert!(!listed.contains("yqt_"), "never a secret: {listed}");
+    assert!(line.ends_with("\t-"), "not revoked yet: {line}");
+    assert!(run(&["token", "revoke", &id]).contains(&id));
+    let line = run(&["token", "list"])
+        .lines()
+        .find(|l| l.contains("大屏"))
+        .unwrap()
+        .to_owned();
+    assert!(!line.ends_with("\t-"), "revoked: {line}");
+}

@@ -183,7 +183,16 @@ impl TestApp {
         self.store
             .run(move |conn| {
                 write_tx(conn, |conn| {
-                    tokens::create(conn, "测试用户", role, unit.as_deref(), chrono::Utc::now())
+                    tokens::create(
+                        conn,
+                        &tokens::NewToken {
+                            name: "测试用户",
+                            role,
+                            unit_code: unit.as_deref(),
+                            expires_at: None,
+                        },
+                        chrono::Utc::now(),
+                    )
                 })
             })
             .await

@@ -107,7 +107,16 @@ async fn admin_token(db: &TestDb) -> String {
     store
         .run(|conn| {
             write_tx(conn, |conn| {
-                tokens::create(conn, "运维", Role::Admin, None, chrono::Utc::now())
+                tokens::create(
+                    conn,
+                    &tokens::NewToken {
+                        name: "运维",
+                        role: Role::Admin,
+                        unit_code: None,
+                        expires_at: None,
+                    },
+                    chrono::Utc::now(),
+                )
             })
         })
         .await

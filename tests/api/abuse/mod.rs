@@ -5,13 +5,14 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use yuqing_tracker::domain::access::Role;
 
-use crate::helpers::{Backend, TestApp, error_code, incident_body, spawn_app};
+use crate::helpers::{Backend, TestApp, error_code, field, incident_body, spawn_app};
 
 mod edge_input;
 mod html_pages;
 mod metrics_labels;
 mod scope;
 mod spreadsheet;
+mod tokens;
 
 /// An incident at `unit` discovered an hour ago, logged with `token`; returns its id.
 async fn logged(app: &TestApp, token: &str, body: &Value) -> String {

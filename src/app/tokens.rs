@@ -1,0 +1,84 @@
+//! API tokens: admins create, list and revoke them within their scope. A scoped admin
+//! manages only tokens limited to units in its scope, and cannot mint a wider one.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::access::{Actor, ApiToken, Role};
+use crate::error::AppError;
+use crate::store::tokens::{self, NewToken};
+use crate::store::{DbConn, units};
+
+/// A token to create, checked.
+pub struct TokenRequest {
+    pub name: String,
+    pub role: Role,
+    pub unit_code: Option<String>,
+    /// Days until it stops working (none: until revoked).
+    pub expires_in_days: Option<i64>,
+}
+
+/// The created token's id and its secret (shown once).
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    req: &TokenRequest,
+    now: DateTime<Utc>,
+) -> Result<(String, String), AppError> {
+    actor.require_admin()?;
+    let unit_path = match &req.unit_code {
+        Some(code) => Some(units::find_active(conn, "unit_code", code)?.path),
+        None => None,
+    };
+    if !actor.covers_token(unit_path.as_deref()) {
+        return Err(AppError::Forbidden(
+            "a scoped admin may only create tokens limited to units in its scope".into(),
+        ));
+    }
+    let expires_at = match req.expires_in_days {
+        Some(days) if !(1..=3660).contains(&days) => {
+            return Err(AppError::invalid(
+                "expires_in_days",
+                "must be between 1 and 3660",
+            ));
+        }
+        Some(days) => Some(now + Duration::days(days)),
+        None => None,
+    };
+    let new = NewToken {
+        name: &req.name,
+        role: req.role,
+        unit_code: req.unit_code.as_deref(),
+        expires_at,
+    };
+    tokens::create(conn, &new, now)
+}
+
+/// Tokens the caller may manage, newest first.
+pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ApiToken>, AppError> {
+    actor.require_admin()?;
+    Ok(tokens::list(conn)?
+        .into_iter()
+        .filter(|(_, path)| actor.covers_token(path.as_deref()))
+        .map(|(token, _)| token)
+        .collect())
+}
+
+/// Revokes a token in the caller's scope; returns it as it is now and the hash this
+/// replica must forget.
+pub fn revoke(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(ApiToken, String), AppError> {
+    actor.require_admin()?;
+    let (_, path) = tokens::find(conn, id)?;
+    if !actor.covers_token(path.as_deref()) {
+        return Err(AppError::Forbidden(
+            "this token is outside the caller's scope".into(),
+        ));
+    }
+    let hash = tokens::revoke(conn, id, now)?;
+    let (token, _) = tokens::find(conn, id)?;
+    Ok((token, hash))
+}
