@@ -29,7 +29,7 @@ async fn show(
     let now = state.now();
     let built = state
         .boards
-        .get_or_build(&tag, async {
+        .get_or_build(&tag, true, async {
             state
                 .store
                 .run(move |conn| board::board(conn, scope.as_deref(), now))

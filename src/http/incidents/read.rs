@@ -127,9 +127,11 @@ async fn list(
         return Ok(not_modified(&tag));
     }
     let now = state.now();
+    // Searches and a client's own `updated_since` are asked once: built, not kept.
+    let shared = filter.text.is_none() && filter.updated_since.is_none();
     let page = state
         .listings
-        .get_or_build(&tag, async {
+        .get_or_build(&tag, shared, async {
             let page = state
                 .store
                 .run(move |conn| {
