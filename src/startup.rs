@@ -12,6 +12,8 @@ use secrecy::ExposeSecret;
 use tokio::sync::{Notify, watch};
 use tracing_actix_web::TracingLogger;
 
+use crate::http::client::{ClientSpan, TrustedProxies};
+
 use crate::app::Planning;
 use crate::config::Settings;
 use crate::domain::time::TimeSource;
@@ -117,6 +119,7 @@ impl Application {
             settings.server.cors_origins.clone(),
             settings.server.public_url.clone(),
         );
+        let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
         crate::metrics::init();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -124,8 +127,9 @@ impl Application {
                 .wrap(from_fn(http::middleware::metrics))
                 .wrap(from_fn(http::middleware::refuse_nul))
                 .wrap(from_fn(http::middleware::request_id))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<ClientSpan>::new())
                 .app_data(state.clone())
+                .app_data(proxies.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
                 .configure(http::routes)

@@ -40,6 +40,10 @@ pub struct ServerSettings {
     /// Origins of dashboards allowed to call the API from a browser.
     #[serde(default)]
     pub cors_origins: Vec<Origin>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; from anyone else the
+    /// header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod board;
 pub mod bodies;
 mod cache;
+pub mod client;
 mod conditional;
 mod contacts;
 pub mod cors;
