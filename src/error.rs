@@ -26,6 +26,9 @@ pub enum AppError {
     VersionMismatch { current: i64, precondition: bool },
     #[error("send If-Match with the record's ETag, or its version in the body")]
     PreconditionRequired,
+    /// The caller holds as many of something (open event streams) as it may.
+    #[error("{0}")]
+    TooMany(String),
     #[error("body larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("Content-Type must be application/json")]
@@ -83,6 +86,7 @@ impl AppError {
             Self::VersionMismatch { .. } => "version_mismatch",
             Self::PreconditionRequired => "precondition_required",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::TooMany(_) => "too_many_requests",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unavailable { .. } => "unavailable",
             Self::Internal(_) => "internal",

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, watch};
 use tracing_actix_web::TracingLogger;
 
 use crate::http::client::{ClientSpan, TrustedProxies};
+use crate::http::feed::{Feed, StreamLimits};
 
 use crate::app::Planning;
 use crate::config::Settings;
@@ -113,6 +114,14 @@ impl Application {
             boards: Default::default(),
             listings: Default::default(),
             tokens: Default::default(),
+            feed: Feed::start(
+                store.clone(),
+                StreamLimits {
+                    total: settings.server.max_event_streams,
+                    per_token: settings.server.max_event_streams_per_token,
+                },
+            )
+            .await?,
         });
         let limit = settings.server.max_body_bytes;
         let (origins, public_url) = (

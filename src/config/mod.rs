@@ -44,6 +44,9 @@ pub struct ServerSettings {
     /// header is ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Event streams this replica serves at once, and per token.
+    pub max_event_streams: usize,
+    pub max_event_streams_per_token: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

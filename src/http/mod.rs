@@ -12,6 +12,7 @@ pub mod cors;
 pub mod error;
 mod events;
 mod extract;
+pub mod feed;
 mod health;
 mod incidents;
 mod metrics;

@@ -31,6 +31,8 @@ pub struct AppState {
     /// Listing pages by ETag: the incidents and the next cursor.
     pub listings: Arc<ViewCache<(Vec<crate::domain::incident::Incident>, Option<String>)>>,
     pub tokens: Arc<crate::http::auth::TokenCache>,
+    /// What open event streams are fed from.
+    pub feed: Arc<crate::http::feed::Feed>,
 }
 
 impl AppState {

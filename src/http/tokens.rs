@@ -105,6 +105,8 @@ async fn revoke(
         .write(move |conn| tokens::revoke(conn, &actor, &id, now))
         .await?;
     state.tokens.forget(&hash);
+    // Its open event streams here end at once (other replicas hear it from the database).
+    state.store.token_revoked(&token.id);
     Ok(HttpResponse::Ok().json(token))
 }
 

@@ -1,5 +1,7 @@
 //! The append-only timeline. Rows are inserted, never updated or deleted.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
@@ -12,6 +14,9 @@ use crate::domain::clock::StoredState;
 use crate::domain::ids::IncidentId;
 use crate::domain::incident::{Event, EventKind, StreamEvent};
 use crate::error::AppError;
+
+/// The PostgreSQL channel a committed timeline event is announced on.
+pub const EVENTS_CHANNEL: &str = "yuqing_events";
 
 /// Records what happened to an incident, as the next value of the change counter, and
 /// refreshes what the incident row keeps for sorting (its nearest running deadline).
@@ -27,6 +32,10 @@ pub fn append(
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let seq = revision::bump(conn)?;
+    if let DbConn::Pg(c) = conn {
+        // Other replicas' event streams hear of it when this transaction commits.
+        diesel::sql_query(format!("NOTIFY {EVENTS_CHANNEL}")).execute(c)?;
+    }
     diesel::insert_into(incident_events::table)
         .values((
             incident_events::seq.eq(seq),
@@ -126,10 +135,21 @@ pub fn since(
             ),
         ))
         .load(conn)?;
+    let ids: Vec<&String> = rows.iter().map(|r| &r.incident_id).collect();
+    let paths: Vec<(String, String)> = incident_units::table
+        .inner_join(units::table)
+        .filter(incident_units::incident_id.eq_any(&ids))
+        .select((incident_units::incident_id, units::path))
+        .load(conn)?;
+    let mut paths_by: HashMap<String, Vec<String>> = HashMap::new();
+    for (incident, path) in paths {
+        paths_by.entry(incident).or_default().push(path);
+    }
     Ok(rows
         .into_iter()
         .map(|r| StreamEvent {
             seq: r.seq.unwrap_or_default(),
+            unit_paths: paths_by.get(&r.incident_id).cloned().unwrap_or_default(),
             incident_id: r.incident_id,
             reference: r.reference,
             at: from_db_time(r.event.at),

@@ -3,6 +3,7 @@
 
 pub mod columns;
 mod connection;
+mod listen;
 mod migrate;
 pub mod schema;
 
@@ -45,6 +46,11 @@ pub struct Store {
     /// SQLite has one writer: this process's writers queue here, in arrival order,
     /// instead of polling the file lock (busy_timeout then only covers other processes).
     sqlite_writers: Arc<tokio::sync::Mutex<()>>,
+    /// Wakes whoever follows the timeline (the event feed) after a write of this process
+    /// or, on PostgreSQL, a commit of another replica.
+    changes: Arc<tokio::sync::Notify>,
+    /// Ids of tokens revoked here or (PostgreSQL) on another replica.
+    revoked: tokio::sync::broadcast::Sender<String>,
 }
 
 impl Store {
@@ -70,6 +76,11 @@ impl Store {
             Duration::from_millis(settings.sqlite_busy_timeout_ms),
         );
         migrate::run_pending(&mut connector.connect().map_err(AppError::internal)?)?;
+        let changes = Arc::new(tokio::sync::Notify::new());
+        let (revoked, _) = tokio::sync::broadcast::channel(64);
+        if backend == Backend::Postgres {
+            listen::spawn(connector.clone(), changes.clone(), revoked.clone());
+        }
         let pool = Pool::builder()
             .max_size(settings.pool_size)
             .connection_timeout(Duration::from_millis(settings.pool_timeout_ms))
@@ -80,6 +91,8 @@ impl Store {
             backend,
             counter: Arc::default(),
             sqlite_writers: Arc::default(),
+            changes,
+            revoked,
         })
     }
 
@@ -119,6 +132,7 @@ impl Store {
         if written.is_ok() {
             // This process's own change shows in the next poll, never 250 ms later.
             self.counter.forget();
+            self.changes.notify_one();
         }
         written
     }
@@ -133,6 +147,23 @@ impl Store {
         let value = self.run(revision::current).await?;
         self.counter.remember(ticket, value);
         Ok(value)
+    }
+
+    /// Woken after a committed write (this process's, or another replica's on
+    /// PostgreSQL); several writes may wake it once.
+    pub fn changes(&self) -> Arc<tokio::sync::Notify> {
+        self.changes.clone()
+    }
+
+    /// Announces a revoked token to this process's followers (other replicas hear of it
+    /// from the database).
+    pub fn token_revoked(&self, token_id: &str) {
+        let _ = self.revoked.send(token_id.to_owned());
+    }
+
+    /// Revoked token ids from now on.
+    pub fn revocations(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.revoked.subscribe()
     }
 
     /// True when the database answers and no migration is pending.

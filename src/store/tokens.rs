@@ -12,6 +12,10 @@ use crate::error::AppError;
 
 const TOKEN_PREFIX: &str = "yqt_";
 
+/// The PostgreSQL channel a revoked token's id is announced on, so other replicas end
+/// its event streams at once.
+pub const REVOKED_CHANNEL: &str = "yuqing_revoked";
+
 pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -179,8 +183,25 @@ pub fn revoke(conn: &mut DbConn, id: &str, now: DateTime<Utc>) -> Result<String,
     )
     .set(api_tokens::revoked_at.eq(to_db_time(now)))
     .execute(conn)?;
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(REVOKED_CHANNEL)
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(c)?;
+    }
     Ok(api_tokens::table
         .find(id)
         .select(api_tokens::token_hash)
         .first(conn)?)
+}
+
+/// When a token stops working (None: until revoked).
+pub fn expires_at(conn: &mut DbConn, id: &str) -> Result<Option<DateTime<Utc>>, AppError> {
+    let at: Option<chrono::NaiveDateTime> = api_tokens::table
+        .find(id)
+        .select(api_tokens::expires_at)
+        .first(conn)
+        .optional()?
+        .flatten();
+    Ok(at.map(from_db_time))
 }

@@ -178,6 +178,11 @@ impl Drop for TestApp {
 
 impl TestApp {
     /// A new API token, as `token create` would make it.
+    /// The URL of this app's database, for a second app (a replica) on the same one.
+    pub fn database_url(&self) -> String {
+        self._db.url()
+    }
+
     pub async fn token(&self, role: Role, unit: Option<&str>) -> String {
         let unit = unit.map(str::to_owned);
         self.store

@@ -144,4 +144,7 @@ pub struct StreamEvent {
     pub kind: EventKind,
     pub changes: serde_json::Value,
     pub note: Option<String>,
+    /// Paths of the incident's responsible units, to tell whose scope it is in.
+    #[serde(skip)]
+    pub unit_paths: Vec<String>,
 }

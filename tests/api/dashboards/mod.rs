@@ -18,6 +18,7 @@ mod live;
 mod operations;
 mod polling;
 mod report;
+mod streams;
 
 pub fn ago(d: Duration) -> String {
     (Utc::now() - d).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -110,6 +110,15 @@ async fn the_openapi_document_describes_every_operation_with_auth_and_errors() {
             assert_eq!(open, !path.starts_with("/api/v1"), "{method} {path}");
         }
     }
+    // Enums are documented as the text on the wire.
+    assert_eq!(
+        doc["components"]["schemas"]["Severity"]["enum"],
+        json!(["extremely_major", "major", "significant", "general"])
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["Role"]["enum"],
+        json!(["admin", "duty_officer", "leader", "viewer"])
+    );
     // Every route but the acknowledgement pages (HTML for mail links) and this document.
     assert_eq!(operations, 28);
     for schema in [
