@@ -97,30 +97,24 @@ impl FromRequest for Auth {
     }
 }
 
-impl FromRequest for Writer {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+/// An extractor for callers holding a role: `Auth`, then `$check` on the actor.
+macro_rules! role_extractor {
+    ($name:ident, $check:ident) => {
+        impl FromRequest for $name {
+            type Error = AppError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let auth = Auth::from_request(req, payload);
-        Box::pin(async move {
-            let Auth(actor) = auth.await?;
-            actor.require_incident_writer()?;
-            Ok(Writer(actor))
-        })
-    }
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                let auth = Auth::from_request(req, payload);
+                Box::pin(async move {
+                    let Auth(actor) = auth.await?;
+                    actor.$check()?;
+                    Ok($name(actor))
+                })
+            }
+        }
+    };
 }
 
-impl FromRequest for Admin {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let auth = Auth::from_request(req, payload);
-        Box::pin(async move {
-            let Auth(actor) = auth.await?;
-            actor.require_admin()?;
-            Ok(Admin(actor))
-        })
-    }
-}
+role_extractor!(Writer, require_incident_writer);
+role_extractor!(Admin, require_admin);

@@ -27,6 +27,20 @@ async fn ack_link(app: &TestApp, incident_id: &str) -> String {
     format!("/ack/{escalation}?exp={exp}&sig={sig}")
 }
 
+/// A major incident in the seeded directory, and a link to acknowledge its first notice.
+async fn incident_with_link(app: &TestApp) -> (String, String) {
+    app.seed_directory().await;
+    let created = app
+        .create_incident(
+            &app.admin,
+            &crate::helpers::major_incident(Duration::minutes(5)),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let link = ack_link(app, &id).await;
+    (id, link)
+}
+
 fn assert_page_headers(res: &reqwest::Response) {
     let header = |name: &str| {
         res.headers()
@@ -45,15 +59,7 @@ fn assert_page_headers(res: &reqwest::Response) {
 
 async fn acknowledgement_pages_are_pages_even_when_wrong(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.seed_directory().await;
-    let created = app
-        .create_incident(
-            &app.admin,
-            &crate::helpers::major_incident(Duration::minutes(5)),
-        )
-        .await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    let link = ack_link(&app, &id).await;
+    let (_, link) = incident_with_link(&app).await;
     let page = app
         .client
         .get(format!("{}{link}", app.base))
@@ -92,15 +98,7 @@ async fn acknowledgement_pages_are_pages_even_when_wrong(backend: Backend) {
 
 async fn acknowledging_a_closed_incident_records_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.seed_directory().await;
-    let created = app
-        .create_incident(
-            &app.admin,
-            &crate::helpers::major_incident(Duration::minutes(5)),
-        )
-        .await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    let link = ack_link(&app, &id).await;
+    let (id, link) = incident_with_link(&app).await;
     let dismiss = json!({ "status": "dismissed", "reason": "重复登记", "version": 1 });
     let res = app
         .post(

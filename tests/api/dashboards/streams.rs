@@ -19,6 +19,26 @@ async fn ends_within(res: reqwest::Response, within: StdDuration) -> bool {
     }
 }
 
+/// Revokes the (only) viewer token through `app`'s API.
+async fn revoke_the_viewer(app: &TestApp, admin: &str) {
+    let tokens: Value = app.get("/api/v1/tokens", admin).await.json().await.unwrap();
+    let id = tokens["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["role"] == "viewer")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .request(Method::DELETE, &format!("/api/v1/tokens/{id}"), admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 async fn streams_are_capped_per_token_and_per_replica(backend: Backend) {
     let app = spawn_app_with(backend, |s| {
         s.server.max_event_streams = 3;
@@ -58,27 +78,7 @@ async fn a_revoked_tokens_stream_ends(backend: Backend) {
     app.seed_units().await;
     let viewer = app.token(Role::Viewer, None).await;
     let stream = open_stream(&app, &viewer, None).await;
-    let tokens: Value = app
-        .get("/api/v1/tokens", &app.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = tokens["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["role"] == "viewer")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = app
-        .request(Method::DELETE, &format!("/api/v1/tokens/{id}"), &app.admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    revoke_the_viewer(&app, &app.admin).await;
     assert!(
         ends_within(stream, StdDuration::from_secs(5)).await,
         "the stream of a revoked token went on"
@@ -105,31 +105,7 @@ async fn another_replicas_changes_reach_the_stream() {
 
     let viewer = first.token(Role::Viewer, None).await;
     let watching = open_stream(&second, &viewer, None).await;
-    let tokens: Value = first
-        .get("/api/v1/tokens", &first.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let viewer_id = tokens["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["role"] == "viewer")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = first
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/tokens/{viewer_id}"),
-            &first.admin,
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    revoke_the_viewer(&first, &first.admin).await;
     assert!(
         ends_within(watching, StdDuration::from_secs(5)).await,
         "the other replica kept streaming to a revoked token"
