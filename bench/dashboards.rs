@@ -80,7 +80,7 @@ fn seed(conn: &mut DbConn, pg: bool, n: usize, now: DateTime<Utc>) {
         );
     }
     sql += &format!(
-        "INSERT INTO api_tokens VALUES ('seed', '基准', 'admin', NULL, 'seed', '{now}', NULL);
+        "INSERT INTO api_tokens VALUES ('seed', '基准', 'admin', NULL, 'seed', '{now}', NULL, NULL);
          {s} INSERT INTO incidents SELECT 'inc-' || g, 'YQ-B-' || g, '基准测试舆情 ' || g,
            '网传某地税务部门执法不规范，话题阅读量上升。', 'weibo', NULL, {discovered}, 'seed', '基准',
            'major', 'misunderstanding', NULL, 'responding', NULL, NULL, NULL, 1, {created}, {created},

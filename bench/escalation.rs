@@ -53,7 +53,7 @@ fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at
     let risk = ts(now + chrono::Duration::hours(2));
     let mut sql = format!(
         "INSERT INTO units VALUES ('u1', '4401', '广州市税务局', 'city_bureau', NULL, '/u1/', TRUE, 1, '{n}', '{n}');
-         INSERT INTO api_tokens VALUES ('bench', '基准', 'admin', NULL, 'x', '{n}', NULL);
+         INSERT INTO api_tokens VALUES ('bench', '基准', 'admin', NULL, 'x', '{n}', NULL, NULL);
          {s} INSERT INTO incidents SELECT 'inc-' || g, 'YQ-BENCH-' || g, '基准测试舆情 ' || g, '摘要', 'weibo', NULL,
            '{n}', 'bench', '基准', 'major', 'other', NULL, 'reported', NULL, NULL, NULL, 1, '{n}', '{n}', '{far}' FROM s;
          {s} INSERT INTO incident_units SELECT 'inc-' || g, 'u1', TRUE FROM s;
