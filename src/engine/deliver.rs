@@ -266,7 +266,9 @@ impl Sender {
         let (outcome, label) = match &result {
             SendResult::Retry { .. } => (Outcome::Retried, "retry"),
             SendResult::Failed(_) => (Outcome::Failed, "failed"),
-            SendResult::Sent | SendResult::Cancelled(_) => (Outcome::Cancelled, "cancelled"),
+            SendResult::Cancelled(_) => (Outcome::Cancelled, "cancelled"),
+            // Acceptance goes through the recorder; were it recorded here, it would say so.
+            SendResult::Sent => (Outcome::Accepted, "sent"),
         };
         let (id, token, now) = (row.id.clone(), row.lease_token.clone(), self.time.now());
         let marked = self

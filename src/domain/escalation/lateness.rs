@@ -59,10 +59,6 @@ impl Lateness {
         }
     }
 
-    pub fn is_late(self) -> bool {
-        self != Self::OnTime
-    }
-
     /// The reason as a word templates can test: "", "logged_late", "send_failed",
     /// "service_down".
     pub fn reason(self) -> &'static str {
