@@ -1,6 +1,7 @@
-//! Dashboard API benchmark (not a test): with N incidents seeded, the release build of
-//! the service is loaded with oha; every scenario is measured beside the same load on a
-//! trivial actix endpoint of the same binary (/healthz) as the baseline.
+//! Dashboard API and console benchmark (not a test): with N incidents seeded, the release
+//! build of the service is loaded with oha; every scenario is measured beside the same load
+//! on a trivial actix endpoint of the same binary (/healthz) as the baseline, and each
+//! console page beside the JSON API call that reads the same data.
 //!
 //!   cargo bench --bench dashboards -- [sqlite|postgres|both] [N,N,…] [SECONDS]
 //!
@@ -103,6 +104,48 @@ fn seed(conn: &mut DbConn, pg: bool, n: usize, now: DateTime<Utc>) {
         .expect("seed");
 }
 
+/// A console account and its session cookie, signed in over HTTP as a browser would.
+async fn sign_in(store: &Store, base: &str) -> String {
+    use yuqing_tracker::domain::account::NewAccount;
+    let new = NewAccount::parse(
+        "bench",
+        "基准",
+        Role::Admin,
+        None,
+        None,
+        "benchmark-password",
+    )
+    .unwrap();
+    store
+        .run(move |conn| {
+            let hash = yuqing_tracker::app::accounts::hash_password(&new.password);
+            yuqing_tracker::app::accounts::create(conn, None, &new, &hash, Utc::now())
+        })
+        .await
+        .unwrap();
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{base}/login"))
+        .form(&[
+            ("login", "bench"),
+            ("password", "benchmark-password"),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "signed in");
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    cookie
+        .trim_start_matches("yq_session=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// One oha run; returns its JSON summary.
 fn oha(args: &[&str]) -> Value {
     let out = Command::new("oha")
@@ -157,7 +200,48 @@ fn row(backend: &str, n: usize, scenario: &str, measured: &Load, baseline: &Load
     );
 }
 
-async fn run(backend: &str, n: usize, seconds: u64) {
+/// Mean and 99th-percentile bound of the console's render histogram, per template, from
+/// the service's own /metrics: the template alone, without the queries before it.
+async fn render_times(base: &str, backend: &str, n: usize) -> Vec<String> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |line: &str| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap();
+    let mut rows = Vec::new();
+    for template in ["board.html", "incidents.html", "incident.html"] {
+        let label = format!("template=\"{template}\"");
+        let series = |name: &str| {
+            text.lines()
+                .filter(|l| l.starts_with(name) && l.contains(&label))
+                .collect::<Vec<_>>()
+        };
+        let count = value(series("yuqing_console_render_seconds_count")[0]);
+        let sum = value(series("yuqing_console_render_seconds_sum")[0]);
+        let p99 = series("yuqing_console_render_seconds_bucket")
+            .into_iter()
+            .find(|l| value(l) >= 0.99 * count)
+            .and_then(|l| {
+                l.split("le=\"")
+                    .nth(1)?
+                    .split('"')
+                    .next()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        rows.push(format!(
+            "| {backend} | {n} | {template} | {count:.0} | {:.2} | ≤ {} |",
+            sum / count * 1000.0,
+            p99.parse::<f64>()
+                .map_or(p99.clone(), |s| format!("{:.2}", s * 1000.0))
+        ));
+    }
+    rows
+}
+
+async fn run(backend: &str, n: usize, seconds: u64) -> Vec<String> {
     let workdir = tempfile::tempdir().unwrap();
     let pg = backend == "postgres";
     let (url, drop_pg) = if pg {
@@ -346,6 +430,40 @@ async fn run(backend: &str, n: usize, seconds: u64) {
         &base_16,
     );
 
+    // The console: one signed-in browser, one page after another (the cost of a page
+    // alone), beside the API call that reads the same incidents as JSON.
+    let cookie = sign_in(&store, &base).await;
+    let cookie = format!("Cookie: yq_session={cookie}");
+    let one =
+        |url: String, header: &str| blocking(v(&["-n", "300", "-c", "1", "-H", header, &url]));
+    let pairs = [
+        (
+            "console GET / (board: 200 open, by deadline)",
+            format!("{base}/"),
+            "API GET /incidents?open=true&sort=deadline&limit=200",
+            format!("{base}/api/v1/incidents?open=true&sort=deadline&limit=200"),
+        ),
+        (
+            "console GET /incidents (50 newest)",
+            format!("{base}/incidents"),
+            "API GET /incidents?limit=50",
+            format!("{base}/api/v1/incidents?limit=50"),
+        ),
+        (
+            "console GET /incidents/{ref} (incident page)",
+            format!("{base}/incidents/YQ-B-{n}"),
+            "API GET /incidents/{ref} (the incident alone)",
+            format!("{base}/api/v1/incidents/YQ-B-{n}"),
+        ),
+    ];
+    for (page_name, page_url, api_name, api_url) in pairs {
+        let page = one(page_url, &cookie).await.unwrap();
+        let api = one(api_url, &auth).await.unwrap();
+        row(backend, n, page_name, &page, &base_single);
+        row(backend, n, api_name, &api, &base_single);
+    }
+    let renders = render_times(&base, backend, n).await;
+
     handle.stop(true).await;
     let _ = server.await;
     if let Some((admin, name)) = drop_pg {
@@ -353,6 +471,7 @@ async fn run(backend: &str, n: usize, seconds: u64) {
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .execute(&mut c);
     }
+    renders
 }
 
 #[tokio::main]
@@ -376,9 +495,18 @@ async fn main() {
         "| backend | incidents | scenario | req/s | p50 ms | p99 ms | statuses | baseline req/s | baseline p50 ms | baseline p99 ms |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut renders = Vec::new();
     for backend in backends {
         for &n in &sizes {
-            run(backend, n, seconds).await;
+            renders.extend(run(backend, n, seconds).await);
         }
+    }
+    println!();
+    println!(
+        "| backend | incidents | console template (render alone) | renders | mean ms | p99 ms (bucket bound) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for line in renders {
+        println!("{line}");
     }
 }

@@ -1,14 +1,16 @@
 //! The command line: `serve` (the default), `migrate`, `check-config`, `token create |
-//! list | revoke`.
+//! list | revoke`, `account create | list | reset-password | disable | enable`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::app::accounts;
 use crate::app::tokens::{self, TokenRequest};
 use crate::config::Settings;
 use crate::domain::access::{Actor, Role};
+use crate::domain::account::{Login, NewAccount, NewPassword};
 use crate::domain::time::{SystemClock, TimeSource};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
@@ -37,6 +39,42 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage web console accounts (the first admin is created here).
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Create an account. Asks for its password twice, or reads one line from stdin
+    /// with --password-stdin.
+    Create {
+        /// What the person types to sign in: 2-32 letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        login: String,
+        /// The name shown on pages and on the timeline, e.g. 张三.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Limit the account to this unit and the units below it.
+        #[arg(long, value_name = "CODE")]
+        unit: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Set a new password: unlocks the account and signs it out everywhere.
+    ResetPassword {
+        login: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account: it is signed out at once and cannot sign in.
+    Disable { login: String },
+    /// Enable a disabled account again.
+    Enable { login: String },
 }
 
 #[derive(Subcommand)]
@@ -87,13 +125,14 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
             Ok(())
         }
         Command::Token(command) => token(command, &settings).await,
+        Command::Account(command) => account(command, &settings).await,
     }
 }
 
 /// Whoever runs the command line on the server manages every token.
 fn operator() -> Actor {
     Actor {
-        token_id: "cli".into(),
+        id: "cli".into(),
         name: "命令行".into(),
         role: Role::Admin,
         scope: None,
@@ -110,12 +149,7 @@ async fn token(command: TokenCommand, settings: &Settings) -> Result<(), AppErro
             unit,
             expires_in_days,
         } => {
-            let req = TokenRequest {
-                name: crate::domain::text::required("name", &name, 100)?,
-                role,
-                unit_code: unit.map(|u| parse_code("unit", &u)).transpose()?,
-                expires_in_days,
-            };
+            let req = TokenRequest::parse(&name, role, unit.as_deref(), expires_in_days)?;
             let (id, token) = store
                 .write(move |conn| tokens::create(conn, &operator(), &req, now))
                 .await?;
@@ -147,6 +181,124 @@ async fn token(command: TokenCommand, settings: &Settings) -> Result<(), AppErro
                 .await?;
             println!("revoked token {} ({})", token.id, token.name);
         }
+    }
+    Ok(())
+}
+
+/// A password from stdin (one line) or asked twice on the terminal.
+fn read_password(from_stdin: bool) -> Result<NewPassword, AppError> {
+    let io = |e: std::io::Error| AppError::BadRequest(format!("reading the password: {e}"));
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(io)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first = rpassword::prompt_password("密码 (password): ").map_err(io)?;
+        let again = rpassword::prompt_password("再次输入 (again): ").map_err(io)?;
+        if first != again {
+            return Err(AppError::invalid("password", "the two entries differ"));
+        }
+        first
+    };
+    NewPassword::parse("password", &password)
+}
+
+async fn account_id(store: &Store, login: String) -> Result<String, AppError> {
+    let login = Login::parse("login", &login)?.as_str().to_owned();
+    let key = login.clone();
+    store
+        .run(move |conn| crate::store::accounts::credentials(conn, &key))
+        .await?
+        .map(|c| c.id)
+        .ok_or_else(|| AppError::NotFound(format!("account {login}")))
+}
+
+async fn set_disabled(
+    store: &Store,
+    login: String,
+    disabled: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let id = account_id(store, login.clone()).await?;
+    store
+        .run(move |conn| accounts::set_disabled(conn, &operator(), &id, disabled, now))
+        .await?;
+    println!(
+        "{login} {}",
+        if disabled {
+            "disabled; signed out"
+        } else {
+            "enabled"
+        }
+    );
+    Ok(())
+}
+
+async fn account(command: AccountCommand, settings: &Settings) -> Result<(), AppError> {
+    let store = Store::open(&settings.database).await?;
+    let now = SystemClock.now();
+    match command {
+        AccountCommand::Create {
+            login,
+            name,
+            role,
+            unit,
+            password_stdin,
+        } => {
+            let password = read_password(password_stdin)?;
+            let unit = unit.map(|u| parse_code("unit", &u)).transpose()?;
+            let new = NewAccount::parse(
+                &login,
+                &name,
+                role,
+                unit.as_deref(),
+                None,
+                password.expose(),
+            )?;
+            let id = store
+                .run(move |conn| {
+                    let hash = accounts::hash_password(&new.password);
+                    accounts::create(conn, None, &new, &hash, now)
+                })
+                .await?;
+            println!(
+                "created account {} ({id}, {role})",
+                login.trim().to_lowercase()
+            );
+        }
+        AccountCommand::List => {
+            let all = store.run(|conn| accounts::list(conn, &operator())).await?;
+            println!("login\trole\tunit\tname\tstate");
+            for a in all {
+                let state = if a.disabled_at.is_some() {
+                    "disabled"
+                } else if a.locked_until.is_some_and(|t| t > now) {
+                    "locked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    a.login,
+                    a.role,
+                    a.unit_code.as_deref().unwrap_or("-"),
+                    a.display_name
+                );
+            }
+        }
+        AccountCommand::ResetPassword {
+            login,
+            password_stdin,
+        } => {
+            let id = account_id(&store, login.clone()).await?;
+            let password = read_password(password_stdin)?;
+            store
+                .run(move |conn| accounts::reset_password(conn, &operator(), &id, &password, now))
+                .await?;
+            println!("password of {login} set; its sessions ended");
+        }
+        AccountCommand::Disable { login } => set_disabled(&store, login, true, now).await?,
+        AccountCommand::Enable { login } => set_disabled(&store, login, false, now).await?,
     }
     Ok(())
 }

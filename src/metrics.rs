@@ -37,6 +37,28 @@ pub static HTTP_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
     )
 });
 
+/// Time to render a console page's HTML from its view (the template alone, after the
+/// queries), per template: pages are meant to render in a few milliseconds.
+#[allow(
+    clippy::expect_used,
+    reason = "a constant definition, forced at start-up by init()"
+)]
+pub static CONSOLE_RENDER: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register(
+        HistogramVec::new(
+            HistogramOpts::new(
+                "yuqing_console_render_seconds",
+                "Console page HTML rendering by template",
+            )
+            .buckets(vec![
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+            ]),
+            &["template"],
+        )
+        .expect("metric definition"),
+    )
+});
+
 /// Results of send attempts: sent, retry (4xx / network), failed (5xx and other
 /// permanent failures), cancelled.
 #[allow(
@@ -103,4 +125,5 @@ pub fn render(snapshot: &Snapshot) -> Result<String, prometheus::Error> {
 pub fn init() {
     LazyLock::force(&HTTP_DURATION);
     LazyLock::force(&MAIL_ATTEMPTS);
+    LazyLock::force(&CONSOLE_RENDER);
 }

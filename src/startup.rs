@@ -61,6 +61,7 @@ impl Application {
     /// Opens the database (applying migrations), prepares mail and the engine, binds
     /// `server.bind`; nothing runs until `run_until_stopped`.
     pub async fn build(settings: &Settings, time: Arc<dyn TimeSource>) -> Result<Self, AppError> {
+        crate::console::check_templates().map_err(AppError::internal)?;
         let store = Store::open(&settings.database).await?;
         let signer = LinkSigner::new(&signing_key(settings, &store, time.now()).await?);
         let message_domain = Composer::message_domain(&settings.mail.from);
@@ -122,6 +123,12 @@ impl Application {
                 },
             )
             .await?,
+            stylesheet: crate::console::stylesheet_url(),
+            console: crate::console::SessionPolicy::new(
+                settings.console.sign_in_rules(),
+                &settings.server.public_url,
+            ),
+            trusted_proxies: settings.server.trusted_proxies.clone(),
         });
         let limit = settings.server.max_body_bytes;
         let (origins, public_url) = (
@@ -141,7 +148,9 @@ impl Application {
                 .app_data(proxies.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
+                .configure(crate::console::routes)
                 .configure(http::routes)
+                .default_service(web::to(crate::console::not_found))
         })
         .listen(listener)
         .map_err(AppError::internal)?;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::access::{Actor, Role};
-use crate::domain::ids::EscalationId;
+use crate::domain::ids::{EscalationId, IncidentId};
 use crate::domain::incident::{EventKind, Status};
 use crate::error::AppError;
 use crate::store::escalations::{self, Addressed};
@@ -19,6 +19,28 @@ pub struct Acknowledged {
     pub first_time: bool,
     /// The incident is closed or dismissed: nothing was recorded.
     pub closed: Option<Status>,
+}
+
+/// Acknowledgement in the console by the person a reminder of `incident` went to: an
+/// account linked to the directory contact with that address. The session is the
+/// credential here.
+pub fn acknowledge_as(
+    conn: &mut DbConn,
+    escalation_id: &EscalationId,
+    incident: &IncidentId,
+    contact_email: &str,
+    now: DateTime<Utc>,
+) -> Result<Acknowledged, AppError> {
+    let to = escalations::addressed(conn, escalation_id)?;
+    if to.incident_id.as_ref() != Some(incident) {
+        return Err(AppError::NotFound("reminder".into()));
+    }
+    if !to.email.eq_ignore_ascii_case(contact_email) {
+        return Err(AppError::Forbidden(
+            "this reminder was sent to someone else".into(),
+        ));
+    }
+    acknowledge(conn, escalation_id, now)
 }
 
 pub fn acknowledge(
@@ -54,7 +76,7 @@ pub fn acknowledge(
     let stopped = escalations::cancel_repeats_to(conn, &clock_id, &to.email, now)?;
     let kind = clocks::kind_of(conn, &clock_id)?;
     let actor = Actor {
-        token_id: format!("ack:{escalation_id}"),
+        id: format!("ack:{escalation_id}"),
         name: to.name.clone(),
         role: Role::Viewer,
         scope: None,

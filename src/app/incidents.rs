@@ -67,7 +67,7 @@ pub fn log(
 ) -> Result<Created, AppError> {
     actor.require_incident_writer()?;
     if let Some(idem) = &idempotency
-        && let Some(earlier) = store::replay(conn, &actor.token_id, idem, now)?
+        && let Some(earlier) = store::replay(conn, &actor.id, idem, now)?
     {
         // A replay shows the incident as it is now: only to a caller who may still see it.
         actor.require_any_in_scope(earlier.unit_paths())?;
@@ -96,7 +96,7 @@ pub fn log(
     let id = row.id().to_owned();
     store::insert_units(conn, &id, &links)?;
     if let Some(idem) = idempotency {
-        store::remember_key(conn, &actor.token_id, idem, &id, now)?;
+        store::remember_key(conn, &actor.id, idem, &id, now)?;
     }
     events::append(
         conn,

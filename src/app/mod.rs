@@ -2,6 +2,7 @@
 //! service to do. Each is a function over one write transaction: it checks who may do
 //! it, applies the domain's rules, and calls `store` for the rows.
 
+pub mod accounts;
 pub mod acknowledge;
 pub mod clocks;
 pub mod directory;

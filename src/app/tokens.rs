@@ -17,6 +17,25 @@ pub struct TokenRequest {
     pub expires_in_days: Option<i64>,
 }
 
+impl TokenRequest {
+    /// A token to create, checked (the API's, the console's and the CLI's rules).
+    pub fn parse(
+        name: &str,
+        role: Role,
+        unit_code: Option<&str>,
+        expires_in_days: Option<i64>,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            name: crate::domain::text::required("name", name, 100)?,
+            role,
+            unit_code: unit_code
+                .map(|c| crate::domain::unit::parse_code("unit_code", c))
+                .transpose()?,
+            expires_in_days,
+        })
+    }
+}
+
 /// The created token's id and its secret (shown once).
 pub fn create(
     conn: &mut DbConn,

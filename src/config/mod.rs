@@ -28,6 +28,7 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     pub time: TimeSettings,
     pub log: LogSettings,
+    pub console: ConsoleSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -47,6 +48,33 @@ pub struct ServerSettings {
     /// Event streams this replica serves at once, and per token.
     pub max_event_streams: usize,
     pub max_event_streams_per_token: usize,
+}
+
+/// The web console's sign-in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// A session ends after this long without use.
+    pub session_idle_minutes: i64,
+    /// Failed sign-ins in a row that lock an account.
+    pub lockout_failures: i32,
+    /// Failed sign-ins from one client address (any login) that lock that client.
+    pub client_lockout_failures: i32,
+    /// How long a lock lasts.
+    pub lockout_minutes: i64,
+}
+
+impl ConsoleSettings {
+    pub fn sign_in_rules(&self) -> crate::app::accounts::SignInRules {
+        crate::app::accounts::SignInRules {
+            lockout: crate::domain::account::LockoutPolicy {
+                account_failures: self.lockout_failures,
+                client_failures: self.client_lockout_failures,
+                lock_minutes: self.lockout_minutes,
+            },
+            session_idle: chrono::Duration::minutes(self.session_idle_minutes),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,6 +212,18 @@ impl Settings {
         }
         if self.database.pool_timeout_ms == 0 {
             return fail("database.pool_timeout_ms", "must be positive");
+        }
+        if self.console.session_idle_minutes <= 0 {
+            return fail("console.session_idle_minutes", "must be positive");
+        }
+        if self.console.lockout_failures < 1 || self.console.client_lockout_failures < 1 {
+            return fail(
+                "console.lockout_failures",
+                "failure limits must be at least 1",
+            );
+        }
+        if self.console.lockout_minutes <= 0 {
+            return fail("console.lockout_minutes", "must be positive");
         }
         if self.mail.ack_link_ttl_hours <= 0 {
             return fail("mail.ack_link_ttl_hours", "must be positive");

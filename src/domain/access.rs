@@ -36,7 +36,8 @@ pub struct Scope {
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub token_id: String,
+    /// The API token's or the console account's id.
+    pub id: String,
     pub name: String,
     pub role: Role,
     pub scope: Option<Scope>,

@@ -16,6 +16,19 @@ text_enum! {
     }
 }
 
+impl ContactRole {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::DutyOfficer => "值班人员",
+            Self::OfficeDirector => "办公室主任",
+            Self::DeputyLeader => "分管领导",
+            Self::PrincipalLeader => "主要负责人",
+            Self::PressOfficer => "新闻发言人",
+            Self::Liaison => "舆情联络员",
+        }
+    }
+}
+
 /// A deliverable address, checked with the mail library that will send to it.
 pub fn parse_email(field: &str, email: &str) -> Result<String, AppError> {
     let email = email.trim();

@@ -1,6 +1,7 @@
 //! Domain types and rules. Nothing here knows about HTTP or SQL.
 
 pub mod access;
+pub mod account;
 pub mod board;
 pub mod clock;
 pub mod contact;

@@ -18,6 +18,13 @@ text_enum! {
 }
 
 impl ReportKind {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::DailyDigest => "每日汇总",
+            Self::WeeklySummary => "每周时效通报",
+        }
+    }
+
     /// The period a report planned at `now` covers, as its key: the local date for the
     /// digest, the ISO week just ended for the summary.
     pub fn period(self, now: DateTime<Utc>, zone: Tz) -> String {

@@ -14,6 +14,15 @@ text_enum! {
 }
 
 impl UnitLevel {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Provincial => "省局",
+            Self::City => "市局",
+            Self::District => "区县局",
+            Self::TaxOffice => "税务所",
+        }
+    }
+
     /// A unit may only hang below a unit of a higher level.
     pub fn may_be_child_of(self, parent: UnitLevel) -> bool {
         self > parent

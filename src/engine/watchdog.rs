@@ -1,16 +1,17 @@
-//! Periodic self-check: repairs breached clocks whose repeats broke off and reports how
-//! far behind the engine is.
+//! Periodic self-check: repairs breached clocks whose repeats broke off, reports how far
+//! behind the engine is, and forgets expired console sessions and stale sign-in counts.
 
 use super::Engine;
 use crate::app;
 use crate::error::AppError;
-use crate::store::escalations;
+use crate::store::{accounts, escalations, sessions};
 
 /// What the watchdog saw.
 #[derive(Debug, Clone, Copy)]
 pub struct Checkup {
     pub repaired_clocks: usize,
     pub lag_seconds: i64,
+    pub expired_sessions: usize,
 }
 
 impl Engine {
@@ -22,9 +23,12 @@ impl Engine {
                 let now = escalations::db_now(conn)?;
                 let repaired_clocks = app::escalations::repair_broken_repeats(conn, &domain, now)?;
                 let lag_seconds = escalations::lag_seconds(conn, now)?;
+                let expired_sessions = sessions::purge_expired(conn, now)?;
+                accounts::purge_throttle(conn, now - chrono::Duration::days(1))?;
                 Ok(Checkup {
                     repaired_clocks,
                     lag_seconds,
+                    expired_sessions,
                 })
             })
             .await?;

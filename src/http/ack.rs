@@ -21,14 +21,15 @@ struct Signed {
     sig: String,
 }
 
-/// Headers of every HTML page: no scripts, no framing, no caching, and no Referer (the
-/// URL carries the link's signature).
+/// Headers of the acknowledgement pages: no scripts, styles from this service (and inline
+/// ones an office's override may use), no framing, no caching, and no Referer (the URL
+/// carries the link's signature).
 pub fn html_page(status: StatusCode, html: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(ContentType::html())
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -44,6 +45,11 @@ fn page(
     ctx: impl Serialize,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    // The console's stylesheet, so these pages look like the rest of the service.
+    let ctx = minijinja::context! {
+        stylesheet => state.stylesheet.clone(),
+        ..minijinja::Value::from_serialize(&ctx)
+    };
     let html = state
         .pages
         .render_page(name, ctx)

@@ -104,13 +104,13 @@ async fn create(
     body: JsonBody<CreateContact>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
-    let new = NewContact {
-        name: text::required("name", &b.name, 100)?,
-        email: parse_email("email", &b.email)?,
-        phone: phone(b.phone.as_deref())?,
-        unit_code: parse_code("unit_code", &b.unit_code)?,
-        roles: parse_roles("roles", &b.roles)?,
-    };
+    let new = NewContact::parse(
+        &b.name,
+        &b.email,
+        b.phone.as_deref(),
+        &b.unit_code,
+        &b.roles,
+    )?;
     let now = state.now();
     let contact = state
         .store

@@ -66,8 +66,8 @@ async fn stream(
         // A new client starts with what happens from now on.
         None => state.store.run(revision::current).await?,
     };
-    let admitted = state.feed.admit(&actor.token_id)?;
-    let token_id = actor.token_id.clone();
+    let admitted = state.feed.admit(&actor.id)?;
+    let token_id = actor.id.clone();
     let expires_at = state
         .store
         .run(move |conn| tokens::expires_at(conn, &token_id))
@@ -75,7 +75,7 @@ async fn stream(
     let follower = Follower {
         store: state.store.clone(),
         scope: actor.scope.map(|s| s.path),
-        token_id: actor.token_id,
+        token_id: actor.id,
         live: state.feed.subscribe(),
         revoked: state.store.revocations(),
         expires_in: expires_at.map(|at| (at - state.now()).to_std().unwrap_or_default()),

@@ -6,7 +6,7 @@ pub mod board;
 pub mod bodies;
 mod cache;
 pub mod client;
-mod conditional;
+pub(crate) mod conditional;
 mod contacts;
 pub mod cors;
 pub mod error;
@@ -14,14 +14,14 @@ mod events;
 mod extract;
 pub mod feed;
 mod health;
-mod incidents;
+pub(crate) mod incidents;
 mod metrics;
 pub mod middleware;
 mod openapi;
-mod reports;
+pub(crate) mod reports;
 mod spreadsheet;
 pub mod state;
-mod tokens;
+pub(crate) mod tokens;
 mod units;
 
 use actix_web::web;
@@ -29,7 +29,8 @@ use actix_web::web;
 pub use extract::BodyLimit;
 pub use state::AppState;
 
-/// Every route; `startup` mounts this on each worker.
+/// Every API route; `startup` mounts this on each worker (after the console's routes, with
+/// `console::not_found` for anything unmatched).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
@@ -45,6 +46,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(reports::timeliness_report)
                 .service(events::stream)
                 .service(openapi::openapi_json),
-        )
-        .default_service(web::to(error::not_found));
+        );
 }

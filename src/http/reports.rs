@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
+use crate::domain::access::Actor;
 use crate::domain::timeliness::{GroupBy, Timeliness, summarize};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
@@ -29,7 +30,7 @@ enum Format {
 
 #[derive(Deserialize, Clone, Copy, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
-enum Lang {
+pub enum Lang {
     Zh,
     En,
 }
@@ -66,20 +67,7 @@ async fn timeliness_report(
     Auth(actor): Auth,
     Query(q): Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.now();
-    let zone = state.zone;
-    let today = now.with_timezone(&zone).date_naive();
-    let to = q.to.unwrap_or(today);
-    let from = q.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
-    if from > to {
-        return Err(AppError::invalid("to", "must not be before from"));
-    }
-    if (to - from).num_days() as u64 >= MAX_DAYS {
-        return Err(AppError::invalid(
-            "from",
-            format!("a report covers at most {MAX_DAYS} days"),
-        ));
-    }
+    let period = Period::check(q.from, q.to, state.now(), state.zone)?;
     let group_by = q.group_by.unwrap_or(GroupBy::Unit);
     let wants_csv = q.format == Some(Format::Csv)
         || (q.format.is_none()
@@ -90,14 +78,67 @@ async fn timeliness_report(
                 .is_some_and(|v| v.contains("text/csv")));
     let lang = q.lang.unwrap_or(Lang::Zh);
     let unit = q.unit.map(|u| parse_code("unit", &u)).transpose()?;
-    let start = day_start(zone, from)?;
-    let end = day_start(zone, to.checked_add_days(Days::new(1)).unwrap_or(to))?;
-
     let variant = if wants_csv { "csv" } else { "json" };
     let tag = conditional::view_tag(conditional::counter(&state).await?, &req, &actor, variant);
     if unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
+    let report = build(&state, &actor, period, unit, group_by).await?;
+    if wants_csv {
+        return csv_response(tagged(HttpResponse::Ok(), &tag), &report, lang);
+    }
+    Ok(tagged(HttpResponse::Ok(), &tag).json(report))
+}
+
+/// The days a report covers, checked: `from` defaults to the first of `to`'s month, `to`
+/// to today (office time zone).
+#[derive(Debug, Clone, Copy)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    pub fn check(
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        now: chrono::DateTime<Utc>,
+        zone: chrono_tz::Tz,
+    ) -> Result<Self, AppError> {
+        let today = now.with_timezone(&zone).date_naive();
+        let to = to.unwrap_or(today);
+        let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+        if from > to {
+            return Err(AppError::invalid("to", "must not be before from"));
+        }
+        if (to - from).num_days() as u64 >= MAX_DAYS {
+            return Err(AppError::invalid(
+                "from",
+                format!("a report covers at most {MAX_DAYS} days"),
+            ));
+        }
+        Ok(Self { from, to })
+    }
+}
+
+/// The timeliness report for `period` as `actor` may see it (its scope, and `unit` when
+/// given): the API's and the console's.
+pub async fn build(
+    state: &AppState,
+    actor: &Actor,
+    period: Period,
+    unit: Option<String>,
+    group_by: GroupBy,
+) -> Result<TimelinessReport, AppError> {
+    let (now, zone) = (state.now(), state.zone);
+    let start = day_start(zone, period.from)?;
+    let end = day_start(
+        zone,
+        period
+            .to
+            .checked_add_days(Days::new(1))
+            .unwrap_or(period.to),
+    )?;
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
     let facts = state
         .store
@@ -114,26 +155,32 @@ async fn timeliness_report(
         })
         .await?;
     let (groups, total) = summarize(&facts, group_by, zone, now);
-    if wants_csv {
-        let body = csv(&groups, &total, group_by, lang)?;
-        let name = format!("timeliness-{from}-{to}.csv");
-        return Ok(tagged(HttpResponse::Ok(), &tag)
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ))
-            .body(body));
-    }
-    Ok(tagged(HttpResponse::Ok(), &tag).json(TimelinessReport {
-        from,
-        to,
+    Ok(TimelinessReport {
+        from: period.from,
+        to: period.to,
         time_zone: zone.name().to_owned(),
         group_by,
         as_of: now,
         groups,
         total,
-    }))
+    })
+}
+
+/// The report as a CSV download (UTF-8 with a byte-order mark, for Excel and WPS).
+pub fn csv_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    report: &TimelinessReport,
+    lang: Lang,
+) -> Result<HttpResponse, AppError> {
+    let body = csv(&report.groups, &report.total, report.group_by, lang)?;
+    let name = format!("timeliness-{}-{}.csv", report.from, report.to);
+    Ok(builder
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body))
 }
 
 fn day_start(zone: chrono_tz::Tz, day: NaiveDate) -> Result<chrono::DateTime<Utc>, AppError> {

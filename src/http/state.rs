@@ -33,6 +33,12 @@ pub struct AppState {
     pub tokens: Arc<crate::http::auth::TokenCache>,
     /// What open event streams are fed from.
     pub feed: Arc<crate::http::feed::Feed>,
+    /// The console's stylesheet URL, for the acknowledgement pages.
+    pub stylesheet: String,
+    /// How the web console signs people in.
+    pub console: crate::console::SessionPolicy,
+    /// `server.trusted_proxies`: whose X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl AppState {

@@ -7,9 +7,7 @@ use super::auth::Admin;
 use super::extract::JsonBody;
 use super::state::AppState;
 use crate::app::tokens::{self, TokenRequest};
-use crate::domain::access::{ApiToken, Role};
-use crate::domain::text;
-use crate::domain::unit::parse_code;
+use crate::domain::access::{Actor, ApiToken, Role};
 use crate::error::AppError;
 use crate::http::bodies::Items;
 
@@ -62,15 +60,7 @@ async fn create(
     body: JsonBody<CreateToken>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
-    let req = TokenRequest {
-        name: text::required("name", &b.name, 100)?,
-        role: b.role,
-        unit_code: b
-            .unit_code
-            .map(|c| parse_code("unit_code", &c))
-            .transpose()?,
-        expires_in_days: b.expires_in_days,
-    };
+    let req = TokenRequest::parse(&b.name, b.role, b.unit_code.as_deref(), b.expires_in_days)?;
     let now = state.now();
     let created = state
         .store
@@ -98,16 +88,25 @@ async fn revoke(
     Admin(actor): Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let token = revoke_token(&state, actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(token))
+}
+
+/// Revokes a token in the caller's scope: this replica forgets it and ends its event
+/// streams at once; other replicas hear of it from the database.
+pub async fn revoke_token(
+    state: &AppState,
+    actor: Actor,
+    id: String,
+) -> Result<ApiToken, AppError> {
     let now = state.now();
-    let id = id.into_inner();
     let (token, hash) = state
         .store
         .write(move |conn| tokens::revoke(conn, &actor, &id, now))
         .await?;
     state.tokens.forget(&hash);
-    // Its open event streams here end at once (other replicas hear it from the database).
     state.store.token_revoked(&token.id);
-    Ok(HttpResponse::Ok().json(token))
+    Ok(token)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -88,15 +88,7 @@ async fn create(
     body: JsonBody<CreateUnit>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
-    let new = NewUnit {
-        code: parse_code("code", &b.code)?,
-        name: text::required("name", &b.name, 100)?,
-        level: b.level,
-        parent_code: b
-            .parent_code
-            .map(|c| parse_code("parent_code", &c))
-            .transpose()?,
-    };
+    let new = NewUnit::parse(&b.code, &b.name, b.level, b.parent_code.as_deref())?;
     let now = state.now();
     let unit = state
         .store

@@ -128,7 +128,7 @@ impl Composer {
             "source": format!("{} {}", i.source_channel.label_zh(), i.source_url.as_deref().unwrap_or("")).trim().to_owned(),
             "discovered_at": local_time(i.discovered_at, self.zone),
             "units": units.join("、"),
-            "incident_url": format!("{}/api/v1/incidents/{}", self.public_url.as_str(), i.id),
+            "incident_url": format!("{}/incidents/{}", self.public_url.as_str(), i.reference),
             "ack_url": self.ack_url(c.escalation_id, c.now),
             "statement_deadline": deadline_of(ClockKind::AuthoritativeStatement),
             "press_deadline": deadline_of(ClockKind::PressConference),

@@ -43,7 +43,7 @@ pub fn incident() -> Incident {
         source_url: Some("https://weibo.example/post/1".into()),
         discovered_at: discovered(),
         reported_by: ReportedBy {
-            token_id: "token".into(),
+            id: "token".into(),
             name: "值班室".into(),
         },
         severity: Severity::Major,

@@ -27,6 +27,7 @@ const EMBEDDED: &[(&str, &str)] = embedded!(
     "weekly_summary/subject.txt",
     "weekly_summary/body.txt",
     "weekly_summary/body.html",
+    "pages/base.html",
     "pages/ack_confirm.html",
     "pages/ack_done.html",
     "pages/ack_invalid.html",

@@ -49,6 +49,26 @@ pub struct NewContact {
     pub roles: Vec<ContactRole>,
 }
 
+impl NewContact {
+    /// A contact to add, checked (the API's and the console's rules).
+    pub fn parse(
+        name: &str,
+        email: &str,
+        phone: Option<&str>,
+        unit_code: &str,
+        roles: &[crate::domain::contact::ContactRole],
+    ) -> Result<Self, AppError> {
+        use crate::domain::contact::{parse_email, parse_roles};
+        Ok(Self {
+            name: crate::domain::text::required("name", name, 100)?,
+            email: parse_email("email", email)?,
+            phone: crate::domain::text::optional("phone", phone, 40)?,
+            unit_code: crate::domain::unit::parse_code("unit_code", unit_code)?,
+            roles: parse_roles("roles", roles)?,
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct ContactChange {
     pub name: Option<String>,

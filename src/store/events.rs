@@ -41,7 +41,7 @@ pub fn append(
             incident_events::seq.eq(seq),
             incident_events::incident_id.eq(incident_id),
             incident_events::at.eq(to_db_time(at)),
-            incident_events::actor_token.eq(&actor.token_id),
+            incident_events::actor_id.eq(&actor.id),
             incident_events::actor_name.eq(&actor.name),
             incident_events::kind.eq(kind),
             incident_events::changes.eq(Json::new(changes)?),

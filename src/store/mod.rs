@@ -7,6 +7,7 @@ mod listen;
 mod migrate;
 pub mod schema;
 
+pub mod accounts;
 pub mod board;
 pub mod clocks;
 pub mod contacts;
@@ -18,6 +19,7 @@ pub mod phases;
 pub mod reports;
 pub mod revision;
 pub mod secrets;
+pub mod sessions;
 pub mod timeliness;
 pub mod tokens;
 pub mod units;

@@ -124,7 +124,7 @@ pub fn record(
 /// The service itself, as the author of what time alone brings about.
 fn system() -> Actor {
     Actor {
-        token_id: "system".into(),
+        id: "system".into(),
         name: "系统".into(),
         role: Role::Viewer,
         scope: None,

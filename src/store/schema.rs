@@ -59,7 +59,7 @@ diesel::table! {
         source_channel -> Text,
         source_url -> Nullable<Text>,
         discovered_at -> Timestamp,
-        reported_by_token -> Text,
+        reported_by -> Text,
         reported_by_name -> Text,
         severity -> Text,
         category -> Text,
@@ -101,7 +101,7 @@ diesel::table! {
         id -> BigInt,
         incident_id -> Text,
         at -> Timestamp,
-        actor_token -> Text,
+        actor_id -> Text,
         actor_name -> Text,
         kind -> Text,
         changes -> Text,
@@ -111,8 +111,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (token_id, key) {
-        token_id -> Text,
+    idempotency_keys (actor_id, key) {
+        actor_id -> Text,
         key -> Text,
         request_hash -> Text,
         incident_id -> Text,
@@ -120,7 +120,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        login -> Text,
+        display_name -> Text,
+        role -> Text,
+        unit_id -> Nullable<Text>,
+        contact_id -> Nullable<Text>,
+        password_hash -> Text,
+        failed_attempts -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        password_changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        account_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_throttle (client) {
+        client -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(contacts -> units (unit_id));
+diesel::joinable!(accounts -> units (unit_id));
+diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(api_tokens -> units (unit_id));
 diesel::joinable!(incident_units -> incidents (incident_id));
 diesel::joinable!(incident_units -> units (unit_id));
@@ -231,4 +269,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     acknowledgements,
     service_secrets,
     change_counter,
+    accounts,
+    sessions,
+    sign_in_throttle,
 );

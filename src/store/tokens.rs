@@ -102,7 +102,7 @@ pub fn authenticate(
         .optional()?;
     Ok(found.map(|t| Authenticated {
         actor: Actor {
-            token_id: t.token_id,
+            id: t.token_id,
             name: t.name,
             role: t.role,
             scope: t

@@ -47,6 +47,25 @@ pub struct NewUnit {
     pub parent_code: Option<String>,
 }
 
+impl NewUnit {
+    /// A unit to add, checked (the API's and the console's rules).
+    pub fn parse(
+        code: &str,
+        name: &str,
+        level: UnitLevel,
+        parent_code: Option<&str>,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            code: crate::domain::unit::parse_code("code", code)?,
+            name: crate::domain::text::required("name", name, 100)?,
+            level,
+            parent_code: parent_code
+                .map(|c| crate::domain::unit::parse_code("parent_code", c))
+                .transpose()?,
+        })
+    }
+}
+
 /// What a PATCH may change; the code is the unit's name in URLs and stays.
 #[derive(Default)]
 pub struct UnitChange {

@@ -11,6 +11,7 @@ mod abuse;
 mod access;
 mod binary;
 mod concurrency;
+mod console;
 mod dashboards;
 mod directory;
 mod errors;

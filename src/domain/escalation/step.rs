@@ -46,6 +46,27 @@ impl Step {
         }
     }
 
+    /// How a person reads the step: 时限前2小时提醒, 超时告警, 第2次超时重复提醒.
+    pub fn label_zh(&self) -> String {
+        fn span(minutes: i64) -> String {
+            match (minutes / 60, minutes % 60) {
+                (0, m) => format!("{m}分钟"),
+                (h, 0) => format!("{h}小时"),
+                (h, m) => format!("{h}小时{m}分钟"),
+            }
+        }
+        match self {
+            Self::Report { kind, .. } => kind.label_zh().into(),
+            Self::NewMajor => "重大舆情通报".into(),
+            Self::Ladder { at_minutes: 0, .. } => "超时告警".into(),
+            Self::Ladder { at_minutes, .. } if *at_minutes < 0 => {
+                format!("时限前{}提醒", span(-at_minutes))
+            }
+            Self::Ladder { at_minutes, .. } => format!("超时{}提醒", span(*at_minutes)),
+            Self::Repeat(k) => format!("第{k}次超时重复提醒"),
+        }
+    }
+
     /// Higher is more severe: of several reminders due together, the highest is sent.
     pub fn rank(&self) -> i32 {
         match self {

@@ -83,3 +83,40 @@ text_enum! {
         Cyberspace => "cyberspace",
     }
 }
+
+impl Category {
+    /// The kinds of concern the rules distinguish (合理建议、实际困难、重大问题、误解、
+    /// 错误观点、虚假信息).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Suggestion => "合理建议",
+            Self::Hardship => "实际困难",
+            Self::MajorProblem => "重大问题",
+            Self::Misunderstanding => "误解误读",
+            Self::WrongView => "错误观点",
+            Self::FalseInformation => "虚假信息",
+            Self::Other => "其他",
+        }
+    }
+}
+
+impl SpecialTopic {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::TwoSessions => "全国两会",
+            Self::EconomicData => "经济数据发布",
+            Self::MajorReform => "重大改革",
+            Self::Inspection => "督查检查",
+            Self::Emergency => "突发事件",
+        }
+    }
+}
+
+impl ReferralAuthority {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Police => "公安机关",
+            Self::Cyberspace => "网信部门",
+        }
+    }
+}

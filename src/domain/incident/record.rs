@@ -35,7 +35,8 @@ pub struct Referral {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReportedBy {
-    pub token_id: String,
+    /// The API token's or the console account's id.
+    pub id: String,
     pub name: String,
 }
 

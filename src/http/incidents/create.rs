@@ -20,26 +20,26 @@ use crate::store::incidents::IdempotencyKey;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateIncident {
+pub struct CreateIncident {
     #[schema(min_length = 1, max_length = 200)]
-    title: String,
+    pub title: String,
     #[schema(min_length = 1, max_length = 5000)]
-    summary: String,
-    source_channel: SourceChannel,
+    pub summary: String,
+    pub source_channel: SourceChannel,
     #[serde(default)]
     #[schema(pattern = "^https?://[^\\s]+$", example = "https://weibo.com/123")]
-    source_url: Option<String>,
-    discovered_at: DateTime<Utc>,
-    severity: Severity,
-    category: Category,
+    pub source_url: Option<String>,
+    pub discovered_at: DateTime<Utc>,
+    pub severity: Severity,
+    pub category: Category,
     #[serde(default)]
-    special_topic: Option<SpecialTopic>,
+    pub special_topic: Option<SpecialTopic>,
     #[schema(min_items = 1, max_items = 20)]
-    responsible_units: Vec<UnitRef>,
+    pub responsible_units: Vec<UnitRef>,
 }
 
 impl CreateIncident {
-    fn parse(self, now: DateTime<Utc>) -> Result<IncidentContent, AppError> {
+    pub fn parse(self, now: DateTime<Utc>) -> Result<IncidentContent, AppError> {
         Ok(IncidentContent {
             title: parse_title(&self.title)?,
             summary: parse_summary(&self.summary)?,

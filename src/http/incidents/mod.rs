@@ -1,9 +1,9 @@
 //! /api/v1/incidents: logging, reading, changing incidents and reading their timeline.
 
 pub(super) mod change;
-pub(super) mod create;
+pub(crate) mod create;
 pub(super) mod milestones;
-pub(super) mod read;
+pub(crate) mod read;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -26,29 +26,31 @@ const TEXT_MAX: usize = 100;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct ListIncidents {
-    status: Option<Status>,
-    severity: Option<Severity>,
-    category: Option<Category>,
-    special_topic: Option<SpecialTopic>,
+pub struct ListIncidents {
+    pub status: Option<Status>,
+    /// Only incidents neither closed nor dismissed.
+    pub open: Option<bool>,
+    pub severity: Option<Severity>,
+    pub category: Option<Category>,
+    pub special_topic: Option<SpecialTopic>,
     /// A unit code: incidents with a responsible unit at or below it.
-    unit: Option<String>,
-    clock_kind: Option<ClockKind>,
-    clock_state: Option<ClockState>,
-    discovered_from: Option<DateTime<Utc>>,
-    discovered_to: Option<DateTime<Utc>>,
-    updated_since: Option<DateTime<Utc>>,
+    pub unit: Option<String>,
+    pub clock_kind: Option<ClockKind>,
+    pub clock_state: Option<ClockState>,
+    pub discovered_from: Option<DateTime<Utc>>,
+    pub discovered_to: Option<DateTime<Utc>>,
+    pub updated_since: Option<DateTime<Utc>>,
     /// Text looked for in the reference, title and summary.
-    q: Option<String>,
+    pub q: Option<String>,
     #[param(inline)]
-    sort: Option<Sort>,
-    cursor: Option<String>,
-    limit: Option<i64>,
+    pub sort: Option<Sort>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
 }
 
 impl ListIncidents {
     /// The filter this query asks for (the unit is resolved against the directory later).
-    fn parse(
+    pub fn parse(
         self,
         scope_path: Option<String>,
     ) -> Result<(IncidentFilter, Option<String>), AppError> {
@@ -89,6 +91,7 @@ impl ListIncidents {
         let unit = self.unit.map(|u| parse_code("unit", &u)).transpose()?;
         let filter = IncidentFilter {
             status: self.status,
+            open_only: self.open.unwrap_or(false),
             severity: self.severity,
             category: self.category,
             special_topic: self.special_topic,

@@ -62,7 +62,7 @@ pub fn insert(
         source_channel: content.source_channel,
         source_url: content.source_url.clone(),
         discovered_at: to_db_time(content.discovered_at),
-        reported_by_token: new.reported_by.token_id.clone(),
+        reported_by: new.reported_by.id.clone(),
         reported_by_name: new.reported_by.name.clone(),
         severity: content.severity,
         category: content.category,
@@ -84,7 +84,7 @@ pub fn insert(
             incidents::source_channel.eq(row.source_channel),
             incidents::source_url.eq(&row.source_url),
             incidents::discovered_at.eq(row.discovered_at),
-            incidents::reported_by_token.eq(&row.reported_by_token),
+            incidents::reported_by.eq(&row.reported_by),
             incidents::reported_by_name.eq(&row.reported_by_name),
             incidents::severity.eq(row.severity),
             incidents::category.eq(row.category),
@@ -132,12 +132,12 @@ pub fn insert_units(
 /// came with a different request.
 pub fn replay(
     conn: &mut DbConn,
-    token_id: &str,
+    actor_id: &str,
     idem: &IdempotencyKey,
     now: DateTime<Utc>,
 ) -> Result<Option<Incident>, AppError> {
     let earlier: Option<(String, String)> = idempotency_keys::table
-        .find((token_id, &idem.key))
+        .find((actor_id, &idem.key))
         .select((
             idempotency_keys::request_hash,
             idempotency_keys::incident_id,
@@ -156,14 +156,14 @@ pub fn replay(
 
 pub fn remember_key(
     conn: &mut DbConn,
-    token_id: &str,
+    actor_id: &str,
     idem: IdempotencyKey,
     incident_id: &IncidentId,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let inserted = diesel::insert_into(idempotency_keys::table)
         .values((
-            idempotency_keys::token_id.eq(token_id),
+            idempotency_keys::actor_id.eq(actor_id),
             idempotency_keys::key.eq(&idem.key),
             idempotency_keys::request_hash.eq(&idem.request_hash),
             idempotency_keys::incident_id.eq(incident_id),

@@ -14,6 +14,8 @@ use crate::store::{DbConn, to_db_time};
 #[derive(Debug, Default)]
 pub struct IncidentFilter {
     pub status: Option<Status>,
+    /// Only incidents neither closed nor dismissed.
+    pub open_only: bool,
     pub severity: Option<Severity>,
     pub category: Option<Category>,
     pub special_topic: Option<SpecialTopic>,
@@ -268,6 +270,9 @@ fn filtered<'a>(filter: &IncidentFilter, now: DateTime<Utc>) -> Boxed<'a> {
     let mut query = incidents::table.into_boxed();
     if let Some(s) = filter.status {
         query = query.filter(incidents::status.eq(s));
+    }
+    if filter.open_only {
+        query = query.filter(incidents::status.ne_all([Status::Closed, Status::Dismissed]));
     }
     if let Some(s) = filter.severity {
         query = query.filter(incidents::severity.eq(s));

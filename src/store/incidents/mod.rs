@@ -41,7 +41,7 @@ struct IncidentRow {
     source_channel: SourceChannel,
     source_url: Option<String>,
     discovered_at: chrono::NaiveDateTime,
-    reported_by_token: String,
+    reported_by: String,
     reported_by_name: String,
     severity: Severity,
     category: Category,
@@ -89,7 +89,7 @@ impl IncidentRow {
             source_url: self.source_url,
             discovered_at: from_db_time(self.discovered_at),
             reported_by: ReportedBy {
-                token_id: self.reported_by_token,
+                id: self.reported_by,
                 name: self.reported_by_name,
             },
             responsible_units: units,

@@ -1,0 +1,252 @@
+//! The console's words: Chinese names of roles, fields and errors, and local times.
+//! The domain's validation messages are English (the API's); here they are put into
+//! Chinese for people, field by field, with the original kept when no rule matches.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::access::Role;
+use crate::error::AppError;
+
+pub fn role(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "管理员",
+        Role::DutyOfficer => "值班人员",
+        Role::Leader => "领导",
+        Role::Viewer => "只读",
+    }
+}
+
+/// A time as offices read it: `2026-11-22 14:03` in the office's zone.
+pub fn local(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The value of a `datetime-local` input (seconds included) for a time.
+pub fn input_value(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// A `datetime-local` input's value, read in the office's zone.
+pub fn parse_input(field: &str, value: &str, zone: Tz) -> Result<DateTime<Utc>, AppError> {
+    let value = value.trim();
+    let parsed = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok())
+    .ok_or_else(|| AppError::invalid(field, "must be a date and time"))?;
+    parsed
+        .and_local_timezone(zone)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| AppError::invalid(field, "must be a date and time"))
+}
+
+/// Like `parse_input`, but a blank field means `now` (the moment the form was sent, not
+/// the moment the page was opened).
+pub fn parse_input_or(
+    field: &str,
+    value: Option<&str>,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, AppError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(now),
+        Some(v) => parse_input(field, v, zone),
+    }
+}
+
+/// A remaining or overdue span as `4:59:50` (hours may exceed 24).
+pub fn span(seconds: i64) -> String {
+    let s = seconds.abs();
+    format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
+}
+
+/// A field's Chinese name (the API's name when none is known).
+pub fn field_name(name: &str) -> String {
+    let base = name.split(['[', '.']).next().unwrap_or(name);
+    let zh = match name {
+        "publication.summary" => Some("发布内容"),
+        "publication.channel" => Some("发布渠道"),
+        "publication.url" => Some("发布链接"),
+        "publication.published_at" => Some("发布时间"),
+        _ => None,
+    };
+    let zh = zh.unwrap_or(match base {
+        "title" => "标题",
+        "summary" => "摘要",
+        "source_channel" => "来源渠道",
+        "source_url" => "原文链接",
+        "discovered_at" => "发现时间",
+        "severity" => "级别",
+        "category" => "类型",
+        "special_topic" => "专项",
+        "responsible_units" => "责任单位",
+        "publication" => "发布情况",
+        "occurred_at" => "发生时间",
+        "channel" => "渠道",
+        "url" => "链接",
+        "venue" => "地点",
+        "spokesperson" => "发言人",
+        "note" => "备注",
+        "reason" => "理由",
+        "status" => "状态",
+        "login" => "登录名",
+        "display_name" => "姓名",
+        "password" => "密码",
+        "new_password" => "新密码",
+        "current_password" => "当前密码",
+        "unit_code" | "unit" => "单位",
+        "role" => "角色",
+        "name" => "名称",
+        "code" => "代码",
+        "email" => "邮箱",
+        "expires_in_days" => "有效天数",
+        "confirm_password" => "确认新密码",
+        "kind" => "节点类型",
+        "authority" => "移交机关",
+        "referred_at" => "移交时间",
+        "their_reference" => "对方编号",
+        "started_at" => "开始时间",
+        "due_at" => "时限",
+        "stopped_at" => "停止时间",
+        "evidence" => "证明",
+        "dismissal_reason" => "排除理由",
+        "first_responsible" => "第一责任单位",
+        "recipient" => "收件人",
+        "step" => "提醒",
+        _ => return name.to_owned(),
+    });
+    zh.to_owned()
+}
+
+fn phrase(message: &str) -> String {
+    let fixed = [
+        ("must not be empty", "不能为空"),
+        (
+            "must be an http:// or https:// URL",
+            "须为 http:// 或 https:// 开头的网址",
+        ),
+        ("must not be in the future", "不能晚于当前时间"),
+        ("must not be before discovered_at", "不能早于发现时间"),
+        ("must be within the last 366 days", "须在最近 366 天以内"),
+        ("must not contain control characters", "不能含控制字符"),
+        (
+            "must not contain invisible or text-direction characters",
+            "不能含不可见字符或文字方向控制字符",
+        ),
+        ("is required for this kind of milestone", "此类节点必须填写"),
+        ("is required for a statement", "发布权威信息须填写链接"),
+        ("a dismissal needs a reason", "排除须说明理由"),
+        (
+            "closing needs what was published and where",
+            "办结须填写发布的内容和渠道",
+        ),
+        ("name at least one responsible unit", "至少选择一个责任单位"),
+        (
+            "exactly one unit may be first_responsible",
+            "只能有一个第一责任单位",
+        ),
+        ("is not your current password", "与当前密码不符"),
+        ("must be a date and time", "须为日期和时间"),
+        (
+            "must be 2 to 32 characters: letters, digits, '.', '_' or '-'",
+            "须为 2–32 个字母、数字或 . _ -",
+        ),
+        ("must be between 1 and 3660", "须在 1 到 3660 之间"),
+    ];
+    if let Some((_, zh)) = fixed.iter().find(|(en, _)| *en == message) {
+        return (*zh).to_owned();
+    }
+    let number = |prefix: &str, suffix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(suffix))
+            .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_owned)
+    };
+    if let Some(n) = number("must be at most ", " characters") {
+        return format!("最多 {n} 个字符");
+    }
+    if let Some(n) = number("must be at least ", " characters") {
+        return format!("至少 {n} 个字符");
+    }
+    message.to_owned()
+}
+
+/// A validation error as shown next to its field: the message only.
+pub fn field_message(e: &AppError) -> Option<(String, String)> {
+    match e {
+        AppError::Invalid {
+            field: name,
+            message,
+        } => Some((
+            name.clone(),
+            format!("{}{}", field_name(name), phrase(message)),
+        )),
+        _ => None,
+    }
+}
+
+pub fn error_headline(e: &AppError) -> &'static str {
+    match e {
+        AppError::Invalid { .. } | AppError::BadRequest(_) => "填写有误",
+        AppError::Unauthorized => "请先登录",
+        AppError::Forbidden(_) => "无权执行此操作",
+        AppError::NotFound(_) => "未找到",
+        AppError::VersionMismatch { .. } => "该舆情已被他人修改",
+        AppError::Conflict { .. } => "与现有记录冲突",
+        AppError::TooMany(_) => "请求过多",
+        AppError::Unavailable { .. } => "服务繁忙，请稍后重试",
+        _ => "出错了",
+    }
+}
+
+pub fn error_message(e: &AppError) -> String {
+    match e {
+        AppError::Invalid { .. } => field_message(e).map(|(_, m)| m).unwrap_or_default(),
+        AppError::VersionMismatch { .. } => {
+            "您看到的是旧版本，刚才的修改未保存。请重新打开本页查看最新内容后再操作。".into()
+        }
+        AppError::Forbidden(m) => format!("您的账号角色或单位范围不允许此操作。（{m}）"),
+        AppError::NotFound(m) => format!("记录不存在或已删除。（{m}）"),
+        AppError::Conflict { code, message, .. } => match *code {
+            "invalid_transition" => "当前状态不能转为所选状态，请刷新页面。".into(),
+            "referral_required" => "虚假信息须先记录移交公安机关或网信部门，才能办结。".into(),
+            "login_taken" => "该登录名已被使用。".into(),
+            _ => message.clone(),
+        },
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_messages_read_in_chinese() {
+        let e = AppError::invalid("title", "must be at most 200 characters");
+        assert_eq!(field_message(&e).unwrap().1, "标题最多 200 个字符");
+        let e = AppError::invalid("responsible_units[0].code", "unit 99 is listed twice");
+        assert_eq!(
+            field_message(&e).unwrap().1,
+            "责任单位unit 99 is listed twice"
+        );
+    }
+
+    #[test]
+    fn local_inputs_are_office_time() {
+        let zone: Tz = "Asia/Shanghai".parse().unwrap();
+        let at = parse_input("x", "2026-11-22T08:00:30", zone).unwrap();
+        assert_eq!(at.to_rfc3339(), "2026-11-22T00:00:30+00:00");
+        assert_eq!(input_value(at, zone), "2026-11-22T08:00:30");
+        assert_eq!(span(4 * 3600 + 59 * 60 + 50), "4:59:50");
+    }
+}

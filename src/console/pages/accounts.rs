@@ -1,0 +1,349 @@
+//! 账号与令牌 for admins: console accounts (create, disable, enable, set a new password)
+//! and API tokens (create, shown once; revoke), within the admin's scope.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+
+use crate::app::accounts;
+use crate::app::tokens::{self, TokenRequest};
+use crate::console::error::{ConsoleError, shown_on_form};
+use crate::console::form::Posted;
+use crate::console::labels;
+use crate::console::present::{self, Choice};
+use crate::console::session::Signed;
+use crate::console::views;
+use crate::domain::access::Role;
+use crate::domain::account::{NewAccount, NewPassword, PASSWORD_MIN_CHARS};
+use crate::error::AppError;
+use crate::http::AppState;
+use crate::http::tokens::revoke_token;
+use crate::store::contacts::{self, ContactFilter};
+use crate::store::units;
+
+#[derive(Serialize)]
+struct AccountView {
+    id: String,
+    login: String,
+    name: String,
+    role: &'static str,
+    unit: String,
+    state: &'static str,
+    disabled: bool,
+    myself: bool,
+}
+
+#[derive(Serialize)]
+struct TokenView {
+    id: String,
+    name: String,
+    role: &'static str,
+    unit: String,
+    created: String,
+    expires: Option<String>,
+    revoked: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AccountsPage {
+    accounts: Vec<AccountView>,
+    tokens: Vec<TokenView>,
+    /// Roles for a new account (a duty officer preselected) and for a new token (a viewer).
+    account_roles: Vec<Choice>,
+    token_roles: Vec<Choice>,
+    units: Vec<Choice>,
+    /// Directory contacts an account may be linked to (value: id, label: name and unit).
+    contacts: Vec<Choice>,
+    min: usize,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    /// A token just created: its secret, shown this once.
+    secret: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    signed: &Signed,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    secret: Option<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let actor = signed.session.actor.clone();
+    actor.require_admin()?;
+    let zone = state.zone;
+    let now = state.now();
+    let scope = actor.scope.as_ref().map(|s| s.path.clone());
+    let me = signed.session.account_id.clone();
+    let (all_accounts, all_tokens, all_units, all_contacts) = state
+        .store
+        .run(move |conn| {
+            let filter = ContactFilter {
+                active: Some(true),
+                ..Default::default()
+            };
+            Ok((
+                accounts::list(conn, &actor)?,
+                tokens::list(conn, &actor)?,
+                units::list(conn, scope.as_deref())?,
+                contacts::list(conn, &filter, scope.as_deref())?,
+            ))
+        })
+        .await?;
+    let page = AccountsPage {
+        accounts: all_accounts
+            .into_iter()
+            .map(|a| AccountView {
+                myself: a.id == me,
+                state: if a.disabled_at.is_some() {
+                    "已停用"
+                } else if a.locked_until.is_some_and(|t| t > now) {
+                    "登录已锁定"
+                } else {
+                    "正常"
+                },
+                disabled: a.disabled_at.is_some(),
+                role: labels::role(a.role),
+                unit: a.unit_name.unwrap_or_else(|| "全部单位".into()),
+                id: a.id,
+                login: a.login,
+                name: a.display_name,
+            })
+            .collect(),
+        tokens: all_tokens
+            .into_iter()
+            .map(|t| TokenView {
+                id: t.id,
+                name: t.name,
+                role: labels::role(t.role),
+                unit: t.unit_code.unwrap_or_else(|| "全部单位".into()),
+                created: labels::local(t.created_at, zone),
+                expires: t.expires_at.map(|e| labels::local(e, zone)),
+                revoked: t.revoked_at.map(|r| labels::local(r, zone)),
+            })
+            .collect(),
+        account_roles: present::options(Some(Role::DutyOfficer)),
+        token_roles: present::options(Some(Role::Viewer)),
+        units: present::unit_options(all_units, ""),
+        contacts: all_contacts
+            .into_iter()
+            .map(|c| Choice {
+                label: format!("{}（{}，{}）", c.name, c.unit_code, c.email),
+                value: c.id,
+                selected: false,
+            })
+            .collect(),
+        min: PASSWORD_MIN_CHARS,
+        notice,
+        error,
+        secret,
+    };
+    let body = views::render("accounts.html", &signed.chrome("accounts"), page)?;
+    Ok(views::html(status, body))
+}
+
+#[derive(Deserialize)]
+struct Notice {
+    done: Option<String>,
+}
+
+#[get("/accounts")]
+async fn show(
+    state: web::Data<AppState>,
+    signed: Signed,
+    q: web::Query<Notice>,
+) -> Result<HttpResponse, ConsoleError> {
+    let notice = q.done.as_deref().map(|d| match d {
+        "created" => "账号已创建。请把登录名和初始密码告知本人，并提醒其登录后修改密码。",
+        "password" => "密码已重设，该账号的登录已全部退出。",
+        "revoked" => "令牌已吊销。",
+        _ => "已保存。",
+    });
+    render(&state, &signed, StatusCode::OK, notice, None, None).await
+}
+
+async fn after<T>(
+    state: &AppState,
+    signed: &Signed,
+    done: &str,
+    result: Result<T, AppError>,
+) -> Result<HttpResponse, ConsoleError> {
+    match result {
+        Ok(_) => Ok(views::see_other(&format!("/accounts?done={done}"))),
+        Err(e) => {
+            let (status, message) = shown_on_form(e)?;
+            render(state, signed, status, None, Some(message), None).await
+        }
+    }
+}
+
+fn role(value: &str) -> Result<Role, AppError> {
+    value.parse().map_err(|e| AppError::invalid("role", e))
+}
+
+fn optional(value: &str) -> Option<&str> {
+    Some(value.trim()).filter(|v| !v.is_empty())
+}
+
+#[derive(Deserialize)]
+struct AccountForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    unit_code: String,
+    #[serde(default)]
+    contact_id: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[post("/accounts")]
+async fn create(
+    state: web::Data<AppState>,
+    posted: Posted<AccountForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let new = role(&form.role).and_then(|r| {
+        NewAccount::parse(
+            &form.login,
+            &form.display_name,
+            r,
+            optional(&form.unit_code),
+            optional(&form.contact_id),
+            &form.password,
+        )
+    });
+    let (actor, now) = (signed.session.actor.clone(), state.now());
+    let result = match new {
+        Ok(new) => {
+            state
+                .store
+                .run(move |conn| {
+                    // Checked before hashing: a viewer's post costs no argon2 time.
+                    actor.require_admin()?;
+                    let hash = accounts::hash_password(&new.password);
+                    accounts::create(conn, Some(&actor), &new, &hash, now)
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    after(&state, &signed, "created", result).await
+}
+
+#[derive(Deserialize)]
+struct DisableForm {
+    #[serde(default)]
+    disabled: String,
+}
+
+#[post("/accounts/{id}/disabled")]
+async fn disable(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Posted<DisableForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
+    let disabled = form.disabled == "true";
+    let result = state
+        .store
+        .run(move |conn| accounts::set_disabled(conn, &actor, &id, disabled, now))
+        .await;
+    after(&state, &signed, "saved", result).await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+#[post("/accounts/{id}/password")]
+async fn reset_password(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Posted<PasswordForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
+    let result = match NewPassword::parse("password", &form.password) {
+        Ok(new) => {
+            state
+                .store
+                .run(move |conn| accounts::reset_password(conn, &actor, &id, &new, now))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    after(&state, &signed, "password", result).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    unit_code: String,
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+#[post("/tokens")]
+async fn create_token(
+    state: web::Data<AppState>,
+    posted: Posted<TokenForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let days = match optional(&form.expires_in_days) {
+        None => Ok(None),
+        Some(d) => d
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::invalid("expires_in_days", "must be between 1 and 3660")),
+    };
+    let req = role(&form.role)
+        .and_then(|r| TokenRequest::parse(&form.name, r, optional(&form.unit_code), days?));
+    let (actor, now) = (signed.session.actor.clone(), state.now());
+    let created = match req {
+        Ok(req) => {
+            state
+                .store
+                .write(move |conn| tokens::create(conn, &actor, &req, now))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
+        // Shown once, on this answer only (never in a URL, never stored).
+        Ok((_, secret)) => {
+            render(
+                &state,
+                &signed,
+                StatusCode::CREATED,
+                Some("令牌已创建。"),
+                None,
+                Some(secret),
+            )
+            .await
+        }
+        Err(e) => after::<()>(&state, &signed, "", Err(e)).await,
+    }
+}
+
+#[post("/tokens/{id}/revoke")]
+async fn revoke(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Posted<DisableForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, .. } = posted;
+    let result = revoke_token(&state, signed.session.actor.clone(), id.into_inner()).await;
+    after(&state, &signed, "revoked", result).await
+}

@@ -1,0 +1,189 @@
+//! 看板, the home page: open incidents nearest deadline first, both clocks counting down,
+//! filters by unit, severity and status, and a wall-screen mode. The page's script asks
+//! for the rows again every few seconds with the ETag it has: unchanged costs one read of
+//! the change counter and a 304.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+
+use crate::console::error::ConsoleError;
+use crate::console::present::{self, Choice, IncidentRow};
+use crate::console::session::Signed;
+use crate::console::views;
+use crate::domain::access::Actor;
+use crate::domain::incident::{Severity, Status};
+use crate::domain::unit::parse_code;
+use crate::error::AppError;
+use crate::http::AppState;
+use crate::http::conditional::{self, not_modified, unchanged};
+use crate::store::incidents::{self, IncidentFilter, Sort};
+use crate::store::units;
+
+/// Open incidents shown at most; the list page pages through the rest.
+const SHOWN: i64 = 200;
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct BoardFilter {
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    wall: String,
+}
+
+#[derive(Serialize)]
+struct Rows {
+    rows: Vec<IncidentRow>,
+    now_local: String,
+}
+
+#[derive(Serialize)]
+struct BoardPage {
+    filter: BoardFilter,
+    query: String,
+    units: Vec<Choice>,
+    severities: Vec<Choice>,
+    statuses: Vec<Choice>,
+    board: Rows,
+}
+
+/// The filter, checked: a unit code, a severity and a status, each optional.
+struct Checked {
+    unit: Option<String>,
+    severity: Option<Severity>,
+    status: Option<Status>,
+}
+
+fn parse(filter: &BoardFilter) -> Result<Checked, AppError> {
+    let unit = match filter.unit.trim() {
+        "" => None,
+        code => Some(parse_code("unit", code)?),
+    };
+    let severity = match filter.severity.as_str() {
+        "" => None,
+        s => Some(
+            s.parse()
+                .map_err(|e: String| AppError::invalid("severity", e))?,
+        ),
+    };
+    let status = match filter.status.as_str() {
+        "" => None,
+        s => Some(
+            s.parse()
+                .map_err(|e: String| AppError::invalid("status", e))?,
+        ),
+    };
+    Ok(Checked {
+        unit,
+        severity,
+        status,
+    })
+}
+
+/// The rows as `actor` sees them. The incidents come from the listing cache under `tag`
+/// (the change counter, the query and the scope), so a board shown again before
+/// anything changed costs no query; the clocks are brought to now for every answer.
+async fn load_rows(
+    state: &AppState,
+    actor: &Actor,
+    filter: &BoardFilter,
+    tag: &str,
+) -> Result<Rows, AppError> {
+    let Checked {
+        unit,
+        severity,
+        status,
+    } = parse(filter)?;
+    let now = state.now();
+    let scope = actor.scope.as_ref().map(|s| s.path.clone());
+    let page = state
+        .listings
+        .get_or_build(tag, true, async {
+            let page = state
+                .store
+                .run(move |conn| {
+                    let unit_path = match unit {
+                        Some(code) => Some(units::find_named(conn, "unit", &code)?.path),
+                        None => None,
+                    };
+                    let filter = IncidentFilter {
+                        status,
+                        open_only: true,
+                        severity,
+                        unit_path,
+                        scope_path: scope,
+                        sort: Sort::Deadline,
+                        limit: SHOWN,
+                        ..Default::default()
+                    };
+                    incidents::list(conn, filter, now)
+                })
+                .await?;
+            Ok::<_, AppError>((page.items, page.next_cursor))
+        })
+        .await?;
+    Ok(Rows {
+        rows: page
+            .0
+            .iter()
+            .map(|i| present::row(&i.at(now), state.zone))
+            .collect(),
+        now_local: present::now_local(now, state.zone),
+    })
+}
+
+#[get("/")]
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    signed: Signed,
+    q: web::Query<BoardFilter>,
+) -> Result<HttpResponse, ConsoleError> {
+    let filter = q.into_inner();
+    let actor = &signed.session.actor;
+    let tag = conditional::view_tag(conditional::counter(&state).await?, &req, actor, "console");
+    let board = load_rows(&state, actor, &filter, &tag).await?;
+    let scope = actor.scope.as_ref().map(|s| s.path.clone());
+    let units = state
+        .store
+        .run(move |conn| units::list(conn, scope.as_deref()))
+        .await?;
+    let units = present::unit_options(units, &filter.unit);
+    let page = BoardPage {
+        query: req.query_string().to_owned(),
+        units,
+        severities: present::options::<Severity>(filter.severity.parse().ok()),
+        statuses: present::options_of(
+            Status::ALL.iter().copied().filter(|s| s.is_open()),
+            filter.status.parse().ok(),
+        ),
+        filter,
+        board,
+    };
+    Ok(views::page("board.html", &signed.chrome("board"), page)?)
+}
+
+/// The board's rows alone, for the page's script; 304 while nothing changed.
+#[get("/board/rows")]
+async fn rows_part(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    signed: Signed,
+    q: web::Query<BoardFilter>,
+) -> Result<HttpResponse, ConsoleError> {
+    let actor = &signed.session.actor;
+    let tag = conditional::view_tag(conditional::counter(&state).await?, &req, actor, "console");
+    if unchanged(&req, &tag) {
+        return Ok(not_modified(&tag));
+    }
+    let board = load_rows(&state, actor, &q, &tag).await?;
+    let mut response = views::page("board_rows.html", &signed.chrome("board"), board)?;
+    if let Ok(value) = header::HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(response)
+}

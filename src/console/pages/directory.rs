@@ -1,0 +1,348 @@
+//! 机构通讯录 for admins: the unit tree and the contacts whose roles decide who gets which
+//! mail. Adding, deactivating and restoring go through the directory use cases, within
+//! the admin's scope.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+
+use crate::app::directory;
+use crate::console::error::{ConsoleError, shown_on_form};
+use crate::console::form::{Posted, every, field};
+use crate::console::present::{self, Choice};
+use crate::console::session::Signed;
+use crate::console::views;
+use crate::domain::contact::ContactRole;
+use crate::domain::unit::UnitLevel;
+use crate::error::AppError;
+use crate::http::AppState;
+use crate::store::contacts::{self, ContactChange, ContactFilter, NewContact};
+use crate::store::units::{self, NewUnit, UnitChange};
+
+#[derive(Serialize)]
+struct UnitView {
+    code: String,
+    name: String,
+    level: &'static str,
+    depth: usize,
+    active: bool,
+    parent: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ContactView {
+    id: String,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    unit: String,
+    unit_code: String,
+    roles: String,
+    /// Every role, those the contact holds selected (for the edit form).
+    role_options: Vec<Choice>,
+    active: bool,
+}
+
+#[derive(Serialize)]
+struct DirectoryPage {
+    units: Vec<UnitView>,
+    contacts: Vec<ContactView>,
+    levels: Vec<Choice>,
+    roles: Vec<Choice>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Notice {
+    done: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    signed: &Signed,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let actor = signed.session.actor.clone();
+    actor.require_admin()?;
+    let scope = actor.scope.as_ref().map(|s| s.path.clone());
+    let (all_units, all_contacts) = state
+        .store
+        .run(move |conn| {
+            let units = units::list(conn, scope.as_deref())?;
+            let contacts = contacts::list(conn, &ContactFilter::default(), scope.as_deref())?;
+            Ok((units, contacts))
+        })
+        .await?;
+    let base = all_units
+        .iter()
+        .map(|u| u.path.matches('/').count())
+        .min()
+        .unwrap_or(0);
+    let name_of = |code: &str| {
+        all_units
+            .iter()
+            .find(|u| u.code == code)
+            .map_or(code.to_owned(), |u| u.name.clone())
+    };
+    let contacts = all_contacts
+        .iter()
+        .map(|c| ContactView {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            unit: name_of(&c.unit_code),
+            unit_code: c.unit_code.clone(),
+            role_options: present::options_of(ContactRole::ALL.iter().copied(), None)
+                .into_iter()
+                .map(|mut o| {
+                    o.selected = c.roles.iter().any(|r| r.as_str() == o.value);
+                    o
+                })
+                .collect(),
+            roles: c
+                .roles
+                .iter()
+                .map(|r| r.label_zh())
+                .collect::<Vec<_>>()
+                .join("、"),
+            active: c.active,
+        })
+        .collect();
+    let units = all_units
+        .iter()
+        .map(|u| UnitView {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            level: u.level.label_zh(),
+            depth: (u.path.matches('/').count() - base).min(4),
+            active: u.active,
+            parent: u.parent_code.clone(),
+        })
+        .collect();
+    let page = DirectoryPage {
+        units,
+        contacts,
+        levels: present::options::<UnitLevel>(None),
+        roles: present::options::<ContactRole>(None),
+        notice,
+        error,
+    };
+    let body = views::render("directory.html", &signed.chrome("directory"), page)?;
+    Ok(views::html(status, body))
+}
+
+#[get("/directory")]
+async fn show(
+    state: web::Data<AppState>,
+    signed: Signed,
+    q: web::Query<Notice>,
+) -> Result<HttpResponse, ConsoleError> {
+    let notice = q.done.as_deref().map(|d| match d {
+        "unit" => "单位已保存。",
+        "contact" => "联系人已保存。",
+        _ => "已保存。",
+    });
+    render(&state, &signed, StatusCode::OK, notice, None).await
+}
+
+/// After a change: back to the page, or the page with why it was refused.
+async fn after<T>(
+    state: &AppState,
+    signed: &Signed,
+    done: &str,
+    result: Result<T, AppError>,
+) -> Result<HttpResponse, ConsoleError> {
+    match result {
+        Ok(_) => Ok(views::see_other(&format!("/directory?done={done}"))),
+        Err(e) => {
+            let (status, message) = shown_on_form(e)?;
+            render(state, signed, status, None, Some(message)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct UnitForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    parent_code: String,
+}
+
+#[post("/directory/units")]
+async fn add_unit(
+    state: web::Data<AppState>,
+    posted: Posted<UnitForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let now = state.now();
+    let new = form
+        .level
+        .parse::<UnitLevel>()
+        .map_err(|e| AppError::invalid("level", e))
+        .and_then(|level| {
+            let parent = Some(form.parent_code.trim()).filter(|p| !p.is_empty());
+            NewUnit::parse(&form.code, &form.name, level, parent)
+        });
+    let result = match new {
+        Ok(new) => {
+            let actor = signed.session.actor.clone();
+            state
+                .store
+                .write(move |conn| directory::add_unit(conn, &actor, new, now))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    after(&state, &signed, "unit", result).await
+}
+
+#[derive(Deserialize)]
+struct ActiveForm {
+    #[serde(default)]
+    active: String,
+}
+
+#[post("/directory/units/{code}/active")]
+async fn unit_active(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    posted: Posted<ActiveForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let (actor, code, now) = (signed.session.actor.clone(), code.into_inner(), state.now());
+    let change = UnitChange {
+        active: Some(form.active == "true"),
+        ..Default::default()
+    };
+    let result = state
+        .store
+        .write(move |conn| directory::change_unit(conn, &actor, &code, change, now))
+        .await;
+    after(&state, &signed, "unit", result).await
+}
+
+/// The contact form (add and edit alike), checked as the API checks a new contact.
+fn contact_form(form: &[(String, String)]) -> Result<NewContact, AppError> {
+    let roles = every(form, "role")
+        .map(|v| v.parse().map_err(|e| AppError::invalid("roles", e)))
+        .collect::<Result<Vec<ContactRole>, AppError>>()?;
+    let phone = Some(field(form, "phone")).filter(|p| !p.trim().is_empty());
+    NewContact::parse(
+        field(form, "name"),
+        field(form, "email"),
+        phone,
+        field(form, "unit_code"),
+        &roles,
+    )
+}
+
+#[post("/directory/contacts")]
+async fn add_contact(
+    state: web::Data<AppState>,
+    posted: Posted<Vec<(String, String)>>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let new = contact_form(&form);
+    let now = state.now();
+    let result = match new {
+        Ok(new) => {
+            let actor = signed.session.actor.clone();
+            state
+                .store
+                .write(move |conn| directory::add_contact(conn, &actor, new, now))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    after(&state, &signed, "contact", result).await
+}
+
+#[post("/directory/contacts/{id}/active")]
+async fn contact_active(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Posted<ActiveForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
+    let change = ContactChange {
+        active: Some(form.active == "true"),
+        ..Default::default()
+    };
+    let result = state
+        .store
+        .write(move |conn| directory::change_contact(conn, &actor, &id, change, now))
+        .await;
+    after(&state, &signed, "contact", result).await
+}
+
+#[derive(Deserialize)]
+struct RenameForm {
+    #[serde(default)]
+    name: String,
+}
+
+#[post("/directory/units/{code}")]
+async fn rename_unit(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    posted: Posted<RenameForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let (actor, code, now) = (signed.session.actor.clone(), code.into_inner(), state.now());
+    let result = match crate::domain::text::required("name", &form.name, 100) {
+        Ok(name) => {
+            let change = UnitChange {
+                name: Some(name),
+                ..Default::default()
+            };
+            state
+                .store
+                .write(move |conn| directory::change_unit(conn, &actor, &code, change, now))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    after(&state, &signed, "unit", result).await
+}
+
+/// Name, address, phone, unit and roles of a contact, as the form sent them.
+#[post("/directory/contacts/{id}")]
+async fn edit_contact(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Posted<Vec<(String, String)>>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    // The same checks as a new contact's.
+    let checked = contact_form(&form);
+    let now = state.now();
+    let result = match checked {
+        Ok(c) => {
+            let change = ContactChange {
+                name: Some(c.name),
+                email: Some(c.email),
+                phone: Some(c.phone),
+                unit_code: Some(c.unit_code),
+                roles: Some(c.roles),
+                active: None,
+            };
+            let (actor, id) = (signed.session.actor.clone(), id.into_inner());
+            state
+                .store
+                .write(move |conn| directory::change_contact(conn, &actor, &id, change, now))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    after(&state, &signed, "contact", result).await
+}

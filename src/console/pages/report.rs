@@ -1,0 +1,232 @@
+//! 时效报表: on-time rates per unit or per month for a period, as a table and a bar chart
+//! (SVG drawn here, no script), with the same report as a CSV download.
+
+use actix_web::{HttpResponse, get, web};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::console::error::ConsoleError;
+use crate::console::labels;
+use crate::console::present::{self, Choice};
+use crate::console::session::Signed;
+use crate::console::views;
+use crate::domain::timeliness::{GroupBy, Timeliness};
+use crate::domain::unit::parse_code;
+use crate::error::AppError;
+use crate::http::AppState;
+use crate::http::reports::{self, Lang, Period};
+use crate::store::units;
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+struct ReportForm {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    group_by: String,
+}
+
+#[derive(Serialize)]
+struct Row {
+    key: String,
+    label: String,
+    clocks_due: i64,
+    met_on_time: i64,
+    met_late: i64,
+    breached_open: i64,
+    not_yet_due: i64,
+    rate: String,
+    statement_median: String,
+    press_median: String,
+}
+
+/// One bar of the chart, laid out here.
+#[derive(Serialize)]
+struct Bar {
+    label: String,
+    rate: String,
+    y: u32,
+    width: u32,
+    /// good (≥ 90 %), fair (≥ 60 %), poor, none (nothing decided yet).
+    grade: &'static str,
+}
+
+#[derive(Serialize)]
+struct ReportPage {
+    form: ReportForm,
+    from: String,
+    to: String,
+    by_month: bool,
+    rows: Vec<Row>,
+    total: Option<Row>,
+    bars: Vec<Bar>,
+    chart_height: u32,
+    csv: String,
+    units: Vec<Choice>,
+    error: Option<String>,
+    as_of: String,
+}
+
+const BAR_PITCH: u32 = 28;
+const BAR_MAX: u32 = 420;
+
+fn minutes(m: Option<i64>) -> String {
+    m.map_or("—".into(), |m| format!("{}小时{:02}分", m / 60, m % 60))
+}
+
+fn rate(t: &Timeliness) -> String {
+    t.on_time_rate
+        .map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn row(t: &Timeliness) -> Row {
+    Row {
+        key: t.key.clone(),
+        label: t.label.clone(),
+        clocks_due: t.clocks_due,
+        met_on_time: t.met_on_time,
+        met_late: t.met_late,
+        breached_open: t.breached_open,
+        not_yet_due: t.not_yet_due,
+        rate: rate(t),
+        statement_median: minutes(t.statement.median_minutes),
+        press_median: minutes(t.press_conference.median_minutes),
+    }
+}
+
+fn bars(groups: &[Timeliness]) -> Vec<Bar> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Bar {
+            // The chart's label column fits about twelve characters.
+            label: if t.label.chars().count() > 12 {
+                t.label.chars().take(11).chain(['…']).collect()
+            } else {
+                t.label.clone()
+            },
+            rate: rate(t),
+            y: i as u32 * BAR_PITCH,
+            width: t.on_time_rate.map_or(0, |r| {
+                (r.clamp(0.0, 1.0) * f64::from(BAR_MAX)).round() as u32
+            }),
+            grade: match t.on_time_rate {
+                None => "none",
+                Some(r) if r >= 0.9 => "good",
+                Some(r) if r >= 0.6 => "fair",
+                Some(_) => "poor",
+            },
+        })
+        .collect()
+}
+
+fn date(field: &str, v: &str) -> Result<Option<NaiveDate>, AppError> {
+    match v.trim() {
+        "" => Ok(None),
+        v => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| AppError::invalid(field, "must be a date and time")),
+    }
+}
+
+struct Asked {
+    period: Period,
+    unit: Option<String>,
+    group_by: GroupBy,
+}
+
+fn parse(form: &ReportForm, state: &AppState) -> Result<Asked, AppError> {
+    let period = Period::check(
+        date("from", &form.from)?,
+        date("to", &form.to)?,
+        state.now(),
+        state.zone,
+    )?;
+    let unit = match form.unit.trim() {
+        "" => None,
+        code => Some(parse_code("unit", code)?),
+    };
+    let group_by = if form.group_by == "month" {
+        GroupBy::Month
+    } else {
+        GroupBy::Unit
+    };
+    Ok(Asked {
+        period,
+        unit,
+        group_by,
+    })
+}
+
+#[get("/report")]
+async fn show(
+    state: web::Data<AppState>,
+    signed: Signed,
+    q: web::Query<ReportForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = q.into_inner();
+    let actor = &signed.session.actor;
+    let scope = actor.scope.as_ref().map(|s| s.path.clone());
+    let units = state
+        .store
+        .run(move |conn| units::list(conn, scope.as_deref()))
+        .await?;
+    let units = present::unit_options(units, &form.unit);
+    let asked = parse(&form, &state);
+    let built = match asked {
+        Ok(a) => reports::build(&state, actor, a.period, a.unit, a.group_by).await,
+        Err(e) => Err(e),
+    };
+    let page = match built {
+        Ok(report) => ReportPage {
+            from: report.from.to_string(),
+            to: report.to.to_string(),
+            by_month: report.group_by == GroupBy::Month,
+            chart_height: report.groups.len() as u32 * BAR_PITCH + 4,
+            bars: bars(&report.groups),
+            rows: report.groups.iter().map(row).collect(),
+            total: Some(row(&report.total)),
+            csv: format!(
+                "/report.csv?{}",
+                serde_urlencoded::to_string(&form).unwrap_or_default()
+            ),
+            units,
+            error: None,
+            as_of: labels::local(report.as_of, state.zone),
+            form,
+        },
+        Err(e @ AppError::Invalid { .. }) => ReportPage {
+            from: form.from.clone(),
+            to: form.to.clone(),
+            by_month: form.group_by == "month",
+            rows: Vec::new(),
+            total: None,
+            bars: Vec::new(),
+            chart_height: 0,
+            csv: String::new(),
+            units,
+            error: labels::field_message(&e).map(|(_, m)| m),
+            as_of: labels::local(state.now(), state.zone),
+            form,
+        },
+        Err(e) => return Err(e.into()),
+    };
+    Ok(views::page("report.html", &signed.chrome("report"), page)?)
+}
+
+#[get("/report.csv")]
+async fn download(
+    state: web::Data<AppState>,
+    signed: Signed,
+    q: web::Query<ReportForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let a = parse(&q, &state)?;
+    let report =
+        reports::build(&state, &signed.session.actor, a.period, a.unit, a.group_by).await?;
+    let mut builder = HttpResponse::Ok();
+    builder.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+    Ok(reports::csv_response(builder, &report, Lang::Zh)?)
+}

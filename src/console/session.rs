@@ -1,0 +1,142 @@
+//! The signed-in browser: a cookie holding a random session id, looked up in the
+//! database on every request (so sign-out, expiry and a disabled account take effect at
+//! once on every replica).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use super::error::ConsoleError;
+use super::views::{Chrome, Me};
+use crate::app::accounts::SignInRules;
+use crate::config::{Origin, PublicUrl};
+use crate::domain::access::Role;
+use crate::http::AppState;
+use crate::store::sessions::{self, Session};
+
+pub const COOKIE: &str = "yq_session";
+
+/// How the console signs people in, from `[console]` and `server.public_url`.
+#[derive(Debug, Clone)]
+pub struct SessionPolicy {
+    pub rules: SignInRules,
+    /// Cookies carry `Secure` when the service is reached over https.
+    pub secure_cookie: bool,
+    /// Forms are accepted from this origin (and from the origin the request was sent to).
+    pub origin: Origin,
+}
+
+impl SessionPolicy {
+    pub fn new(rules: SignInRules, public_url: &PublicUrl) -> Self {
+        Self {
+            rules,
+            secure_cookie: public_url.as_str().starts_with("https://"),
+            origin: public_url.origin(),
+        }
+    }
+
+    /// The session cookie: HttpOnly, SameSite=Strict, Secure over https; no Max-Age,
+    /// so closing the browser ends it too (the row's expiry ends it in any case).
+    pub fn cookie(&self, value: String) -> Cookie<'static> {
+        Cookie::build(COOKIE, value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(self.secure_cookie)
+            .finish()
+    }
+
+    pub fn removal(&self) -> Cookie<'static> {
+        let mut cookie = self.cookie(String::new());
+        cookie.make_removal();
+        cookie
+    }
+}
+
+/// A request from a signed-in browser.
+pub struct Signed {
+    pub session: Session,
+    /// The cookie's value (to sign out, or keep this session on a password change).
+    pub cookie: String,
+}
+
+impl Signed {
+    pub fn chrome(&self, nav: &'static str) -> Chrome {
+        let actor = &self.session.actor;
+        let me = Me {
+            name: self.session.display_name.clone(),
+            role: super::labels::role(actor.role),
+            admin: actor.role == Role::Admin,
+            writer: actor.role != Role::Viewer,
+            unit: actor.scope.as_ref().map(|s| s.unit_code.clone()),
+        };
+        Chrome::new(Some(me), self.session.csrf_token.clone(), nav)
+    }
+}
+
+/// Where to come back to after signing in: this request's path and query.
+fn here(req: &HttpRequest) -> String {
+    match req.uri().path_and_query() {
+        Some(pq) if req.method() == actix_web::http::Method::GET => pq.to_string(),
+        _ => "/".into(),
+    }
+}
+
+async fn lookup(req: &HttpRequest) -> Result<Option<Signed>, ConsoleError> {
+    let Some(cookie) = req.cookie(COOKIE).map(|c| c.value().to_owned()) else {
+        return Ok(None);
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(None);
+    };
+    if cookie.is_empty() || cookie.len() > 128 {
+        return Ok(None);
+    }
+    let now = state.now();
+    let idle = state.console.rules.session_idle;
+    let key = cookie.clone();
+    let found = state
+        .store
+        .run(move |conn| {
+            let Some(session) = sessions::find(conn, &key, now)? else {
+                return Ok(None);
+            };
+            // Slide the end while the browser is used; at most one write a minute.
+            if session.expires_at < now + idle - chrono::Duration::minutes(1) {
+                sessions::extend(conn, &key, now + idle)?;
+            }
+            Ok(Some(session))
+        })
+        .await?;
+    Ok(found.map(|session| Signed { session, cookie }))
+}
+
+impl FromRequest for Signed {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ConsoleError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            lookup(&req)
+                .await?
+                .ok_or_else(|| ConsoleError::SignIn { next: here(&req) })
+        })
+    }
+}
+
+/// A request that may or may not come from a signed-in browser (the sign-in page).
+pub struct Visitor(pub Option<Signed>);
+
+impl FromRequest for Visitor {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ConsoleError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(Visitor(lookup(&req).await?)) })
+    }
+}

@@ -1,0 +1,87 @@
+// yuqing-tracker console: enhancements only; every page works without this file.
+// - countdowns tick every second (the server renders the same text at load);
+// - the board asks for fresh rows every 10 s with the ETag it has (a 304 costs nothing);
+// - wall-screen mode goes full screen on request;
+// - the unit list of the new-incident form can be searched;
+// - a form marked data-once disables its button after the first submit.
+(function () {
+  "use strict";
+
+  function span(seconds) {
+    var s = Math.abs(seconds);
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    return h + ":" + (m < 10 ? "0" : "") + m + ":" + (r < 10 ? "0" : "") + r;
+  }
+
+  var LABELS = { running: "计时中", at_risk: "临近时限", breached: "已超时" };
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll(".clock[data-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due"));
+      var risk = Date.parse(el.getAttribute("data-at-risk"));
+      var left = Math.floor((due - now) / 1000);
+      var state = left < 0 ? "breached" : now >= risk ? "at_risk" : "running";
+      var text = left >= 0 ? "剩余 " + span(left) : "超时 " + span(left);
+      var cd = el.querySelector(".countdown");
+      if (cd && cd.textContent !== text) cd.textContent = text;
+      if (!el.classList.contains("state-" + state)) {
+        el.classList.remove("state-running", "state-at_risk", "state-breached");
+        el.classList.add("state-" + state);
+        var label = el.querySelector(".state-label");
+        if (label) label.textContent = LABELS[state];
+      }
+    });
+  }
+
+  function refreshBoard(box) {
+    var url = box.getAttribute("data-refresh");
+    var etag = null;
+    function poll() {
+      var headers = { "X-Requested-With": "fetch" };
+      if (etag) headers["If-None-Match"] = etag;
+      fetch(url, { headers: headers, credentials: "same-origin", cache: "no-store" })
+        .then(function (res) {
+          if (res.redirected || res.status === 401) { window.location.reload(); return null; }
+          if (res.status !== 200) return null;
+          etag = res.headers.get("ETag");
+          return res.text();
+        })
+        .then(function (html) {
+          if (html !== null && html !== undefined) { box.innerHTML = html; tick(); }
+        })
+        .catch(function () { /* offline for a moment: try again at the next poll */ });
+    }
+    setInterval(poll, 10000);
+  }
+
+  function unitSearch(input) {
+    input.hidden = false;
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase();
+      document.querySelectorAll("[data-unit]").forEach(function (row) {
+        row.hidden = q !== "" && row.getAttribute("data-unit").toLowerCase().indexOf(q) < 0;
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    setInterval(tick, 1000);
+    var box = document.getElementById("board-rows");
+    if (box) refreshBoard(box);
+    var enter = document.getElementById("enter-wall");
+    if (enter) enter.addEventListener("click", function () {
+      if (document.documentElement.requestFullscreen) {
+        document.documentElement.requestFullscreen().catch(function () {});
+      }
+    });
+    document.querySelectorAll("[data-filter-units]").forEach(unitSearch);
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        var button = form.querySelector("button[type=submit]");
+        if (button) setTimeout(function () { button.disabled = true; }, 0);
+      });
+    });
+  });
+})();

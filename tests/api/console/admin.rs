@@ -1,0 +1,427 @@
+//! Admin pages: the directory, accounts and tokens, within the admin's scope; and an
+//! admin setting up an office from nothing in the browser, as the README's first steps do.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use yuqing_tracker::domain::access::Role;
+
+use super::browser::Browser;
+use super::{Console, PASSWORD};
+use crate::helpers::{Backend, spawn_app};
+use crate::on_both_backends;
+
+async fn an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.account("admin", "系统管理员", Role::Admin, None).await;
+    let browser = Browser::start(1366, 768).await;
+    browser.goto(&format!("{}/login", app.base)).await;
+    browser.fill("#login", "admin").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_and_wait("button[type=submit]").await;
+
+    // Units: the city bureau, then a district below it.
+    browser.click_and_wait("a[href='/directory']").await;
+    for (name, code, level, parent) in [
+        ("广州市税务局", "4401", "city_bureau", ""),
+        ("天河区税务局", "440106", "district_bureau", "4401"),
+    ] {
+        browser.open_details("#unit-form").await;
+        browser.fill("#u-name", name).await;
+        browser.fill("#u-code", code).await;
+        browser.set_value("#u-level", level).await;
+        browser.set_value("#u-parent", parent).await;
+        browser
+            .click_and_wait("#unit-form button[type=submit]")
+            .await;
+        assert!(browser.text(".notice").await.contains("单位已保存"));
+    }
+    // A contact who will get the mail.
+    browser.open_details("#contact-form").await;
+    browser.fill("#c-name", "李局长").await;
+    browser
+        .fill("#c-email", "principal@440106.example.org")
+        .await;
+    browser.set_value("#c-unit", "440106").await;
+    browser
+        .click("#contact-form input[value='principal_leader']")
+        .await;
+    browser
+        .click_and_wait("#contact-form button[type=submit]")
+        .await;
+    let body = browser.text("body").await;
+    assert!(
+        body.contains("李局长") && body.contains("主要负责人"),
+        "{body}"
+    );
+    browser.screenshot("admin-directory-1366x768").await;
+
+    // The duty officer's account, limited to the district.
+    browser.click_and_wait("a[href='/accounts']").await;
+    browser.open_details("#account-form").await;
+    browser.fill("#a-name", "王值班").await;
+    browser.fill("#a-login", "wangzb").await;
+    browser.set_value("#a-role", "duty_officer").await;
+    browser.set_value("#a-unit", "440106").await;
+    browser.fill("#a-password", "天河值班初始密码123").await;
+    browser
+        .click_and_wait("#account-form button[type=submit]")
+        .await;
+    assert!(browser.text(".notice").await.contains("账号已创建"));
+    browser.screenshot("admin-accounts-1366x768").await;
+    browser.click_and_wait(".me button[type=submit]").await;
+    assert_eq!(browser.path().await, "/login", "signed out");
+
+    // The duty officer logs a major incident in well under a minute.
+    let started = std::time::Instant::now();
+    browser.fill("#login", "wangzb").await;
+    browser.fill("#password", "天河值班初始密码123").await;
+    browser.click_and_wait("button[type=submit]").await;
+    browser.click_and_wait("a[href='/incidents/new']").await;
+    browser.fill("#title", "网传天河区办税服务厅暂停办理").await;
+    browser
+        .fill("#summary", "短视频称服务厅关闭，播放量5万。")
+        .await;
+    browser.set_value("#severity", "major").await;
+    browser.click("input[name=unit][value='440106']").await;
+    browser
+        .click_and_wait("form.incident-form button[type=submit]")
+        .await;
+    assert!(browser.path().await.starts_with("/incidents/YQ-"));
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let head = browser.text(".incident-head").await;
+    assert!(head.contains("重大"), "{head}");
+    assert!(browser.text("body").await.contains("王值班（wangzb）"));
+    browser.close().await;
+}
+
+async fn tokens_are_shown_once_and_revoked_from_the_console(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("admin", "系统管理员", Role::Admin, None).await;
+    let mut console = Console::signed_in(&app, "admin").await;
+    console.get("/accounts").await;
+    let page = console
+        .post(
+            "/tokens",
+            &[
+                ("name", "指挥中心大屏"),
+                ("role", "viewer"),
+                ("unit_code", "4401"),
+                ("expires_in_days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let at = page.body.find("id=\"token-secret\">").unwrap() + "id=\"token-secret\">".len();
+    let secret = page.body[at..].split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("yqt_"), "{secret}");
+    assert_eq!(
+        app.get("/api/v1/board", &secret).await.status(),
+        200,
+        "the token works"
+    );
+
+    let again = console.get("/accounts").await;
+    assert!(
+        !again.body.contains(&secret),
+        "the secret is never shown again"
+    );
+    let tokens: Value = app
+        .get("/api/v1/tokens", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = tokens["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "指挥中心大屏")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = console.post(&format!("/tokens/{id}/revoke"), &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/board", &secret).await.status(),
+        401,
+        "revoked at once"
+    );
+}
+
+async fn admin_pages_are_for_admins_within_their_scope(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("duty", "值班员甲", Role::DutyOfficer, None)
+        .await;
+    app.account("tianhe", "天河管理员", Role::Admin, Some("440106"))
+        .await;
+    let mut duty = Console::signed_in(&app, "duty").await;
+    for path in ["/directory", "/accounts"] {
+        assert_eq!(duty.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert!(
+        !duty.get("/").await.body.contains("href=\"/accounts\""),
+        "no admin links"
+    );
+    let page = duty
+        .post(
+            "/accounts",
+            &[
+                ("login", "sneaky"),
+                ("display_name", "x"),
+                ("role", "admin"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::FORBIDDEN,
+        "a forged post is refused"
+    );
+
+    let mut tianhe = Console::signed_in(&app, "tianhe").await;
+    let page = tianhe.get("/directory").await;
+    assert!(
+        page.body.contains("天河区税务局") && !page.body.contains("白云区税务局"),
+        "its units only"
+    );
+    let page = tianhe
+        .post(
+            "/accounts",
+            &[
+                ("login", "baiyun1"),
+                ("display_name", "白云值班"),
+                ("role", "duty_officer"),
+                ("unit_code", "440111"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "not outside its scope");
+    let page = tianhe
+        .post(
+            "/accounts",
+            &[
+                ("login", "th1"),
+                ("display_name", "天河值班"),
+                ("role", "duty_officer"),
+                ("unit_code", "440106"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("密码至少 10 个字符"), "{}", page.body);
+    let page = tianhe
+        .post(
+            "/accounts",
+            &[
+                ("login", "th1"),
+                ("display_name", "天河值班"),
+                ("role", "duty_officer"),
+                ("unit_code", "440106"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = tianhe
+        .post(
+            "/accounts",
+            &[
+                ("login", "TH1"),
+                ("display_name", "重名"),
+                ("role", "viewer"),
+                ("unit_code", "440106"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page.body.contains("该登录名已被使用"));
+}
+
+/// The directory contact with this address, by the API.
+async fn contact_id(app: &crate::helpers::TestApp, email: &str) -> String {
+    let all: Value = app
+        .get("/api/v1/contacts", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["email"] == email)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn a_linked_leader_acknowledges_on_the_incident_page(backend: Backend) {
+    let smtp = crate::smtp::TestSmtp::start();
+    let app = crate::escalation::smtp_app(backend, smtp.port).await;
+    app.account("admin", "系统管理员", Role::Admin, None).await;
+    let principal = contact_id(&app, "principal@440106.example.org").await;
+    let mut admin = Console::signed_in(&app, "admin").await;
+    admin.get("/accounts").await;
+    let page = admin
+        .post(
+            "/accounts",
+            &[
+                ("login", "principal"),
+                ("display_name", "区局局长"),
+                ("role", "leader"),
+                ("unit_code", "440106"),
+                ("contact_id", &principal),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = admin
+        .post(
+            "/accounts",
+            &[
+                ("login", "x"),
+                ("display_name", "x"),
+                ("role", "leader"),
+                ("contact_id", "nope"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an unknown contact is refused"
+    );
+
+    let incident = app
+        .create_incident(
+            &app.admin,
+            &crate::helpers::major_incident(chrono::Duration::minutes(20)),
+        )
+        .await;
+    let reference = incident["reference"].as_str().unwrap().to_owned();
+    smtp.wait_for("the new-major notice", Duration::from_secs(30), |r| {
+        r.iter()
+            .any(|m| m.to.iter().any(|t| t == "principal@440106.example.org"))
+    })
+    .await;
+    // The engine records the send just after the server accepted it.
+    let mut leader = Console::signed_in(&app, "principal").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let page = loop {
+        let page = leader.get(&format!("/incidents/{reference}")).await;
+        if page.body.contains("name=\"escalation\"") {
+            break page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no acknowledgement offered: {}",
+            page.body
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let at = page.body.find("name=\"escalation\" value=\"").unwrap()
+        + "name=\"escalation\" value=\"".len();
+    let escalation = page.body[at..].split('"').next().unwrap().to_owned();
+
+    // Someone else cannot acknowledge it for them.
+    app.account("duty", "值班员甲", Role::DutyOfficer, None)
+        .await;
+    let mut duty = Console::signed_in(&app, "duty").await;
+    duty.get(&format!("/incidents/{reference}")).await;
+    let refused = duty
+        .post(
+            &format!("/incidents/{reference}/acknowledge"),
+            &[("escalation", &escalation)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let done = leader
+        .post(
+            &format!("/incidents/{reference}/acknowledge"),
+            &[("escalation", &escalation)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = leader.get(&format!("/incidents/{reference}")).await;
+    assert!(
+        !page.body.contains("name=\"escalation\""),
+        "nothing left to acknowledge"
+    );
+    assert!(page.body.contains("确认知悉"), "on the timeline");
+    let kinds = app.timeline_kinds(incident["id"].as_str().unwrap()).await;
+    assert!(kinds.iter().any(|k| k == "acknowledged"), "{kinds:?}");
+}
+
+async fn units_and_contacts_are_edited_in_the_console(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_directory().await;
+    app.account("admin", "系统管理员", Role::Admin, None).await;
+    let mut admin = Console::signed_in(&app, "admin").await;
+    admin.get("/directory").await;
+    let page = admin
+        .post(
+            "/directory/units/440106",
+            &[("name", "天河区税务局（新址）")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let unit: Value = app
+        .get("/api/v1/units/440106", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unit["name"], "天河区税务局（新址）");
+
+    let id = contact_id(&app, "press@440106.example.org").await;
+    let path = format!("/directory/contacts/{id}");
+    let fields = |email: &'static str| {
+        vec![
+            ("name", "新闻发言人乙"),
+            ("email", email),
+            ("phone", "020-12345678"),
+            ("unit_code", "440106"),
+            ("role", "press_officer"),
+            ("role", "liaison"),
+        ]
+    };
+    let page = admin.post(&path, &fields("not an address")).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("邮箱"), "{}", page.body);
+    let page = admin
+        .post(&path, &fields("press2@440106.example.org"))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let contact: Value = app
+        .get(&format!("/api/v1/contacts/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(contact["email"], "press2@440106.example.org");
+    assert_eq!(
+        contact["roles"],
+        serde_json::json!(["press_officer", "liaison"])
+    );
+}
+
+on_both_backends!(
+    an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident,
+    tokens_are_shown_once_and_revoked_from_the_console,
+    admin_pages_are_for_admins_within_their_scope,
+    a_linked_leader_acknowledges_on_the_incident_page,
+    units_and_contacts_are_edited_in_the_console,
+);

@@ -1,0 +1,337 @@
+//! Console forms: CSRF and Origin, what each role may do, unit scope, a double submit,
+//! a concurrent change, and the account named on the timeline.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use yuqing_tracker::domain::access::Role;
+
+use super::Console;
+use crate::helpers::{Backend, TestApp, incident_body, spawn_app};
+use crate::on_both_backends;
+
+fn now_input(offset: chrono::Duration) -> String {
+    let zone: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+    (chrono::Utc::now() + offset)
+        .with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// The new-incident form as a person fills it in, for unit `unit`.
+pub fn new_incident_form(form_id: &str, unit: &str, severity: &str) -> Vec<(String, String)> {
+    [
+        ("form_id", form_id.to_owned()),
+        ("title", "网传某区个税汇算退税被暂停".to_owned()),
+        (
+            "summary",
+            "微博用户称退税申请被退回，转发800余次。".to_owned(),
+        ),
+        ("severity", severity.to_owned()),
+        ("category", "misunderstanding".to_owned()),
+        ("discovered_at", now_input(-chrono::Duration::minutes(30))),
+        ("source_channel", "weibo".to_owned()),
+        ("source_url", "https://weibo.com/1234/abcd".to_owned()),
+        ("special_topic", String::new()),
+        ("unit", unit.to_owned()),
+        ("first", unit.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+async fn incident_count(app: &TestApp) -> usize {
+    let list: Value = app
+        .get("/api/v1/incidents", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    list["items"].as_array().unwrap().len()
+}
+
+async fn a_form_without_its_csrf_token_or_from_another_origin_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("duty", "值班员甲", Role::DutyOfficer, None)
+        .await;
+    let mut console = Console::signed_in(&app, "duty").await;
+    console.get("/incidents/new").await;
+    let form = new_incident_form("f1", "440106", "general");
+    let base = app.base.clone();
+
+    let page = console
+        .post_raw("/incidents/new", &pairs(&form), Some(&base))
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "no token");
+    assert!(page.body.contains("CSRF"), "{}", page.body);
+
+    let mut forged = pairs(&form);
+    forged.push(("csrf", "0000"));
+    let page = console
+        .post_raw("/incidents/new", &forged, Some(&base))
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "a wrong token");
+
+    let mut with_token = pairs(&form);
+    let token = console.csrf.clone();
+    with_token.push(("csrf", &token));
+    let page = console
+        .post_raw("/incidents/new", &with_token, Some("https://evil.example"))
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::FORBIDDEN,
+        "the right token from another site"
+    );
+    assert!(page.body.contains("Origin"), "{}", page.body);
+    assert_eq!(incident_count(&app).await, 0, "nothing was logged");
+
+    let page = console
+        .post_raw("/incidents/new", &with_token, Some(&base))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(incident_count(&app).await, 1);
+    let first = page.location.unwrap();
+
+    // The same story logged again (another form, the same source URL) is flagged.
+    let again = new_incident_form("f1-again", "440106", "general");
+    let page = console.post("/incidents/new", &pairs(&again)).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let page = console.get(page.location.as_deref().unwrap()).await;
+    let first_ref = first.rsplit('/').next().unwrap();
+    assert!(
+        page.body.contains("可能重复") && page.body.contains(first_ref),
+        "{}",
+        page.body
+    );
+}
+
+async fn a_double_submit_logs_one_incident_named_after_the_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("zhangsan", "张三", Role::DutyOfficer, None)
+        .await;
+    let mut console = Console::signed_in(&app, "zhangsan").await;
+    console.get("/incidents/new").await;
+    let form = new_incident_form("same-form", "440106", "general");
+    let first = console.post("/incidents/new", &pairs(&form)).await;
+    let second = console.post("/incidents/new", &pairs(&form)).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        first.location, second.location,
+        "the second answer is the first incident"
+    );
+    assert_eq!(incident_count(&app).await, 1);
+
+    let reference = first
+        .location
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let incident: Value = app
+        .get(&format!("/api/v1/incidents/{reference}"), &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(incident["reported_by"]["name"], "张三（zhangsan）");
+    let timeline: Value = app
+        .get(
+            &format!("/api/v1/incidents/{reference}/timeline"),
+            &app.admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(timeline["items"][0]["actor"], "张三（zhangsan）");
+    let page = console.get(&format!("/incidents/{reference}")).await;
+    assert!(
+        page.body.contains("张三（zhangsan）"),
+        "the page names who logged it"
+    );
+}
+
+async fn a_field_error_is_shown_next_to_the_field_with_the_input_kept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("duty", "值班员甲", Role::DutyOfficer, None)
+        .await;
+    let mut console = Console::signed_in(&app, "duty").await;
+    console.get("/incidents/new").await;
+    let mut form = new_incident_form("f2", "440106", "major");
+    form.retain(|(k, _)| k != "discovered_at");
+    form.push((
+        "discovered_at".into(),
+        now_input(chrono::Duration::hours(2)),
+    ));
+    let page = console.post("/incidents/new", &pairs(&form)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("id=\"discovered_at-error\"")
+            && page.body.contains("发现时间不能晚于当前时间"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("网传某区个税汇算退税被暂停"),
+        "the title is kept"
+    );
+    assert_eq!(incident_count(&app).await, 0);
+}
+
+async fn a_viewer_sees_no_action_and_a_forged_one_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    let incident = app
+        .create_incident(&app.admin, &incident_body("440106"))
+        .await;
+    let reference = incident["reference"].as_str().unwrap();
+    app.account("viewer", "观察员", Role::Viewer, None).await;
+    let mut console = Console::signed_in(&app, "viewer").await;
+
+    let page = console.get(&format!("/incidents/{reference}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for form in [
+        "milestone-form",
+        "status-form",
+        "referral-form",
+        "edit-form",
+    ] {
+        assert!(!page.body.contains(form), "a viewer sees no {form}");
+    }
+    assert!(
+        !page.body.contains("/incidents/new"),
+        "nor the link to log one"
+    );
+
+    let page = console
+        .post(
+            &format!("/incidents/{reference}/status"),
+            &[("to", "assessing"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+    assert!(page.body.contains("无权执行此操作"));
+    let now: Value = app
+        .get(&format!("/api/v1/incidents/{reference}"), &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now["status"], "reported", "nothing changed");
+}
+
+async fn a_unit_scoped_account_sees_only_its_units(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    let tianhe = app
+        .create_incident(&app.admin, &incident_body("440106"))
+        .await;
+    let mut baiyun_body = incident_body("440111");
+    baiyun_body["title"] = "白云区纳税服务厅排长队".into();
+    let baiyun = app.create_incident(&app.admin, &baiyun_body).await;
+    app.account("baiyun", "白云值班", Role::DutyOfficer, Some("440111"))
+        .await;
+    let mut console = Console::signed_in(&app, "baiyun").await;
+
+    let board = console.get("/").await;
+    assert!(board.body.contains(baiyun["reference"].as_str().unwrap()));
+    assert!(
+        !board.body.contains(tianhe["reference"].as_str().unwrap()),
+        "{}",
+        board.body
+    );
+    assert!(
+        !board.body.contains("天河区税务局"),
+        "the unit filter lists its units only"
+    );
+
+    let page = console
+        .get(&format!(
+            "/incidents/{}",
+            tianhe["reference"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+
+    let new = console.get("/incidents/new").await;
+    assert!(new.body.contains("440111") && !new.body.contains("value=\"440106\""));
+    let form = new_incident_form("f3", "440106", "general");
+    let page = console.post("/incidents/new", &pairs(&form)).await;
+    assert_eq!(
+        page.status,
+        StatusCode::FORBIDDEN,
+        "cannot assign a unit outside its scope"
+    );
+}
+
+async fn a_concurrent_change_is_reported_not_overwritten(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    let incident = app
+        .create_incident(&app.admin, &incident_body("440106"))
+        .await;
+    let reference = incident["reference"].as_str().unwrap().to_owned();
+    app.account("duty", "值班员甲", Role::DutyOfficer, None)
+        .await;
+    let mut console = Console::signed_in(&app, "duty").await;
+    let page = console.get(&format!("/incidents/{reference}")).await;
+    assert!(page.body.contains("name=\"version\" value=\"1\""));
+
+    // Someone else moves it on meanwhile.
+    let res = app
+        .post(
+            &format!("/api/v1/incidents/{reference}/status"),
+            &app.admin,
+            &serde_json::json!({ "status": "assessing", "version": 1 }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let page = console
+        .post(
+            &format!("/incidents/{reference}/edit"),
+            &[
+                ("version", "1"),
+                ("title", "我的修改"),
+                ("summary", "摘要"),
+                ("severity", "general"),
+                ("category", "misunderstanding"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(
+        page.body.contains("其他人刚刚修改了这条舆情"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("研判中"),
+        "the page shows the current state"
+    );
+    let now: Value = app
+        .get(&format!("/api/v1/incidents/{reference}"), &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(now["title"], "我的修改");
+}
+
+on_both_backends!(
+    a_form_without_its_csrf_token_or_from_another_origin_is_refused,
+    a_double_submit_logs_one_incident_named_after_the_account,
+    a_field_error_is_shown_next_to_the_field_with_the_input_kept,
+    a_viewer_sees_no_action_and_a_forged_one_is_refused,
+    a_unit_scoped_account_sees_only_its_units,
+    a_concurrent_change_is_reported_not_overwritten,
+);

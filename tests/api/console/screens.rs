@@ -1,0 +1,121 @@
+//! Every page at 1366×768 (an office desktop) and 390×844 (a phone), saved as PNGs under
+//! target/screenshots; at phone width no page scrolls sideways.
+
+use serde_json::json;
+use yuqing_tracker::domain::access::Role;
+
+use super::PASSWORD;
+use super::browser::Browser;
+use crate::helpers::{Backend, TestApp, major_incident, spawn_app};
+use crate::on_both_backends;
+
+const SIZES: [(u32, u32); 2] = [(1366, 768), (390, 844)];
+
+async fn seed(app: &TestApp) -> String {
+    app.seed_directory().await;
+    let mut first = String::new();
+    for (title, ago_minutes, severity, unit) in [
+        ("网传某区个税汇算退税被暂停", 370, "major", "440106"),
+        (
+            "自媒体称社保费征收口径将大幅调整",
+            250,
+            "extremely_major",
+            "4401",
+        ),
+        ("纳税人反映电子税务局申报页面卡顿", 40, "major", "440111"),
+        ("办税服务厅周末排长队引发吐槽", 20, "general", "440106"),
+    ] {
+        let mut body = major_incident(chrono::Duration::minutes(ago_minutes));
+        body["title"] = json!(title);
+        body["severity"] = json!(severity);
+        body["responsible_units"] = json!([{ "code": unit, "first_responsible": true }]);
+        let incident = app.create_incident(&app.admin, &body).await;
+        if first.is_empty() {
+            first = incident["reference"].as_str().unwrap().to_owned();
+        }
+    }
+    first
+}
+
+async fn each_page_fits_a_desktop_and_a_phone(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let breached = seed(&app).await;
+    app.account("admin", "管理员甲", Role::Admin, None).await;
+    let browser = Browser::start(1366, 768).await;
+    let db = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+
+    browser.goto(&format!("{}/login", app.base)).await;
+    for (w, h) in SIZES {
+        browser.resize(w, h).await;
+        assert!(!browser.scrolls_sideways().await, "sign-in at {w}px");
+        browser.screenshot(&format!("{db}-signin-{w}x{h}")).await;
+    }
+    browser.resize(1366, 768).await;
+    browser.fill("#login", "admin").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_and_wait("button[type=submit]").await;
+
+    for (name, path) in [
+        ("board", "/".to_owned()),
+        ("wall", "/?wall=1".to_owned()),
+        ("new-incident", "/incidents/new".to_owned()),
+        ("incident", format!("/incidents/{breached}")),
+        ("list", "/incidents".to_owned()),
+        ("report", "/report".to_owned()),
+        ("directory", "/directory".to_owned()),
+        ("accounts", "/accounts".to_owned()),
+        ("password", "/account/password".to_owned()),
+    ] {
+        browser.goto(&format!("{}{path}", app.base)).await;
+        for (w, h) in SIZES {
+            browser.resize(w, h).await;
+            assert!(
+                !browser.scrolls_sideways().await,
+                "{name} scrolls sideways at {w}px"
+            );
+            browser.screenshot(&format!("{db}-{name}-{w}x{h}")).await;
+        }
+        browser.resize(1366, 768).await;
+    }
+
+    // The keyboard: the first Tab lands on the skip link, which is visible when focused.
+    browser.goto(&format!("{}/", app.base)).await;
+    let focused = browser
+        .client
+        .execute("document.body.focus(); return null;", vec![])
+        .await;
+    let _ = focused;
+    browser
+        .client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(fantoccini::key::Key::Tab.to_string().as_str())
+        .await
+        .unwrap();
+    let skip = browser
+        .client
+        .execute(
+            "const a = document.activeElement; const r = a.getBoundingClientRect(); \
+             return [a.className, r.left >= 0, getComputedStyle(a).outlineStyle];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(skip[0], "skip", "Tab reaches the skip link first: {skip}");
+    assert_eq!(skip[1], true, "and shows it: {skip}");
+
+    // The board shows breached and at-risk by text as well as colour.
+    browser.goto(&format!("{}/", app.base)).await;
+    let board = browser.text("#board-rows").await;
+    assert!(
+        board.contains("已超时") && board.contains("临近时限"),
+        "{board}"
+    );
+    browser.close().await;
+}
+
+on_both_backends!(each_page_fits_a_desktop_and_a_phone);
