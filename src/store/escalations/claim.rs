@@ -110,19 +110,21 @@ impl ClaimedRow {
     }
 }
 
-/// A pending reminder (rank ≥ $2, `Step::FIRST_REMINDER_RANK`) that is due while a more
-/// severe step of the same clock *to the same person* is due too is superseded: when
-/// several steps fall due together (late logging, downtime), each person gets exactly
-/// one mail, the most severe due step that names them, and nobody named on a due step
-/// is left untold. Rows other replicas hold are skipped, so this never waits on a lock.
+/// A reminder (rank ≥ `Step::FIRST_REMINDER_RANK`) is outranked when a more severe step
+/// of the same clock *to the same person* is due too: when several steps fall due
+/// together (late logging, downtime), each person gets exactly one mail, the most severe
+/// due step that names them, and nobody named on a due step is left untold.
+const OUTRANKED: &str = "(rank >= {FIRST_REMINDER_RANK} AND EXISTS (SELECT 1 FROM escalations h \
+       WHERE h.clock_id = escalations.clock_id \
+       AND h.recipient_email = escalations.recipient_email \
+       AND h.rank > escalations.rank AND h.due_at <= $1 \
+       AND h.status IN ('pending', 'sending', 'sent', 'failed')))";
+
+/// Due pending reminders that are outranked become `superseded`. Rows other replicas
+/// hold are skipped, so this never waits on a lock.
 const SUPERSEDE: &str = "UPDATE escalations SET status = 'superseded', updated_at = $1 \
-     WHERE id IN (SELECT e.id FROM escalations e \
-       WHERE e.status = 'pending' AND e.due_at <= $1 AND e.rank >= $2 \
-       AND EXISTS (SELECT 1 FROM escalations h WHERE h.clock_id = e.clock_id \
-         AND h.recipient_email = e.recipient_email \
-         AND h.rank > e.rank AND h.due_at <= $1 \
-         AND h.status IN ('pending', 'sending', 'sent', 'failed')) \
-       {LOCK})";
+     WHERE id IN (SELECT id FROM escalations \
+       WHERE status = 'pending' AND due_at <= $1 AND {OUTRANKED} {LOCK})";
 
 /// Due pending rows, or (`{WHICH}` = leases) rows whose lease ran out because their
 /// sender died, become `sending` under a new lease. Two statements rather than one OR,
@@ -134,13 +136,21 @@ const CLAIM: &str = "UPDATE escalations SET status = 'sending', lease_token = $2
      RETURNING id, clock_id, incident_id, step, rank, due_at, recipient_email, \
        recipient_name, recipient_role, attempts, late, message_id, lease_token, context, \
        created_at";
-const DUE: &str = "status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at";
+/// Outranked rows are left out here too, not only superseded before: PostgreSQL reads
+/// each statement afresh, so rows committed between the two would otherwise all be
+/// claimed. The next round supersedes them.
+const DUE: &str = "status = 'pending' AND next_attempt_at <= $1 AND NOT {OUTRANKED} \
+     ORDER BY next_attempt_at";
 const EXPIRED: &str = "status = 'sending' AND lease_until < $1 ORDER BY lease_until";
 
 /// The statement for this backend: PostgreSQL locks what it claims and skips what
 /// others hold; SQLite (one writer) needs no lock, and numbers its parameters `?N`
 /// (its `$N` would be numbered by first appearance, not by N).
 fn for_backend(sql: &str, conn: &DbConn) -> String {
+    let sql = sql.replace("{OUTRANKED}", OUTRANKED).replace(
+        "{FIRST_REMINDER_RANK}",
+        &Step::FIRST_REMINDER_RANK.to_string(),
+    );
     match conn {
         DbConn::Pg(_) => sql.replace("{LOCK}", "FOR UPDATE SKIP LOCKED"),
         DbConn::Sqlite(_) => sql.replace("{LOCK}", "").replace('$', "?"),
@@ -167,11 +177,9 @@ pub fn claim_due(
     let superseded = match conn {
         DbConn::Pg(c) => diesel::sql_query(supersede)
             .bind::<Timestamp, _>(at)
-            .bind::<Integer, _>(Step::FIRST_REMINDER_RANK)
             .execute(c)?,
         DbConn::Sqlite(c) => diesel::sql_query(supersede)
             .bind::<Timestamp, _>(at)
-            .bind::<Integer, _>(Step::FIRST_REMINDER_RANK)
             .execute(c)?,
     };
     if superseded > 0 {
@@ -180,6 +188,17 @@ pub fn claim_due(
             "superseded by a more severe step"
         );
     }
+    take_due(conn, settings, now)
+}
+
+/// The claim statements of `claim_due` without its supersede statement before them:
+/// what a claim does with rows committed after that statement looked.
+pub fn take_due(
+    conn: &mut DbConn,
+    settings: &ClaimSettings,
+    now: DateTime<Utc>,
+) -> Result<Vec<Claimed>, AppError> {
+    let at = to_db_time(now);
     let token = uuid::Uuid::new_v4().to_string();
     let mut claimed: Vec<Claimed> = Vec::new();
     for which in [EXPIRED, DUE] {

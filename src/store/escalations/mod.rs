@@ -8,7 +8,7 @@ mod mark;
 pub use ack::{
     Addressed, addressed, cancel_repeats_to, describe, has_acknowledged, insert_acknowledgement,
 };
-pub use claim::{ClaimSettings, Claimed, claim_due, db_now, renew_lease};
+pub use claim::{ClaimSettings, Claimed, claim_due, db_now, renew_lease, take_due};
 pub use mark::{SendResult, record};
 
 use chrono::{DateTime, Utc};

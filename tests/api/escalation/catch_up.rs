@@ -4,6 +4,8 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use yuqing_tracker::domain::escalation::Step;
+use yuqing_tracker::store::escalations::{ClaimSettings, db_now, take_due};
 use yuqing_tracker::store::schema::{clocks, escalations, incidents};
 use yuqing_tracker::store::write_tx;
 
@@ -212,7 +214,47 @@ async fn catch_up_after_downtime_tells_each_person_once(backend: Backend) {
     assert_eq!(smtp.received().len(), 9);
 }
 
+/// PostgreSQL reads each statement afresh: an incident committed after a round's
+/// supersede statement has looked, and before its claim statement runs, reaches the
+/// claim with nothing superseded. The claim alone must still take one reminder per
+/// person (the CI run of stop 13 sent a person two).
+async fn a_claim_alone_takes_one_reminder_per_person(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.engine.enabled = false).await;
+    app.seed_directory().await;
+    app.create_incident(
+        &app.admin,
+        &major_incident(Duration::hours(6) + Duration::minutes(10)),
+    )
+    .await;
+    let settings = ClaimSettings {
+        batch_size: 1000,
+        lease: Duration::seconds(10),
+        late_after: Duration::seconds(60),
+    };
+    let claimed = app
+        .store
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let now = db_now(conn)?;
+                take_due(conn, &settings, now)
+            })
+        })
+        .await
+        .unwrap();
+    let mut got: HashMap<String, Vec<String>> = HashMap::new();
+    for row in claimed.iter().filter(|c| c.step != Step::NewMajor) {
+        got.entry(row.step.key().to_string())
+            .or_default()
+            .push(row.recipient_email.clone());
+    }
+    for recipients in got.values_mut() {
+        recipients.sort();
+    }
+    assert_eq!(got, one_each());
+}
+
 crate::on_both_backends!(
+    a_claim_alone_takes_one_reminder_per_person,
     late_logging_tells_each_person_once,
     catch_up_after_downtime_tells_each_person_once,
 );
