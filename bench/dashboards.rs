@@ -106,16 +106,9 @@ fn seed(conn: &mut DbConn, pg: bool, n: usize, now: DateTime<Utc>) {
 
 /// A console account and its session cookie, signed in over HTTP as a browser would.
 async fn sign_in(store: &Store, base: &str) -> String {
-    use yuqing_tracker::domain::account::NewAccount;
-    let new = NewAccount::parse(
-        "bench",
-        "基准",
-        Role::Admin,
-        None,
-        None,
-        "benchmark-password",
-    )
-    .unwrap();
+    use yuqing_tracker::domain::account::{AccountProfile, NewAccount};
+    let profile = AccountProfile::parse("基准", Role::Admin, None, None).unwrap();
+    let new = NewAccount::parse("bench", profile, "benchmark-password").unwrap();
     store
         .run(move |conn| {
             let hash = yuqing_tracker::app::accounts::hash_password(&new.password);

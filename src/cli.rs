@@ -10,7 +10,7 @@ use crate::app::accounts;
 use crate::app::tokens::{self, TokenRequest};
 use crate::config::Settings;
 use crate::domain::access::{Actor, Role};
-use crate::domain::account::{Login, NewAccount, NewPassword};
+use crate::domain::account::{AccountProfile, Login, NewAccount, NewPassword};
 use crate::domain::time::{SystemClock, TimeSource};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
@@ -247,14 +247,8 @@ async fn account(command: AccountCommand, settings: &Settings) -> Result<(), App
         } => {
             let password = read_password(password_stdin)?;
             let unit = unit.map(|u| parse_code("unit", &u)).transpose()?;
-            let new = NewAccount::parse(
-                &login,
-                &name,
-                role,
-                unit.as_deref(),
-                None,
-                password.expose(),
-            )?;
+            let profile = AccountProfile::parse(&name, role, unit.as_deref(), None)?;
+            let new = NewAccount::parse(&login, profile, password.expose())?;
             let id = store
                 .run(move |conn| {
                     let hash = accounts::hash_password(&new.password);

@@ -7,9 +7,11 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::access::Actor;
-use crate::domain::account::{Account, LockoutPolicy, NewAccount, NewPassword, SignInRefused};
+use crate::domain::account::{
+    Account, AccountProfile, LockoutPolicy, NewAccount, NewPassword, SignInRefused,
+};
 use crate::error::AppError;
-use crate::store::accounts::{self, NewAccountRow};
+use crate::store::accounts::{self, NewAccountRow, ProfileRow};
 use crate::store::{DbConn, contacts, sessions, write_tx};
 
 /// How console sign-in behaves (config `[console]`).
@@ -127,6 +129,45 @@ fn require_manages(actor: &Actor, unit_path: Option<&str>) -> Result<(), AppErro
     }
 }
 
+/// The unit id a profile names, after checking that the caller (None: the command line)
+/// may give it: the unit and the linked contact inside the caller's scope.
+fn check_profile(
+    conn: &mut DbConn,
+    actor: Option<&Actor>,
+    profile: &AccountProfile,
+) -> Result<Option<String>, AppError> {
+    let unit = match &profile.unit_code {
+        Some(code) => Some(accounts::unit_id(conn, code)?),
+        None => None,
+    };
+    if let Some(actor) = actor {
+        require_manages(actor, unit.as_ref().map(|(_, path)| path.as_str()))?;
+    }
+    if let Some(contact) = &profile.contact_id {
+        // The person in the directory this account is: in the caller's scope.
+        let path = match contacts::find(conn, contact) {
+            Ok((_, path)) => path,
+            Err(AppError::NotFound(_)) => {
+                return Err(AppError::invalid("contact_id", "no such contact"));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(actor) = actor {
+            actor.require_covers(&path, "the contact")?;
+        }
+    }
+    Ok(unit.map(|(id, _)| id))
+}
+
+fn profile_row(profile: &AccountProfile, unit_id: Option<String>) -> ProfileRow<'_> {
+    ProfileRow {
+        display_name: &profile.display_name,
+        role: profile.role,
+        unit_id,
+        contact_id: profile.contact_id.as_deref(),
+    }
+}
+
 /// Creates an account; `actor` None is the command line (the first admin).
 pub fn create(
     conn: &mut DbConn,
@@ -136,35 +177,36 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     write_tx(conn, |conn| {
-        let unit = match &new.unit_code {
-            Some(code) => Some(accounts::unit_id(conn, code)?),
-            None => None,
-        };
-        if let Some(actor) = actor {
-            require_manages(actor, unit.as_ref().map(|(_, path)| path.as_str()))?;
-        }
-        if let Some(contact) = &new.contact_id {
-            // The person in the directory this account is: in the caller's scope.
-            let path = match contacts::find(conn, contact) {
-                Ok((_, path)) => path,
-                Err(AppError::NotFound(_)) => {
-                    return Err(AppError::invalid("contact_id", "no such contact"));
-                }
-                Err(e) => return Err(e),
-            };
-            if let Some(actor) = actor {
-                actor.require_covers(&path, "the contact")?;
-            }
-        }
+        let unit_id = check_profile(conn, actor, &new.profile)?;
         let row = NewAccountRow {
             login: new.login.as_str(),
-            display_name: &new.display_name,
-            role: new.role,
-            unit_id: unit.map(|(id, _)| id),
-            contact_id: new.contact_id.as_deref(),
+            profile: profile_row(&new.profile, unit_id),
             password_hash,
         };
         accounts::create(conn, &row, now)
+    })
+}
+
+/// Changes another account's name, role, scope or contact link. The caller must manage
+/// the account as it is and as it becomes; nobody changes their own (an admin could
+/// otherwise lock the last admin out by mistake).
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    profile: &AccountProfile,
+) -> Result<Account, AppError> {
+    write_tx(conn, |conn| {
+        let (_, path) = accounts::find(conn, id)?;
+        require_manages(actor, path.as_deref())?;
+        if actor.id == id {
+            return Err(AppError::Forbidden(
+                "you cannot change your own account; another admin can".into(),
+            ));
+        }
+        let unit_id = check_profile(conn, Some(actor), profile)?;
+        accounts::set_profile(conn, id, &profile_row(profile, unit_id))?;
+        Ok(accounts::find(conn, id)?.0)
     })
 }
 

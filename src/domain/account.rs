@@ -64,31 +64,45 @@ impl NewPassword {
     }
 }
 
-/// An account to create, parsed.
-pub struct NewAccount {
-    pub login: Login,
+/// Who an account is and what it may do: everything about it an admin sets, at
+/// creation and later, except its login and password.
+pub struct AccountProfile {
     pub display_name: String,
     pub role: Role,
+    /// None: every unit.
     pub unit_code: Option<String>,
+    /// The person in the directory this account is, if any.
     pub contact_id: Option<String>,
-    pub password: NewPassword,
 }
 
-impl NewAccount {
+impl AccountProfile {
     pub fn parse(
-        login: &str,
         display_name: &str,
         role: Role,
         unit_code: Option<&str>,
         contact_id: Option<&str>,
-        password: &str,
     ) -> Result<Self, AppError> {
         Ok(Self {
-            login: Login::parse("login", login)?,
             display_name: text::required("display_name", display_name, 50)?,
             role,
             unit_code: text::optional("unit_code", unit_code, 64)?,
             contact_id: text::optional("contact_id", contact_id, 64)?,
+        })
+    }
+}
+
+/// An account to create, parsed.
+pub struct NewAccount {
+    pub login: Login,
+    pub profile: AccountProfile,
+    pub password: NewPassword,
+}
+
+impl NewAccount {
+    pub fn parse(login: &str, profile: AccountProfile, password: &str) -> Result<Self, AppError> {
+        Ok(Self {
+            login: Login::parse("login", login)?,
+            profile,
             password: NewPassword::parse("password", password)?,
         })
     }

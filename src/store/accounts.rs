@@ -19,12 +19,17 @@ pub struct Credentials {
     pub disabled: bool,
 }
 
-pub struct NewAccountRow<'a> {
-    pub login: &'a str,
+/// The columns an admin sets, at creation and later.
+pub struct ProfileRow<'a> {
     pub display_name: &'a str,
     pub role: Role,
     pub unit_id: Option<String>,
     pub contact_id: Option<&'a str>,
+}
+
+pub struct NewAccountRow<'a> {
+    pub login: &'a str,
+    pub profile: ProfileRow<'a>,
     pub password_hash: &'a str,
 }
 
@@ -48,10 +53,10 @@ pub fn create(
         .values((
             accounts::id.eq(&id),
             accounts::login.eq(new.login),
-            accounts::display_name.eq(new.display_name),
-            accounts::role.eq(new.role),
-            accounts::unit_id.eq(&new.unit_id),
-            accounts::contact_id.eq(new.contact_id),
+            accounts::display_name.eq(new.profile.display_name),
+            accounts::role.eq(new.profile.role),
+            accounts::unit_id.eq(&new.profile.unit_id),
+            accounts::contact_id.eq(new.profile.contact_id),
             accounts::password_hash.eq(new.password_hash),
             accounts::failed_attempts.eq(0),
             accounts::created_at.eq(to_db_time(now)),
@@ -70,6 +75,23 @@ pub fn create(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Sets an account's name, role, scope and contact link. Its sessions read them on their
+/// next request, so the change holds at once.
+pub fn set_profile(conn: &mut DbConn, id: &str, profile: &ProfileRow) -> Result<(), AppError> {
+    let changed = diesel::update(accounts::table.find(id))
+        .set((
+            accounts::display_name.eq(profile.display_name),
+            accounts::role.eq(profile.role),
+            accounts::unit_id.eq(&profile.unit_id),
+            accounts::contact_id.eq(profile.contact_id),
+        ))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(AppError::NotFound(format!("account {id}")));
+    }
+    Ok(())
 }
 
 pub fn credentials(conn: &mut DbConn, login: &str) -> Result<Option<Credentials>, AppError> {

@@ -14,7 +14,7 @@ use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::access::Role;
-use crate::domain::account::{NewAccount, NewPassword, PASSWORD_MIN_CHARS};
+use crate::domain::account::{AccountProfile, NewAccount, NewPassword, PASSWORD_MIN_CHARS};
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::tokens::revoke_token;
@@ -27,7 +27,13 @@ struct AccountView {
     login: String,
     name: String,
     role: &'static str,
+    /// What the edit form preselects.
+    role_value: &'static str,
+    unit_code: String,
+    contact_id: String,
     unit: String,
+    /// Its unit was deactivated: the edit form shows it, and saving asks for another.
+    unit_inactive: bool,
     state: &'static str,
     disabled: bool,
     myself: bool,
@@ -48,7 +54,8 @@ struct TokenView {
 struct AccountsPage {
     accounts: Vec<AccountView>,
     tokens: Vec<TokenView>,
-    /// Roles for a new account (a duty officer preselected) and for a new token (a viewer).
+    /// Roles for a new account (a duty officer preselected) and for a new token (a viewer);
+    /// an account's edit form selects its own.
     account_roles: Vec<Choice>,
     token_roles: Vec<Choice>,
     units: Vec<Choice>,
@@ -90,6 +97,7 @@ async fn render(
             ))
         })
         .await?;
+    let units = present::unit_options(all_units, "");
     let page = AccountsPage {
         accounts: all_accounts
             .into_iter()
@@ -104,6 +112,13 @@ async fn render(
                 },
                 disabled: a.disabled_at.is_some(),
                 role: labels::role(a.role),
+                role_value: a.role.as_str(),
+                unit_inactive: a
+                    .unit_code
+                    .as_ref()
+                    .is_some_and(|code| !units.iter().any(|u| &u.value == code)),
+                unit_code: a.unit_code.unwrap_or_default(),
+                contact_id: a.contact_id.unwrap_or_default(),
                 unit: a.unit_name.unwrap_or_else(|| "全部单位".into()),
                 id: a.id,
                 login: a.login,
@@ -124,7 +139,7 @@ async fn render(
             .collect(),
         account_roles: present::options(Some(Role::DutyOfficer)),
         token_roles: present::options(Some(Role::Viewer)),
-        units: present::unit_options(all_units, ""),
+        units,
         contacts: all_contacts
             .into_iter()
             .map(|c| Choice {
@@ -186,9 +201,7 @@ fn optional(value: &str) -> Option<&str> {
 }
 
 #[derive(Deserialize)]
-struct AccountForm {
-    #[serde(default)]
-    login: String,
+struct ProfileForm {
     #[serde(default)]
     display_name: String,
     #[serde(default)]
@@ -197,6 +210,25 @@ struct AccountForm {
     unit_code: String,
     #[serde(default)]
     contact_id: String,
+}
+
+impl ProfileForm {
+    fn parse(&self) -> Result<AccountProfile, AppError> {
+        AccountProfile::parse(
+            &self.display_name,
+            role(&self.role)?,
+            optional(&self.unit_code),
+            optional(&self.contact_id),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct AccountForm {
+    #[serde(default)]
+    login: String,
+    #[serde(flatten)]
+    profile: ProfileForm,
     #[serde(default)]
     password: String,
 }
@@ -207,16 +239,10 @@ async fn create(
     posted: Posted<AccountForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form } = posted;
-    let new = role(&form.role).and_then(|r| {
-        NewAccount::parse(
-            &form.login,
-            &form.display_name,
-            r,
-            optional(&form.unit_code),
-            optional(&form.contact_id),
-            &form.password,
-        )
-    });
+    let new = form
+        .profile
+        .parse()
+        .and_then(|profile| NewAccount::parse(&form.login, profile, &form.password));
     let (actor, now) = (signed.session.actor.clone(), state.now());
     let result = match new {
         Ok(new) => {
@@ -233,6 +259,26 @@ async fn create(
         Err(e) => Err(e),
     };
     after(&state, &signed, "created", result).await
+}
+
+#[post("/accounts/{id}")]
+async fn update(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Posted<ProfileForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form } = posted;
+    let (actor, id) = (signed.session.actor.clone(), id.into_inner());
+    let result = match form.parse() {
+        Ok(profile) => {
+            state
+                .store
+                .run(move |conn| accounts::update(conn, &actor, &id, &profile))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    after(&state, &signed, "saved", result).await
 }
 
 #[derive(Deserialize)]

@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(directory::contact_active)
         .service(accounts::show)
         .service(accounts::create)
+        .service(accounts::update)
         .service(accounts::disable)
         .service(accounts::reset_password)
         .service(accounts::create_token)

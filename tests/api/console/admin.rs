@@ -418,8 +418,127 @@ async fn units_and_contacts_are_edited_in_the_console(backend: Backend) {
     );
 }
 
+/// An admin changes another account's name, role and scope; the change holds at once in
+/// that person's open session. Nobody changes their own account, a scoped admin cannot
+/// move one outside its scope, and a refused change writes nothing.
+async fn an_admin_changes_an_account_and_it_holds_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("chief", "局管理员", Role::Admin, None).await;
+    app.account("tianhe", "天河管理员", Role::Admin, Some("440106"))
+        .await;
+    app.account("duty", "值班员甲", Role::DutyOfficer, Some("440106"))
+        .await;
+    let duty_id = app.account_id("duty").await;
+    let mut duty = Console::signed_in(&app, "duty").await;
+    assert_eq!(duty.get("/incidents/new").await.status, StatusCode::OK);
+
+    let mut chief = Console::signed_in(&app, "chief").await;
+    let page = chief.get("/accounts").await;
+    assert!(
+        page.body
+            .contains(&format!("action=\"/accounts/{duty_id}\"")),
+        "an edit form for the account"
+    );
+    let edit = |name: &'static str, role: &'static str, unit: &'static str| {
+        vec![
+            ("display_name", name),
+            ("role", role),
+            ("unit_code", unit),
+            ("contact_id", ""),
+        ]
+    };
+    let page = chief
+        .post(
+            &format!("/accounts/{duty_id}"),
+            &edit("值班员乙", "viewer", "440106"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // The open session reads the account afresh: now a viewer, under the new name.
+    assert_eq!(
+        duty.get("/incidents/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(duty.get("/").await.body.contains("值班员乙"));
+
+    // Refused: one's own account, outside a scoped admin's scope, bad fields.
+    let chief_id = app.account_id("chief").await;
+    let own = chief
+        .post(
+            &format!("/accounts/{chief_id}"),
+            &edit("改名", "viewer", ""),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.body);
+    let mut tianhe = Console::signed_in(&app, "tianhe").await;
+    let outside = tianhe
+        .post(
+            &format!("/accounts/{duty_id}"),
+            &edit("值班员乙", "viewer", "440111"),
+        )
+        .await;
+    assert_eq!(outside.status, StatusCode::FORBIDDEN, "{}", outside.body);
+    let widen = tianhe
+        .post(
+            &format!("/accounts/{duty_id}"),
+            &edit("值班员乙", "viewer", ""),
+        )
+        .await;
+    assert_eq!(widen.status, StatusCode::FORBIDDEN, "{}", widen.body);
+    for (fields, what) in [
+        (edit("", "viewer", "440106"), "no name"),
+        (edit("值班员乙", "boss", "440106"), "no such role"),
+        (edit("值班员乙", "viewer", "999999"), "no such unit"),
+    ] {
+        let page = chief.post(&format!("/accounts/{duty_id}"), &fields).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            page.body
+        );
+        assert!(page.body.contains("class=\"alert\""), "{what}: said why");
+    }
+    let mut unknown_contact = edit("值班员乙", "viewer", "440106");
+    unknown_contact[3] = ("contact_id", "no-such-contact");
+    let page = chief
+        .post(&format!("/accounts/{duty_id}"), &unknown_contact)
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    let missing = chief
+        .post("/accounts/no-such-account", &edit("x", "viewer", ""))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    let accounts = app
+        .store
+        .run(yuqing_tracker::store::accounts::list)
+        .await
+        .unwrap();
+    let find = |login: &str| {
+        accounts
+            .iter()
+            .find(|(a, _)| a.login == login)
+            .map(|(a, _)| (a.display_name.clone(), a.role, a.unit_code.clone()))
+            .unwrap()
+    };
+    assert_eq!(
+        find("duty"),
+        ("值班员乙".into(), Role::Viewer, Some("440106".into())),
+        "only the allowed change was written"
+    );
+    assert_eq!(find("chief"), ("局管理员".into(), Role::Admin, None));
+}
+
 on_both_backends!(
     an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident,
+    an_admin_changes_an_account_and_it_holds_at_once,
     tokens_are_shown_once_and_revoked_from_the_console,
     admin_pages_are_for_admins_within_their_scope,
     a_linked_leader_acknowledges_on_the_incident_page,

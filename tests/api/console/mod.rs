@@ -5,7 +5,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
 use yuqing_tracker::app::accounts;
 use yuqing_tracker::domain::access::Role;
-use yuqing_tracker::domain::account::NewAccount;
+use yuqing_tracker::domain::account::{AccountProfile, NewAccount};
 
 use crate::helpers::TestApp;
 
@@ -22,7 +22,8 @@ pub const PASSWORD: &str = "测试密码0123456789";
 impl TestApp {
     /// A console account, as `account create` would make it, with `PASSWORD`.
     pub async fn account(&self, login: &str, name: &str, role: Role, unit: Option<&str>) {
-        let new = NewAccount::parse(login, name, role, unit, None, PASSWORD).unwrap();
+        let profile = AccountProfile::parse(name, role, unit, None).unwrap();
+        let new = NewAccount::parse(login, profile, PASSWORD).unwrap();
         self.store
             .run(move |conn| {
                 let hash = accounts::hash_password(&new.password);
@@ -30,6 +31,17 @@ impl TestApp {
             })
             .await
             .expect("account created");
+    }
+
+    /// An account's id by its login.
+    pub async fn account_id(&self, login: &str) -> String {
+        let login = login.to_owned();
+        self.store
+            .run(move |conn| yuqing_tracker::store::accounts::credentials(conn, &login))
+            .await
+            .unwrap()
+            .expect("such an account")
+            .id
     }
 }
 
