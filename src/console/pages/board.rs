@@ -39,6 +39,21 @@ struct BoardFilter {
 struct Rows {
     rows: Vec<IncidentRow>,
     now_local: String,
+    /// More open incidents match than the board shows: the list page's query for all
+    /// of them, nearest deadline first.
+    more: Option<String>,
+}
+
+/// The list page's query for every open incident this board's filter matches.
+fn list_query(filter: &BoardFilter) -> String {
+    let query = [
+        ("open", "true"),
+        ("sort", "deadline"),
+        ("unit", filter.unit.trim()),
+        ("severity", filter.severity.as_str()),
+        ("status", filter.status.as_str()),
+    ];
+    serde_urlencoded::to_string(query).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -133,6 +148,7 @@ async fn load_rows(
             .map(|i| present::row(&i.at(now), state.zone))
             .collect(),
         now_local: present::now_local(now, state.zone),
+        more: page.1.is_some().then(|| list_query(filter)),
     })
 }
 

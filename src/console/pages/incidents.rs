@@ -39,6 +39,9 @@ struct Search {
     to: String,
     #[serde(default)]
     sort: String,
+    /// "true": open incidents only (the board's "all of them" link asks for this).
+    #[serde(default)]
+    open: String,
     #[serde(default)]
     cursor: String,
 }
@@ -92,7 +95,7 @@ impl Search {
         let to = day_start("discovered_to", &self.to, zone)?.map(|t| t + chrono::Duration::days(1));
         Ok(ListIncidents {
             status: enum_field("status", &self.status)?,
-            open: None,
+            open: (self.open == "true").then_some(true),
             severity: enum_field("severity", &self.severity)?,
             category: enum_field("category", &self.category)?,
             special_topic: None,

@@ -280,7 +280,64 @@ async fn an_idle_session_ends_and_a_used_one_slides(backend: Backend) {
     );
 }
 
+/// More open incidents than the board lists: it says so and links to all of them on the
+/// list page, nearest deadline first, closed ones left out.
+async fn a_full_board_says_so_and_links_to_the_rest(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    let mut body = incident_body("440106");
+    body["severity"] = json!("general");
+    for _ in 0..201 {
+        app.create_incident(&app.admin, &body).await;
+    }
+    let dismissed = app.create_incident(&app.admin, &body).await;
+    let res = app
+        .post(
+            &format!(
+                "/api/v1/incidents/{}/status",
+                dismissed["id"].as_str().unwrap()
+            ),
+            &app.admin,
+            &json!({ "status": "dismissed", "reason": "经核实不构成舆情", "version": 1 }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.account("viewer", "观察员", Role::Viewer, None).await;
+    let mut console = Console::signed_in(&app, "viewer").await;
+
+    let board = console.get("/?severity=general").await;
+    assert_eq!(board.body.matches("<tr class=\"urgency").count(), 200);
+    assert!(
+        board.body.contains("超过 200 条"),
+        "the board says it is not all"
+    );
+    let link = "/incidents?open=true&amp;sort=deadline&amp;unit=&amp;severity=general&amp;status=";
+    assert!(board.body.contains(link), "{}", board.body);
+    let rows = console.get("/board/rows?severity=general").await;
+    assert!(rows.body.contains(link), "the refreshed rows say it too");
+
+    let list = console.get(&link.replace("&amp;", "&")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("name=\"open\" value=\"true\" checked"));
+    assert_eq!(list.body.matches("<tr class=\"urgency").count(), 50);
+    let reference = dismissed["reference"].as_str().unwrap();
+    let found = |page: &super::Page| page.body.matches("<tr class=\"urgency").count();
+    let closed = console.get(&format!("/incidents?q={reference}")).await;
+    assert_eq!(found(&closed), 1, "the list finds the dismissed one");
+    let open_only = console
+        .get(&format!("/incidents?q={reference}&open=true"))
+        .await;
+    assert_eq!(found(&open_only), 0, "but not among the open ones");
+
+    let major = console.get("/?severity=major").await;
+    assert!(
+        !major.body.contains("超过"),
+        "a board that fits says nothing"
+    );
+}
+
 on_both_backends!(
+    a_full_board_says_so_and_links_to_the_rest,
     the_list_searches_filters_and_pages,
     the_report_shows_rates_a_chart_and_a_csv,
     the_board_rows_answer_304_until_something_changes,
