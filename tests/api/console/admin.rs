@@ -7,15 +7,18 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use yuqing_tracker::domain::access::Role;
 
-use super::browser::Browser;
+use super::browser::{Browser, Engine};
 use super::{Console, PASSWORD};
 use crate::helpers::{Backend, spawn_app};
-use crate::on_both_backends;
+use crate::{in_browsers, on_both_backends};
 
-async fn an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident(backend: Backend) {
+async fn an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident(
+    backend: Backend,
+    engine: Engine,
+) {
     let app = spawn_app(backend).await;
     app.account("admin", "系统管理员", Role::Admin, None).await;
-    let browser = Browser::start(1366, 768).await;
+    let browser = Browser::start(engine, 1366, 768).await;
     browser.goto(&format!("{}/login", app.base)).await;
     browser.fill("#login", "admin").await;
     browser.fill("#password", PASSWORD).await;
@@ -536,8 +539,9 @@ async fn an_admin_changes_an_account_and_it_holds_at_once(backend: Backend) {
     assert_eq!(find("chief"), ("局管理员".into(), Role::Admin, None));
 }
 
+in_browsers!(an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident);
+
 on_both_backends!(
-    an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident,
     an_admin_changes_an_account_and_it_holds_at_once,
     tokens_are_shown_once_and_revoked_from_the_console,
     admin_pages_are_for_admins_within_their_scope,

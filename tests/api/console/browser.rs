@@ -1,5 +1,6 @@
-//! Headless Chromium driven over WebDriver (Debian's chromium and chromium-driver).
-//! A test that needs the browser fails when it is missing: it never skips.
+//! Headless browsers driven over WebDriver: Debian's Chromium (chromium, chromium-driver)
+//! and Firefox ESR (firefox-esr, with geckodriver from crates.io). A test that needs a
+//! browser fails when it is missing: it never skips.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -7,69 +8,192 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::smtp::free_port;
 
+/// Browser tests: in Chromium on both backends, and in Firefox ESR on SQLite (what the
+/// browser does not depend on the database behind the service).
+#[macro_export]
+macro_rules! in_browsers {
+    ($($name:ident),+ $(,)?) => {
+        mod chromium {
+            mod sqlite {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::super::$name(
+                        $crate::helpers::Backend::Sqlite,
+                        $crate::console::browser::Engine::Chromium,
+                    )
+                    .await
+                })+
+            }
+            mod postgres {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::super::$name(
+                        $crate::helpers::Backend::Postgres,
+                        $crate::console::browser::Engine::Chromium,
+                    )
+                    .await
+                })+
+            }
+        }
+        mod firefox {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(
+                    $crate::helpers::Backend::Sqlite,
+                    $crate::console::browser::Engine::Firefox,
+                )
+                .await
+            })+
+        }
+    };
+}
+
+/// The browsers the console supports (the issue: current Chromium and Firefox ESR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
+}
+
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
+const FIREFOX: &str = "/usr/bin/firefox-esr";
 
-/// One chromedriver process and one browser session; both end when this is dropped.
+/// geckodriver has no Debian package: `.ci/run` builds it with `cargo install`.
+fn geckodriver() -> PathBuf {
+    let in_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("geckodriver"));
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|home| home.join("bin/geckodriver"));
+    in_path
+        .chain(cargo_home)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "geckodriver is missing: `cargo install geckodriver --locked` (.ci/run does); \
+                 browser tests fail without it"
+            )
+        })
+}
+
+/// A phone's viewport (an iPhone 12–15: 390 × 844 CSS pixels).
+pub const PHONE: (u32, u32) = (390, 844);
+
+impl Engine {
+    /// The narrowest viewport this browser can be given for `width`: Firefox's windows
+    /// are at least 500 CSS pixels wide (headless too), so its phone-width checks run at
+    /// 500; Chromium's at the phone's own width.
+    pub fn narrowest(self, (width, height): (u32, u32)) -> (u32, u32) {
+        match self {
+            Engine::Chromium => (width, height),
+            Engine::Firefox => (width.max(500), height),
+        }
+    }
+
+    /// The driver to start, and the capabilities that make its browser headless, at
+    /// `width` × `height`, in Chinese, and quiet on a machine with no network.
+    fn driver_and_capabilities(self, width: u32, height: u32, profile: &str) -> (PathBuf, Value) {
+        let need = |path: &str, package: &str| {
+            assert!(
+                std::path::Path::new(path).exists(),
+                "{path} is missing: install Debian's {package} (.ci/run does); \
+                 browser tests fail without it"
+            );
+        };
+        match self {
+            Engine::Chromium => {
+                need(CHROMEDRIVER, "chromium-driver");
+                need(CHROMIUM, "chromium");
+                let options = json!({
+                    "binary": CHROMIUM,
+                    "args": [
+                        "--headless=new", "--no-sandbox", "--disable-gpu",
+                        "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--hide-scrollbars", "--lang=zh-CN",
+                        "--force-device-scale-factor=1",
+                        format!("--window-size={width},{height}"),
+                        format!("--user-data-dir={profile}"),
+                    ],
+                });
+                (
+                    PathBuf::from(CHROMEDRIVER),
+                    json!({ "goog:chromeOptions": options }),
+                )
+            }
+            Engine::Firefox => {
+                need(FIREFOX, "firefox-esr");
+                let options = json!({
+                    "binary": FIREFOX,
+                    "args": ["-headless", format!("--width={width}"), format!("--height={height}")],
+                    "prefs": {
+                        "intl.accept_languages": "zh-CN",
+                        "layout.css.devPixelsPerPx": "1.0",
+                        "app.update.auto": false,
+                        "browser.safebrowsing.malware.enabled": false,
+                        "browser.safebrowsing.phishing.enabled": false,
+                        "network.captive-portal-service.enabled": false,
+                        "network.connectivity-service.enabled": false,
+                        "datareporting.policy.dataSubmissionEnabled": false,
+                        "toolkit.telemetry.enabled": false,
+                    },
+                });
+                (geckodriver(), json!({ "moz:firefoxOptions": options }))
+            }
+        }
+    }
+}
+
+/// One driver process and one browser session; both end when this is dropped.
 pub struct Browser {
     pub client: Client,
+    pub engine: Engine,
     driver: Child,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium with a window of `width` × `height`.
-    pub async fn start(width: u32, height: u32) -> Self {
-        for path in [CHROMEDRIVER, CHROMIUM] {
-            assert!(
-                std::path::Path::new(path).exists(),
-                "{path} is missing: install Debian's chromium and chromium-driver \
-                 (.ci/run does); browser tests fail without them"
-            );
-        }
+    /// Starts the driver and a headless browser with a window of `width` × `height`.
+    pub async fn start(engine: Engine, width: u32, height: u32) -> Self {
+        let profile = tempfile::tempdir().unwrap();
+        let (driver_path, caps) =
+            engine.driver_and_capabilities(width, height, &profile.path().display().to_string());
         let port = free_port();
-        let driver = Command::new(CHROMEDRIVER)
+        let driver = Command::new(&driver_path)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("chromedriver starts");
+            .unwrap_or_else(|e| panic!("{} starts: {e}", driver_path.display()));
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "chromedriver did not listen within 20 s"
+                "{} did not listen within 20 s",
+                driver_path.display()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let profile = tempfile::tempdir().unwrap();
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                    "--lang=zh-CN", "--force-device-scale-factor=1",
-                    format!("--window-size={width},{height}"),
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            }),
-        );
+        let Value::Object(caps) = caps else {
+            unreachable!("capabilities are an object")
+        };
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
-            .expect("a WebDriver session with headless Chromium");
+            .unwrap_or_else(|e| panic!("a WebDriver session with headless {engine:?}: {e}"));
         let browser = Self {
             client,
+            engine,
             driver,
             _profile: profile,
         };
@@ -77,18 +201,19 @@ impl Browser {
         browser
     }
 
-    /// Makes the page's viewport exactly `width` × `height` CSS pixels.
+    /// Makes the page's viewport exactly `width` × `height` CSS pixels (the window is
+    /// larger by the browser's frame), and fails when the browser cannot.
     pub async fn resize(&self, width: u32, height: u32) {
+        let inner = || async {
+            let v = self
+                .client
+                .execute("return [window.innerWidth, window.innerHeight];", vec![])
+                .await
+                .unwrap();
+            (v[0].as_u64().unwrap() as u32, v[1].as_u64().unwrap() as u32)
+        };
         self.client.set_window_size(width, height).await.unwrap();
-        let inner = self
-            .client
-            .execute("return [window.innerWidth, window.innerHeight];", vec![])
-            .await
-            .unwrap();
-        let (w, h) = (
-            inner[0].as_u64().unwrap() as u32,
-            inner[1].as_u64().unwrap() as u32,
-        );
+        let (w, h) = inner().await;
         if (w, h) != (width, height) {
             self.client
                 .set_window_size(
@@ -98,6 +223,12 @@ impl Browser {
                 .await
                 .unwrap();
         }
+        assert_eq!(
+            inner().await,
+            (width, height),
+            "{:?} cannot show a {width} × {height} viewport",
+            self.engine
+        );
     }
 
     pub async fn goto(&self, url: &str) {
@@ -239,6 +370,10 @@ impl Browser {
         let png = self.client.screenshot().await.unwrap();
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
+        let name = match self.engine {
+            Engine::Chromium => name.to_owned(),
+            Engine::Firefox => format!("firefox-{name}"),
+        };
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).unwrap();
         println!("screenshot: {}", path.display());
@@ -247,7 +382,7 @@ impl Browser {
 }
 
 impl Browser {
-    /// Ends the browser session (Chromium exits), then chromedriver.
+    /// Ends the browser session (the browser exits), then its driver.
     pub async fn close(mut self) {
         let client = self.client.clone();
         let _ = client.close().await;

@@ -8,10 +8,10 @@ use std::time::Duration;
 use yuqing_tracker::domain::access::Role;
 
 use super::PASSWORD;
-use super::browser::Browser;
+use super::browser::{Browser, Engine, PHONE};
 use crate::escalation::smtp_app;
 use crate::helpers::Backend;
-use crate::on_both_backends;
+use crate::in_browsers;
 use crate::smtp::TestSmtp;
 
 fn local_input(ago: chrono::Duration) -> String {
@@ -22,12 +22,15 @@ fn local_input(ago: chrono::Duration) -> String {
         .to_string()
 }
 
-async fn a_duty_officer_logs_a_major_incident_and_follows_it_to_closure(backend: Backend) {
+async fn a_duty_officer_logs_a_major_incident_and_follows_it_to_closure(
+    backend: Backend,
+    engine: Engine,
+) {
     let smtp = TestSmtp::start();
     let app = smtp_app(backend, smtp.port).await;
     app.account("duty", "值班员甲", Role::DutyOfficer, None)
         .await;
-    let browser = Browser::start(1366, 768).await;
+    let browser = Browser::start(engine, 1366, 768).await;
 
     // Signing in, from the page that asked.
     browser.goto(&format!("{}/", app.base)).await;
@@ -211,7 +214,10 @@ fn link(text: &str, label: &str, base: &str) -> String {
     url.replace("http://127.0.0.1:8080", base)
 }
 
-async fn a_leader_opens_the_mail_link_on_a_phone_and_acknowledges(backend: Backend) {
+async fn a_leader_opens_the_mail_link_on_a_phone_and_acknowledges(
+    backend: Backend,
+    engine: Engine,
+) {
     let smtp = TestSmtp::start();
     let app = smtp_app(backend, smtp.port).await;
     app.account("principal", "区局局长", Role::Leader, Some("440106"))
@@ -241,7 +247,8 @@ async fn a_leader_opens_the_mail_link_on_a_phone_and_acknowledges(backend: Backe
     assert!(view.ends_with(&format!("/incidents/{reference}")), "{view}");
     let ack = link(&mail.text, "确认已知悉：", &app.base);
 
-    let browser = Browser::start(390, 844).await;
+    let (w, h) = engine.narrowest(PHONE);
+    let browser = Browser::start(engine, w, h).await;
     browser.goto(&view).await;
     assert_eq!(browser.path().await, "/login", "sign-in first");
     browser.fill("#login", "principal").await;
@@ -255,21 +262,27 @@ async fn a_leader_opens_the_mail_link_on_a_phone_and_acknowledges(backend: Backe
     assert!(!browser.scrolls_sideways().await);
     let head = browser.text(".incident-head").await;
     assert!(head.contains(&reference), "{head}");
-    browser.screenshot("leader-incident-390x844").await;
+    browser
+        .screenshot(&format!("leader-incident-{w}x{h}"))
+        .await;
 
     browser.goto(&ack).await;
     assert!(browser.text("h1").await.contains("确认已知悉"));
     assert!(!browser.scrolls_sideways().await);
-    browser.screenshot("leader-ack-confirm-390x844").await;
+    browser
+        .screenshot(&format!("leader-ack-confirm-{w}x{h}"))
+        .await;
     browser.click_and_wait("button[type=submit]").await;
     assert!(browser.text("h1").await.contains("已确认"));
-    browser.screenshot("leader-ack-done-390x844").await;
+    browser
+        .screenshot(&format!("leader-ack-done-{w}x{h}"))
+        .await;
     let kinds = app.timeline_kinds(incident["id"].as_str().unwrap()).await;
     assert!(kinds.iter().any(|k| k == "acknowledged"), "{kinds:?}");
     browser.close().await;
 }
 
-on_both_backends!(
+in_browsers!(
     a_duty_officer_logs_a_major_incident_and_follows_it_to_closure,
     a_leader_opens_the_mail_link_on_a_phone_and_acknowledges,
 );
