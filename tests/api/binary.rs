@@ -126,6 +126,81 @@ async fn token_serve_and_restart_on_the_embedded_default() {
     terminate(server);
 }
 
+/// The README's path for a new user: the first admin from the command line, then the
+/// console in a browser, on the embedded default.
+#[tokio::test]
+async fn the_first_admin_is_created_on_the_command_line_and_signs_in() {
+    use std::io::Write;
+
+    use crate::console::{Console, PASSWORD};
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut create = command(dir.path(), port)
+        .args([
+            "account",
+            "create",
+            "--login",
+            "admin",
+            "--name",
+            "管理员",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = create.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = command(dir.path(), port)
+        .args(["account", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(list.stdout).unwrap();
+    assert!(
+        listed.contains("admin") && listed.contains("管理员"),
+        "{listed}"
+    );
+
+    let base = format!("http://127.0.0.1:{port}");
+    let server = command(dir.path(), port)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_ready(&base).await;
+    let mut console = Console::at(&base);
+    let login = console.get("/").await;
+    assert_eq!(
+        login.status,
+        reqwest::StatusCode::SEE_OTHER,
+        "sign-in first"
+    );
+    let wrong = console.sign_in("admin", "not-the-password").await;
+    assert_eq!(wrong.status, reqwest::StatusCode::UNAUTHORIZED);
+    let signed = console.sign_in("admin", PASSWORD).await;
+    assert_eq!(
+        signed.status,
+        reqwest::StatusCode::SEE_OTHER,
+        "{}",
+        signed.body
+    );
+    let board = console.get("/").await;
+    assert!(board.body.contains("看板") && board.body.contains("管理员"));
+    for page in ["/directory", "/accounts", "/incidents/new"] {
+        assert_eq!(console.get(page).await.status, 200, "{page}");
+    }
+    terminate(server);
+}
+
 #[test]
 fn invalid_configuration_names_the_key() {
     let dir = tempfile::tempdir().unwrap();

@@ -97,8 +97,13 @@ impl Page {
 
 impl Console {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.base)
+    }
+
+    /// A browser for the service at `base` (the real binary, say).
+    pub fn at(base: &str) -> Self {
         Self {
-            base: app.base.clone(),
+            base: base.to_owned(),
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(Policy::none())
