@@ -34,6 +34,9 @@ struct AccountView {
     unit: String,
     /// Its unit was deactivated: the edit form shows it, and saving asks for another.
     unit_inactive: bool,
+    /// Its linked contact is not among the active ones listed: the edit form keeps the
+    /// link rather than dropping it unseen.
+    contact_unlisted: bool,
     state: &'static str,
     disabled: bool,
     myself: bool,
@@ -98,6 +101,14 @@ async fn render(
         })
         .await?;
     let units = present::unit_options(all_units, "");
+    let contacts: Vec<Choice> = all_contacts
+        .into_iter()
+        .map(|c| Choice {
+            label: format!("{}（{}，{}）", c.name, c.unit_code, c.email),
+            value: c.id,
+            selected: false,
+        })
+        .collect();
     let page = AccountsPage {
         accounts: all_accounts
             .into_iter()
@@ -117,6 +128,10 @@ async fn render(
                     .unit_code
                     .as_ref()
                     .is_some_and(|code| !units.iter().any(|u| &u.value == code)),
+                contact_unlisted: a
+                    .contact_id
+                    .as_ref()
+                    .is_some_and(|id| !contacts.iter().any(|c| &c.value == id)),
                 unit_code: a.unit_code.unwrap_or_default(),
                 contact_id: a.contact_id.unwrap_or_default(),
                 unit: a.unit_name.unwrap_or_else(|| "全部单位".into()),
@@ -140,14 +155,7 @@ async fn render(
         account_roles: present::options(Some(Role::DutyOfficer)),
         token_roles: present::options(Some(Role::Viewer)),
         units,
-        contacts: all_contacts
-            .into_iter()
-            .map(|c| Choice {
-                label: format!("{}（{}，{}）", c.name, c.unit_code, c.email),
-                value: c.id,
-                selected: false,
-            })
-            .collect(),
+        contacts,
         min: PASSWORD_MIN_CHARS,
         notice,
         error,

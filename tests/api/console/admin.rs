@@ -519,6 +519,39 @@ async fn an_admin_changes_an_account_and_it_holds_at_once(backend: Backend) {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
+    // A link to a contact that is no longer listed (deactivated) is shown and kept.
+    let res = app
+        .post(
+            "/api/v1/contacts",
+            &app.admin,
+            &serde_json::json!({ "name": "值班员乙", "email": "yi@440106.example.org",
+                                 "unit_code": "440106", "roles": ["duty_officer"] }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let contact = contact_id(&app, "yi@440106.example.org").await;
+    let mut linked = edit("值班员乙", "viewer", "440106");
+    linked[3] = ("contact_id", contact.as_str());
+    let page = chief.post(&format!("/accounts/{duty_id}"), &linked).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let res = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/contacts/{contact}"),
+            &app.admin,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = chief.get("/accounts").await;
+    assert!(
+        page.body.contains(&format!(
+            "<option value=\"{contact}\" selected>保持现有关联"
+        )),
+        "the form keeps the link it cannot list"
+    );
+
     let accounts = app
         .store
         .run(yuqing_tracker::store::accounts::list)
