@@ -109,11 +109,10 @@ async fn sign_in(store: &Store, base: &str) -> String {
     use yuqing_tracker::domain::account::{AccountProfile, NewAccount};
     let profile = AccountProfile::parse("基准", Role::Admin, None, None).unwrap();
     let new = NewAccount::parse("bench", profile, "benchmark-password").unwrap();
+    let passwords = yuqing_tracker::app::passwords::Passwords::new(1);
+    let hash = passwords.hash(&new.password).await.unwrap();
     store
-        .run(move |conn| {
-            let hash = yuqing_tracker::app::accounts::hash_password(&new.password);
-            yuqing_tracker::app::accounts::create(conn, None, &new, &hash, Utc::now())
-        })
+        .run(move |conn| yuqing_tracker::app::accounts::create(conn, None, &new, &hash, Utc::now()))
         .await
         .unwrap();
     let res = reqwest::Client::builder()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::app::accounts;
+use crate::app::passwords::Passwords;
 use crate::app::tokens::{self, TokenRequest};
 use crate::config::Settings;
 use crate::domain::access::{Actor, Role};
@@ -249,11 +250,9 @@ async fn account(command: AccountCommand, settings: &Settings) -> Result<(), App
             let unit = unit.map(|u| parse_code("unit", &u)).transpose()?;
             let profile = AccountProfile::parse(&name, role, unit.as_deref(), None)?;
             let new = NewAccount::parse(&login, profile, password.expose())?;
+            let hash = Passwords::new(1).hash(&new.password).await?;
             let id = store
-                .run(move |conn| {
-                    let hash = accounts::hash_password(&new.password);
-                    accounts::create(conn, None, &new, &hash, now)
-                })
+                .run(move |conn| accounts::create(conn, None, &new, &hash, now))
                 .await?;
             println!(
                 "created account {} ({id}, {role})",
@@ -286,8 +285,9 @@ async fn account(command: AccountCommand, settings: &Settings) -> Result<(), App
         } => {
             let id = account_id(&store, login.clone()).await?;
             let password = read_password(password_stdin)?;
+            let hash = Passwords::new(1).hash(&password).await?;
             store
-                .run(move |conn| accounts::reset_password(conn, &operator(), &id, &password, now))
+                .run(move |conn| accounts::reset_password(conn, &operator(), &id, &hash, now))
                 .await?;
             println!("password of {login} set; its sessions ended");
         }

@@ -128,6 +128,7 @@ impl Application {
                 settings.console.sign_in_rules(),
                 &settings.server.public_url,
             ),
+            passwords: crate::app::passwords::Passwords::per_core(),
             trusted_proxies: settings.server.trusted_proxies.clone(),
         });
         let limit = settings.server.max_body_bytes;

@@ -1,18 +1,19 @@
 //! Console accounts: signing in and out, changing one's password, and admins managing
-//! accounts within their scope. Password hashing (argon2, tens of milliseconds by
-//! design) happens outside write transactions, so a sign-in never holds SQLite's lock.
-
-use std::sync::OnceLock;
+//! accounts within their scope. Passwords are hashed and checked by `Passwords`, outside
+//! any transaction and connection.
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::app::passwords::Passwords;
 use crate::domain::access::Actor;
 use crate::domain::account::{
     Account, AccountProfile, LockoutPolicy, NewAccount, NewPassword, SignInRefused,
 };
+use crate::domain::throttle::Subject;
 use crate::error::AppError;
 use crate::store::accounts::{self, NewAccountRow, ProfileRow};
-use crate::store::{DbConn, contacts, sessions, write_tx};
+use crate::store::sessions::Session;
+use crate::store::{DbConn, Store, contacts, sessions, throttle, write_tx};
 
 /// How console sign-in behaves (config `[console]`).
 #[derive(Debug, Clone, Copy)]
@@ -20,100 +21,152 @@ pub struct SignInRules {
     pub lockout: LockoutPolicy,
     /// A session ends after this long without use.
     pub session_idle: Duration,
+    /// And this long after sign-in, however much it is used.
+    pub session_max: Duration,
+    /// Open sessions one account may have; signing in past it ends the oldest.
+    pub sessions_per_account: i64,
 }
 
-pub struct SignInAttempt<'a> {
-    pub login: &'a str,
-    pub password: &'a str,
-    /// The client's address (`http::client::client_ip`), for the per-client lock.
-    pub client: &'a str,
+pub struct SignInAttempt {
+    pub login: String,
+    pub password: String,
+    /// The client's address (`http::client::client_ip`), for the per-client limits.
+    pub client: String,
+    /// The session cookie this browser already had: signing in again ends it.
+    pub replaces: Option<String>,
 }
 
-pub fn hash_password(password: &NewPassword) -> String {
-    password_auth::generate_hash(password.expose())
-}
-
-fn verify(password: &str, hash: &str) -> bool {
-    password_auth::verify_password(password, hash).is_ok()
-}
-
-/// A hash no password matches, verified when the login is unknown so that an unknown
-/// login takes as long to refuse as a wrong password.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| password_auth::generate_hash(hex::encode(rand::random::<[u8; 16]>())))
-}
-
-/// Signs in: the new session's cookie value, or why not.
-pub fn sign_in(
-    conn: &mut DbConn,
+/// Signs in: the new session's cookie value, or why not. Each attempt is counted before
+/// its password is checked (`domain::throttle`), so no number of parallel guesses gets
+/// more checks than the limits allow; a success gives its count back.
+pub async fn sign_in(
+    store: &Store,
+    passwords: &Passwords,
     rules: &SignInRules,
-    attempt: &SignInAttempt,
+    attempt: SignInAttempt,
     now: DateTime<Utc>,
 ) -> Result<Result<String, SignInRefused>, AppError> {
-    if let Some(until) = accounts::client_locked_until(conn, attempt.client, now)? {
-        return Ok(Err(SignInRefused::ClientLocked { until }));
-    }
+    let policy = rules.lockout;
     let login = attempt.login.trim().to_lowercase();
-    let found = accounts::credentials(conn, &login)?;
-    if let Some(until) = found
-        .as_ref()
-        .and_then(|c| c.locked_until)
-        .filter(|u| *u > now)
-    {
-        return Ok(Err(SignInRefused::AccountLocked { until }));
-    }
-    let hash = found
-        .as_ref()
-        .map_or(decoy_hash(), |c| c.password_hash.as_str());
-    let matched = verify(attempt.password, hash);
-    write_tx(conn, |conn| match found {
-        Some(account) if matched => {
+    // In this order: a refusal names the first subject that is locked.
+    let subjects = [
+        (
+            Subject::SignIns(attempt.client.clone()),
+            policy.client_sign_ins,
+        ),
+        (
+            Subject::Client(attempt.client.clone()),
+            policy.client_failures,
+        ),
+        (Subject::Login(login.clone()), policy.account_failures),
+    ];
+    let counted = {
+        let subjects = subjects.clone();
+        store
+            .write(move |conn| {
+                let limits = subjects.each_ref().map(|(s, limit)| (s, *limit));
+                match throttle::reserve(conn, &limits, policy.lock_for(), now)? {
+                    Err((which, until)) => Ok(Err(match which {
+                        0 => SignInRefused::ClientBusy { until },
+                        1 => SignInRefused::ClientLocked { until },
+                        _ => SignInRefused::AccountLocked { until },
+                    })),
+                    Ok(locks) => Ok(Ok((locks, accounts::credentials(conn, &login)?))),
+                }
+            })
+            .await?
+    };
+    let (locks, found) = match counted {
+        Ok(counted) => counted,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let matched = passwords
+        .verify(
+            &attempt.password,
+            found.as_ref().map(|c| c.password_hash.as_str()),
+        )
+        .await?;
+    let (Some(account), true) = (found, matched) else {
+        return Ok(Err(match (locks[2], locks[1]) {
+            (Some(until), _) => SignInRefused::AccountLocked { until },
+            (None, Some(until)) => SignInRefused::ClientLocked { until },
+            (None, None) => SignInRefused::WrongCredentials,
+        }));
+    };
+    let rules = *rules;
+    store
+        .write(move |conn| {
+            // The password was right: this attempt was no failure.
+            // Rows in the order the reservation locked them (no deadlock between the two).
+            let [_, (client, _), (login, _)] = &subjects;
+            throttle::release(conn, client, locks[1], now)?;
+            throttle::clear(conn, login)?;
             if account.disabled {
                 return Ok(Err(SignInRefused::Disabled));
             }
-            accounts::record_success(conn, &account.id)?;
+            if let Some(old) = &attempt.replaces {
+                sessions::delete(conn, old)?;
+            }
             let cookie = sessions::create(conn, &account.id, now + rules.session_idle, now)?;
+            sessions::keep_newest(conn, &account.id, rules.sessions_per_account)?;
             Ok(Ok(cookie))
-        }
-        found => {
-            let account_lock = match &found {
-                Some(account) => accounts::record_failure(conn, &account.id, &rules.lockout, now)?,
-                None => None,
-            };
-            let client_lock =
-                accounts::record_client_failure(conn, attempt.client, &rules.lockout, now)?;
-            Ok(Err(match (account_lock, client_lock) {
-                (Some(until), _) => SignInRefused::AccountLocked { until },
-                (None, Some(until)) => SignInRefused::ClientLocked { until },
-                (None, None) => SignInRefused::WrongCredentials,
-            }))
-        }
-    })
+        })
+        .await
 }
 
-/// Changes the signed-in account's password after checking the current one; the
+/// Changes the signed-in account's password after checking the current one, which is
+/// counted like a sign-in against the login (a wrong one repeated locks it). The
 /// account's other sessions end.
-pub fn change_password(
-    conn: &mut DbConn,
-    account_id: &str,
-    cookie: &str,
+pub async fn change_password(
+    store: &Store,
+    passwords: &Passwords,
+    policy: &LockoutPolicy,
+    (session, cookie): (&Session, &str),
     current: &str,
     new: &NewPassword,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let hash = accounts::password_hash(conn, account_id)?;
-    if !verify(current, &hash) {
-        return Err(AppError::invalid(
-            "current_password",
-            "is not your current password",
-        ));
+) -> Result<Result<(), SignInRefused>, AppError> {
+    let (account_id, login, cookie) = (
+        session.account_id.clone(),
+        Subject::Login(session.login.clone()),
+        cookie.to_owned(),
+    );
+    let policy = *policy;
+    let counted = {
+        let (id, login) = (account_id.clone(), login.clone());
+        store
+            .write(move |conn| {
+                match throttle::reserve(
+                    conn,
+                    &[(&login, policy.account_failures)],
+                    policy.lock_for(),
+                    now,
+                )? {
+                    Err((_, until)) => Ok(Err(SignInRefused::AccountLocked { until })),
+                    Ok(locks) => Ok(Ok((locks[0], accounts::password_hash(conn, &id)?))),
+                }
+            })
+            .await?
+    };
+    let (lock, hash) = match counted {
+        Ok(counted) => counted,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    if !passwords.verify(current, Some(&hash)).await? {
+        return Ok(Err(match lock {
+            Some(until) => SignInRefused::AccountLocked { until },
+            None => SignInRefused::WrongCredentials,
+        }));
     }
-    let new_hash = hash_password(new);
-    write_tx(conn, |conn| {
-        accounts::set_password(conn, account_id, &new_hash, now)?;
-        sessions::delete_others(conn, account_id, Some(cookie))
-    })
+    let new_hash = passwords.hash(new).await?;
+    store
+        .write(move |conn| {
+            throttle::clear(conn, &login)?;
+            accounts::set_password(conn, &account_id, &new_hash, now)?;
+            sessions::delete_others(conn, &account_id, Some(&cookie))?;
+            Ok(Ok(()))
+        })
+        .await
 }
 
 /// Whether `actor` may manage an account limited to `unit_path` (as for tokens: a scoped
@@ -241,19 +294,27 @@ pub fn set_disabled(
     })
 }
 
-/// Sets a new password for an account in the caller's scope and ends its sessions.
+/// Sets a new password (hashed by the caller) for an account in the caller's scope,
+/// unlocks it and ends its sessions. Never the caller's own: the change-password form,
+/// which asks for the current one, is the way.
 pub fn reset_password(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
-    new: &NewPassword,
+    hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let (_, path) = accounts::find(conn, id)?;
-    require_manages(actor, path.as_deref())?;
-    let hash = hash_password(new);
     write_tx(conn, |conn| {
-        accounts::set_password(conn, id, &hash, now)?;
+        let (account, path) = accounts::find(conn, id)?;
+        require_manages(actor, path.as_deref())?;
+        if actor.id == id {
+            return Err(AppError::Forbidden(
+                "use 修改密码 to change your own password; it asks for the current one".into(),
+            ));
+        }
+        // Throttle rows before the account's, as a sign-in locks them.
+        throttle::clear(conn, &Subject::Login(account.login))?;
+        accounts::set_password(conn, id, hash, now)?;
         sessions::delete_others(conn, id, None)
     })
 }

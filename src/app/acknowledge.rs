@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::access::{Actor, Role};
+use crate::domain::escalation::EscalationStatus;
 use crate::domain::ids::{EscalationId, IncidentId};
 use crate::domain::incident::{EventKind, Status};
 use crate::error::AppError;
@@ -21,34 +22,53 @@ pub struct Acknowledged {
     pub closed: Option<Status>,
 }
 
-/// Acknowledgement in the console by the person a reminder of `incident` went to: an
-/// account linked to the directory contact with that address. The session is the
-/// credential here.
+/// Acknowledgement in the console by the person a reminder of `incident` went to: the
+/// signed-in account must be linked to the very contact the reminder was addressed to
+/// (not merely one with the same address), and the reminder must have been sent. The
+/// session is the credential; the timeline names the account that acted.
 pub fn acknowledge_as(
     conn: &mut DbConn,
     escalation_id: &EscalationId,
     incident: &IncidentId,
-    contact_email: &str,
+    account: (&Actor, &str),
     now: DateTime<Utc>,
 ) -> Result<Acknowledged, AppError> {
+    let (actor, contact_id) = account;
     let to = escalations::addressed(conn, escalation_id)?;
     if to.incident_id.as_ref() != Some(incident) {
         return Err(AppError::NotFound("reminder".into()));
     }
-    if !to.email.eq_ignore_ascii_case(contact_email) {
+    if to.contact_id != contact_id {
         return Err(AppError::Forbidden(
             "this reminder was sent to someone else".into(),
         ));
     }
-    acknowledge(conn, escalation_id, now)
+    if to.status != EscalationStatus::Sent {
+        return Err(AppError::Forbidden(
+            "this reminder has not been sent to you".into(),
+        ));
+    }
+    record(conn, escalation_id, to, Some(actor), now)
 }
 
+/// Acknowledgement through the mail's signed link: the link is the credential, and the
+/// person it was sent to is the one who acted.
 pub fn acknowledge(
     conn: &mut DbConn,
     escalation_id: &EscalationId,
     now: DateTime<Utc>,
 ) -> Result<Acknowledged, AppError> {
     let to: Addressed = escalations::addressed(conn, escalation_id)?;
+    record(conn, escalation_id, to, None, now)
+}
+
+fn record(
+    conn: &mut DbConn,
+    escalation_id: &EscalationId,
+    to: Addressed,
+    account: Option<&Actor>,
+    now: DateTime<Utc>,
+) -> Result<Acknowledged, AppError> {
     // Reports (digest, summary) carry no acknowledgement link.
     let (Some(clock_id), Some(incident_id)) = (to.clock_id.clone(), to.incident_id.clone()) else {
         return Err(AppError::NotFound("escalation".into()));
@@ -64,7 +84,7 @@ pub fn acknowledge(
             closed: Some(status),
         });
     }
-    if escalations::has_acknowledged(conn, &clock_id, &to.email)? {
+    if escalations::has_acknowledged(conn, &clock_id, &to.contact_id)? {
         return Ok(Acknowledged {
             reference,
             name: to.name,
@@ -73,13 +93,16 @@ pub fn acknowledge(
         });
     }
     escalations::insert_acknowledgement(conn, &clock_id, escalation_id, &to, now)?;
-    let stopped = escalations::cancel_repeats_to(conn, &clock_id, &to.email, now)?;
+    let stopped = escalations::cancel_repeats_to(conn, &clock_id, &to.contact_id, now)?;
     let kind = clocks::kind_of(conn, &clock_id)?;
-    let actor = Actor {
-        id: format!("ack:{escalation_id}"),
-        name: to.name.clone(),
-        role: Role::Viewer,
-        scope: None,
+    let actor = match account {
+        Some(account) => account.clone(),
+        None => Actor {
+            id: format!("ack:{escalation_id}"),
+            name: to.name.clone(),
+            role: Role::Viewer,
+            scope: None,
+        },
     };
     events::append(
         conn,

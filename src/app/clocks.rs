@@ -236,7 +236,7 @@ fn follow_responsible_units(
     for step in &steps {
         let to: Vec<_> = escalations::recipients(conn, incident_id, &step.to)?
             .into_iter()
-            .filter(|r| !(step.step.is_repeat() && acknowledged.contains(&r.email)))
+            .filter(|r| !(step.step.is_repeat() && acknowledged.contains(&r.contact_id)))
             .collect();
         escalations::plan_step(
             conn,
@@ -247,11 +247,11 @@ fn follow_responsible_units(
             &planning.message_domain,
             now,
         )?;
-        keep.extend(to.into_iter().map(|r| (step.step.clone(), r.email)));
+        keep.extend(to.into_iter().map(|r| (step.step.clone(), r.contact_id)));
     }
     let dropped: Vec<String> = escalations::future_reminders(conn, &clock.id, now)?
         .into_iter()
-        .filter(|(_, step, email)| !keep.contains(&(step.clone(), email.clone())))
+        .filter(|(_, step, person)| !keep.contains(&(step.clone(), person.clone())))
         .map(|(id, _, _)| id)
         .collect();
     escalations::cancel(conn, &dropped, "no longer responsible", now)?;
@@ -276,7 +276,7 @@ pub fn plan_next_repeat(
     let acknowledged = clocks::acknowledged(conn, clock_id)?;
     let to: Vec<_> = escalations::recipients(conn, &incident_id, &step.to)?
         .into_iter()
-        .filter(|r| !acknowledged.contains(&r.email))
+        .filter(|r| !acknowledged.contains(&r.contact_id))
         .collect();
     escalations::plan_step(
         conn,

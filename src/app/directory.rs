@@ -7,9 +7,9 @@ use crate::domain::access::Actor;
 use crate::domain::contact::Contact;
 use crate::domain::unit::Unit;
 use crate::error::AppError;
-use crate::store::DbConn;
 use crate::store::contacts::{self, ContactChange, NewContact};
 use crate::store::units::{self, NewUnit, UnitChange};
+use crate::store::{DbConn, sessions};
 
 pub fn add_unit(
     conn: &mut DbConn,
@@ -51,8 +51,12 @@ pub fn change_unit(
             "a scoped admin cannot deactivate its own unit; ask an admin above it".into(),
         ));
     }
+    let deactivated = change.active == Some(false);
     let unit = units::update(conn, code, change, now)?;
     actor.require_covers(&unit.path, "the unit's new place")?;
+    if deactivated {
+        sessions::delete_for_unit(conn, &unit.id)?;
+    }
     Ok(unit)
 }
 

@@ -8,6 +8,7 @@ pub mod clocks;
 pub mod directory;
 pub mod escalations;
 pub mod incidents;
+pub mod passwords;
 pub mod reports;
 pub mod tokens;
 

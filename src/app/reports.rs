@@ -30,6 +30,7 @@ fn plan_for(
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let recipient = Recipient {
+        contact_id: to.contact_id.clone(),
         email: to.email.clone(),
         name: to.name.clone(),
         role: to.role.to_string(),

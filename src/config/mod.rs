@@ -54,12 +54,18 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsoleSettings {
-    /// A session ends after this long without use.
+    /// A session ends after this long without use,
     pub session_idle_minutes: i64,
-    /// Failed sign-ins in a row that lock an account.
+    /// and this long after sign-in in any case.
+    pub session_max_days: i64,
+    /// Open sessions per account; past it the oldest end.
+    pub sessions_per_account: i64,
+    /// Failed sign-ins that lock a login.
     pub lockout_failures: i32,
     /// Failed sign-ins from one client address (any login) that lock that client.
     pub client_lockout_failures: i32,
+    /// Password checks one client address gets within `lockout_minutes`, right or wrong.
+    pub client_sign_ins: i32,
     /// How long a lock lasts.
     pub lockout_minutes: i64,
 }
@@ -70,9 +76,12 @@ impl ConsoleSettings {
             lockout: crate::domain::account::LockoutPolicy {
                 account_failures: self.lockout_failures,
                 client_failures: self.client_lockout_failures,
+                client_sign_ins: self.client_sign_ins,
                 lock_minutes: self.lockout_minutes,
             },
             session_idle: chrono::Duration::minutes(self.session_idle_minutes),
+            session_max: chrono::Duration::days(self.session_max_days),
+            sessions_per_account: self.sessions_per_account,
         }
     }
 }
@@ -215,6 +224,15 @@ impl Settings {
         }
         if self.console.session_idle_minutes <= 0 {
             return fail("console.session_idle_minutes", "must be positive");
+        }
+        if self.console.session_max_days <= 0 {
+            return fail("console.session_max_days", "must be positive");
+        }
+        if self.console.sessions_per_account < 1 {
+            return fail("console.sessions_per_account", "must be at least 1");
+        }
+        if self.console.client_sign_ins < 1 {
+            return fail("console.client_sign_ins", "must be at least 1");
         }
         if self.console.lockout_failures < 1 || self.console.client_lockout_failures < 1 {
             return fail(

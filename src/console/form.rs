@@ -38,13 +38,37 @@ pub fn check_origin(req: &HttpRequest) -> Result<(), ConsoleError> {
     let origin = origin.to_str().unwrap_or("");
     let state = req.app_data::<web::Data<AppState>>();
     let configured = state.is_some_and(|s| s.console.origin.as_str() == origin);
-    let info = req.connection_info();
-    let this_host = format!("{}://{}", info.scheme(), info.host());
-    if configured || origin == this_host {
+    let trusted = state.map_or(&[][..], |s| s.trusted_proxies.as_slice());
+    if configured || origin == request_origin(req, trusted) {
         Ok(())
     } else {
         Err(ConsoleError::Forged("表单来自其他来源（Origin 不符）"))
     }
+}
+
+/// The origin this request was sent to: scheme and Host of the connection itself, or,
+/// from one of `server.trusted_proxies`, what the proxy says (`Forwarded`,
+/// `X-Forwarded-Host`/`-Proto`). Anyone else could write those headers to match their
+/// own Origin.
+fn request_origin(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> String {
+    if req
+        .peer_addr()
+        .is_some_and(|peer| trusted.contains(&peer.ip()))
+    {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    let scheme = if req.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_else(|| req.app_config().host());
+    format!("{scheme}://{host}")
 }
 
 /// The form's fields, as pairs; `csrf` is checked and removed.

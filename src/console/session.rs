@@ -96,17 +96,19 @@ async fn lookup(req: &HttpRequest) -> Result<Option<Signed>, ConsoleError> {
         return Ok(None);
     }
     let now = state.now();
-    let idle = state.console.rules.session_idle;
+    let rules = state.console.rules;
     let key = cookie.clone();
     let found = state
         .store
         .run(move |conn| {
-            let Some(session) = sessions::find(conn, &key, now)? else {
+            let Some(session) = sessions::find(conn, &key, rules.session_max, now)? else {
                 return Ok(None);
             };
-            // Slide the end while the browser is used; at most one write a minute.
-            if session.expires_at < now + idle - chrono::Duration::minutes(1) {
-                sessions::extend(conn, &key, now + idle)?;
+            // Slide the end while the browser is used, at most one write a minute, and
+            // never past the session's maximum age.
+            let end = (now + rules.session_idle).min(session.created_at + rules.session_max);
+            if session.expires_at < end - chrono::Duration::minutes(1) {
+                sessions::extend(conn, &key, end)?;
             }
             Ok(Some(session))
         })

@@ -123,12 +123,14 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
 }
 
-/// How sign-in failures lock: per account (someone guessing one person's password) and
-/// per client address (someone trying many logins).
+/// How sign-in failures lock: per login (someone guessing one person's password) and
+/// per client address (someone trying many logins); and how many password checks one
+/// client address gets in a lock's length at all (a flood of correct sign-ins too).
 #[derive(Debug, Clone, Copy)]
 pub struct LockoutPolicy {
     pub account_failures: i32,
     pub client_failures: i32,
+    pub client_sign_ins: i32,
     pub lock_minutes: i64,
 }
 
@@ -142,8 +144,16 @@ impl LockoutPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInRefused {
     WrongCredentials,
-    AccountLocked { until: DateTime<Utc> },
-    ClientLocked { until: DateTime<Utc> },
+    AccountLocked {
+        until: DateTime<Utc>,
+    },
+    ClientLocked {
+        until: DateTime<Utc>,
+    },
+    /// Too many sign-ins from this client address, right or wrong.
+    ClientBusy {
+        until: DateTime<Utc>,
+    },
     Disabled,
 }
 

@@ -12,6 +12,7 @@ pub mod nullable;
 pub mod report;
 pub mod text;
 mod text_enum;
+pub mod throttle;
 pub mod time;
 pub mod timeliness;
 pub mod unit;

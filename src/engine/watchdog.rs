@@ -4,7 +4,7 @@
 use super::Engine;
 use crate::app;
 use crate::error::AppError;
-use crate::store::{accounts, escalations, sessions};
+use crate::store::{escalations, sessions, throttle};
 
 /// What the watchdog saw.
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +24,7 @@ impl Engine {
                 let repaired_clocks = app::escalations::repair_broken_repeats(conn, &domain, now)?;
                 let lag_seconds = escalations::lag_seconds(conn, now)?;
                 let expired_sessions = sessions::purge_expired(conn, now)?;
-                accounts::purge_throttle(conn, now - chrono::Duration::days(1))?;
+                throttle::purge(conn, now - chrono::Duration::days(1))?;
                 Ok(Checkup {
                     repaired_clocks,
                     lag_seconds,

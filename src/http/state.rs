@@ -37,6 +37,8 @@ pub struct AppState {
     pub stylesheet: String,
     /// How the web console signs people in.
     pub console: crate::console::SessionPolicy,
+    /// Hashes and checks passwords, a few at a time.
+    pub passwords: crate::app::passwords::Passwords,
     /// `server.trusted_proxies`: whose X-Forwarded-For names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }

@@ -1,5 +1,7 @@
-//! Console accounts: rows, their password hashes, failed sign-ins and lock-out per
-//! account and per client address.
+//! Console accounts: rows and their password hashes (sign-in counts and locks are in
+//! `store::throttle`).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -7,15 +9,15 @@ use diesel::prelude::*;
 use super::schema::{accounts, sessions, sign_in_throttle, units};
 use super::{DbConn, from_db_time, to_db_time, units as unit_store};
 use crate::domain::access::Role;
-use crate::domain::account::{Account, LockoutPolicy};
+use crate::domain::account::Account;
+use crate::domain::throttle::Subject;
 use crate::error::AppError;
 
-/// What a sign-in needs to decide: the hash, lock and state of one account.
+/// What a sign-in needs to decide: the hash and state of one account.
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub id: String,
     pub password_hash: String,
-    pub locked_until: Option<DateTime<Utc>>,
     pub disabled: bool,
 }
 
@@ -58,7 +60,6 @@ pub fn create(
             accounts::unit_id.eq(&new.profile.unit_id),
             accounts::contact_id.eq(new.profile.contact_id),
             accounts::password_hash.eq(new.password_hash),
-            accounts::failed_attempts.eq(0),
             accounts::created_at.eq(to_db_time(now)),
             accounts::password_changed_at.eq(to_db_time(now)),
         ))
@@ -95,25 +96,16 @@ pub fn set_profile(conn: &mut DbConn, id: &str, profile: &ProfileRow) -> Result<
 }
 
 pub fn credentials(conn: &mut DbConn, login: &str) -> Result<Option<Credentials>, AppError> {
-    let row: Option<(String, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
-        accounts::table
-            .filter(accounts::login.eq(login))
-            .select((
-                accounts::id,
-                accounts::password_hash,
-                accounts::locked_until,
-                accounts::disabled_at,
-            ))
-            .first(conn)
-            .optional()?;
-    Ok(
-        row.map(|(id, password_hash, locked, disabled)| Credentials {
-            id,
-            password_hash,
-            locked_until: locked.map(from_db_time),
-            disabled: disabled.is_some(),
-        }),
-    )
+    let row: Option<(String, String, Option<NaiveDateTime>)> = accounts::table
+        .filter(accounts::login.eq(login))
+        .select((accounts::id, accounts::password_hash, accounts::disabled_at))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, password_hash, disabled)| Credentials {
+        id,
+        password_hash,
+        disabled: disabled.is_some(),
+    }))
 }
 
 pub fn password_hash(conn: &mut DbConn, id: &str) -> Result<String, AppError> {
@@ -121,122 +113,6 @@ pub fn password_hash(conn: &mut DbConn, id: &str) -> Result<String, AppError> {
         .find(id)
         .select(accounts::password_hash)
         .first(conn)?)
-}
-
-/// Counts a failed sign-in against an account; at the policy's limit it locks and the
-/// count starts again. Returns the lock's end when this failure locked it.
-pub fn record_failure(
-    conn: &mut DbConn,
-    id: &str,
-    policy: &LockoutPolicy,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, AppError> {
-    diesel::update(accounts::table.find(id))
-        .set(accounts::failed_attempts.eq(accounts::failed_attempts + 1))
-        .execute(conn)?;
-    let failed: i32 = accounts::table
-        .find(id)
-        .select(accounts::failed_attempts)
-        .first(conn)?;
-    if failed < policy.account_failures {
-        return Ok(None);
-    }
-    let until = now + policy.lock_for();
-    diesel::update(accounts::table.find(id))
-        .set((
-            accounts::failed_attempts.eq(0),
-            accounts::locked_until.eq(to_db_time(until)),
-        ))
-        .execute(conn)?;
-    Ok(Some(until))
-}
-
-pub fn record_success(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
-    diesel::update(accounts::table.find(id))
-        .set((
-            accounts::failed_attempts.eq(0),
-            accounts::locked_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// The end of a client's lock-out, if it is locked now.
-pub fn client_locked_until(
-    conn: &mut DbConn,
-    client: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, AppError> {
-    let until: Option<NaiveDateTime> = sign_in_throttle::table
-        .find(client)
-        .select(sign_in_throttle::locked_until)
-        .first(conn)
-        .optional()?
-        .flatten();
-    Ok(until.map(from_db_time).filter(|u| *u > now))
-}
-
-/// Counts a failed sign-in from a client address within a window as long as the lock;
-/// at the limit the client is locked. Returns the lock's end when this failure locked it.
-pub fn record_client_failure(
-    conn: &mut DbConn,
-    client: &str,
-    policy: &LockoutPolicy,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, AppError> {
-    let row: Option<(i32, NaiveDateTime)> = sign_in_throttle::table
-        .find(client)
-        .select((
-            sign_in_throttle::failures,
-            sign_in_throttle::window_started_at,
-        ))
-        .first(conn)
-        .optional()?;
-    let window_open = |started: NaiveDateTime| from_db_time(started) + policy.lock_for() > now;
-    let (failures, started) = match row {
-        Some((n, started)) if window_open(started) => (n + 1, from_db_time(started)),
-        _ => (1, now),
-    };
-    let until = (failures >= policy.client_failures).then(|| now + policy.lock_for());
-    let (failures, started) = if until.is_some() {
-        (0, now)
-    } else {
-        (failures, started)
-    };
-    let values = (
-        sign_in_throttle::failures.eq(failures),
-        sign_in_throttle::window_started_at.eq(to_db_time(started)),
-        sign_in_throttle::locked_until.eq(until.map(to_db_time)),
-    );
-    let updated = diesel::update(sign_in_throttle::table.find(client))
-        .set(values)
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(sign_in_throttle::table)
-            .values((
-                sign_in_throttle::client.eq(client),
-                values.0,
-                values.1,
-                values.2,
-            ))
-            .execute(conn)?;
-    }
-    Ok(until)
-}
-
-/// Forgets per-client counts that started before `before` and lock nothing any more.
-pub fn purge_throttle(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize, AppError> {
-    let before = to_db_time(before);
-    Ok(diesel::delete(
-        sign_in_throttle::table
-            .filter(sign_in_throttle::window_started_at.lt(before))
-            .filter(
-                sign_in_throttle::locked_until
-                    .is_null()
-                    .or(sign_in_throttle::locked_until.lt(before)),
-            ),
-    )
-    .execute(conn)?)
 }
 
 pub fn set_password(
@@ -249,8 +125,6 @@ pub fn set_password(
         .set((
             accounts::password_hash.eq(hash),
             accounts::password_changed_at.eq(to_db_time(now)),
-            accounts::failed_attempts.eq(0),
-            accounts::locked_until.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
     Ok(())
@@ -284,7 +158,6 @@ type AccountRow = (
     Option<String>,
     Option<String>,
     Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
     NaiveDateTime,
 );
 
@@ -302,7 +175,6 @@ fn load(conn: &mut DbConn, id: Option<&str>) -> Result<Vec<(Account, Option<Stri
             units::name.nullable(),
             units::path.nullable(),
             accounts::contact_id,
-            accounts::locked_until,
             accounts::disabled_at,
             accounts::created_at,
         ))
@@ -311,23 +183,37 @@ fn load(conn: &mut DbConn, id: Option<&str>) -> Result<Vec<(Account, Option<Stri
         query = query.filter(accounts::id.eq(id.to_owned()));
     }
     let rows: Vec<AccountRow> = query.load(conn)?;
+    let locks = login_locks(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| {
             let account = Account {
                 id: r.0,
-                login: r.1,
                 display_name: r.2,
                 role: r.3,
                 unit_code: r.4,
                 unit_name: r.5,
+                locked_until: locks.get(&Subject::Login(r.1.clone()).key()).copied(),
+                login: r.1,
                 contact_id: r.7,
-                locked_until: r.8.map(from_db_time),
-                disabled_at: r.9.map(from_db_time),
-                created_at: from_db_time(r.10),
+                disabled_at: r.8.map(from_db_time),
+                created_at: from_db_time(r.9),
             };
             (account, r.6)
         })
+        .collect())
+}
+
+/// The lock on every login that has one (its end, possibly past).
+fn login_locks(conn: &mut DbConn) -> Result<HashMap<String, DateTime<Utc>>, AppError> {
+    let rows: Vec<(String, Option<NaiveDateTime>)> = sign_in_throttle::table
+        .filter(sign_in_throttle::subject.like("login:%"))
+        .filter(sign_in_throttle::locked_until.is_not_null())
+        .select((sign_in_throttle::subject, sign_in_throttle::locked_until))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(key, until)| Some((key, from_db_time(until?))))
         .collect())
 }
 

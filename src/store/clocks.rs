@@ -171,11 +171,11 @@ pub fn kind_of(conn: &mut DbConn, clock_id: &ClockId) -> Result<ClockKind, AppEr
         .first(conn)?)
 }
 
-/// Addresses that acknowledged this clock's reminders.
+/// The people (contact ids) who acknowledged this clock's reminders.
 pub fn acknowledged(conn: &mut DbConn, clock_id: &ClockId) -> Result<Vec<String>, AppError> {
     Ok(acknowledgements::table
         .filter(acknowledgements::clock_id.eq(clock_id))
-        .select(acknowledgements::recipient_email)
+        .select(acknowledgements::contact_id)
         .load(conn)?)
 }
 

@@ -28,6 +28,34 @@ pub fn run_pending(conn: &mut DbConn) -> Result<(), AppError> {
     }
 }
 
+/// Applies pending migrations up to and including `version` (its folder name's date and
+/// number, e.g. `2026-11-22-000005`), so a test can fill an old schema with rows before
+/// migrating them.
+pub fn run_up_to(conn: &mut DbConn, version: &str) -> Result<(), AppError> {
+    let last: String = version.chars().filter(char::is_ascii_digit).collect();
+    fn step<H, B>(conn: &mut H, source: EmbeddedMigrations, last: &str) -> Result<(), AppError>
+    where
+        H: MigrationHarness<B>,
+        B: diesel::backend::Backend,
+    {
+        let pending = conn
+            .pending_migrations(source)
+            .map_err(AppError::Internal)?;
+        for next in pending
+            .iter()
+            .take_while(|m| m.name().version().to_string().as_str() <= last)
+        {
+            conn.run_migration(next.as_ref())
+                .map_err(AppError::Internal)?;
+        }
+        Ok(())
+    }
+    match conn {
+        DbConn::Pg(c) => step(c, PG_MIGRATIONS, &last),
+        DbConn::Sqlite(c) => step(c, SQLITE_MIGRATIONS, &last),
+    }
+}
+
 pub fn check_applied(conn: &mut DbConn) -> Result<(), AppError> {
     let pending = match conn {
         DbConn::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),

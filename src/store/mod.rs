@@ -20,6 +20,7 @@ pub mod reports;
 pub mod revision;
 pub mod secrets;
 pub mod sessions;
+pub mod throttle;
 pub mod timeliness;
 pub mod tokens;
 pub mod units;
@@ -35,6 +36,7 @@ use diesel::r2d2::Pool;
 use diesel::sqlite::SqliteConnection;
 
 pub use connection::{Backend, Connector, DbConn};
+pub use migrate::run_up_to;
 
 use crate::config::{DatabaseSettings, DbTarget};
 use crate::error::AppError;

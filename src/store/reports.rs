@@ -15,6 +15,7 @@ use crate::error::AppError;
 
 /// An active contact holding one of the roles asked for.
 pub struct Leader {
+    pub contact_id: String,
     pub name: String,
     pub email: String,
     /// The first of the roles asked for that this person holds.
@@ -24,10 +25,12 @@ pub struct Leader {
 
 /// Active contacts holding one of `roles`, by name.
 pub fn leaders(conn: &mut DbConn, roles: &[ContactRole]) -> Result<Vec<Leader>, AppError> {
-    let rows: Vec<(String, String, Json<Vec<ContactRole>>, String)> = contacts::table
+    type Row = (String, String, String, Json<Vec<ContactRole>>, String);
+    let rows: Vec<Row> = contacts::table
         .filter(contacts::active.eq(true))
         .order(contacts::name.asc())
         .select((
+            contacts::id,
             contacts::name,
             contacts::email,
             contacts::roles,
@@ -35,10 +38,11 @@ pub fn leaders(conn: &mut DbConn, roles: &[ContactRole]) -> Result<Vec<Leader>, 
         ))
         .load(conn)?;
     let mut out = Vec::new();
-    for (name, email, held, unit_id) in rows {
+    for (contact_id, name, email, held, unit_id) in rows {
         let held = held.get();
         if let Some(role) = roles.iter().find(|r| held.contains(r)) {
             out.push(Leader {
+                contact_id,
                 name,
                 email,
                 role: *role,

@@ -129,8 +129,6 @@ diesel::table! {
         unit_id -> Nullable<Text>,
         contact_id -> Nullable<Text>,
         password_hash -> Text,
-        failed_attempts -> Integer,
-        locked_until -> Nullable<Timestamp>,
         disabled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         password_changed_at -> Timestamp,
@@ -148,9 +146,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    sign_in_throttle (client) {
-        client -> Text,
-        failures -> Integer,
+    sign_in_throttle (subject) {
+        subject -> Text,
+        attempts -> Integer,
         window_started_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
     }
@@ -211,6 +209,7 @@ diesel::table! {
         step -> Text,
         rank -> Integer,
         due_at -> Timestamp,
+        contact_id -> Text,
         recipient_email -> Text,
         recipient_name -> Text,
         recipient_role -> Text,
@@ -231,8 +230,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    acknowledgements (clock_id, recipient_email) {
+    acknowledgements (clock_id, contact_id) {
         clock_id -> Text,
+        contact_id -> Text,
         recipient_email -> Text,
         name -> Text,
         escalation_id -> Text,

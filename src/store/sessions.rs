@@ -21,6 +21,7 @@ pub struct Session {
     pub contact_id: Option<String>,
     pub actor: Actor,
     pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -54,19 +55,38 @@ type SessionRow = (
     Option<String>,
     String,
     NaiveDateTime,
+    NaiveDateTime,
 );
 
-/// The session behind a cookie: not expired, of an enabled account whose unit (if any)
-/// is active.
+/// Ends an account's oldest sessions beyond the newest `keep`.
+pub fn keep_newest(conn: &mut DbConn, account_id: &str, keep: i64) -> Result<usize, AppError> {
+    let newest: Vec<String> = sessions::table
+        .filter(sessions::account_id.eq(account_id))
+        .order((sessions::created_at.desc(), sessions::id_hash.desc()))
+        .limit(keep)
+        .select(sessions::id_hash)
+        .load(conn)?;
+    Ok(diesel::delete(
+        sessions::table
+            .filter(sessions::account_id.eq(account_id))
+            .filter(sessions::id_hash.ne_all(newest)),
+    )
+    .execute(conn)?)
+}
+
+/// The session behind a cookie: used within its idle time, begun less than `max_age`
+/// ago, of an enabled account whose unit (if any) is active.
 pub fn find(
     conn: &mut DbConn,
     cookie: &str,
+    max_age: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<Option<Session>, AppError> {
     let row: Option<SessionRow> = sessions::table
         .inner_join(accounts::table.left_join(units::table))
         .filter(sessions::id_hash.eq(tokens::hash(cookie)))
         .filter(sessions::expires_at.gt(to_db_time(now)))
+        .filter(sessions::created_at.gt(to_db_time(now - max_age)))
         .filter(accounts::disabled_at.is_null())
         .filter(accounts::unit_id.is_null().or(units::active.eq(true)))
         .select((
@@ -78,12 +98,24 @@ pub fn find(
             units::code.nullable(),
             units::path.nullable(),
             sessions::csrf_token,
+            sessions::created_at,
             sessions::expires_at,
         ))
         .first(conn)
         .optional()?;
     Ok(row.map(
-        |(account_id, login, display_name, contact_id, role, code, path, csrf, expires)| Session {
+        |(
+            account_id,
+            login,
+            display_name,
+            contact_id,
+            role,
+            code,
+            path,
+            csrf,
+            created,
+            expires,
+        )| Session {
             contact_id,
             actor: Actor {
                 id: account_id.clone(),
@@ -97,6 +129,7 @@ pub fn find(
             login,
             display_name,
             csrf_token: csrf,
+            created_at: from_db_time(created),
             expires_at: from_db_time(expires),
         },
     ))
@@ -131,10 +164,23 @@ pub fn delete_others(
     Ok(())
 }
 
-/// Forgets expired sessions (the scheduler's watchdog calls it).
+/// Forgets expired sessions (the scheduler's watchdog calls it). A session's end never
+/// moves past its maximum age, so this forgets those too.
 pub fn purge_expired(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, AppError> {
     Ok(
         diesel::delete(sessions::table.filter(sessions::expires_at.le(to_db_time(now))))
+            .execute(conn)?,
+    )
+}
+
+/// Ends the sessions of accounts limited to a unit (it was deactivated): restoring the
+/// unit later does not bring them back.
+pub fn delete_for_unit(conn: &mut DbConn, unit_id: &str) -> Result<usize, AppError> {
+    let accounts_of_unit = accounts::table
+        .filter(accounts::unit_id.eq(unit_id))
+        .select(accounts::id);
+    Ok(
+        diesel::delete(sessions::table.filter(sessions::account_id.eq_any(accounts_of_unit)))
             .execute(conn)?,
     )
 }

@@ -18,4 +18,5 @@ mod errors;
 mod escalation;
 mod incidents;
 mod mail_security;
+mod migrations;
 mod process;

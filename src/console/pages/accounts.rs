@@ -253,17 +253,19 @@ async fn create(
         .and_then(|profile| NewAccount::parse(&form.login, profile, &form.password));
     let (actor, now) = (signed.session.actor.clone(), state.now());
     let result = match new {
-        Ok(new) => {
-            state
-                .store
-                .run(move |conn| {
-                    // Checked before hashing: a viewer's post costs no argon2 time.
-                    actor.require_admin()?;
-                    let hash = accounts::hash_password(&new.password);
-                    accounts::create(conn, Some(&actor), &new, &hash, now)
-                })
-                .await
-        }
+        // Checked before hashing: a viewer's post costs no argon2 time.
+        Ok(new) => match actor.require_admin() {
+            Ok(()) => match state.passwords.hash(&new.password).await {
+                Ok(hash) => {
+                    state
+                        .store
+                        .run(move |conn| accounts::create(conn, Some(&actor), &new, &hash, now))
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     after(&state, &signed, "created", result).await
@@ -325,13 +327,21 @@ async fn reset_password(
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form } = posted;
     let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
-    let result = match NewPassword::parse("password", &form.password) {
-        Ok(new) => {
-            state
-                .store
-                .run(move |conn| accounts::reset_password(conn, &actor, &id, &new, now))
-                .await
-        }
+    let checked = NewPassword::parse("password", &form.password).and_then(|new| {
+        // Checked before hashing, and refused for one's own account (see `reset_password`).
+        actor.require_admin()?;
+        Ok(new)
+    });
+    let result = match checked {
+        Ok(new) => match state.passwords.hash(&new).await {
+            Ok(hash) => {
+                state
+                    .store
+                    .run(move |conn| accounts::reset_password(conn, &actor, &id, &hash, now))
+                    .await
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     after(&state, &signed, "password", result).await

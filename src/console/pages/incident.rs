@@ -23,7 +23,7 @@ use crate::domain::incident::{
 };
 use crate::error::AppError;
 use crate::http::AppState;
-use crate::store::{contacts, escalations, events, incidents as store};
+use crate::store::{escalations, events, incidents as store};
 
 #[derive(Serialize)]
 struct TimelineEntry {
@@ -92,13 +92,13 @@ struct AckOffer {
     step: String,
 }
 
-/// For each running clock, the latest reminder sent to `email` that this person has not
-/// acknowledged yet for that clock.
+/// For each running clock, the latest reminder sent to this person (contact id) that
+/// they have not acknowledged yet for that clock.
 fn ack_offers(
     conn: &mut crate::store::DbConn,
     incident: &Incident,
     mails: &[Notification],
-    email: &str,
+    contact_id: &str,
 ) -> Result<Vec<AckOffer>, AppError> {
     let mut offers = Vec::new();
     for clock in present::current_clocks(&incident.clocks) {
@@ -109,10 +109,10 @@ fn ack_offers(
             .iter()
             .filter(|n| n.clock_id.as_ref() == Some(&clock.id))
             .filter(|n| n.status == EscalationStatus::Sent)
-            .filter(|n| n.recipient.email.eq_ignore_ascii_case(email))
+            .filter(|n| n.recipient.contact_id == contact_id)
             .max_by_key(|n| n.due_at);
         if let Some(n) = latest
-            && !escalations::has_acknowledged(conn, &clock.id, &n.recipient.email)?
+            && !escalations::has_acknowledged(conn, &clock.id, contact_id)?
         {
             offers.push(AckOffer {
                 escalation: n.id.to_string(),
@@ -299,10 +299,7 @@ async fn render(
             let timeline = events::timeline(conn, &incident.id)?;
             let mails = escalations::for_incident(conn, &incident.id)?;
             let acks = match contact {
-                Some(id) => {
-                    let email = contacts::find(conn, &id)?.0.email;
-                    ack_offers(conn, &incident, &mails, &email)?
-                }
+                Some(id) => ack_offers(conn, &incident, &mails, &id)?,
                 None => Vec::new(),
             };
             Ok((incident, timeline, mails, acks))
@@ -704,9 +701,9 @@ async fn acknowledge(
         .write(move |conn| {
             let incident = store::load(conn, &k, now)?;
             actor.require_any_in_scope(incident.unit_paths())?;
-            let email = contacts::find(conn, &contact)?.0.email;
             let id = EscalationId::from(form.escalation.as_str());
-            crate::app::acknowledge::acknowledge_as(conn, &id, &incident.id, &email, now)?;
+            let account = (&actor, contact.as_str());
+            crate::app::acknowledge::acknowledge_as(conn, &id, &incident.id, account, now)?;
             store::get(conn, &incident.id, now)
         })
         .await;

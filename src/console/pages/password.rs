@@ -10,7 +10,7 @@ use crate::console::form::Posted;
 use crate::console::labels;
 use crate::console::session::Signed;
 use crate::console::views::{self, Chrome};
-use crate::domain::account::{NewPassword, PASSWORD_MIN_CHARS};
+use crate::domain::account::{NewPassword, PASSWORD_MIN_CHARS, SignInRefused};
 use crate::error::AppError;
 use crate::http::AppState;
 
@@ -74,23 +74,38 @@ async fn submit(
         }
     });
     let outcome = match checked {
-        Ok(new) => {
-            let (id, cookie, now) = (
-                signed.session.account_id.clone(),
-                signed.cookie.clone(),
-                state.now(),
-            );
-            state
-                .store
-                .run(move |conn| {
-                    accounts::change_password(conn, &id, &cookie, &form.current_password, &new, now)
-                })
-                .await
-        }
+        Ok(new) => accounts::change_password(
+            &state.store,
+            &state.passwords,
+            &state.console.rules.lockout,
+            (&signed.session, &signed.cookie),
+            &form.current_password,
+            &new,
+            state.now(),
+        )
+        .await
+        .map(|checked| {
+            checked.map_err(|refused| match refused {
+                SignInRefused::AccountLocked { until } => format!(
+                    "当前密码连续输错次数过多，已锁定至 {}（北京时间）。",
+                    labels::local(until, state.zone)
+                ),
+                _ => "当前密码不正确。".into(),
+            })
+        }),
         Err(e) => Err(e),
     };
+    let locked = |message: String| {
+        let page = PasswordPage {
+            min: PASSWORD_MIN_CHARS,
+            error: Some(("current_password".into(), message)),
+            done: false,
+        };
+        render(&signed.chrome(""), StatusCode::UNPROCESSABLE_ENTITY, page)
+    };
     match outcome {
-        Ok(()) => Ok(views::see_other("/account/password?done=1")),
+        Ok(Ok(())) => Ok(views::see_other("/account/password?done=1")),
+        Ok(Err(message)) => locked(message),
         Err(e @ AppError::Invalid { .. }) => {
             let page = PasswordPage {
                 min: PASSWORD_MIN_CHARS,

@@ -9,7 +9,7 @@ use crate::app::accounts::{self, SignInAttempt};
 use crate::console::error::ConsoleError;
 use crate::console::form::{Posted, check_origin, field, fields};
 use crate::console::labels;
-use crate::console::session::Visitor;
+use crate::console::session::{COOKIE, Visitor};
 use crate::console::views::{self, Chrome};
 use crate::domain::account::SignInRefused;
 use crate::error::AppError;
@@ -89,6 +89,10 @@ fn refusal(refused: &SignInRefused, state: &AppState) -> (StatusCode, String) {
                 until(*t)
             ),
         ),
+        SignInRefused::ClientBusy { until: t } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("本机登录过于频繁，已暂停登录至 {}（北京时间）。", until(*t)),
+        ),
         SignInRefused::Disabled => (StatusCode::FORBIDDEN, "该账号已停用，请联系管理员。".into()),
     }
 }
@@ -118,20 +122,15 @@ async fn submit(
     )
     .map(|ip| ip.to_string())
     .unwrap_or_default();
+    let attempt = SignInAttempt {
+        login: login.clone(),
+        password,
+        client,
+        replaces: req.cookie(COOKIE).map(|c| c.value().to_owned()),
+    };
     let rules = state.console.rules;
-    let now = state.now();
-    let (attempt_login, attempt_password) = (login.clone(), password);
-    let outcome = state
-        .store
-        .run(move |conn| {
-            let attempt = SignInAttempt {
-                login: &attempt_login,
-                password: &attempt_password,
-                client: &client,
-            };
-            accounts::sign_in(conn, &rules, &attempt, now)
-        })
-        .await?;
+    let outcome =
+        accounts::sign_in(&state.store, &state.passwords, &rules, attempt, state.now()).await?;
     match outcome {
         Ok(cookie) => {
             let mut response = views::see_other(&next);

@@ -26,6 +26,8 @@ text_enum! {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationRecipient {
+    /// The directory contact (person) it is for.
+    pub contact_id: String,
     pub email: String,
     pub name: String,
     /// The ladder audience that selected this person, e.g. `parent:office_director`.

@@ -9,25 +9,37 @@ use crate::error::AppError;
 use crate::store::schema::{acknowledgements, escalations, incidents};
 use crate::store::{DbConn, to_db_time};
 
-/// The escalation an acknowledgement link names.
+/// The escalation an acknowledgement names: the person it is for, and where it stands.
 pub struct Addressed {
     pub clock_id: Option<ClockId>,
     pub incident_id: Option<IncidentId>,
+    pub contact_id: String,
     pub email: String,
     pub name: String,
     pub step: String,
+    pub status: EscalationStatus,
 }
 
 pub fn addressed(conn: &mut DbConn, escalation_id: &EscalationId) -> Result<Addressed, AppError> {
-    type Row = (Option<ClockId>, Option<IncidentId>, String, String, String);
-    let (clock_id, incident_id, email, name, step): Row = escalations::table
+    type Row = (
+        Option<ClockId>,
+        Option<IncidentId>,
+        String,
+        String,
+        String,
+        String,
+        EscalationStatus,
+    );
+    let (clock_id, incident_id, contact_id, email, name, step, status): Row = escalations::table
         .filter(escalations::id.eq(escalation_id))
         .select((
             escalations::clock_id,
             escalations::incident_id,
+            escalations::contact_id,
             escalations::recipient_email,
             escalations::recipient_name,
             escalations::step,
+            escalations::status,
         ))
         .first(conn)
         .optional()?
@@ -35,9 +47,11 @@ pub fn addressed(conn: &mut DbConn, escalation_id: &EscalationId) -> Result<Addr
     Ok(Addressed {
         clock_id,
         incident_id,
+        contact_id,
         email,
         name,
         step,
+        status,
     })
 }
 
@@ -59,14 +73,15 @@ pub fn describe(
         .ok_or_else(|| AppError::NotFound("escalation".into()))
 }
 
+/// Whether this person (contact id) acknowledged this clock's reminders.
 pub fn has_acknowledged(
     conn: &mut DbConn,
     clock_id: &ClockId,
-    email: &str,
+    contact_id: &str,
 ) -> Result<bool, AppError> {
     let n: i64 = acknowledgements::table
         .filter(acknowledgements::clock_id.eq(clock_id))
-        .filter(acknowledgements::recipient_email.eq(email))
+        .filter(acknowledgements::contact_id.eq(contact_id))
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -82,6 +97,7 @@ pub fn insert_acknowledgement(
     diesel::insert_into(acknowledgements::table)
         .values((
             acknowledgements::clock_id.eq(clock_id),
+            acknowledgements::contact_id.eq(&to.contact_id),
             acknowledgements::recipient_email.eq(&to.email),
             acknowledgements::name.eq(&to.name),
             acknowledgements::escalation_id.eq(escalation_id),
@@ -91,16 +107,16 @@ pub fn insert_acknowledgement(
     Ok(())
 }
 
-/// Cancels the clock's pending repeats to this address; returns how many.
+/// Cancels the clock's pending repeats to this person; returns how many.
 pub fn cancel_repeats_to(
     conn: &mut DbConn,
     clock_id: &ClockId,
-    email: &str,
+    contact_id: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     Ok(diesel::update(escalations::table)
         .filter(escalations::clock_id.eq(clock_id))
-        .filter(escalations::recipient_email.eq(email))
+        .filter(escalations::contact_id.eq(contact_id))
         .filter(escalations::rank.ge(Step::FIRST_REPEAT_RANK))
         .filter(escalations::status.eq(EscalationStatus::Pending))
         .set(super::Cancellation::because("acknowledged", now))

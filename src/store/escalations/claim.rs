@@ -116,7 +116,7 @@ impl ClaimedRow {
 /// due step that names them, and nobody named on a due step is left untold.
 const OUTRANKED: &str = "(rank >= {FIRST_REMINDER_RANK} AND EXISTS (SELECT 1 FROM escalations h \
        WHERE h.clock_id = escalations.clock_id \
-       AND h.recipient_email = escalations.recipient_email \
+       AND h.contact_id = escalations.contact_id \
        AND h.rank > escalations.rank AND h.due_at <= $1 \
        AND h.status IN ('pending', 'sending', 'sent', 'failed')))";
 

@@ -1,5 +1,6 @@
 //! Escalation rows: one per planned step and recipient, the engine's durable queue.
-//! Unique per (clock, step, recipient), so planning twice never mails twice.
+//! Unique per (clock, step, person), so planning twice never mails twice. A row names
+//! the person (directory contact) and the address it was sent to.
 
 mod ack;
 mod claim;
@@ -26,6 +27,7 @@ use crate::error::AppError;
 /// A person an escalation goes to, as resolved from the directory.
 #[derive(Debug, Clone)]
 pub struct Recipient {
+    pub contact_id: String,
     pub email: String,
     pub name: String,
     /// What selected this person: a ladder audience (`parent:office_director`) or, for
@@ -35,7 +37,7 @@ pub struct Recipient {
 }
 
 /// Active contacts holding each audience's role in the incident's responsible units
-/// (or their parents), once per address.
+/// (or their parents), once per person: two contacts sharing an address are two people.
 pub fn recipients(
     conn: &mut DbConn,
     incident_id: &IncidentId,
@@ -51,13 +53,21 @@ pub fn recipients(
         .iter()
         .flat_map(|(id, parent)| std::iter::once(id).chain(parent.as_ref()))
         .collect();
-    type Person = (String, String, String, String, Json<Vec<ContactRole>>);
+    type Person = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Json<Vec<ContactRole>>,
+    );
     let people: Vec<Person> = contacts::table
         .inner_join(units::table)
         .filter(contacts::unit_id.eq_any(&unit_ids))
         .filter(contacts::active.eq(true))
         .order(contacts::name.asc())
         .select((
+            contacts::id,
             contacts::unit_id,
             units::code,
             contacts::email,
@@ -74,12 +84,13 @@ pub fn recipients(
                 Some(unit_id)
             };
             let Some(target) = target else { continue };
-            for (contact_unit, code, email, name, roles) in &people {
+            for (contact_id, contact_unit, code, email, name, roles) in &people {
                 if contact_unit == target
                     && roles.get().contains(&audience.role)
-                    && !out.iter().any(|r| r.email == *email)
+                    && !out.iter().any(|r| r.contact_id == *contact_id)
                 {
                     out.push(Recipient {
+                        contact_id: contact_id.clone(),
                         email: email.clone(),
                         name: name.clone(),
                         role: String::from(*audience),
@@ -123,6 +134,7 @@ pub fn insert(
             escalations::step.eq(planned.step.key()),
             escalations::rank.eq(planned.step.rank()),
             escalations::due_at.eq(due_at),
+            escalations::contact_id.eq(&r.contact_id),
             escalations::recipient_email.eq(&r.email),
             escalations::recipient_name.eq(&r.name),
             escalations::recipient_role.eq(&r.role),
@@ -221,7 +233,7 @@ pub fn cancel(
         .execute(conn)?)
 }
 
-/// A clock's reminders still waiting for a moment after `now`: (id, step, address).
+/// A clock's reminders still waiting for a moment after `now`: (id, step, person).
 pub fn future_reminders(
     conn: &mut DbConn,
     clock_id: &ClockId,
@@ -236,13 +248,13 @@ pub fn future_reminders(
             escalations::id,
             escalations::step,
             escalations::rank,
-            escalations::recipient_email,
+            escalations::contact_id,
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, step, rank, email)| {
+        .map(|(id, step, rank, person)| {
             let step = Step::from_stored(&step, rank).map_err(AppError::internal)?;
-            Ok((id, step, email))
+            Ok((id, step, person))
         })
         .collect()
 }
@@ -254,6 +266,7 @@ struct NotificationRow {
     clock_id: Option<ClockId>,
     step: String,
     rank: i32,
+    contact_id: String,
     recipient_email: String,
     recipient_name: String,
     recipient_role: String,
@@ -289,6 +302,7 @@ pub fn for_incident(
                 id: r.id,
                 clock_id: r.clock_id,
                 recipient: NotificationRecipient {
+                    contact_id: r.contact_id,
                     email: r.recipient_email,
                     name: r.recipient_name,
                     role: r.recipient_role,

@@ -202,7 +202,9 @@ impl Browser {
     }
 
     /// Makes the page's viewport exactly `width` × `height` CSS pixels (the window is
-    /// larger by the browser's frame), and fails when the browser cannot.
+    /// larger by the browser's frame), and fails when the browser cannot. Under load a
+    /// resize takes a while to reach the page: the size is read again until it holds,
+    /// correcting for the frame each time, for at most 15 s.
     pub async fn resize(&self, width: u32, height: u32) {
         let inner = || async {
             let v = self
@@ -212,23 +214,30 @@ impl Browser {
                 .unwrap();
             (v[0].as_u64().unwrap() as u32, v[1].as_u64().unwrap() as u32)
         };
-        self.client.set_window_size(width, height).await.unwrap();
-        let (w, h) = inner().await;
-        if (w, h) != (width, height) {
-            self.client
-                .set_window_size(
-                    width + (width - w.min(width)),
-                    height + (height - h.min(height)),
-                )
-                .await
-                .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let (mut outer_w, mut outer_h) = (width, height);
+        loop {
+            self.client.set_window_size(outer_w, outer_h).await.unwrap();
+            let mut seen = inner().await;
+            // The page may still show the old size for a moment.
+            let settle = Instant::now() + Duration::from_secs(1);
+            while seen != (width, height) && Instant::now() < settle {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                seen = inner().await;
+            }
+            if seen == (width, height) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{:?} cannot show a {width} × {height} viewport (shows {seen:?})",
+                self.engine
+            );
+            // Whatever the frame takes, add it to the window.
+            let (w, h) = seen;
+            outer_w = (outer_w + width).saturating_sub(w).max(width);
+            outer_h = (outer_h + height).saturating_sub(h).max(height);
         }
-        assert_eq!(
-            inner().await,
-            (width, height),
-            "{:?} cannot show a {width} × {height} viewport",
-            self.engine
-        );
     }
 
     pub async fn goto(&self, url: &str) {

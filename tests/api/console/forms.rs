@@ -327,8 +327,80 @@ async fn a_concurrent_change_is_reported_not_overwritten(backend: Backend) {
     assert_ne!(now["title"], "我的修改");
 }
 
+/// What the Origin check and the token must refuse besides a plain foreign Origin: a
+/// forwarding header written by the client itself, a cross-site fetch, a token taken
+/// from another session; and what a client that sends no Origin still needs.
+async fn forged_headers_and_borrowed_tokens_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("duty", "值班员甲", Role::DutyOfficer, None)
+        .await;
+    app.account("other", "值班员乙", Role::DutyOfficer, None)
+        .await;
+    let mut console = Console::signed_in(&app, "duty").await;
+    console.get("/incidents/new").await;
+    let mut other = Console::signed_in(&app, "other").await;
+    other.get("/incidents/new").await;
+    let form = new_incident_form("h1", "440106", "general");
+    let post = |fields: Vec<(String, String)>, headers: Vec<(&'static str, String)>| {
+        let mut req = console
+            .http
+            .post(format!("{}/incidents/new", console.base))
+            .form(&fields);
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
+        async move { req.send().await.unwrap().status() }
+    };
+    let with = |csrf: &str| {
+        let mut fields = form.clone();
+        fields.push(("csrf".to_owned(), csrf.to_owned()));
+        fields
+    };
+    let own = console.csrf.clone();
+
+    let status = post(
+        with(&own),
+        vec![
+            ("Origin", "https://evil.example".to_owned()),
+            ("X-Forwarded-Host", "evil.example".to_owned()),
+            ("X-Forwarded-Proto", "https".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "forwarding headers from anyone"
+    );
+    let base = console.base.clone();
+    let status = post(
+        with(&own),
+        vec![
+            ("Origin", base.clone()),
+            ("Sec-Fetch-Site", "cross-site".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a cross-site fetch");
+    let status = post(with(&other.csrf), vec![("Origin", base)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another session's token");
+    let status = post(with(""), vec![]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no Origin and no token");
+    assert_eq!(incident_count(&app).await, 0, "nothing was logged");
+
+    let status = post(with(&own), vec![]).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "no Origin (a non-browser client) but the session's token"
+    );
+    assert_eq!(incident_count(&app).await, 1);
+}
+
 on_both_backends!(
     a_form_without_its_csrf_token_or_from_another_origin_is_refused,
+    forged_headers_and_borrowed_tokens_are_refused,
     a_double_submit_logs_one_incident_named_after_the_account,
     a_field_error_is_shown_next_to_the_field_with_the_input_kept,
     a_viewer_sees_no_action_and_a_forged_one_is_refused,

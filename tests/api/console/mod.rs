@@ -4,11 +4,13 @@
 use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
 use yuqing_tracker::app::accounts;
+use yuqing_tracker::app::passwords::Passwords;
 use yuqing_tracker::domain::access::Role;
 use yuqing_tracker::domain::account::{AccountProfile, NewAccount};
 
 use crate::helpers::TestApp;
 
+mod acknowledgement;
 mod admin;
 mod browser;
 mod forms;
@@ -16,6 +18,7 @@ mod journey;
 mod pages_read;
 mod screens;
 mod signin;
+mod signin_attacks;
 
 pub const PASSWORD: &str = "测试密码0123456789";
 
@@ -24,11 +27,20 @@ impl TestApp {
     pub async fn account(&self, login: &str, name: &str, role: Role, unit: Option<&str>) {
         let profile = AccountProfile::parse(name, role, unit, None).unwrap();
         let new = NewAccount::parse(login, profile, PASSWORD).unwrap();
+        let hash = Passwords::new(1).hash(&new.password).await.unwrap();
         self.store
-            .run(move |conn| {
-                let hash = accounts::hash_password(&new.password);
-                accounts::create(conn, None, &new, &hash, chrono::Utc::now())
-            })
+            .run(move |conn| accounts::create(conn, None, &new, &hash, chrono::Utc::now()))
+            .await
+            .expect("account created");
+    }
+
+    /// A console account linked to a directory contact (the person it is).
+    pub async fn linked_account(&self, login: &str, name: &str, role: Role, contact: &str) {
+        let profile = AccountProfile::parse(name, role, None, Some(contact)).unwrap();
+        let new = NewAccount::parse(login, profile, PASSWORD).unwrap();
+        let hash = Passwords::new(1).hash(&new.password).await.unwrap();
+        self.store
+            .run(move |conn| accounts::create(conn, None, &new, &hash, chrono::Utc::now()))
             .await
             .expect("account created");
     }
