@@ -66,6 +66,9 @@ pub struct Chrome {
     pub me: Option<Me>,
     /// The session's CSRF token, put in every form.
     pub csrf: String,
+    /// A one-time token for this page's forms, so a double submit records once
+    /// (`form::Once`).
+    pub once: String,
     /// Which navigation entry is current.
     pub nav: &'static str,
     pub css: String,
@@ -77,6 +80,7 @@ impl Chrome {
         Self {
             me,
             csrf,
+            once: hex::encode(rand::random::<[u8; 16]>()),
             nav,
             css: assets::url("console.css"),
             js: assets::url("console.js"),

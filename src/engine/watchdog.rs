@@ -4,7 +4,7 @@
 use super::Engine;
 use crate::app;
 use crate::error::AppError;
-use crate::store::{escalations, sessions, throttle};
+use crate::store::{escalations, forms, sessions, throttle};
 
 /// What the watchdog saw.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +25,7 @@ impl Engine {
                 let lag_seconds = escalations::lag_seconds(conn, now)?;
                 let expired_sessions = sessions::purge_expired(conn, now)?;
                 throttle::purge(conn, now - chrono::Duration::days(1))?;
+                forms::purge(conn, now - chrono::Duration::days(2))?;
                 Ok(Checkup {
                     repaired_clocks,
                     lag_seconds,

@@ -13,6 +13,7 @@ pub mod clocks;
 pub mod contacts;
 pub mod escalations;
 pub mod events;
+pub mod forms;
 pub mod gauges;
 pub mod incidents;
 pub mod phases;

@@ -154,6 +154,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    form_submissions (actor_id, form_key) {
+        actor_id -> Text,
+        form_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(contacts -> units (unit_id));
 diesel::joinable!(accounts -> units (unit_id));
 diesel::joinable!(sessions -> accounts (account_id));
@@ -272,4 +280,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     sessions,
     sign_in_throttle,
+    form_submissions,
 );

@@ -246,7 +246,7 @@ async fn create(
     state: web::Data<AppState>,
     posted: Posted<AccountForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let new = form
         .profile
         .parse()
@@ -277,7 +277,7 @@ async fn update(
     id: web::Path<String>,
     posted: Posted<ProfileForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let (actor, id) = (signed.session.actor.clone(), id.into_inner());
     let result = match form.parse() {
         Ok(profile) => {
@@ -303,7 +303,7 @@ async fn disable(
     id: web::Path<String>,
     posted: Posted<DisableForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
     let disabled = form.disabled == "true";
     let result = state
@@ -325,7 +325,7 @@ async fn reset_password(
     id: web::Path<String>,
     posted: Posted<PasswordForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
     let checked = NewPassword::parse("password", &form.password).and_then(|new| {
         // Checked before hashing, and refused for one's own account (see `reset_password`).
@@ -364,7 +364,7 @@ async fn create_token(
     state: web::Data<AppState>,
     posted: Posted<TokenForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let days = match optional(&form.expires_in_days) {
         None => Ok(None),
         Some(d) => d

@@ -182,7 +182,7 @@ async fn add_unit(
     state: web::Data<AppState>,
     posted: Posted<UnitForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let now = state.now();
     let new = form
         .level
@@ -217,7 +217,7 @@ async fn unit_active(
     code: web::Path<String>,
     posted: Posted<ActiveForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let (actor, code, now) = (signed.session.actor.clone(), code.into_inner(), state.now());
     let change = UnitChange {
         active: Some(form.active == "true"),
@@ -250,15 +250,19 @@ async fn add_contact(
     state: web::Data<AppState>,
     posted: Posted<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, once } = posted;
     let new = contact_form(&form);
     let now = state.now();
     let result = match new {
+        // Posted twice (a double click), the contact is added once.
         Ok(new) => {
             let actor = signed.session.actor.clone();
             state
                 .store
-                .write(move |conn| directory::add_contact(conn, &actor, new, now))
+                .write(move |conn| match once.first(conn, &actor.id, now)? {
+                    true => directory::add_contact(conn, &actor, new, now).map(Some),
+                    false => Ok(None),
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -272,7 +276,7 @@ async fn contact_active(
     id: web::Path<String>,
     posted: Posted<ActiveForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
     let change = ContactChange {
         active: Some(form.active == "true"),
@@ -297,7 +301,7 @@ async fn rename_unit(
     code: web::Path<String>,
     posted: Posted<RenameForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let (actor, code, now) = (signed.session.actor.clone(), code.into_inner(), state.now());
     let result = match crate::domain::text::required("name", &form.name, 100) {
         Ok(name) => {
@@ -322,7 +326,7 @@ async fn edit_contact(
     id: web::Path<String>,
     posted: Posted<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     // The same checks as a new contact's.
     let checked = contact_form(&form);
     let now = state.now();

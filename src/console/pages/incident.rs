@@ -4,16 +4,18 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, get, post, web};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::app::incidents::{self, Expected, NewReferral, StatusChange};
 use crate::console::error::ConsoleError;
-use crate::console::form::Posted;
+use crate::console::form::{Once, Posted};
 use crate::console::labels;
 use crate::console::present::{self, Choice, ClockCell};
 use crate::console::session::Signed;
 use crate::console::views;
+use crate::domain::access::Actor;
 use crate::domain::clock::{ClockKind, MilestoneInput};
 use crate::domain::escalation::{EscalationStatus, Notification};
 use crate::domain::ids::EscalationId;
@@ -23,7 +25,7 @@ use crate::domain::incident::{
 };
 use crate::error::AppError;
 use crate::http::AppState;
-use crate::store::{escalations, events, incidents as store};
+use crate::store::{DbConn, escalations, events, incidents as store};
 
 #[derive(Serialize)]
 struct TimelineEntry {
@@ -418,6 +420,23 @@ async fn outcome(
     }
 }
 
+/// Runs what a form does, once: a second submit of the same page's form records nothing
+/// and shows the incident as it is.
+fn once_only(
+    conn: &mut DbConn,
+    once: &Once,
+    actor: &Actor,
+    key: &str,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut DbConn) -> Result<Incident, AppError>,
+) -> Result<Incident, AppError> {
+    if once.first(conn, &actor.id, now)? {
+        change(conn)
+    } else {
+        store::load(conn, key, now)
+    }
+}
+
 fn blank(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
@@ -449,7 +468,7 @@ async fn change_status(
     key: web::Path<String>,
     posted: Posted<StatusForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, once } = posted;
     signed.session.actor.require_incident_writer()?;
     let key = key.into_inner();
     let now = state.now();
@@ -493,7 +512,9 @@ async fn change_status(
             state
                 .store
                 .write(move |conn| {
-                    incidents::change_status(conn, &actor, &k, expected(version), change, now)
+                    once_only(conn, &once, &actor, &k, now, |conn| {
+                        incidents::change_status(conn, &actor, &k, expected(version), change, now)
+                    })
                 })
                 .await
         }
@@ -521,7 +542,7 @@ async fn milestone(
     key: web::Path<String>,
     posted: Posted<MilestoneForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, once } = posted;
     signed.session.actor.require_incident_writer()?;
     let key = key.into_inner();
     let now = state.now();
@@ -549,7 +570,11 @@ async fn milestone(
             let (actor, k) = (signed.session.actor.clone(), key.clone());
             state
                 .store
-                .write(move |conn| incidents::record_milestone(conn, &actor, &k, input, now))
+                .write(move |conn| {
+                    once_only(conn, &once, &actor, &k, now, |conn| {
+                        incidents::record_milestone(conn, &actor, &k, input, now)
+                    })
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -573,7 +598,7 @@ async fn referral(
     key: web::Path<String>,
     posted: Posted<ReferralForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, once } = posted;
     signed.session.actor.require_incident_writer()?;
     let key = key.into_inner();
     let now = state.now();
@@ -598,7 +623,11 @@ async fn referral(
             let (actor, k) = (signed.session.actor.clone(), key.clone());
             state
                 .store
-                .write(move |conn| incidents::add_referral(conn, &actor, &k, referral, now))
+                .write(move |conn| {
+                    once_only(conn, &once, &actor, &k, now, |conn| {
+                        incidents::add_referral(conn, &actor, &k, referral, now)
+                    })
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -626,7 +655,7 @@ async fn edit(
     key: web::Path<String>,
     posted: Posted<EditForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, once } = posted;
     signed.session.actor.require_incident_writer()?;
     let key = key.into_inner();
     let now = state.now();
@@ -657,15 +686,10 @@ async fn edit(
             state
                 .store
                 .write(move |conn| {
-                    incidents::update(
-                        conn,
-                        &actor,
-                        &k,
-                        expected(form.version),
-                        patch,
-                        &planning,
-                        now,
-                    )
+                    once_only(conn, &once, &actor, &k, now, |conn| {
+                        let version = expected(form.version);
+                        incidents::update(conn, &actor, &k, version, patch, &planning, now)
+                    })
                 })
                 .await
         }
@@ -687,7 +711,7 @@ async fn acknowledge(
     key: web::Path<String>,
     posted: Posted<AckForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let Some(contact) = signed.session.contact_id.clone() else {
         return Err(AppError::Forbidden(
             "this account is not linked to a directory contact".into(),

@@ -171,9 +171,11 @@ async fn submit(
     state: web::Data<AppState>,
     posted: Posted<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ConsoleError> {
+    // Its own once-only id is the API's Idempotency-Key (`form_id`).
     let Posted {
         signed,
         form: pairs,
+        ..
     } = posted;
     let actor = signed.session.actor.clone();
     actor.require_incident_writer()?;

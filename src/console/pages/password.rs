@@ -62,7 +62,7 @@ async fn submit(
     state: web::Data<AppState>,
     posted: Posted<ChangePassword>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Posted { signed, form } = posted;
+    let Posted { signed, form, .. } = posted;
     let checked = NewPassword::parse("new_password", &form.new_password).and_then(|new| {
         if form.new_password == form.confirm_password {
             Ok(new)

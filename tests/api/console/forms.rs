@@ -398,8 +398,108 @@ async fn forged_headers_and_borrowed_tokens_are_refused(backend: Backend) {
     assert_eq!(incident_count(&app).await, 1);
 }
 
+/// The value of a page's hidden `once` field.
+fn once(body: &str) -> String {
+    let at = body
+        .find("name=\"once\" value=\"")
+        .expect("a once-only token")
+        + 20;
+    body[at..].split('"').next().unwrap().to_owned()
+}
+
+/// A statement, a referral and a contact, each posted twice from the same page (a double
+/// click): each is recorded once; a post refused for its content leaves the token unused.
+async fn a_form_posted_twice_records_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("duty", "值班员甲", Role::Admin, None).await;
+    let incident = app
+        .create_incident(
+            &app.admin,
+            &crate::helpers::major_incident(chrono::Duration::minutes(10)),
+        )
+        .await;
+    let (id, reference) = (
+        incident["id"].as_str().unwrap(),
+        incident["reference"].as_str().unwrap(),
+    );
+    let mut console = Console::signed_in(&app, "duty").await;
+    let page = console.get(&format!("/incidents/{reference}")).await;
+    let token = once(&page.body);
+    let directory_token = once(&console.get("/directory").await.body);
+
+    let statement = |url: &'static str| {
+        vec![
+            ("once", token.clone()),
+            ("kind", "authoritative_statement".to_owned()),
+            ("channel", "区税务局官方微博".to_owned()),
+            ("url", url.to_owned()),
+        ]
+    };
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let console = &console;
+        async move {
+            let mut all = vec![("csrf", console.csrf.clone())];
+            all.extend(fields);
+            let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            console.post_raw(&path, &pairs, Some(&console.base)).await
+        }
+    };
+    let milestones = format!("/incidents/{reference}/milestones");
+    let refused = post(milestones.clone(), statement("not a url")).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    for _ in 0..2 {
+        let page = post(milestones.clone(), statement("https://weibo.com/1")).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let referral = vec![("once", token.clone()), ("authority", "police".to_owned())];
+    for _ in 0..2 {
+        let page = post(
+            format!("/incidents/{reference}/referrals"),
+            referral.clone(),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let kinds = app.timeline_kinds(id).await;
+    let count = |kind: &str| kinds.iter().filter(|k| *k == kind).count();
+    assert_eq!(count("milestone_recorded"), 1, "{kinds:?}");
+    assert_eq!(count("referral_recorded"), 1, "{kinds:?}");
+
+    let contact = vec![
+        ("once", directory_token),
+        ("name", "新闻发言人".to_owned()),
+        ("email", "press2@440106.example.org".to_owned()),
+        ("unit_code", "440106".to_owned()),
+        ("role", "press_officer".to_owned()),
+    ];
+    for _ in 0..2 {
+        let page = post("/directory/contacts".to_owned(), contact.clone()).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let all: Value = app
+        .get("/api/v1/contacts", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let added = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["email"] == "press2@440106.example.org")
+        .count();
+    assert_eq!(added, 1);
+}
+
 on_both_backends!(
     a_form_without_its_csrf_token_or_from_another_origin_is_refused,
+    a_form_posted_twice_records_once,
     forged_headers_and_borrowed_tokens_are_refused,
     a_double_submit_logs_one_incident_named_after_the_account,
     a_field_error_is_shown_next_to_the_field_with_the_input_kept,

@@ -96,5 +96,15 @@ INSERT INTO sign_in_throttle (subject, attempts, window_started_at, locked_until
 ALTER TABLE accounts DROP COLUMN failed_attempts;
 ALTER TABLE accounts DROP COLUMN locked_until;
 
+-- Console forms submitted once: a form carries a one-time token, recorded in the same
+-- transaction as what the form does, so a double submit records nothing the second time.
+CREATE TABLE form_submissions (
+    actor_id TEXT NOT NULL,
+    -- The form's path and its token.
+    form_key TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (actor_id, form_key)
+);
+
 COMMIT;
 PRAGMA foreign_keys = ON;

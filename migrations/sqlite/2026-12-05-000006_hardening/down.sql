@@ -2,6 +2,7 @@
 -- an address is kept), and to counters on the accounts.
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
+DROP TABLE form_submissions;
 CREATE TABLE escalations_old (
     id TEXT PRIMARY KEY,
     clock_id TEXT REFERENCES clocks (id),

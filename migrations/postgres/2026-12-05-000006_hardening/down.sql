@@ -1,3 +1,4 @@
+DROP TABLE form_submissions;
 ALTER TABLE accounts ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN locked_until TIMESTAMP;
 DELETE FROM sign_in_throttle WHERE subject NOT LIKE 'client:%';
