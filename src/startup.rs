@@ -27,6 +27,7 @@ use crate::store::{Store, secrets, write_tx};
 pub struct Application {
     port: u16,
     server: Server,
+    feed: Arc<Feed>,
     engine: Option<Arc<Engine>>,
     settings: Settings,
     wake: Arc<Notify>,
@@ -95,6 +96,14 @@ impl Application {
             ))
         });
 
+        let feed = Feed::start(
+            store.clone(),
+            StreamLimits {
+                total: settings.server.max_event_streams,
+                per_token: settings.server.max_event_streams_per_token,
+            },
+        )
+        .await?;
         let listener = TcpListener::bind(settings.server.bind).map_err(AppError::internal)?;
         let port = listener.local_addr().map_err(AppError::internal)?.port();
         let state = web::Data::new(AppState {
@@ -115,14 +124,7 @@ impl Application {
             boards: Default::default(),
             listings: Default::default(),
             tokens: Default::default(),
-            feed: Feed::start(
-                store.clone(),
-                StreamLimits {
-                    total: settings.server.max_event_streams,
-                    per_token: settings.server.max_event_streams_per_token,
-                },
-            )
-            .await?,
+            feed: feed.clone(),
             stylesheet: crate::console::stylesheet_url(),
             console: crate::console::SessionPolicy::new(
                 settings.console.sign_in_rules(),
@@ -158,11 +160,16 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        // SIGTERM and SIGINT stop accepting, then let requests in flight finish.
-        let server = server.shutdown_timeout(30).run();
+        // `run_until_stopped` handles SIGTERM and SIGINT: it ends the event streams first,
+        // so the requests left to finish are short ones.
+        let server = server
+            .disable_signals()
+            .shutdown_timeout(STOP_GRACE.as_secs())
+            .run();
         Ok(Self {
             port,
             server,
+            feed,
             engine,
             settings: settings.clone(),
             wake,
@@ -189,9 +196,10 @@ impl Application {
         self.store.clone()
     }
 
-    /// Serves HTTP and runs the engine and its scheduler until the server stops
-    /// (SIGTERM, SIGINT, a handle) or the engine fails; then stops the rest, letting
-    /// sends in flight finish and recording their results.
+    /// Serves HTTP and runs the engine and its scheduler until SIGTERM or SIGINT, a
+    /// handle's stop, or the engine failing. Then, together: every event stream ends,
+    /// the engine stops claiming and hands back what it has not started sending, and
+    /// HTTP stops accepting and lets short requests finish; each gets `STOP_GRACE`.
     pub async fn run_until_stopped(self) -> Result<(), AppError> {
         let server_handle = self.server.handle();
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -215,32 +223,78 @@ impl Application {
                 None => std::future::pending().await,
             }
         };
+        let mut server = self.server;
         let outcome = tokio::select! {
-            served = self.server => {
+            served = &mut server => {
                 tracing::info!("HTTP server stopped");
-                served.map_err(AppError::internal)
+                Some(served.map_err(AppError::internal))
             }
             ended = engine_ended => {
-                tracing::error!(outcome = ?ended, "escalation engine ended; stopping the HTTP server");
-                server_handle.stop(true).await;
-                Err(AppError::internal("the escalation engine stopped"))
+                tracing::error!(outcome = ?ended, "escalation engine ended; stopping");
+                Some(Err(AppError::internal("the escalation engine stopped")))
+            }
+            signal = stop_signal() => {
+                tracing::info!(signal, "stopping");
+                None
             }
         };
+        let started = std::time::Instant::now();
+        self.feed.close();
         let _ = stop_tx.send(true);
-        if let Some(task) = engine_task.filter(|t| !t.is_finished()) {
-            let grace = Duration::from_secs(self.settings.engine.send_timeout_seconds + 5);
-            match tokio::time::timeout(grace, task).await {
-                Ok(_) => tracing::info!("escalation engine stopped"),
-                Err(_) => {
-                    tracing::warn!("escalation engine did not stop in time; leases will expire")
+        let http = async {
+            match outcome {
+                Some(done) => done,
+                None => {
+                    // The server future carries out the stop: both are polled together.
+                    let (_, served) = tokio::join!(server_handle.stop(true), server);
+                    served.map_err(AppError::internal)
                 }
             }
-        }
+        };
+        let engine = async {
+            let Some(task) = engine_task.filter(|t| !t.is_finished()) else {
+                return;
+            };
+            let abort = task.abort_handle();
+            match tokio::time::timeout(STOP_GRACE, task).await {
+                Ok(_) => tracing::info!("escalation engine stopped"),
+                Err(_) => {
+                    // A send still waiting on its server: its row stays leased and is
+                    // sent again (same Message-ID) once the lease runs out.
+                    abort.abort();
+                    tracing::warn!("escalation engine did not stop in time; its leases will expire")
+                }
+            }
+        };
+        let (outcome, ()) = tokio::join!(http, engine);
         if let Some(mut scheduler) = scheduler
             && let Err(e) = scheduler.shutdown().await
         {
             tracing::warn!(error = %e, "scheduler shutdown");
         }
+        tracing::info!(
+            duration_ms = started.elapsed().as_millis() as u64,
+            "stopped"
+        );
         outcome
+    }
+}
+
+/// How long each part may take to stop: docker stop waits 10 s, Kubernetes 30 s.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// SIGTERM (docker stop, Kubernetes) or SIGINT (Ctrl-C); its name.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on SIGINT only");
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
     }
 }

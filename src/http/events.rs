@@ -80,6 +80,7 @@ async fn stream(
         revoked: state.store.revocations(),
         expires_in: expires_at.map(|at| (at - state.now()).to_std().unwrap_or_default()),
         last: after,
+        closing: state.feed.closing(),
     };
     let (frames, out) = mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
@@ -109,6 +110,8 @@ struct Follower {
     expires_in: Option<Duration>,
     /// The last event id sent (or skipped as not in scope).
     last: i64,
+    /// The process is stopping.
+    closing: tokio_util::sync::CancellationToken,
 }
 
 /// Why a stream stopped sending.
@@ -116,12 +119,16 @@ struct Closed;
 
 impl Follower {
     async fn run(mut self, frames: &mpsc::Sender<Bytes>) {
+        let closing = self.closing.clone();
         let ended = async {
             send(frames, Bytes::from_static(b"retry: 2000\n\n")).await?;
             self.catch_up(frames).await?;
             self.follow(frames).await
         };
-        let _ = ended.await;
+        tokio::select! {
+            _ = ended => {}
+            () = closing.cancelled() => {}
+        }
     }
 
     /// Everything after `last` from the database, in batches.

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use crate::domain::incident::StreamEvent;
 use crate::error::AppError;
@@ -28,6 +29,9 @@ pub struct Feed {
     events: broadcast::Sender<Arc<StreamEvent>>,
     open: Mutex<HashMap<String, usize>>,
     limits: StreamLimits,
+    /// Cancelled when the process stops: every stream ends at once (its client
+    /// reconnects elsewhere, as the `retry:` hint says) instead of holding the stop.
+    closing: CancellationToken,
 }
 
 /// An admitted stream; dropping it frees its place.
@@ -57,6 +61,7 @@ impl Feed {
             events,
             open: Mutex::new(HashMap::new()),
             limits,
+            closing: CancellationToken::new(),
         });
         let after = store.run(revision::current).await?;
         tokio::spawn(follow(store, feed.events.clone(), after));
@@ -66,6 +71,12 @@ impl Feed {
     /// A place for one more stream of `token_id`, or 429 (this token holds its share)
     /// or 503 (the process holds as many as it serves).
     pub fn admit(self: &Arc<Self>, token_id: &str) -> Result<Admitted, AppError> {
+        if self.closing.is_cancelled() {
+            return Err(AppError::Unavailable {
+                message: "this replica is stopping; retry shortly (another replica answers)",
+                cause: None,
+            });
+        }
         let mut open = self
             .open
             .lock()
@@ -93,6 +104,16 @@ impl Feed {
     /// Events from now on, for one stream.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<StreamEvent>> {
         self.events.subscribe()
+    }
+
+    /// Ends every open stream and admits no new one (the process is stopping).
+    pub fn close(&self) {
+        self.closing.cancel();
+    }
+
+    /// Resolves when the process starts stopping.
+    pub fn closing(&self) -> CancellationToken {
+        self.closing.clone()
     }
 }
 

@@ -370,8 +370,49 @@ async fn three_replicas_send_each_mail_exactly_once() {
     assert!(rows.iter().all(|r| r["attempts"] == 1));
 }
 
+/// SIGTERM with live event streams open: the streams end at once (their clients
+/// reconnect elsewhere) and the process exits within 3 s, well inside docker stop's 10 s.
+async fn sigterm_with_open_event_streams_stops_within_three_seconds(backend: Backend) {
+    let db = TestDb::create(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = TestSmtp::start();
+    let mut service = start(&db, smtp.port, dir.path(), &[]);
+    service.ready().await;
+    let token = admin_token(&db).await;
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        let mut res = reqwest::Client::new()
+            .get(format!("{}/api/v1/events", service.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let first = res.chunk().await.unwrap().unwrap();
+        assert!(first.starts_with(b"retry:"), "{first:?}");
+        streams.push(res);
+    }
+    let stopping = service.signal("-TERM");
+    let started = Instant::now();
+    let status = tokio::task::spawn_blocking(move || wait_exit(stopping, Duration::from_secs(20)))
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert!(status.success(), "clean exit: {status}");
+    assert!(took < Duration::from_secs(3), "stopped in {took:?}");
+    for mut stream in streams {
+        // Ended by the server: the body finishes (or the connection closes) at once.
+        let rest = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Ok(Some(_)) = stream.chunk().await {}
+        })
+        .await;
+        assert!(rest.is_ok(), "the stream was ended");
+    }
+}
+
 crate::on_both_backends!(
     kill_9_mid_send_loses_nothing,
     after_kill_9_the_burst_resumes_within_seconds,
-    sigterm_mid_send_leaves_nothing_stuck
+    sigterm_mid_send_leaves_nothing_stuck,
+    sigterm_with_open_event_streams_stops_within_three_seconds
 );
