@@ -107,6 +107,9 @@ async fn scoped_tokens_see_only_their_units(backend: Backend) {
         )
         .await;
     error_code(res, 403).await;
+    let kept: Value = app.get(&own_path, &app.admin).await.json().await.unwrap();
+    assert_eq!(kept["version"], 1, "refused: nothing written");
+    assert_eq!(kept["responsible_units"][0]["code"], "440106");
 
     let list: Value = app
         .get("/api/v1/incidents", &city)
@@ -137,6 +140,12 @@ async fn scoped_tokens_see_only_their_units(backend: Backend) {
         403,
     )
     .await;
+    for refused in ["4402", "44011101"] {
+        let res = app
+            .get(&format!("/api/v1/units/{refused}"), &app.admin)
+            .await;
+        assert_eq!(res.status(), 404, "refused: {refused} was not created");
+    }
 }
 
 crate::on_both_backends!(

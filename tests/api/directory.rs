@@ -104,6 +104,16 @@ async fn unit_rules_are_enforced(backend: Backend) {
         )
         .await;
     error_code(res, 422).await;
+    for (code, parent) in [("440106", "4401"), ("44010601", "440106")] {
+        let unit: Value = app
+            .get(&format!("/api/v1/units/{code}"), &app.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(unit["parent_code"], parent, "refused: {code} did not move");
+        assert_eq!(unit["version"], 1, "refused: nothing written to {code}");
+    }
 
     let bad_code = json!({ "code": "有空 格", "name": "x", "level": "tax_office" });
     let (_, details) =

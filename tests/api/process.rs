@@ -358,8 +358,29 @@ async fn three_replicas_send_each_mail_exactly_once() {
     let token = admin_token(&db).await;
     let incident = seed(&replicas[0].base, &token, N).await;
     let rows = wait_all_sent(&replicas[1].base, &token, &incident, N).await;
+    // A duplicate would come from a lease taken over: wait one lease (4 s here) past the
+    // last recorded send before counting.
+    tokio::time::sleep(Duration::from_secs(5)).await;
     let received = smtp.received();
     assert_eq!(received.len(), N, "each mail once");
+    for (i, r) in replicas.iter().enumerate() {
+        let text = reqwest::get(format!("{}/metrics", r.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let sent: f64 = text
+            .lines()
+            .find(|l| l.starts_with("yuqing_mail_attempts_total{outcome=\"sent\"}"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        assert!(
+            sent > 0.0,
+            "replica {i} sent nothing: the test proves nothing about sharing"
+        );
+    }
     let ids: HashSet<&str> = received.iter().map(|m| m.message_id.as_str()).collect();
     assert_eq!(ids.len(), N);
     let expected: HashSet<&str> = rows

@@ -36,6 +36,20 @@ async fn a_scoped_token_cannot_make_other_units_responsible(backend: Backend) {
         .patch(&format!("/api/v1/incidents/{id}"), &district, &both)
         .await;
     error_code(res, 403).await;
+    let unchanged: Value = app
+        .get(&format!("/api/v1/incidents/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged["version"], 1, "refused: nothing written");
+    let units: Vec<&str> = unchanged["responsible_units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["440106"]);
     let city = app.token(Role::DutyOfficer, Some("4401")).await;
     let res = app
         .patch(&format!("/api/v1/incidents/{id}"), &city, &both)
@@ -93,6 +107,18 @@ async fn a_viewer_is_refused_before_its_body_is_read(backend: Backend) {
     ] {
         let (code, _) = error_code(app.post(path, &viewer, &body).await, 403).await;
         assert_eq!(code, "forbidden", "{path}");
+    }
+    for (path, before) in [
+        ("/api/v1/incidents", 0),
+        ("/api/v1/units", 3),
+        ("/api/v1/contacts", 0),
+    ] {
+        let list: Value = app.get(path, &app.admin).await.json().await.unwrap();
+        assert_eq!(
+            list["items"].as_array().unwrap().len(),
+            before,
+            "nothing written at {path}"
+        );
     }
 }
 

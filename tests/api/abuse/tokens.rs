@@ -77,6 +77,19 @@ async fn tokens_are_listed_and_revoked_within_scope(backend: Backend) {
         .await
         .unwrap();
     error_code(res, 403).await;
+    let after: Value = app
+        .get("/api/v1/tokens", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kept = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == unscoped.as_str())
+        .unwrap();
+    assert!(kept["revoked_at"].is_null(), "refused: not revoked: {kept}");
 }
 
 async fn created_tokens_expire_and_die_with_their_unit(backend: Backend) {
@@ -133,6 +146,14 @@ async fn a_scoped_admin_cannot_deactivate_its_own_unit(backend: Backend) {
         app.get("/api/v1/units", &district_admin).await.status(),
         200
     );
+    let unit: Value = app
+        .get("/api/v1/units/440106", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unit["active"], true, "refused: still active");
+    assert_eq!(unit["version"], 1, "refused: nothing written");
 }
 
 crate::on_both_backends!(

@@ -27,7 +27,12 @@ async fn a_wrong_password_is_refused_and_repeated_failures_lock_the_account(back
     );
     assert!(page.body.contains("登录名或密码错误"));
 
-    console.sign_in("duty", "wrong again!!").await;
+    let page = console.sign_in("duty", "wrong again!!").await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNAUTHORIZED,
+        "the second failure does not lock yet"
+    );
     let page = console.sign_in("duty", "and again!!!").await;
     assert_eq!(
         page.status,
