@@ -130,7 +130,8 @@ pub fn digest() -> Digest {
             clocks: vec![DigestClock {
                 milestone: ClockKind::AuthoritativeStatement.label_zh().into(),
                 state: ClockState::Breached.label_zh().into(),
-                deadline: "2026年11月22日 14:00".into(),
+                // Discovered at 22:00 the evening before: breached at 03:00, before the digest.
+                deadline: "2026年11月22日 03:00".into(),
                 breached: true,
             }],
         }],
@@ -140,9 +141,13 @@ pub fn digest() -> Digest {
 
 pub fn summary() -> Summary {
     let mut t = Tally::default();
+    // Every column has something to show: the text and HTML totals must agree.
     for state in [
         crate::domain::clock::StoredState::Met,
+        crate::domain::clock::StoredState::Met,
         crate::domain::clock::StoredState::MetLate,
+        crate::domain::clock::StoredState::Running,
+        crate::domain::clock::StoredState::Cancelled,
     ] {
         t.count(state);
     }

@@ -124,6 +124,24 @@ async fn admin_token(db: &TestDb) -> String {
         .1
 }
 
+/// Rows the database holds as being sent under a lease (read while no service runs).
+async fn leased(db: &TestDb) -> usize {
+    let mut settings = yuqing_tracker::config::Settings::load(None).unwrap();
+    settings.database.url = yuqing_tracker::config::DbTarget::parse(&db.url()).unwrap();
+    let store = Store::open(&settings.database).await.unwrap();
+    store
+        .run(|conn| {
+            use diesel::prelude::*;
+            use yuqing_tracker::store::schema::escalations as e;
+            Ok(e::table
+                .filter(e::status.eq("sending"))
+                .count()
+                .get_result::<i64>(conn)? as usize)
+        })
+        .await
+        .unwrap()
+}
+
 /// A unit with `n` principal leaders and a major incident: `n` notices due at once.
 async fn seed(base: &str, token: &str, n: usize) -> String {
     let client = reqwest::Client::new();
@@ -219,6 +237,10 @@ async fn kill_9_mid_send_loses_nothing(backend: Backend) {
     wait_exit(killed, Duration::from_secs(10));
     let before = smtp.received().len();
     assert!(before < N, "killed while sending ({before} of {N} sent)");
+    assert!(
+        leased(&db).await > 0,
+        "the kill came while mail was claimed and being sent"
+    );
 
     let service = start(&db, smtp.port, dir.path(), &slow);
     service.ready().await;
@@ -257,6 +279,8 @@ async fn sigterm_mid_send_leaves_nothing_stuck(backend: Backend) {
     let stopping = service.signal("-TERM");
     let status = wait_exit(stopping, Duration::from_secs(20));
     assert!(status.success(), "clean exit: {status}");
+    assert!(smtp.received().len() < N, "stopped while sending");
+    assert_eq!(leased(&db).await, 0, "nothing left leased by a clean stop");
 
     // Nothing is left leased: sends in flight were recorded, the rest handed back, so a
     // restart delivers at once instead of waiting out a 60 s lease.
