@@ -336,9 +336,10 @@ async fn after_kill_9_the_burst_resumes_within_seconds(backend: Backend) {
     let before = smtp.received().len();
     assert!(before < N, "killed while sending ({before} of {N} sent)");
 
-    let restarted = Instant::now();
     let service = start(&db, smtp.port, dir.path(), &defaults);
     service.ready().await;
+    // Measured from when the new process serves (its start-up is not the promise).
+    let restarted = Instant::now();
     smtp.wait_for("every mail", Duration::from_secs(60), |r| {
         by_recipient_of(r).len() == N
     })
@@ -348,8 +349,10 @@ async fn after_kill_9_the_burst_resumes_within_seconds(backend: Backend) {
         "kill -9 with {} of {N} sent: the rest arrived {took:?} after the restart",
         before
     );
+    // The promise: the dead process's claims are free within one lease (10 s by
+    // default); 5 s more covers sending what it left (200 mails, 100 ms each, 64 at once).
     assert!(
-        took <= Duration::from_secs(15),
+        took <= Duration::from_secs(10 + 5),
         "{took:?} after the restart"
     );
     wait_all_sent(&service.base, &token, &incident, N).await;

@@ -72,14 +72,14 @@ async fn backdated_incident_follows_the_ladder_and_breaches_once(backend: Backen
     assert_eq!(breach.len(), 4);
     for mail in &breach {
         assert!(mail.at >= due, "breach mail before the deadline");
-        assert!(
-            mail.at < due + Duration::seconds(5),
-            "breach mail late: {} vs {due}",
-            mail.at
-        );
         assert!(mail.subject.contains("已超时"), "{}", mail.subject);
     }
     let rows = app.notifications(id).await;
+    // The product's promise: sent within engine.late_after_seconds of its time, so the
+    // row is not marked late (and the mail does not say it comes late).
+    for row in rows.iter().filter(|r| r["step"] == "breach") {
+        assert_eq!(row["late"], false, "breach mail late: {row}");
+    }
     let got = delivered(&rows, &all);
     assert_eq!(
         got["breach"],
