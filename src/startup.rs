@@ -151,8 +151,10 @@ impl Application {
                 .app_data(proxies.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))
-                .configure(crate::console::routes)
+                // The API first: actix tries routes in order, and a dashboard's poll
+                // should not be matched against every console page on its way.
                 .configure(http::routes)
+                .configure(crate::console::routes)
                 .default_service(web::to(crate::console::not_found))
         })
         .listen(listener)

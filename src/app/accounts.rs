@@ -9,7 +9,7 @@ use crate::domain::access::Actor;
 use crate::domain::account::{
     Account, AccountProfile, LockoutPolicy, NewAccount, NewPassword, SignInRefused,
 };
-use crate::domain::throttle::Subject;
+use crate::domain::throttle::{Outcome, Reservation, Subject};
 use crate::error::AppError;
 use crate::store::accounts::{self, NewAccountRow, ProfileRow};
 use crate::store::sessions::Session;
@@ -36,9 +36,46 @@ pub struct SignInAttempt {
     pub replaces: Option<String>,
 }
 
-/// Signs in: the new session's cookie value, or why not. Each attempt is counted before
-/// its password is checked (`domain::throttle`), so no number of parallel guesses gets
-/// more checks than the limits allow; a success gives its count back.
+/// How long a check waits for a place when checks in flight use up what a limit leaves
+/// (many correct sign-ins from one office at once); then it is refused as busy.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reserves a check for each (subject, limit), waiting while they are busy: Ok, or the
+/// index of the subject that refused and until when it is locked (None: still busy).
+async fn reserve(
+    store: &Store,
+    subjects: &[(Subject, i32)],
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<Result<(), (usize, Option<DateTime<Utc>>)>, AppError> {
+    let deadline = std::time::Instant::now() + BUSY_WAIT;
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        let subjects = subjects.to_vec();
+        let (which, decided) = store
+            .write(move |conn| {
+                let limits: Vec<_> = subjects.iter().map(|(s, l)| (s, *l)).collect();
+                throttle::reserve(conn, &limits, window, now)
+            })
+            .await?;
+        match decided {
+            Reservation::Allowed => return Ok(Ok(())),
+            Reservation::Locked { until } => return Ok(Err((which, Some(until)))),
+            Reservation::Busy if std::time::Instant::now() >= deadline => {
+                return Ok(Err((which, None)));
+            }
+            Reservation::Busy => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// Signs in: the new session's cookie value, or why not. The check is reserved against
+/// the login, the client address and the client's brake before the password is read,
+/// and settled after (`domain::throttle`), so no number of parallel guesses gets more
+/// checks than the limits allow, and correct sign-ins arriving together only wait.
 pub async fn sign_in(
     store: &Store,
     passwords: &Passwords,
@@ -60,25 +97,20 @@ pub async fn sign_in(
         ),
         (Subject::Login(login.clone()), policy.account_failures),
     ];
-    let counted = {
-        let subjects = subjects.clone();
+    let window = policy.lock_for();
+    if let Err((which, until)) = reserve(store, &subjects, window, now).await? {
+        return Ok(Err(match (which, until) {
+            (_, None) => SignInRefused::Busy,
+            (0, Some(until)) => SignInRefused::ClientBusy { until },
+            (1, Some(until)) => SignInRefused::ClientLocked { until },
+            (_, Some(until)) => SignInRefused::AccountLocked { until },
+        }));
+    }
+    let found = {
+        let login = login.clone();
         store
-            .write(move |conn| {
-                let limits = subjects.each_ref().map(|(s, limit)| (s, *limit));
-                match throttle::reserve(conn, &limits, policy.lock_for(), now)? {
-                    Err((which, until)) => Ok(Err(match which {
-                        0 => SignInRefused::ClientBusy { until },
-                        1 => SignInRefused::ClientLocked { until },
-                        _ => SignInRefused::AccountLocked { until },
-                    })),
-                    Ok(locks) => Ok(Ok((locks, accounts::credentials(conn, &login)?))),
-                }
-            })
+            .run(move |conn| accounts::credentials(conn, &login))
             .await?
-    };
-    let (locks, found) = match counted {
-        Ok(counted) => counted,
-        Err(refused) => return Ok(Err(refused)),
     };
     let matched = passwords
         .verify(
@@ -86,21 +118,23 @@ pub async fn sign_in(
             found.as_ref().map(|c| c.password_hash.as_str()),
         )
         .await?;
-    let (Some(account), true) = (found, matched) else {
-        return Ok(Err(match (locks[2], locks[1]) {
-            (Some(until), _) => SignInRefused::AccountLocked { until },
-            (None, Some(until)) => SignInRefused::ClientLocked { until },
-            (None, None) => SignInRefused::WrongCredentials,
-        }));
+    let account = found.filter(|_| matched);
+    let outcome = match account {
+        Some(_) => Outcome::Succeeded,
+        None => Outcome::Failed,
     };
     let rules = *rules;
     store
         .write(move |conn| {
-            // The password was right: this attempt was no failure.
-            // Rows in the order the reservation locked them (no deadlock between the two).
-            let [_, (client, _), (login, _)] = &subjects;
-            throttle::release(conn, client, locks[1], now)?;
-            throttle::clear(conn, login)?;
+            let limits: Vec<_> = subjects.iter().map(|(s, l)| (s, *l)).collect();
+            let locks = throttle::settle(conn, &limits, outcome, window, now)?;
+            let Some(account) = account else {
+                return Ok(Err(match (locks[2], locks[1]) {
+                    (Some(until), _) => SignInRefused::AccountLocked { until },
+                    (None, Some(until)) => SignInRefused::ClientLocked { until },
+                    (None, None) => SignInRefused::WrongCredentials,
+                }));
+            };
             if account.disabled {
                 return Ok(Err(SignInRefused::Disabled));
             }
@@ -126,42 +160,41 @@ pub async fn change_password(
     new: &NewPassword,
     now: DateTime<Utc>,
 ) -> Result<Result<(), SignInRefused>, AppError> {
-    let (account_id, login, cookie) = (
-        session.account_id.clone(),
+    let subjects = [(
         Subject::Login(session.login.clone()),
-        cookie.to_owned(),
-    );
-    let policy = *policy;
-    let counted = {
-        let (id, login) = (account_id.clone(), login.clone());
-        store
-            .write(move |conn| {
-                match throttle::reserve(
-                    conn,
-                    &[(&login, policy.account_failures)],
-                    policy.lock_for(),
-                    now,
-                )? {
-                    Err((_, until)) => Ok(Err(SignInRefused::AccountLocked { until })),
-                    Ok(locks) => Ok(Ok((locks[0], accounts::password_hash(conn, &id)?))),
-                }
-            })
-            .await?
-    };
-    let (lock, hash) = match counted {
-        Ok(counted) => counted,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    if !passwords.verify(current, Some(&hash)).await? {
-        return Ok(Err(match lock {
+        policy.account_failures,
+    )];
+    let window = policy.lock_for();
+    if let Err((_, until)) = reserve(store, &subjects, window, now).await? {
+        return Ok(Err(match until {
             Some(until) => SignInRefused::AccountLocked { until },
-            None => SignInRefused::WrongCredentials,
+            None => SignInRefused::Busy,
         }));
     }
-    let new_hash = passwords.hash(new).await?;
+    let id = session.account_id.clone();
+    let hash = store
+        .run(move |conn| accounts::password_hash(conn, &id))
+        .await?;
+    let matched = passwords.verify(current, Some(&hash)).await?;
+    let new_hash = match matched {
+        true => Some(passwords.hash(new).await?),
+        false => None,
+    };
+    let (account_id, cookie) = (session.account_id.clone(), cookie.to_owned());
     store
         .write(move |conn| {
-            throttle::clear(conn, &login)?;
+            let outcome = match new_hash {
+                Some(_) => Outcome::Succeeded,
+                None => Outcome::Failed,
+            };
+            let [(login, limit)] = &subjects;
+            let locks = throttle::settle(conn, &[(login, *limit)], outcome, window, now)?;
+            let Some(new_hash) = new_hash else {
+                return Ok(Err(match locks[0] {
+                    Some(until) => SignInRefused::AccountLocked { until },
+                    None => SignInRefused::WrongCredentials,
+                }));
+            };
             accounts::set_password(conn, &account_id, &new_hash, now)?;
             sessions::delete_others(conn, &account_id, Some(&cookie))?;
             Ok(Ok(()))

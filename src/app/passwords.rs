@@ -1,26 +1,53 @@
 //! Password hashing and checking: argon2 (`password-auth`), about 19 MiB and tens of
-//! milliseconds each by design. Each runs on the blocking pool, never holding a database
-//! connection, and only a few at once: a flood of sign-ins queues here instead of taking
-//! every connection and a gigabyte of memory.
+//! milliseconds each by design. Each runs on a few threads of its own, never holding a
+//! database connection: a flood of sign-ins queues here instead of taking every
+//! connection and a gigabyte of memory.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::domain::account::NewPassword;
 use crate::error::AppError;
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A few threads of their own that hash and check, one password each at a time. Not
+/// tokio's blocking pool: each of its many threads would keep its own malloc arena, and
+/// with it the 19 MiB of every hash it once ran (hundreds of MiB under a flood).
 #[derive(Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl Passwords {
-    /// At most `at_once` hashes in flight (at least one).
-    pub fn new(at_once: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(at_once.max(1))),
+    /// `threads` hashing threads (at least one).
+    pub fn new(threads: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("passwords-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return, // every Passwords dropped
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password thread");
+            }
         }
+        Self { jobs }
     }
 
     /// Two per core: argon2 is CPU-bound, so more at once only costs memory.
@@ -32,10 +59,15 @@ impl Passwords {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(f)
+        let (done, result) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(f());
+            }))
+            .map_err(|_| AppError::internal("the password threads stopped"))?;
+        result
             .await
-            .map_err(AppError::internal)
+            .map_err(|_| AppError::internal("a password thread stopped"))
     }
 
     pub async fn hash(&self, password: &NewPassword) -> Result<String, AppError> {

@@ -154,6 +154,8 @@ pub enum SignInRefused {
     ClientBusy {
         until: DateTime<Utc>,
     },
+    /// So many checks at once that this one found no place in time: try again.
+    Busy,
     Disabled,
 }
 

@@ -1,8 +1,14 @@
-//! Sign-in throttling: who may have a password checked now. Each attempt is counted
-//! *before* its password is checked, so parallel guesses cannot all slip under a limit
-//! that was read before any of them was recorded; a success gives its count back.
+//! Sign-in throttling: who may have a password checked now. A check is reserved before
+//! the password is read and settled after: failures and checks still in flight together
+//! never exceed a limit, so parallel guesses cannot all slip under it, while correct
+//! sign-ins arriving together only wait their turn (a few milliseconds) instead of
+//! locking anybody out. Only failures lock.
 
 use chrono::{DateTime, Duration, Utc};
+
+/// A check reserved this long ago and never settled (its process died) no longer
+/// holds a place.
+pub const IN_FLIGHT_FOR: Duration = Duration::seconds(30);
 
 /// What is counted: failures against one login (known or not, so an unknown login locks
 /// and reads exactly like a real one), failures from one client address (any login), and
@@ -23,58 +29,123 @@ impl Subject {
             Self::SignIns(ip) => format!("sign_ins:{ip}"),
         }
     }
+
+    /// What a settled check adds: a failure counts against a login or a client; every
+    /// check counts against the brake; a success clears a login's failures.
+    fn settle(&self, outcome: Outcome) -> Effect {
+        match (self, outcome) {
+            (Self::SignIns(_), _) | (_, Outcome::Failed) => Effect::Count,
+            (Self::Login(_), Outcome::Succeeded) => Effect::Reset,
+            (Self::Client(_), Outcome::Succeeded) => Effect::Nothing,
+        }
+    }
 }
 
-/// A subject's count: attempts within a window as long as the lock, and the lock.
+/// How a checked password turned out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+}
+
+enum Effect {
+    Count,
+    Reset,
+    Nothing,
+}
+
+/// A subject's state: counted failures within a window as long as the lock, the lock,
+/// and the checks reserved but not settled yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
-    pub attempts: i32,
+    pub failures: i32,
     pub window_started_at: DateTime<Utc>,
     pub locked_until: Option<DateTime<Utc>>,
+    pub in_flight: i32,
+    pub in_flight_at: Option<DateTime<Utc>>,
 }
 
-/// What counting one more attempt decided.
+impl Count {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            failures: 0,
+            window_started_at: now,
+            locked_until: None,
+            in_flight: 0,
+            in_flight_at: None,
+        }
+    }
+
+    /// The same, with a passed window's failures and stale checks forgotten.
+    fn current(mut self, window: Duration, now: DateTime<Utc>) -> Self {
+        if self.window_started_at + window <= now {
+            self.failures = 0;
+            self.window_started_at = now;
+        }
+        if self.in_flight_at.is_none_or(|at| at + IN_FLIGHT_FOR <= now) {
+            self.in_flight = 0;
+        }
+        self
+    }
+}
+
+/// What reserving a check decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
-    /// The password may be checked. `locks` is the end of the lock this attempt set by
-    /// reaching the limit: if it fails, it is the answer; if it succeeds, it is undone.
-    Allowed { locks: Option<DateTime<Utc>> },
-    /// Locked until then: nothing is checked and nothing counted.
+    /// The password may be checked; settle it afterwards.
+    Allowed,
+    /// Checks in flight use up what the limit leaves: ask again in a moment.
+    Busy,
+    /// Locked until then: nothing is checked.
     Locked { until: DateTime<Utc> },
 }
 
-/// Counts one attempt against `limit`. A lock in force is never shortened or cleared
-/// here; the count starts again once its window has passed.
+/// Reserves a check against `limit`; the new state when allowed.
 pub fn reserve(
-    current: Option<Count>,
+    count: Count,
     limit: i32,
     window: Duration,
     now: DateTime<Utc>,
-) -> (Option<Count>, Reservation) {
-    if let Some(until) = current.and_then(|c| c.locked_until).filter(|u| *u > now) {
-        return (current, Reservation::Locked { until });
+) -> (Count, Reservation) {
+    if let Some(until) = count.locked_until.filter(|u| *u > now) {
+        return (count, Reservation::Locked { until });
     }
-    let (attempts, started) = match current {
-        Some(c) if c.window_started_at + window > now => (c.attempts + 1, c.window_started_at),
-        _ => (1, now),
-    };
-    let locks = (attempts >= limit).then(|| now + window);
-    let count = Count {
-        attempts,
-        window_started_at: started,
-        locked_until: locks,
-    };
-    (Some(count), Reservation::Allowed { locks })
+    let mut count = count.current(window, now);
+    if count.failures + count.in_flight >= limit {
+        return (count, Reservation::Busy);
+    }
+    count.in_flight += 1;
+    count.in_flight_at = Some(now);
+    (count, Reservation::Allowed)
 }
 
-/// Gives back an attempt that succeeded: one fewer counted, and the lock it set (if it
-/// set one) undone. A lock another attempt set stays.
-pub fn release(current: Count, own_lock: Option<DateTime<Utc>>) -> Count {
-    Count {
-        attempts: (current.attempts - 1).max(0),
-        locked_until: current.locked_until.filter(|u| Some(*u) != own_lock),
-        ..current
+/// Settles a reserved check: its place is freed, and what it counts is counted. Returns
+/// the new state and the end of the lock this check set, if it reached the limit. A lock
+/// in force is never shortened or cleared here.
+pub fn settle(
+    subject: &Subject,
+    count: Count,
+    outcome: Outcome,
+    limit: i32,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> (Count, Option<DateTime<Utc>>) {
+    let mut count = count.current(window, now);
+    count.in_flight = (count.in_flight - 1).max(0);
+    let mut locks = None;
+    match subject.settle(outcome) {
+        Effect::Count => {
+            count.failures += 1;
+            if count.failures >= limit && count.locked_until.is_none_or(|u| u <= now) {
+                let until = now + window;
+                count.locked_until = Some(until);
+                locks = Some(until);
+            }
+        }
+        Effect::Reset => count.failures = 0,
+        Effect::Nothing => {}
     }
+    (count, locks)
 }
 
 #[cfg(test)]
@@ -85,69 +156,88 @@ mod tests {
         DateTime::UNIX_EPOCH + Duration::minutes(minute)
     }
 
-    fn run(limit: i32, attempts: usize, now: DateTime<Utc>) -> (Option<Count>, Vec<Reservation>) {
-        let mut count = None;
-        let mut out = Vec::new();
-        for _ in 0..attempts {
-            let (next, r) = reserve(count, limit, Duration::minutes(15), now);
+    const W: Duration = Duration::minutes(15);
+
+    #[test]
+    fn parallel_checks_never_exceed_what_the_limit_leaves() {
+        let login = Subject::Login("duty".into());
+        let mut count = Count::new(at(0));
+        let mut allowed = 0;
+        for _ in 0..40 {
+            let (next, r) = reserve(count, 5, W, at(0));
             count = next;
-            out.push(r);
+            allowed += usize::from(r == Reservation::Allowed);
         }
-        (count, out)
-    }
-
-    #[test]
-    fn the_limit_th_attempt_is_the_last_checked_and_sets_the_lock() {
-        let (count, decided) = run(3, 40, at(0));
-        let until = at(15);
-        assert_eq!(decided[0], Reservation::Allowed { locks: None });
-        assert_eq!(decided[1], Reservation::Allowed { locks: None });
-        assert_eq!(decided[2], Reservation::Allowed { locks: Some(until) });
-        assert!(
-            decided[3..]
-                .iter()
-                .all(|r| *r == Reservation::Locked { until }),
-            "whatever comes after waits: {decided:?}"
-        );
-        assert_eq!(count.unwrap().attempts, 3, "nothing counted while locked");
-    }
-
-    #[test]
-    fn a_lock_ends_and_the_count_starts_again() {
-        let (count, _) = run(2, 2, at(0));
-        let (count, r) = reserve(count, 2, Duration::minutes(15), at(15));
-        assert_eq!(r, Reservation::Allowed { locks: None });
-        assert_eq!(count.unwrap().attempts, 1);
-        assert_eq!(count.unwrap().window_started_at, at(15));
-    }
-
-    #[test]
-    fn old_attempts_leave_the_window() {
-        let (count, _) = run(5, 4, at(0));
-        let (count, _) = reserve(count, 5, Duration::minutes(15), at(16));
-        assert_eq!(count.unwrap().attempts, 1);
-    }
-
-    #[test]
-    fn a_success_gives_back_only_its_own_count_and_lock() {
-        let (count, decided) = run(3, 3, at(0));
-        let Reservation::Allowed { locks } = decided[2] else {
-            panic!("allowed")
-        };
-        let released = release(count.unwrap(), locks);
-        assert_eq!(released.attempts, 2);
-        assert_eq!(released.locked_until, None, "its own lock is undone");
-
-        let other = Count {
-            attempts: 3,
-            window_started_at: at(0),
-            locked_until: Some(at(15)),
-        };
+        assert_eq!(allowed, 5, "the rest wait");
+        // All five fail: the fifth locks, and whoever waited is then refused.
+        let mut locks = Vec::new();
+        for _ in 0..5 {
+            let (next, lock) = settle(&login, count, Outcome::Failed, 5, W, at(0));
+            count = next;
+            locks.push(lock);
+        }
+        assert_eq!(locks[..4], [None; 4]);
+        assert_eq!(locks[4], Some(at(15)));
         assert_eq!(
-            release(other, None).locked_until,
-            Some(at(15)),
-            "another attempt's lock stays"
+            reserve(count, 5, W, at(1)).1,
+            Reservation::Locked { until: at(15) }
         );
+    }
+
+    #[test]
+    fn correct_sign_ins_together_wait_and_lock_nobody() {
+        let client = Subject::Client("192.0.2.7".into());
+        let mut count = Count::new(at(0));
+        for _ in 0..100 {
+            let (next, r) = reserve(count, 3, W, at(0));
+            assert_eq!(r, Reservation::Allowed);
+            let (next, lock) = settle(&client, next, Outcome::Succeeded, 3, W, at(0));
+            assert_eq!(lock, None);
+            count = next;
+        }
+        assert_eq!(count.failures, 0);
+        let (busy, _) = reserve(count, 1, W, at(0));
+        assert_eq!(reserve(busy, 1, W, at(0)).1, Reservation::Busy);
+    }
+
+    #[test]
+    fn a_success_resets_a_login_but_not_a_client() {
+        let (login, client) = (Subject::Login("a".into()), Subject::Client("b".into()));
+        let failed = |s: &Subject| {
+            let (c, _) = reserve(Count::new(at(0)), 5, W, at(0));
+            let (c, _) = settle(s, c, Outcome::Failed, 5, W, at(0));
+            let (c, _) = reserve(c, 5, W, at(0));
+            settle(s, c, Outcome::Succeeded, 5, W, at(0)).0
+        };
+        assert_eq!(failed(&login).failures, 0);
+        assert_eq!(failed(&client).failures, 1);
+    }
+
+    #[test]
+    fn the_brake_counts_every_check() {
+        let brake = Subject::SignIns("b".into());
+        let mut count = Count::new(at(0));
+        for _ in 0..3 {
+            let (c, _) = reserve(count, 3, W, at(0));
+            count = settle(&brake, c, Outcome::Succeeded, 3, W, at(0)).0;
+        }
+        assert_eq!(
+            reserve(count, 3, W, at(1)).1,
+            Reservation::Locked { until: at(15) }
+        );
+    }
+
+    #[test]
+    fn a_lock_ends_failures_age_out_and_dead_checks_free_their_place() {
+        let login = Subject::Login("a".into());
+        let (c, _) = reserve(Count::new(at(0)), 1, W, at(0));
+        let (c, lock) = settle(&login, c, Outcome::Failed, 1, W, at(0));
+        assert_eq!(lock, Some(at(15)));
+        let (c, r) = reserve(c, 1, W, at(15));
+        assert_eq!(r, Reservation::Allowed, "the lock ended, the count with it");
+        assert_eq!(reserve(c, 1, W, at(15)).1, Reservation::Busy);
+        // That check's process died: after IN_FLIGHT_FOR its place is free.
+        assert_eq!(reserve(c, 1, W, at(16)).1, Reservation::Allowed);
     }
 
     #[test]

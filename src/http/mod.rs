@@ -29,22 +29,23 @@ use actix_web::web;
 pub use extract::BodyLimit;
 pub use state::AppState;
 
-/// Every API route; `startup` mounts this on each worker (after the console's routes, with
-/// `console::not_found` for anything unmatched).
+/// Every API route; `startup` mounts this on each worker (before the console's routes,
+/// with `console::not_found` for anything unmatched). Routes are tried in order, most
+/// of them by regular expression: what dashboards poll comes first.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz)
-        .service(health::readyz)
-        .service(metrics::metrics)
-        .configure(ack::routes)
-        .service(
-            web::scope("/api/v1")
-                .configure(units::routes)
-                .configure(contacts::routes)
-                .configure(tokens::routes)
-                .configure(incidents::routes)
-                .service(board::show)
-                .service(reports::timeliness_report)
-                .service(events::stream)
-                .service(openapi::openapi_json),
-        );
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(incidents::routes)
+            .service(board::show)
+            .service(events::stream)
+            .configure(units::routes)
+            .configure(contacts::routes)
+            .configure(tokens::routes)
+            .service(reports::timeliness_report)
+            .service(openapi::openapi_json),
+    )
+    .service(health::healthz)
+    .service(health::readyz)
+    .service(metrics::metrics)
+    .configure(ack::routes);
 }

@@ -148,9 +148,11 @@ diesel::table! {
 diesel::table! {
     sign_in_throttle (subject) {
         subject -> Text,
-        attempts -> Integer,
+        failures -> Integer,
         window_started_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
+        in_flight -> Integer,
+        in_flight_at -> Nullable<Timestamp>,
     }
 }
 

@@ -66,7 +66,7 @@ async fn reminders_move_to_the_person_they_were_for(backend: Backend) {
                 .load(conn)?;
             let throttle: Vec<(String, i32, bool)> = t::table
                 .order(t::subject)
-                .select((t::subject, t::attempts, t::locked_until.is_not_null()))
+                .select((t::subject, t::failures, t::locked_until.is_not_null()))
                 .load(conn)?;
             Ok((rows, acks, throttle))
         })

@@ -3,7 +3,8 @@ ALTER TABLE accounts ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN locked_until TIMESTAMP;
 DELETE FROM sign_in_throttle WHERE subject NOT LIKE 'client:%';
 UPDATE sign_in_throttle SET subject = substr(subject, 8);
-ALTER TABLE sign_in_throttle RENAME COLUMN attempts TO failures;
+ALTER TABLE sign_in_throttle DROP COLUMN in_flight_at;
+ALTER TABLE sign_in_throttle DROP COLUMN in_flight;
 ALTER TABLE sign_in_throttle RENAME COLUMN subject TO client;
 
 ALTER TABLE acknowledgements DROP CONSTRAINT acknowledgements_pkey;

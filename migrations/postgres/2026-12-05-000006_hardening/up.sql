@@ -23,15 +23,17 @@ ALTER TABLE acknowledgements ALTER COLUMN contact_id SET NOT NULL;
 ALTER TABLE acknowledgements DROP CONSTRAINT acknowledgements_pkey;
 ALTER TABLE acknowledgements ADD PRIMARY KEY (clock_id, contact_id);
 
--- Sign-in throttling by subject, each attempt counted before its password is checked: 'client:' and an address (failures from anywhere),
+-- Sign-in throttling by subject, each check reserved before its password is read: 'client:' and an address (failures from anywhere),
 -- 'login:' and a login name, known or not (so an unknown login locks and reads exactly
 -- like a real one), 'sign_ins:' and an address (every password check, a flood's brake).
 -- Accounts lose their own counters; a lock in force moves over, a count below the limit
 -- starts again.
 ALTER TABLE sign_in_throttle RENAME COLUMN client TO subject;
-ALTER TABLE sign_in_throttle RENAME COLUMN failures TO attempts;
+-- Checks reserved and not settled yet, so parallel guesses stay within the limits.
+ALTER TABLE sign_in_throttle ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sign_in_throttle ADD COLUMN in_flight_at TIMESTAMP;
 UPDATE sign_in_throttle SET subject = 'client:' || subject;
-INSERT INTO sign_in_throttle (subject, attempts, window_started_at, locked_until)
+INSERT INTO sign_in_throttle (subject, failures, window_started_at, locked_until)
     SELECT 'login:' || login, 0, locked_until, locked_until FROM accounts WHERE locked_until IS NOT NULL;
 ALTER TABLE accounts DROP COLUMN failed_attempts;
 ALTER TABLE accounts DROP COLUMN locked_until;

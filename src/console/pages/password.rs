@@ -90,6 +90,7 @@ async fn submit(
                     "当前密码连续输错次数过多，已锁定至 {}（北京时间）。",
                     labels::local(until, state.zone)
                 ),
+                SignInRefused::Busy => "请求过多，请稍后再试。".into(),
                 _ => "当前密码不正确。".into(),
             })
         }),

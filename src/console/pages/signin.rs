@@ -93,6 +93,10 @@ fn refusal(refused: &SignInRefused, state: &AppState) -> (StatusCode, String) {
             StatusCode::TOO_MANY_REQUESTS,
             format!("本机登录过于频繁，已暂停登录至 {}（北京时间）。", until(*t)),
         ),
+        SignInRefused::Busy => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "登录请求过多，请稍后再试。".into(),
+        ),
         SignInRefused::Disabled => (StatusCode::FORBIDDEN, "该账号已停用，请联系管理员。".into()),
     }
 }

@@ -84,8 +84,8 @@ where
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(create::create)
-        .service(read::list)
+    cfg.service(read::list)
+        .service(create::create)
         .service(read::get)
         .service(read::timeline)
         .service(change::update)

@@ -177,10 +177,10 @@ async fn a_flood_of_correct_sign_ins_is_braked_and_sessions_are_bounded(backend:
     .await;
     app.account("duty", "值班员甲", Role::DutyOfficer, None)
         .await;
-    // Four at a time: fewer than the login's failure limit in flight at once (each check
-    // counts against it until it succeeds), so only the client's brake refuses.
+    // Eight at a time, more than the login's failure limit (5) lets be checked at once:
+    // the rest wait their turn, nobody is locked, only the client's brake refuses.
     let logins = vec!["duty".to_owned(); 20];
-    let pages = sign_ins(&app, &logins, PASSWORD, 4).await;
+    let pages = sign_ins(&app, &logins, PASSWORD, 8).await;
     assert_eq!(count(&pages, StatusCode::SEE_OTHER), 12, "the brake holds");
     let braked: Vec<&Page> = pages
         .iter()
@@ -338,7 +338,29 @@ async fn wrong_current_passwords_lock_the_change_form(backend: Backend) {
     );
 }
 
+/// A whole office behind one address signs in at 9:00: forty people at once, more than
+/// the client's failure limit, all get in and nobody is locked.
+async fn an_office_signing_in_together_locks_nobody(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.console.client_lockout_failures = 5).await;
+    let logins: Vec<String> = (0..40).map(|i| format!("staff{i}")).collect();
+    for login in &logins {
+        app.account(login, "值班员", Role::DutyOfficer, None).await;
+    }
+    let pages = sign_ins(&app, &logins, PASSWORD, 40).await;
+    let statuses: Vec<u16> = pages.iter().map(|p| p.status.as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
+    let page = Console::new(&app)
+        .sign_in("staff0", "wrong password!")
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNAUTHORIZED,
+        "the client is not locked"
+    );
+}
+
 on_both_backends!(
+    an_office_signing_in_together_locks_nobody,
     parallel_guesses_at_one_account_get_no_more_checks_than_the_limit,
     parallel_failures_from_one_client_lock_it_and_never_fail,
     an_unknown_login_reads_and_locks_exactly_like_a_real_one,
