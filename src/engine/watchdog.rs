@@ -1,10 +1,11 @@
 //! Periodic self-check: repairs breached clocks whose repeats broke off, reports how far
-//! behind the engine is, and forgets expired console sessions and stale sign-in counts.
+//! behind the engine is, and forgets expired console sessions, stale sign-in counts and
+//! expired stream tickets.
 
 use super::Engine;
 use crate::app;
 use crate::error::AppError;
-use crate::store::{escalations, forms, sessions, throttle};
+use crate::store::{escalations, forms, sessions, throttle, tokens};
 
 /// What the watchdog saw.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +27,7 @@ impl Engine {
                 let expired_sessions = sessions::purge_expired(conn, now)?;
                 throttle::purge(conn, now - chrono::Duration::days(1))?;
                 forms::purge(conn, now - chrono::Duration::days(2))?;
+                tokens::purge_tickets(conn, now)?;
                 Ok(Checkup {
                     repaired_clocks,
                     lag_seconds,

@@ -10,7 +10,7 @@ pub(crate) mod conditional;
 mod contacts;
 pub mod cors;
 pub mod error;
-mod events;
+pub mod events;
 mod extract;
 pub mod feed;
 mod health;
@@ -38,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(incidents::routes)
             .service(board::show)
             .service(events::stream)
+            .service(events::ticket)
             .configure(units::routes)
             .configure(contacts::routes)
             .configure(tokens::routes)

@@ -29,6 +29,7 @@ use super::{board, contacts, events, health, incidents, metrics, reports, tokens
         board::show,
         reports::timeliness_report,
         events::stream,
+        events::ticket,
         units::list,
         units::get,
         units::create,

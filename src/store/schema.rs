@@ -164,6 +164,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stream_tickets (ticket_hash) {
+        ticket_hash -> Text,
+        token_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(stream_tickets -> api_tokens (token_id));
 diesel::joinable!(contacts -> units (unit_id));
 diesel::joinable!(accounts -> units (unit_id));
 diesel::joinable!(sessions -> accounts (account_id));
@@ -283,4 +292,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     sign_in_throttle,
     form_submissions,
+    stream_tickets,
 );

@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::schema::{api_tokens, units};
+use super::schema::{api_tokens, stream_tickets, units};
 use super::{DbConn, from_db_time, to_db_time, units as unit_store};
 use crate::domain::access::{Actor, ApiToken, Role, Scope};
 use crate::error::AppError;
 
 const TOKEN_PREFIX: &str = "yqt_";
+const TICKET_PREFIX: &str = "yqs_";
 
 /// The PostgreSQL channel a revoked token's id is announced on, so other replicas end
 /// its event streams at once.
@@ -80,9 +81,22 @@ pub fn authenticate(
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
-    let found: Option<TokenOwner> = api_tokens::table
+    owner(conn, Presented::Hash(hash(token)), now)
+}
+
+enum Presented {
+    Hash(String),
+    Id(String),
+}
+
+/// The live token presented (by its hash, or by its id for a ticket), with its owner.
+fn owner(
+    conn: &mut DbConn,
+    presented: Presented,
+    now: DateTime<Utc>,
+) -> Result<Option<Authenticated>, AppError> {
+    let mut query = api_tokens::table
         .left_join(units::table)
-        .filter(api_tokens::token_hash.eq(hash(token)))
         .filter(api_tokens::revoked_at.is_null())
         .filter(
             api_tokens::expires_at
@@ -98,8 +112,12 @@ pub fn authenticate(
             units::path.nullable(),
             api_tokens::expires_at,
         ))
-        .first(conn)
-        .optional()?;
+        .into_boxed();
+    query = match presented {
+        Presented::Hash(hash) => query.filter(api_tokens::token_hash.eq(hash)),
+        Presented::Id(id) => query.filter(api_tokens::id.eq(id)),
+    };
+    let found: Option<TokenOwner> = query.first(conn).optional()?;
     Ok(found.map(|t| Authenticated {
         actor: Actor {
             id: t.token_id,
@@ -112,6 +130,64 @@ pub fn authenticate(
         },
         expires_at: t.expires_at.map(from_db_time),
     }))
+}
+
+/// Mints a stream ticket for `token_id`, valid until `expires_at`; returns the ticket,
+/// which is never stored (only its hash is).
+pub fn mint_ticket(
+    conn: &mut DbConn,
+    token_id: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let ticket = format!("{TICKET_PREFIX}{}", hex::encode(rand::random::<[u8; 32]>()));
+    diesel::insert_into(stream_tickets::table)
+        .values((
+            stream_tickets::ticket_hash.eq(hash(&ticket)),
+            stream_tickets::token_id.eq(token_id),
+            stream_tickets::expires_at.eq(to_db_time(expires_at)),
+        ))
+        .execute(conn)?;
+    Ok(ticket)
+}
+
+/// Uses a stream ticket up: the caller of the token it was minted with, if the ticket
+/// is known, unused and unexpired and the token still live. Of two requests presenting
+/// the same ticket at once only one deletes its row, so only one gets a caller. Runs
+/// inside a write transaction.
+pub fn redeem_ticket(
+    conn: &mut DbConn,
+    ticket: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Authenticated>, AppError> {
+    if !ticket.starts_with(TICKET_PREFIX) {
+        return Ok(None);
+    }
+    let key = hash(ticket);
+    let token_id: Option<String> = stream_tickets::table
+        .filter(stream_tickets::ticket_hash.eq(&key))
+        .filter(stream_tickets::expires_at.gt(to_db_time(now)))
+        .select(stream_tickets::token_id)
+        .first(conn)
+        .optional()?;
+    let Some(token_id) = token_id else {
+        return Ok(None);
+    };
+    let used = diesel::delete(stream_tickets::table.filter(stream_tickets::ticket_hash.eq(&key)))
+        .execute(conn)?;
+    if used != 1 {
+        return Ok(None);
+    }
+    owner(conn, Presented::Id(token_id), now)
+}
+
+/// Forgets tickets that expired before `now`, used or not.
+pub fn purge_tickets(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, AppError> {
+    Ok(
+        diesel::delete(
+            stream_tickets::table.filter(stream_tickets::expires_at.le(to_db_time(now))),
+        )
+        .execute(conn)?,
+    )
 }
 
 type TokenRow = (

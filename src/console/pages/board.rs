@@ -1,7 +1,9 @@
 //! 看板, the home page: open incidents nearest deadline first, both clocks counting down,
-//! filters by unit, severity and status, and a wall-screen mode. The page's script asks
-//! for the rows again every few seconds with the ETag it has: unchanged costs one read of
-//! the change counter and a 304.
+//! filters by unit, severity and status, and a wall-screen mode. The page's script
+//! follows the timeline as server-sent events (`/board/events`, opened with the session
+//! cookie) and asks for the rows again when something changes; while the stream is down
+//! it asks every 10 s with the ETag it has (unchanged: one read of the change counter
+//! and a 304).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -17,8 +19,13 @@ use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::conditional::{self, not_modified, unchanged};
+use crate::http::events::{self, Watcher};
 use crate::store::incidents::{self, IncidentFilter, Sort};
 use crate::store::units;
+
+/// A board's stream ends after this long and its browser reconnects (from the last
+/// event it saw), so a session ended elsewhere stops feeding it within this time.
+const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Open incidents shown at most; the list page pages through the rest.
 const SHOWN: i64 = 200;
@@ -202,4 +209,25 @@ async fn rows_part(
         response.headers_mut().insert(header::ETAG, value);
     }
     Ok(response)
+}
+
+/// The timeline in the session's scope as server-sent events: the board's script reads
+/// each as "something changed" and fetches its rows. Streams count against the
+/// account's share (`server.max_event_streams_per_token`).
+#[get("/board/events")]
+async fn stream(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    signed: Signed,
+) -> Result<HttpResponse, ConsoleError> {
+    let after = events::resume_after(&req, None)?;
+    let session = signed.session;
+    let watcher = Watcher {
+        admit_as: format!("account:{}", session.account_id),
+        scope: session.actor.scope.map(|s| s.path),
+        revoked_with: None,
+        ends_in: Some(STREAM_RECHECK),
+        named: false,
+    };
+    Ok(events::open(&state, watcher, after).await?)
 }

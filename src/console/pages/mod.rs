@@ -20,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(password::submit)
         .service(board::show)
         .service(board::rows_part)
+        .service(board::stream)
         .service(incidents::show)
         .service(report::show)
         .service(directory::show)

@@ -15,6 +15,7 @@ mod admin;
 mod browser;
 mod forms;
 mod journey;
+mod live;
 mod pages_read;
 mod screens;
 mod signin;

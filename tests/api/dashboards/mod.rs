@@ -19,6 +19,7 @@ mod operations;
 mod polling;
 mod report;
 mod streams;
+mod tickets;
 
 pub fn ago(d: Duration) -> String {
     (Utc::now() - d).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -7,7 +7,7 @@ use yuqing_tracker::config::DbTarget;
 use super::*;
 
 /// Reads the stream until it ends (the server closed it), within `within`.
-async fn ends_within(res: reqwest::Response, within: StdDuration) -> bool {
+pub async fn ends_within(res: reqwest::Response, within: StdDuration) -> bool {
     let mut stream = res.bytes_stream();
     let deadline = tokio::time::Instant::now() + within;
     loop {
@@ -20,7 +20,7 @@ async fn ends_within(res: reqwest::Response, within: StdDuration) -> bool {
 }
 
 /// Revokes the (only) viewer token through `app`'s API.
-async fn revoke_the_viewer(app: &TestApp, admin: &str) {
+pub async fn revoke_the_viewer(app: &TestApp, admin: &str) {
     let tokens: Value = app.get("/api/v1/tokens", admin).await.json().await.unwrap();
     let id = tokens["items"]
         .as_array()
