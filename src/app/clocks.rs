@@ -9,7 +9,9 @@ use serde_json::json;
 
 use super::Planning;
 use crate::domain::access::Actor;
-use crate::domain::clock::{ClockKind, Evidence, PlannedStep, StoredState, plan, repeat_after};
+use crate::domain::clock::{
+    ClockKind, Evidence, PlannedStep, StopReason, StoredState, plan, repeat_after,
+};
 use crate::domain::escalation::Step;
 use crate::domain::ids::{ClockId, IncidentId};
 use crate::domain::incident::{EventKind, Incident, Severity};
@@ -141,10 +143,10 @@ pub fn record_milestone(
     let mut outcome = None;
     if let Some(clock) = &running {
         let state = StoredState::on_milestone(milestone.occurred_at, clock.due_at);
-        let reason = format!("{} recorded", milestone.kind.label_zh());
+        let reason = StopReason::MilestoneRecorded(milestone.kind).key();
         let ids = std::slice::from_ref(&clock.id);
         clocks::stop(conn, ids, state, milestone.occurred_at, &reason)?;
-        escalations::cancel_pending(conn, ids, true, "milestone met", now)?;
+        escalations::cancel_pending(conn, ids, true, &StopReason::MilestoneMet.key(), now)?;
         outcome = Some(state);
     }
     let id = clocks::insert_milestone(
@@ -254,7 +256,7 @@ fn follow_responsible_units(
         .filter(|(_, step, person)| !keep.contains(&(step.clone(), person.clone())))
         .map(|(id, _, _)| id)
         .collect();
-    escalations::cancel(conn, &dropped, "no longer responsible", now)?;
+    escalations::cancel(conn, &dropped, &StopReason::NoLongerResponsible.key(), now)?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::Planning;
 use super::clocks::{self, Milestone};
 use crate::domain::access::Actor;
-use crate::domain::clock::MilestoneInput;
+use crate::domain::clock::{MilestoneInput, StopReason};
 use crate::domain::incident::{
     Category, EventKind, Incident, IncidentContent, IncidentPatch, NOTE_MAX, Publication,
     ReferralAuthority, Status, format_reference, parse_since_discovery, reference_year, snapshot,
@@ -218,7 +218,7 @@ pub fn update(
                 now,
             )?;
         } else {
-            let reason = format!("severity lowered to {}", updated.severity);
+            let reason = StopReason::SeverityLowered(updated.severity).key();
             clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
         }
     }
@@ -305,7 +305,7 @@ pub fn change_status(
         now,
     )?;
     if !change.to.is_open() {
-        let reason = format!("incident {}", change.to);
+        let reason = StopReason::IncidentEnded(change.to).key();
         clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
     }
     store::get(conn, &incident.id, now)

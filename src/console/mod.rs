@@ -9,6 +9,7 @@ mod labels;
 mod pages;
 mod present;
 mod session;
+mod timeline;
 mod views;
 
 use actix_web::web;

@@ -13,6 +13,7 @@ use tracing::Instrument;
 use super::lease::Lease;
 use super::record::{self, Accepted};
 use super::{Engine, Round};
+use crate::domain::clock::StopReason;
 use crate::domain::escalation::{Lateness, SendFacts, Step};
 use crate::domain::ids::IncidentId;
 use crate::domain::incident::Incident;
@@ -176,7 +177,7 @@ impl Sender {
                         .await;
                 };
                 if !clock.state.is_running() && row.step.is_reminder() {
-                    let reason = format!("clock {} before sending", clock.state);
+                    let reason = StopReason::ClockStopped(clock.state).key();
                     return self.finish(&row, SendResult::Cancelled(reason)).await;
                 }
                 let lateness = Lateness::of(

@@ -19,6 +19,8 @@ pub struct Session {
     pub display_name: String,
     /// The directory contact this person is, when the account is linked to one.
     pub contact_id: Option<String>,
+    /// The name of the account's unit (none for a national account).
+    pub unit_name: Option<String>,
     pub actor: Actor,
     pub csrf_token: String,
     pub created_at: DateTime<Utc>,
@@ -51,6 +53,7 @@ type SessionRow = (
     String,
     Option<String>,
     Role,
+    Option<String>,
     Option<String>,
     Option<String>,
     String,
@@ -97,6 +100,7 @@ pub fn find(
             accounts::role,
             units::code.nullable(),
             units::path.nullable(),
+            units::name.nullable(),
             sessions::csrf_token,
             sessions::created_at,
             sessions::expires_at,
@@ -112,11 +116,13 @@ pub fn find(
             role,
             code,
             path,
+            unit_name,
             csrf,
             created,
             expires,
         )| Session {
             contact_id,
+            unit_name,
             actor: Actor {
                 id: account_id.clone(),
                 name: actor_name(&display_name, &login),

@@ -2,11 +2,12 @@
 //! and the actions the signed-in role allows. Each form carries the version it was
 //! rendered from: a concurrent change is reported, never overwritten.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::app::incidents::{self, Expected, NewReferral, StatusChange};
 use crate::console::error::ConsoleError;
@@ -14,18 +15,18 @@ use crate::console::form::{Once, Posted};
 use crate::console::labels;
 use crate::console::present::{self, Choice, ClockCell};
 use crate::console::session::Signed;
+use crate::console::timeline::Reader;
 use crate::console::views;
 use crate::domain::access::Actor;
-use crate::domain::clock::{ClockKind, MilestoneInput};
+use crate::domain::clock::{ClockKind, MilestoneInput, StopReason};
 use crate::domain::escalation::{EscalationStatus, Notification};
 use crate::domain::ids::EscalationId;
 use crate::domain::incident::{
-    Category, Event, EventKind, Incident, IncidentPatch, Publication, ReferralAuthority, Severity,
-    Status,
+    Category, Event, EventKind, Incident, IncidentPatch, Publication, ReferralAuthority, Status,
 };
 use crate::error::AppError;
 use crate::http::AppState;
-use crate::store::{DbConn, escalations, events, incidents as store};
+use crate::store::{DbConn, escalations, events, incidents as store, units};
 
 #[derive(Serialize)]
 struct TimelineEntry {
@@ -48,7 +49,10 @@ struct MailRow {
     sent: Option<String>,
     late: bool,
     attempts: i32,
+    /// Why sending failed (or will be tried again).
     error: Option<String>,
+    /// Why a cancelled reminder was withdrawn.
+    withdrawn: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -94,8 +98,8 @@ struct AckOffer {
     step: String,
 }
 
-/// For each running clock, the latest reminder sent to this person (contact id) that
-/// they have not acknowledged yet for that clock.
+/// For each clock of an open incident, the latest reminder sent to this person (contact
+/// id) that they have not acknowledged yet for that clock.
 fn ack_offers(
     conn: &mut crate::store::DbConn,
     incident: &Incident,
@@ -103,10 +107,12 @@ fn ack_offers(
     contact_id: &str,
 ) -> Result<Vec<AckOffer>, AppError> {
     let mut offers = Vec::new();
+    if !incident.status.is_open() {
+        return Ok(offers);
+    }
+    // A clock met before the person read the mail still has a reminder they were sent:
+    // they may say they have seen it.
     for clock in present::current_clocks(&incident.clocks) {
-        if !clock.state.is_running() {
-            continue;
-        }
         let latest = mails
             .iter()
             .filter(|n| n.clock_id.as_ref() == Some(&clock.id))
@@ -136,6 +142,8 @@ struct FormError {
 #[derive(Serialize)]
 struct IncidentPage {
     incident: Facts,
+    /// What the last action did, said once after its redirect.
+    done: Option<String>,
     /// Reminders sent to the signed-in person that they may acknowledge here.
     acks: Vec<AckOffer>,
     clocks: Vec<ClockCell>,
@@ -153,80 +161,27 @@ struct IncidentPage {
     error: Option<FormError>,
 }
 
-fn event_label(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Created => "登记",
-        EventKind::Updated => "修改",
-        EventKind::StatusChanged => "状态变更",
-        EventKind::ReferralRecorded => "记录移交",
-        EventKind::ClocksStarted => "开始计时",
-        EventKind::ClocksCancelled => "停止计时",
-        EventKind::ClocksRetimed => "重新计时",
-        EventKind::MilestoneRecorded => "记录完成节点",
-        EventKind::Acknowledged => "确认知悉",
-        EventKind::ClockAtRisk => "临近时限",
-        EventKind::ClockBreached => "已超时",
-    }
-}
-
-/// A stored value as people read it: enum values by their Chinese label, times local.
-fn value_text(v: &Value, state: &AppState) -> String {
-    match v {
-        Value::Null => "（空）".into(),
-        Value::String(s) => {
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-                return labels::local(t.with_timezone(&chrono::Utc), state.zone);
-            }
-            let known = s
-                .parse::<Status>()
-                .map(Status::label_zh)
-                .or_else(|_| s.parse::<Severity>().map(Severity::label_zh))
-                .or_else(|_| s.parse::<ClockKind>().map(ClockKind::label_zh))
-                .or_else(|_| s.parse::<Category>().map(Category::label_zh))
-                .or_else(|_| {
-                    s.parse::<ReferralAuthority>()
-                        .map(ReferralAuthority::label_zh)
-                });
-            known.map_or_else(|_| s.clone(), str::to_owned)
+/// The milestone form's choices: the first milestone not yet recorded is preselected,
+/// and those already recorded say so (recording one again is allowed: a correction).
+fn milestone_choices(timeline: &[Event]) -> Vec<Choice> {
+    let recorded: Vec<ClockKind> = timeline
+        .iter()
+        .filter(|e| e.kind == EventKind::MilestoneRecorded)
+        .filter_map(|e| e.changes.get("kind")?.as_str()?.parse().ok())
+        .collect();
+    let next = [
+        ClockKind::AuthoritativeStatement,
+        ClockKind::PressConference,
+    ]
+    .into_iter()
+    .find(|k| !recorded.contains(k));
+    let mut choices = present::options::<ClockKind>(next);
+    for choice in &mut choices {
+        if recorded.iter().any(|k| k.as_str() == choice.value) {
+            choice.label.push_str("（已记录）");
         }
-        Value::Array(items) => items
-            .iter()
-            .map(|i| value_text(i, state))
-            .collect::<Vec<_>>()
-            .join("、"),
-        Value::Object(map) => map
-            .iter()
-            .filter(|(k, _)| !k.ends_with("_id") && k.as_str() != "path")
-            .map(|(k, v)| format!("{}：{}", labels::field_name(k), value_text(v, state)))
-            .collect::<Vec<_>>()
-            .join("；"),
-        other => other.to_string(),
     }
-}
-
-/// What an event changed: `字段：前 → 后` for edits, the payload for the rest.
-fn describe(e: &Event, state: &AppState) -> String {
-    let Value::Object(map) = &e.changes else {
-        return value_text(&e.changes, state);
-    };
-    let is_diff = !map.is_empty()
-        && map
-            .values()
-            .all(|v| v.get("before").is_some() && v.get("after").is_some());
-    if !is_diff {
-        return value_text(&e.changes, state);
-    }
-    map.iter()
-        .map(|(field, v)| {
-            format!(
-                "{}：{} → {}",
-                labels::field_name(field),
-                value_text(&v["before"], state),
-                value_text(&v["after"], state)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("；")
+    choices
 }
 
 fn mail_status(s: EscalationStatus) -> &'static str {
@@ -284,17 +239,76 @@ fn facts(i: &Incident, state: &AppState) -> Facts {
     }
 }
 
+/// What the page says above its content.
+enum Say {
+    Nothing,
+    /// An action just succeeded (`?done=` after the redirect).
+    Done(Done),
+    /// Someone else changed the incident first.
+    Conflict,
+    /// A form was refused: shown beside that form.
+    Refused(FormError),
+}
+
+/// Actions the page confirms after its redirect, by their `?done=` key.
+#[derive(Clone, Copy)]
+enum Done {
+    Statement,
+    PressConference,
+    Status,
+    Referral,
+    Edit,
+    Ack,
+}
+
+impl Done {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Statement => "statement",
+            Self::PressConference => "press",
+            Self::Status => "status",
+            Self::Referral => "referral",
+            Self::Edit => "edit",
+            Self::Ack => "ack",
+        }
+    }
+
+    fn parse(key: &str) -> Option<Self> {
+        [
+            Self::Statement,
+            Self::PressConference,
+            Self::Status,
+            Self::Referral,
+            Self::Edit,
+            Self::Ack,
+        ]
+        .into_iter()
+        .find(|d| d.key() == key)
+    }
+
+    /// The sentence, read against the incident as it is now.
+    fn said(self, incident: &Incident) -> String {
+        match self {
+            Self::Statement => "已记录发布权威信息。".into(),
+            Self::PressConference => "已记录举行新闻发布会。".into(),
+            Self::Status => format!("已将状态改为「{}」。", incident.status.label_zh()),
+            Self::Referral => "已记录移交。".into(),
+            Self::Edit => "已保存修改。".into(),
+            Self::Ack => "已确认知悉，此后的重复提醒不再发给您。".into(),
+        }
+    }
+}
+
 async fn render(
     state: &AppState,
     signed: &Signed,
     key: String,
     status: StatusCode,
-    conflict: bool,
-    error: Option<FormError>,
+    say: Say,
 ) -> Result<HttpResponse, ConsoleError> {
     let now = state.now();
     let contact = signed.session.contact_id.clone();
-    let (incident, timeline, mails, acks) = state
+    let (incident, timeline, mails, acks, unit_names) = state
         .store
         .run(move |conn| {
             let incident = store::load(conn, &key, now)?;
@@ -304,9 +318,19 @@ async fn render(
                 Some(id) => ack_offers(conn, &incident, &mails, &id)?,
                 None => Vec::new(),
             };
-            Ok((incident, timeline, mails, acks))
+            // Timeline entries and reminders name units that may no longer be
+            // responsible (or active): all units, by code.
+            let unit_names: HashMap<String, String> = units::list(conn, None)?
+                .into_iter()
+                .map(|u| (u.code, u.name))
+                .collect();
+            Ok((incident, timeline, mails, acks, unit_names))
         })
         .await?;
+    let reader = Reader {
+        units: &unit_names,
+        zone: state.zone,
+    };
     signed
         .session
         .actor
@@ -325,24 +349,36 @@ async fn render(
             step: n.step.label_zh(),
             clock: clock_kind(n),
             recipient: n.recipient.name.clone(),
-            unit: n.recipient.unit_code.clone(),
+            unit: unit_names
+                .get(&n.recipient.unit_code)
+                .cloned()
+                .unwrap_or_else(|| n.recipient.unit_code.clone()),
             status: n.status.as_str(),
             status_label: mail_status(n.status),
             due: labels::local(n.due_at, zone),
             sent: n.sent_at.map(|t| labels::local(t, zone)),
             late: n.late,
             attempts: n.attempts,
-            error: n.last_error.clone(),
+            error: n
+                .last_error
+                .clone()
+                .filter(|_| n.status != EscalationStatus::Cancelled),
+            withdrawn: n
+                .last_error
+                .as_deref()
+                .filter(|_| n.status == EscalationStatus::Cancelled)
+                .map(StopReason::describe),
         })
         .collect();
-    let timeline = timeline
+    let timeline_events = timeline;
+    let timeline = timeline_events
         .iter()
         .rev()
         .map(|e| TimelineEntry {
             at: labels::local(e.at, zone),
             actor: e.actor.clone(),
-            kind: event_label(e.kind),
-            detail: describe(e, state),
+            kind: Reader::headline(e.kind),
+            detail: reader.detail(e),
             note: e.note.clone(),
         })
         .collect();
@@ -366,13 +402,26 @@ async fn render(
         severities: present::options(Some(incident.severity)),
         categories: present::options(Some(incident.category)),
         authorities: present::options::<ReferralAuthority>(None),
-        kinds: present::options::<ClockKind>(None),
+        kinds: milestone_choices(&timeline_events),
+        done: match &say {
+            Say::Done(done) => Some(done.said(&incident)),
+            _ => None,
+        },
+        conflict: matches!(say, Say::Conflict),
+        error: match say {
+            Say::Refused(error) => Some(error),
+            _ => None,
+        },
         incident: facts(&incident, state),
-        conflict,
-        error,
     };
     let body = views::render("incident.html", &signed.chrome("incident"), page)?;
     Ok(views::html(status, body))
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    #[serde(default)]
+    done: String,
 }
 
 #[get("/incidents/{key}")]
@@ -380,16 +429,10 @@ async fn show(
     state: web::Data<AppState>,
     signed: Signed,
     key: web::Path<String>,
+    q: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    render(
-        &state,
-        &signed,
-        key.into_inner(),
-        StatusCode::OK,
-        false,
-        None,
-    )
-    .await
+    let say = Done::parse(&q.done).map_or(Say::Nothing, Say::Done);
+    render(&state, &signed, key.into_inner(), StatusCode::OK, say).await
 }
 
 /// After an action: back to the page (303), or the page again with why it was refused.
@@ -398,23 +441,25 @@ async fn outcome(
     signed: &Signed,
     key: String,
     form: &'static str,
+    done: Done,
     result: Result<Incident, AppError>,
 ) -> Result<HttpResponse, ConsoleError> {
     match result {
         Ok(incident) => {
             state.wake.notify_one();
             Ok(views::see_other(&format!(
-                "/incidents/{}",
-                incident.reference
+                "/incidents/{}?done={}",
+                incident.reference,
+                done.key()
             )))
         }
         Err(e @ AppError::VersionMismatch { .. }) => {
-            render(state, signed, key, e.status_code(), true, None).await
+            render(state, signed, key, e.status_code(), Say::Conflict).await
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             let message = labels::error_message(&e);
             let error = FormError { form, message };
-            render(state, signed, key, e.status_code(), false, Some(error)).await
+            render(state, signed, key, e.status_code(), Say::Refused(error)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -520,7 +565,7 @@ async fn change_status(
         }
         Err(e) => Err(e),
     };
-    outcome(&state, &signed, key, which, result).await
+    outcome(&state, &signed, key, which, Done::Status, result).await
 }
 
 #[derive(Deserialize)]
@@ -546,6 +591,10 @@ async fn milestone(
     signed.session.actor.require_incident_writer()?;
     let key = key.into_inner();
     let now = state.now();
+    let done = match form.kind.as_str() {
+        "press_conference" => Done::PressConference,
+        _ => Done::Statement,
+    };
     let input = (|| {
         Ok(MilestoneInput {
             kind: form
@@ -579,7 +628,7 @@ async fn milestone(
         }
         Err(e) => Err(e),
     };
-    outcome(&state, &signed, key, "milestone", result).await
+    outcome(&state, &signed, key, "milestone", done, result).await
 }
 
 #[derive(Deserialize)]
@@ -632,7 +681,7 @@ async fn referral(
         }
         Err(e) => Err(e),
     };
-    outcome(&state, &signed, key, "referral", result).await
+    outcome(&state, &signed, key, "referral", Done::Referral, result).await
 }
 
 #[derive(Deserialize)]
@@ -695,7 +744,7 @@ async fn edit(
         }
         Err(e) => Err(e),
     };
-    outcome(&state, &signed, key, "edit", result).await
+    outcome(&state, &signed, key, "edit", Done::Edit, result).await
 }
 
 #[derive(Deserialize)]
@@ -731,5 +780,5 @@ async fn acknowledge(
             store::get(conn, &incident.id, now)
         })
         .await;
-    outcome(&state, &signed, key, "ack", result).await
+    outcome(&state, &signed, key, "ack", Done::Ack, result).await
 }

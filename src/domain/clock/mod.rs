@@ -5,11 +5,13 @@ mod ladder;
 mod milestone;
 mod rules;
 mod state;
+mod stop;
 
 pub use ladder::{Audience, LadderStep, PlannedStep, plan, repeat_after};
 pub use milestone::{Evidence, MilestoneInput};
 pub use rules::{ClockRules, ClockStart};
 pub use state::{ClockPhase, ClockState, ClockView, NextEscalation, remaining_seconds};
+pub use stop::StopReason;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -114,6 +114,11 @@ impl Step {
         Some(Self::Ladder { at_minutes, place })
     }
 
+    /// How a person reads a stored key (a timeline entry keeps the key, not the rank).
+    pub fn label_of_key(key: &str) -> Option<String> {
+        Self::parse_key(key, Self::FIRST_REMINDER_RANK).map(|step| step.label_zh())
+    }
+
     /// A ladder rung or a repeat: about a deadline, so it ends with its clock.
     pub fn is_reminder(&self) -> bool {
         matches!(self, Self::Ladder { .. } | Self::Repeat(_))

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::domain::clock::StopReason;
 use crate::domain::escalation::{EscalationStatus, Step};
 use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::error::AppError;
@@ -119,6 +120,9 @@ pub fn cancel_repeats_to(
         .filter(escalations::contact_id.eq(contact_id))
         .filter(escalations::rank.ge(Step::FIRST_REPEAT_RANK))
         .filter(escalations::status.eq(EscalationStatus::Pending))
-        .set(super::Cancellation::because("acknowledged", now))
+        .set(super::Cancellation::because(
+            &StopReason::Acknowledged.key(),
+            now,
+        ))
         .execute(conn)?)
 }

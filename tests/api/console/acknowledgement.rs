@@ -201,7 +201,68 @@ async fn a_leader_acknowledges_only_what_was_sent_and_the_timeline_names_the_acc
     assert_eq!(ack["changes"]["by"], "principal_leader@440106", "{ack:#}");
 }
 
+/// The statement was recorded before the leader read the mail: the page still lets the
+/// leader say they have seen it (a sent reminder is there to be acknowledged).
+async fn a_leader_acknowledges_after_the_statement_was_recorded(backend: Backend) {
+    let smtp = crate::smtp::TestSmtp::start();
+    let app = crate::escalation::smtp_app(backend, smtp.port).await;
+    let principal = contact(&app, "principal@440106.example.org", "440106").await;
+    app.linked_account("principal", "区局局长", Role::Leader, &principal)
+        .await;
+    let incident = app
+        .create_incident(&app.admin, &major_incident(chrono::Duration::minutes(10)))
+        .await;
+    let id = incident["id"].as_str().unwrap();
+    let reference = incident["reference"].as_str().unwrap();
+    wait_rows(&app, id, "the new-major notice sent", |rows| {
+        rows.iter().any(|r| {
+            r["recipient"]["contact_id"] == principal.as_str()
+                && r["step"] == "new_major"
+                && r["status"] == "sent"
+        })
+    })
+    .await;
+    let statement = json!({ "kind": "authoritative_statement",
+        "occurred_at": chrono::Utc::now().to_rfc3339(),
+        "channel": "官方微博", "url": "https://weibo.com/gzstax/3" });
+    let res = app
+        .post(
+            &format!("/api/v1/incidents/{id}/milestones"),
+            &app.admin,
+            &statement,
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+
+    let mut leader = Console::signed_in(&app, "principal").await;
+    let page = leader.get(&format!("/incidents/{reference}")).await;
+    assert!(page.body.contains("确认已知悉"), "{}", page.body);
+    let offered = page
+        .body
+        .split("name=\"escalation\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an acknowledgement offered")
+        .to_owned();
+    let done = leader
+        .post(
+            &format!("/incidents/{reference}/acknowledge"),
+            &[("escalation", &offered)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = leader.get(done.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("已确认知悉"), "{}", page.body);
+    assert!(!page.body.contains("name=\"escalation\""), "offered once");
+    assert!(
+        app.timeline_kinds(id)
+            .await
+            .contains(&"acknowledged".to_owned())
+    );
+}
+
 on_both_backends!(
+    a_leader_acknowledges_after_the_statement_was_recorded,
     a_contact_with_a_leaders_address_cannot_silence_that_leader,
     a_leader_acknowledges_only_what_was_sent_and_the_timeline_names_the_account,
 );

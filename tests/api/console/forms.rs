@@ -456,6 +456,23 @@ async fn a_form_posted_twice_records_once(backend: Backend) {
     for _ in 0..2 {
         let page = post(milestones.clone(), statement("https://weibo.com/1")).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        // The page it leads to says what was done.
+        let to = page.location.unwrap();
+        assert_eq!(to, format!("/incidents/{reference}?done=statement"));
+        let shown = console
+            .http
+            .get(format!("{}{to}", console.base))
+            .send()
+            .await
+            .unwrap();
+        let shown = shown.text().await.unwrap();
+        assert!(shown.contains("已记录发布权威信息。"), "{shown}");
+        // The form now offers the press conference first; the statement says it is done.
+        assert!(
+            shown.contains(r#"<option value="press_conference" selected>"#)
+                && shown.contains("发布权威信息（已记录）"),
+            "{shown}"
+        );
     }
     let referral = vec![("once", token.clone()), ("authority", "police".to_owned())];
     for _ in 0..2 {

@@ -20,6 +20,7 @@ mod pages_read;
 mod screens;
 mod signin;
 mod signin_attacks;
+mod timeline;
 
 pub const PASSWORD: &str = "测试密码0123456789";
 
