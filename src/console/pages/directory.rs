@@ -51,6 +51,8 @@ struct DirectoryPage {
     roles: Vec<Choice>,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// The add form to keep open: after adding one, offices usually add the next.
+    open_form: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +66,7 @@ async fn render(
     status: StatusCode,
     notice: Option<&'static str>,
     error: Option<String>,
+    open_form: Option<&'static str>,
 ) -> Result<HttpResponse, ConsoleError> {
     let actor = signed.session.actor.clone();
     actor.require_admin()?;
@@ -130,6 +133,7 @@ async fn render(
         roles: present::options::<ContactRole>(None),
         notice,
         error,
+        open_form,
     };
     let body = views::render("directory.html", &signed.chrome("directory"), page)?;
     Ok(views::html(status, body))
@@ -141,12 +145,25 @@ async fn show(
     signed: Signed,
     q: web::Query<Notice>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let notice = q.done.as_deref().map(|d| match d {
+    let done = q.done.as_deref();
+    let notice = done.map(|d| match d {
+        "unit_added" => "单位已添加，可继续添加下一个。",
+        "contact_added" => "联系人已添加，可继续添加下一位。",
         "unit" => "单位已保存。",
         "contact" => "联系人已保存。",
         _ => "已保存。",
     });
-    render(&state, &signed, StatusCode::OK, notice, None).await
+    let open_form = done.and_then(add_form_of);
+    render(&state, &signed, StatusCode::OK, notice, None, open_form).await
+}
+
+/// The add form an action's `done` key belongs to, kept open after it.
+fn add_form_of(done: &str) -> Option<&'static str> {
+    match done {
+        "unit_added" => Some("unit"),
+        "contact_added" => Some("contact"),
+        _ => None,
+    }
 }
 
 /// After a change: back to the page, or the page with why it was refused.
@@ -160,7 +177,16 @@ async fn after<T>(
         Ok(_) => Ok(views::see_other(&format!("/directory?done={done}"))),
         Err(e) => {
             let (status, message) = shown_on_form(e)?;
-            render(state, signed, status, None, Some(message)).await
+            // A refused addition keeps its form open, to correct and send again.
+            render(
+                state,
+                signed,
+                status,
+                None,
+                Some(message),
+                add_form_of(done),
+            )
+            .await
         }
     }
 }
@@ -202,7 +228,7 @@ async fn add_unit(
         }
         Err(e) => Err(e),
     };
-    after(&state, &signed, "unit", result).await
+    after(&state, &signed, "unit_added", result).await
 }
 
 #[derive(Deserialize)]
@@ -267,7 +293,7 @@ async fn add_contact(
         }
         Err(e) => Err(e),
     };
-    after(&state, &signed, "contact", result).await
+    after(&state, &signed, "contact_added", result).await
 }
 
 #[post("/directory/contacts/{id}/active")]

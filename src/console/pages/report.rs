@@ -10,7 +10,7 @@ use crate::console::labels;
 use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
-use crate::domain::timeliness::{GroupBy, Timeliness};
+use crate::domain::timeliness::{Durations, GroupBy, Timeliness};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::AppState;
@@ -73,8 +73,19 @@ struct ReportPage {
 const BAR_PITCH: u32 = 28;
 const BAR_MAX: u32 = 420;
 
-fn minutes(m: Option<i64>) -> String {
-    m.map_or("—".into(), |m| format!("{}小时{:02}分", m / 60, m % 60))
+/// The median time taken, and 超时 when the median clock missed its deadline.
+fn median(d: &Durations) -> String {
+    match d.median_minutes {
+        None => "—".into(),
+        Some(m) => {
+            let late = if d.median_late == Some(true) {
+                "（超时）"
+            } else {
+                ""
+            };
+            format!("{}小时{:02}分{late}", m / 60, m % 60)
+        }
+    }
 }
 
 fn rate(t: &Timeliness) -> String {
@@ -92,8 +103,8 @@ fn row(t: &Timeliness) -> Row {
         breached_open: t.breached_open,
         not_yet_due: t.not_yet_due,
         rate: rate(t),
-        statement_median: minutes(t.statement.median_minutes),
-        press_median: minutes(t.press_conference.median_minutes),
+        statement_median: median(&t.statement),
+        press_median: median(&t.press_conference),
     }
 }
 

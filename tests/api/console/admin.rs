@@ -26,10 +26,17 @@ async fn an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident(
 
     // Units: the city bureau, then a district below it.
     browser.click_and_wait("a[href='/directory']").await;
-    for (name, code, level, parent) in [
+    for (i, (name, code, level, parent)) in [
         ("广州市税务局", "4401", "city_bureau", ""),
         ("天河区税务局", "440106", "district_bureau", "4401"),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if i > 0 {
+            // After a unit is added its form stays open for the next one.
+            assert!(browser.exists("details[open] #unit-form").await);
+        }
         browser.open_details("#unit-form").await;
         browser.fill("#u-name", name).await;
         browser.fill("#u-code", code).await;
@@ -38,7 +45,7 @@ async fn an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident(
         browser
             .click_and_wait("#unit-form button[type=submit]")
             .await;
-        assert!(browser.text(".notice").await.contains("单位已保存"));
+        assert!(browser.text(".notice").await.contains("单位已添加"));
     }
     // A contact who will get the mail.
     browser.open_details("#contact-form").await;
@@ -58,7 +65,24 @@ async fn an_admin_sets_up_an_office_and_a_duty_officer_logs_an_incident(
         body.contains("李局长") && body.contains("主要负责人"),
         "{body}"
     );
+    assert!(browser.exists("details[open] #contact-form").await);
     browser.screenshot("admin-directory-1366x768").await;
+
+    // 停用 asks first: the row's button opens a confirmation saying what follows.
+    browser.click(".confirm summary").await;
+    let confirm = browser.text(".confirm[open]").await;
+    assert!(confirm.contains("停用「广州市税务局」后"), "{confirm}");
+    browser.screenshot("admin-directory-confirm-1366x768").await;
+    browser
+        .click_and_wait(".confirm[open] button[type=submit]")
+        .await;
+    let body = browser.text("body").await;
+    assert!(body.contains("已停用"), "{body}");
+    // Back again, for the rest of the walk.
+    browser
+        .click_and_wait("form[action='/directory/units/4401/active'] button[type=submit]")
+        .await;
+    assert!(!browser.text("body").await.contains("已停用"));
 
     // The duty officer's account, limited to the district.
     browser.click_and_wait("a[href='/accounts']").await;
