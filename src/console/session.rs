@@ -71,6 +71,7 @@ impl Signed {
             role: super::labels::role(actor.role),
             admin: actor.role == Role::Admin,
             writer: actor.role != Role::Viewer,
+            leader: actor.role == Role::Leader,
             unit: self.session.unit_name.clone(),
         };
         Chrome::new(Some(me), self.session.csrf_token.clone(), nav)

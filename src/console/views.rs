@@ -57,6 +57,8 @@ pub struct Me {
     pub role: &'static str,
     pub admin: bool,
     pub writer: bool,
+    /// A leader reads first and acts rarely: long sections open folded.
+    pub leader: bool,
     pub unit: Option<String>,
 }
 

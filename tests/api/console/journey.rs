@@ -262,6 +262,21 @@ async fn a_leader_opens_the_mail_link_on_a_phone_and_acknowledges(
     assert!(!browser.scrolls_sideways().await);
     let head = browser.text(".incident-head").await;
     assert!(head.contains(&reference), "{head}");
+    // What a leader needs first (clocks, facts) fits a few screens; the reminder table
+    // and the handling forms open on request. (Unfolded, the page was 6,400 px.)
+    let tall = browser
+        .client
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    eprintln!("the leader's incident page at {w}x{h} is {tall} px tall");
+    assert!(tall < 4 * h as i64, "{tall} px");
+    assert!(
+        browser.exists("details.fold:not([open])").await,
+        "the reminder table opens on request"
+    );
     browser
         .screenshot(&format!("leader-incident-{w}x{h}"))
         .await;
