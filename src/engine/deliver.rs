@@ -228,13 +228,13 @@ impl Sender {
         if !self.lease.held() {
             // Waited for a send slot past the lease: another process may hold it now.
             tracing::warn!("lease ran out before sending; the next holder sends it");
-            return Outcome::LostLease;
+            return lost_lease();
         }
         let started = std::time::Instant::now();
         let Ok(result) = self.lease.within(self.mailer.send(message)).await else {
             // Dropping the send closes the connection before the mail is accepted.
             tracing::warn!("lease ran out while sending; the next holder sends it");
-            return Outcome::LostLease;
+            return lost_lease();
         };
         drop(permit);
         let duration_ms = started.elapsed().as_millis() as u64;
@@ -285,7 +285,7 @@ impl Sender {
             }
             Ok(_) => {
                 tracing::warn!("lease lost before the result was recorded; the new holder decides");
-                Outcome::LostLease
+                lost_lease()
             }
             Err(e) => {
                 // The lease runs out and the row is tried again (same Message-ID).
@@ -294,6 +294,15 @@ impl Sender {
             }
         }
     }
+}
+
+/// A row given up because its lease ran out (counted: a replica paused or cut off
+/// from the database shows here).
+fn lost_lease() -> Outcome {
+    crate::metrics::MAIL_ATTEMPTS
+        .with_label_values(&["lease_lost"])
+        .inc();
+    Outcome::LostLease
 }
 
 async fn release(store: &Store, row: &Claimed) -> Outcome {

@@ -76,6 +76,9 @@ async fn write(store: &Store, batch: Vec<(EscalationId, String)>, now: DateTime<
                     lost = handed_in - n,
                     "lease lost before the result was recorded; the new holder decides"
                 );
+                crate::metrics::MAIL_ATTEMPTS
+                    .with_label_values(&["lease_lost"])
+                    .inc_by((handed_in - n) as u64);
             }
             crate::metrics::MAIL_ATTEMPTS
                 .with_label_values(&["sent"])

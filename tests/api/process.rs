@@ -69,6 +69,28 @@ impl Service {
         }
     }
 
+    /// Sends `sig` and keeps the process (SIGSTOP, SIGCONT).
+    fn pause_or_resume(&self, sig: &str) {
+        let id = self.child.as_ref().unwrap().id().to_string();
+        let status = Command::new("kill").args([sig, &id]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// A counter of this process's `/metrics` (0 when not yet counted).
+    async fn counter(&self, series: &str) -> f64 {
+        let text = reqwest::get(format!("{}/metrics", self.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find(|l| l.starts_with(series))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+
     fn signal(&mut self, sig: &str) -> Child {
         let child = self.child.take().unwrap();
         let status = Command::new("kill")
@@ -416,6 +438,94 @@ async fn three_replicas_send_each_mail_exactly_once() {
         .collect();
     assert_eq!(ids, expected);
     assert!(rows.iter().all(|r| r["attempts"] == 1));
+}
+
+/// A replica frozen mid-send (SIGSTOP: a VM paused, a process swapped out) stops renewing
+/// its lease; another replica takes the mail over when the lease ends and sends it. When
+/// the frozen one wakes up it sends nothing more: what it had not started is given up,
+/// and what it had in flight cannot be recorded (the row's lease is no longer its own).
+/// Only a send already in flight at the freeze may reach the server twice, with the same
+/// Message-ID. PostgreSQL: replicas share one database only there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_replicas_mail_is_taken_over_and_never_sent_again_by_it() {
+    const N: usize = 6;
+    const IN_FLIGHT: usize = 2;
+    let db = TestDb::create(Backend::Postgres);
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = TestSmtp::start();
+    smtp.set_faults(Faults {
+        data_delay: Some(Duration::from_secs(2)),
+        ..Faults::default()
+    });
+    let env = [
+        ("YUQING__ENGINE__LEASE_SECONDS", "3"),
+        ("YUQING__ENGINE__MAX_CONCURRENT_SENDS", "2"),
+    ];
+    let frozen = start(&db, smtp.port, dir.path(), &env);
+    frozen.ready().await;
+    let token = admin_token(&db).await;
+    let incident = seed(&frozen.base, &token, N).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while leased(&db).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first replica claimed nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    frozen.pause_or_resume("-STOP");
+
+    // The other replica takes over once the frozen one's lease has ended.
+    let other = start(&db, smtp.port, dir.path(), &env);
+    other.ready().await;
+    let rows = wait_all_sent(&other.base, &token, &incident, N).await;
+    assert!(
+        other
+            .counter("yuqing_mail_attempts_total{outcome=\"sent\"}")
+            .await
+            >= (N - IN_FLIGHT) as f64,
+        "the other replica sent what the frozen one held"
+    );
+
+    // Awake again: every row it held is given up, none sent or recorded by it.
+    frozen.pause_or_resume("-CONT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let lost = frozen
+            .counter("yuqing_mail_attempts_total{outcome=\"lease_lost\"}")
+            .await;
+        if lost >= (N - IN_FLIGHT) as f64 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the frozen replica gave up {lost} of the {N} rows it held"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        frozen
+            .counter("yuqing_mail_attempts_total{outcome=\"sent\"}")
+            .await,
+        0.0,
+        "the frozen replica recorded nothing"
+    );
+    let received = smtp.received();
+    assert!(
+        received.len() <= N + IN_FLIGHT,
+        "{} copies of {N} mails: the frozen replica sent after waking",
+        received.len()
+    );
+    let got = by_recipient(&smtp);
+    assert_eq!(got.len(), N, "every recipient got the notice");
+    for row in &rows {
+        let ids = &got[row["recipient"]["email"].as_str().unwrap()];
+        assert!(
+            ids.iter()
+                .all(|id| id == row["message_id"].as_str().unwrap()),
+            "a duplicate carries the same Message-ID: {ids:?}"
+        );
+    }
 }
 
 /// SIGTERM with live event streams open: the streams end at once (their clients
