@@ -35,7 +35,10 @@ pub fn view_tag(counter: i64, req: &HttpRequest, actor: &Actor, variant: &str) -
         hash.update(part.as_bytes());
         hash.update([0]);
     }
-    format!("\"r{counter}-{}\"", hex::encode(&hash.finalize()[..8]))
+    let digest = hash.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    format!("\"r{counter}-{:016x}\"", u64::from_be_bytes(first))
 }
 
 /// Whether `If-None-Match` names `tag` (or `*`).
@@ -60,7 +63,13 @@ pub fn tagged(mut builder: HttpResponseBuilder, tag: &str) -> HttpResponseBuilde
         builder.insert_header((header::ETAG, value));
     }
     builder
-        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
-        .insert_header((header::VARY, "Authorization, Accept"));
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(CACHE_CONTROL),
+        ))
+        .insert_header((
+            header::VARY,
+            HeaderValue::from_static("Authorization, Accept"),
+        ));
     builder
 }

@@ -68,7 +68,7 @@ async fn list(
         role: q.role,
         active: q.active,
     };
-    let scope = actor.scope.map(|s| s.path);
+    let scope = actor.scope.as_ref().map(|s| s.path.clone());
     let items = state
         .store
         .run(move |conn| contacts::list(conn, &filter, scope.as_deref()))
@@ -168,7 +168,7 @@ async fn deactivate(
 
 async fn save(
     state: web::Data<AppState>,
-    actor: crate::domain::access::Actor,
+    actor: std::sync::Arc<crate::domain::access::Actor>,
     id: String,
     change: ContactChange,
 ) -> Result<HttpResponse, AppError> {

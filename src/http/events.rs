@@ -90,6 +90,7 @@ async fn stream(
                 .await?
                 .ok_or(AppError::Unauthorized)?
                 .actor
+                .into()
         }
         _ => Auth::from_request(&req, &mut Payload::None).await?.0,
     };
@@ -100,8 +101,8 @@ async fn stream(
         .await?;
     let watcher = Watcher {
         admit_as: actor.id.clone(),
-        scope: actor.scope.map(|s| s.path),
-        revoked_with: Some(actor.id),
+        scope: actor.scope.as_ref().map(|s| s.path.clone()),
+        revoked_with: Some(actor.id.clone()),
         ends_in: expires_at.map(|at| (at - state.now()).to_std().unwrap_or_default()),
         named: true,
     };

@@ -88,7 +88,7 @@ async fn revoke(
     Admin(actor): Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let token = revoke_token(&state, actor, id.into_inner()).await?;
+    let token = revoke_token(&state, (*actor).clone(), id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(token))
 }
 
