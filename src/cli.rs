@@ -15,7 +15,7 @@ use crate::domain::account::{AccountProfile, Login, NewAccount, NewPassword};
 use crate::domain::time::{SystemClock, TimeSource};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
-use crate::mail::{Composer, LinkSigner};
+use crate::mail::LinkSigner;
 use crate::startup::Application;
 use crate::store::Store;
 
@@ -114,7 +114,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
         }
         Command::CheckConfig => {
             // Override templates too: each is rendered once with a specimen.
-            Composer::from_settings(&settings, LinkSigner::new(b"check-config"))
+            crate::mail::composer(&settings, LinkSigner::new(b"check-config"))
                 .map_err(AppError::internal)?;
             println!(
                 "configuration ok: bind {}, database {}, mail {:?}, zone {}",

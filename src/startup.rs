@@ -12,17 +12,18 @@ use secrecy::ExposeSecret;
 use tokio::sync::{Notify, watch};
 use tracing_actix_web::TracingLogger;
 
-use crate::http::client::{ClientSpan, TrustedProxies};
-use crate::http::feed::{Feed, StreamLimits};
+use crate::web::client::{ClientSpan, TrustedProxies};
+use crate::web::feed::{Feed, StreamLimits};
 
 use crate::app::Planning;
 use crate::config::Settings;
 use crate::domain::time::TimeSource;
 use crate::engine::{Engine, Health};
 use crate::error::AppError;
-use crate::http::{self, AppState, BodyLimit};
+use crate::http::{self, BodyLimit};
 use crate::mail::{Composer, LinkSigner, Mailer};
 use crate::store::{Store, secrets, write_tx};
+use crate::web::AppState;
 
 pub struct Application {
     port: u16,
@@ -66,9 +67,8 @@ impl Application {
         let store = Store::open(&settings.database).await?;
         let signer = LinkSigner::new(&signing_key(settings, &store, time.now()).await?);
         let message_domain = Composer::message_domain(&settings.mail.from);
-        let composer = Arc::new(
-            Composer::from_settings(settings, signer.clone()).map_err(AppError::internal)?,
-        );
+        let composer =
+            Arc::new(crate::mail::composer(settings, signer.clone()).map_err(AppError::internal)?);
         let pages = composer.templates().clone();
         let engine_settings = &settings.engine;
         let mailer = Arc::new(
@@ -126,7 +126,7 @@ impl Application {
             tokens: Default::default(),
             feed: feed.clone(),
             stylesheet: crate::console::stylesheet_url(),
-            console: crate::console::SessionPolicy::new(
+            console: crate::web::session_policy::SessionPolicy::new(
                 settings.console.sign_in_rules(),
                 &settings.server.public_url,
             ),

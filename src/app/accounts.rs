@@ -7,25 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 use crate::app::passwords::Passwords;
 use crate::domain::access::Actor;
 use crate::domain::account::{
-    Account, AccountProfile, LockoutPolicy, NewAccount, NewPassword, SignInRefused,
+    Account, AccountProfile, LockoutPolicy, NewAccount, NewPassword, SignInRefused, SignInRules,
 };
 use crate::domain::throttle::{Outcome, Reservation, Subject};
 use crate::error::AppError;
 use crate::store::accounts::{self, NewAccountRow, ProfileRow};
 use crate::store::sessions::Session;
 use crate::store::{DbConn, Store, contacts, sessions, throttle, write_tx};
-
-/// How console sign-in behaves (config `[console]`).
-#[derive(Debug, Clone, Copy)]
-pub struct SignInRules {
-    pub lockout: LockoutPolicy,
-    /// A session ends after this long without use.
-    pub session_idle: Duration,
-    /// And this long after sign-in, however much it is used.
-    pub session_max: Duration,
-    /// Open sessions one account may have; signing in past it ends the oldest.
-    pub sessions_per_account: i64,
-}
 
 pub struct SignInAttempt {
     pub login: String,

@@ -8,8 +8,11 @@ pub mod clocks;
 pub mod directory;
 pub mod escalations;
 pub mod incidents;
+pub mod listing;
 pub mod passwords;
 pub mod reports;
+pub mod spreadsheet;
+pub mod timeliness;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -71,8 +71,8 @@ pub struct ConsoleSettings {
 }
 
 impl ConsoleSettings {
-    pub fn sign_in_rules(&self) -> crate::app::accounts::SignInRules {
-        crate::app::accounts::SignInRules {
+    pub fn sign_in_rules(&self) -> crate::domain::account::SignInRules {
+        crate::domain::account::SignInRules {
             lockout: crate::domain::account::LockoutPolicy {
                 account_failures: self.lockout_failures,
                 client_failures: self.client_lockout_failures,

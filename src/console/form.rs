@@ -14,8 +14,8 @@ use subtle::ConstantTimeEq;
 use super::error::ConsoleError;
 use super::session::Signed;
 use crate::error::AppError;
-use crate::http::AppState;
 use crate::store::{DbConn, forms};
+use crate::web::AppState;
 
 /// The form's fields and the session that posted it.
 pub struct Posted<T> {

@@ -20,7 +20,6 @@ pub use error::ConsoleError;
 pub fn stylesheet_url() -> String {
     assets::url("console.css")
 }
-pub use session::SessionPolicy;
 pub use views::check as check_templates;
 
 /// Anything unmatched: a page for a browser outside the API, the API's JSON error otherwise.
@@ -35,7 +34,9 @@ pub async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
         let e = crate::error::AppError::NotFound(format!("page {}", req.path()));
         return actix_web::ResponseError::error_response(&ConsoleError::from(e));
     }
-    crate::http::error::not_found(req).await
+    // Unmatched routes answer in the API's JSON error shape.
+    let e = crate::error::AppError::NotFound(format!("route {} {}", req.method(), req.path()));
+    actix_web::ResponseError::error_response(&e)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -5,56 +5,15 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::error::ConsoleError;
 use super::views::{Chrome, Me};
-use crate::app::accounts::SignInRules;
-use crate::config::{Origin, PublicUrl};
 use crate::domain::access::Role;
-use crate::http::AppState;
 use crate::store::sessions::{self, Session};
-
-pub const COOKIE: &str = "yq_session";
-
-/// How the console signs people in, from `[console]` and `server.public_url`.
-#[derive(Debug, Clone)]
-pub struct SessionPolicy {
-    pub rules: SignInRules,
-    /// Cookies carry `Secure` when the service is reached over https.
-    pub secure_cookie: bool,
-    /// Forms are accepted from this origin (and from the origin the request was sent to).
-    pub origin: Origin,
-}
-
-impl SessionPolicy {
-    pub fn new(rules: SignInRules, public_url: &PublicUrl) -> Self {
-        Self {
-            rules,
-            secure_cookie: public_url.as_str().starts_with("https://"),
-            origin: public_url.origin(),
-        }
-    }
-
-    /// The session cookie: HttpOnly, SameSite=Strict, Secure over https; no Max-Age,
-    /// so closing the browser ends it too (the row's expiry ends it in any case).
-    pub fn cookie(&self, value: String) -> Cookie<'static> {
-        Cookie::build(COOKIE, value)
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Strict)
-            .secure(self.secure_cookie)
-            .finish()
-    }
-
-    pub fn removal(&self) -> Cookie<'static> {
-        let mut cookie = self.cookie(String::new());
-        cookie.make_removal();
-        cookie
-    }
-}
+use crate::web::AppState;
+use crate::web::session_policy::COOKIE;
 
 /// A request from a signed-in browser.
 pub struct Signed {

@@ -123,6 +123,18 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
 }
 
+/// How console sign-in behaves (config `[console]`).
+#[derive(Debug, Clone, Copy)]
+pub struct SignInRules {
+    pub lockout: LockoutPolicy,
+    /// A session ends after this long without use.
+    pub session_idle: chrono::Duration,
+    /// And this long after sign-in, however much it is used.
+    pub session_max: chrono::Duration,
+    /// Open sessions one account may have; signing in past it ends the oldest.
+    pub sessions_per_account: i64,
+}
+
 /// How sign-in failures lock: per login (someone guessing one person's password) and
 /// per client address (someone trying many logins); and how many password checks one
 /// client address gets in a lock's length at all (a flood of correct sign-ins too).

@@ -159,6 +159,18 @@ fn nearest_rank<T: Copy>(sorted: &[T], percent: usize) -> Option<T> {
     sorted.get(rank - 1).copied()
 }
 
+/// The timeliness report of a period: one group per unit or month, and the total.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimelinessReport {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub time_zone: String,
+    pub group_by: GroupBy,
+    pub as_of: DateTime<Utc>,
+    pub groups: Vec<Timeliness>,
+    pub total: Timeliness,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

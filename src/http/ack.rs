@@ -7,13 +7,13 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::state::AppState;
 use crate::app;
 use crate::app::acknowledge::Acknowledged;
 use crate::domain::ids::EscalationId;
 use crate::error::AppError;
 use crate::mail::pages::{AckConfirm, AckDone, AckInvalid};
 use crate::store::escalations;
+use crate::web::AppState;
 
 #[derive(Deserialize)]
 struct Signed {

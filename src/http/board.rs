@@ -6,9 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use crate::domain::board::Board;
 use crate::error::AppError;
 use crate::http::auth::Auth;
-use crate::http::conditional::{self, not_modified, tagged, unchanged};
-use crate::http::state::AppState;
 use crate::store::board;
+use crate::web::AppState;
+use crate::web::conditional::{self, not_modified, tagged, unchanged};
 
 #[utoipa::path(
     get, path = "/api/v1/board", operation_id = "board", tag = "dashboards",

@@ -1,12 +1,11 @@
 //! Response bodies that wrap domain types, shared by the handlers and the OpenAPI
 //! document (so the document describes exactly what is sent).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::incident::Incident;
-use crate::domain::timeliness::{GroupBy, Timeliness};
 
 /// A list of items.
 #[derive(Serialize, ToSchema)]
@@ -30,17 +29,6 @@ pub struct IncidentItems<T> {
     pub incident_id: crate::domain::ids::IncidentId,
     pub reference: String,
     pub items: Vec<T>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TimelinessReport {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub time_zone: String,
-    pub group_by: GroupBy,
-    pub as_of: DateTime<Utc>,
-    pub groups: Vec<Timeliness>,
-    pub total: Timeliness,
 }
 
 /// Every error: a stable code, a message, and details (such as the field at fault).

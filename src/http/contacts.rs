@@ -5,7 +5,6 @@ use serde::Deserialize;
 
 use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
-use super::state::AppState;
 use crate::app::directory;
 use crate::domain::contact::Contact;
 use crate::domain::contact::{ContactRole, parse_email, parse_roles};
@@ -14,6 +13,7 @@ use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::bodies::Items;
 use crate::store::contacts::{self, ContactChange, ContactFilter, NewContact};
+use crate::web::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

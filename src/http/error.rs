@@ -47,8 +47,3 @@ impl ResponseError for AppError {
         }))
     }
 }
-
-/// Unmatched routes answer in the same JSON shape as every other error.
-pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
-    AppError::NotFound(format!("route {} {}", req.method(), req.path())).error_response()
-}

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, get, web};
 use serde_json::{Value, json};
 
-use super::state::AppState;
 use crate::error::AppError;
 use crate::store::escalations;
+use crate::web::AppState;
 
 /// The process is up and answering.
 #[utoipa::path(

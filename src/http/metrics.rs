@@ -5,9 +5,9 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::domain::escalation::EscalationStatus;
 use crate::error::AppError;
-use crate::http::state::AppState;
 use crate::metrics::{Snapshot, render};
 use crate::store::gauges;
+use crate::web::AppState;
 
 #[utoipa::path(
     get, path = "/metrics", operation_id = "metrics", tag = "operations", security(()), responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))

@@ -4,30 +4,23 @@ mod ack;
 pub mod auth;
 pub mod board;
 pub mod bodies;
-mod cache;
-pub mod client;
-pub(crate) mod conditional;
 mod contacts;
 pub mod cors;
 pub mod error;
 pub mod events;
 mod extract;
-pub mod feed;
 mod health;
 pub(crate) mod incidents;
 mod metrics;
 pub mod middleware;
 mod openapi;
 pub(crate) mod reports;
-mod spreadsheet;
-pub mod state;
 pub(crate) mod tokens;
 mod units;
 
 use actix_web::web;
 
 pub use extract::BodyLimit;
-pub use state::AppState;
 
 /// Every API route; `startup` mounts this on each worker (before the console's routes,
 /// with `console::not_found` for anything unmatched). Routes are tried in order, most

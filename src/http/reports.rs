@@ -3,36 +3,24 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::domain::access::Actor;
-use crate::domain::timeliness::{GroupBy, Timeliness, summarize};
+use crate::app::timeliness::{self, Asked, Lang, Period};
+use crate::domain::timeliness::{GroupBy, TimelinessReport};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::auth::Auth;
-use crate::http::bodies::TimelinessReport;
-use crate::http::conditional::{self, not_modified, tagged, unchanged};
 use crate::http::extract::Query;
-use crate::http::spreadsheet::text_cell;
-use crate::http::state::AppState;
-use crate::store::{timeliness, units};
-
-/// The longest period one report covers.
-const MAX_DAYS: u64 = 366 * 3;
+use crate::web::AppState;
+use crate::web::conditional::{self, not_modified, tagged, unchanged};
+use crate::web::download::csv_response;
 
 #[derive(Deserialize, Clone, Copy, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum Format {
     Json,
     Csv,
-}
-
-#[derive(Deserialize, Clone, Copy, PartialEq, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Zh,
-    En,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -83,185 +71,14 @@ async fn timeliness_report(
     if unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
-    let report = build(&state, &actor, period, unit, group_by).await?;
+    let asked = Asked {
+        period,
+        unit,
+        group_by,
+    };
+    let report = timeliness::build(&state.store, &actor, asked, state.now(), state.zone).await?;
     if wants_csv {
         return csv_response(tagged(HttpResponse::Ok(), &tag), &report, lang);
     }
     Ok(tagged(HttpResponse::Ok(), &tag).json(report))
-}
-
-/// The days a report covers, checked: `from` defaults to the first of `to`'s month, `to`
-/// to today (office time zone).
-#[derive(Debug, Clone, Copy)]
-pub struct Period {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-}
-
-impl Period {
-    pub fn check(
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        now: chrono::DateTime<Utc>,
-        zone: chrono_tz::Tz,
-    ) -> Result<Self, AppError> {
-        let today = now.with_timezone(&zone).date_naive();
-        let to = to.unwrap_or(today);
-        let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
-        if from > to {
-            return Err(AppError::invalid("to", "must not be before from"));
-        }
-        if (to - from).num_days() as u64 >= MAX_DAYS {
-            return Err(AppError::invalid(
-                "from",
-                format!("a report covers at most {MAX_DAYS} days"),
-            ));
-        }
-        Ok(Self { from, to })
-    }
-}
-
-/// The timeliness report for `period` as `actor` may see it (its scope, and `unit` when
-/// given): the API's and the console's.
-pub async fn build(
-    state: &AppState,
-    actor: &Actor,
-    period: Period,
-    unit: Option<String>,
-    group_by: GroupBy,
-) -> Result<TimelinessReport, AppError> {
-    let (now, zone) = (state.now(), state.zone);
-    let start = day_start(zone, period.from)?;
-    let end = day_start(
-        zone,
-        period
-            .to
-            .checked_add_days(Days::new(1))
-            .unwrap_or(period.to),
-    )?;
-    let scope = actor.scope.as_ref().map(|s| s.path.clone());
-    let facts = state
-        .store
-        .run(move |conn| {
-            let unit_path = match unit {
-                Some(code) => Some(units::find_named(conn, "unit", &code)?.path),
-                None => None,
-            };
-            let paths: Vec<&str> = [scope.as_deref(), unit_path.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect();
-            timeliness::clock_facts(conn, start, end, &paths)
-        })
-        .await?;
-    let (groups, total) = summarize(&facts, group_by, zone, now);
-    Ok(TimelinessReport {
-        from: period.from,
-        to: period.to,
-        time_zone: zone.name().to_owned(),
-        group_by,
-        as_of: now,
-        groups,
-        total,
-    })
-}
-
-/// The report as a CSV download (UTF-8 with a byte-order mark, for Excel and WPS).
-pub fn csv_response(
-    mut builder: actix_web::HttpResponseBuilder,
-    report: &TimelinessReport,
-    lang: Lang,
-) -> Result<HttpResponse, AppError> {
-    let body = csv(&report.groups, &report.total, report.group_by, lang)?;
-    let name = format!("timeliness-{}-{}.csv", report.from, report.to);
-    Ok(builder
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .body(body))
-}
-
-fn day_start(zone: chrono_tz::Tz, day: NaiveDate) -> Result<chrono::DateTime<Utc>, AppError> {
-    zone.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| AppError::invalid("from", "not a day in the office time zone"))
-}
-
-fn csv(
-    groups: &[Timeliness],
-    total: &Timeliness,
-    group_by: GroupBy,
-    lang: Lang,
-) -> Result<Vec<u8>, AppError> {
-    let key = match (group_by, lang) {
-        (GroupBy::Unit, Lang::Zh) => ["单位代码", "单位名称"],
-        (GroupBy::Unit, Lang::En) => ["unit_code", "unit_name"],
-        (GroupBy::Month, Lang::Zh) => ["月份", "说明"],
-        (GroupBy::Month, Lang::En) => ["month", "label"],
-    };
-    let rest: [&str; 10] = match lang {
-        Lang::Zh => [
-            "到期时限数",
-            "按时完成",
-            "超时完成",
-            "已超时未完成",
-            "未到期",
-            "按时率",
-            "发布权威信息用时中位数(分钟)",
-            "发布权威信息用时P90(分钟)",
-            "新闻发布会用时中位数(分钟)",
-            "新闻发布会用时P90(分钟)",
-        ],
-        Lang::En => [
-            "clocks_due",
-            "met_on_time",
-            "met_late",
-            "breached_open",
-            "not_yet_due",
-            "on_time_rate",
-            "statement_median_minutes",
-            "statement_p90_minutes",
-            "press_conference_median_minutes",
-            "press_conference_p90_minutes",
-        ],
-    };
-    let mut out = Vec::new();
-    if lang == Lang::Zh {
-        out.extend_from_slice("\u{feff}".as_bytes());
-    }
-    let mut writer = csv::Writer::from_writer(out);
-    let header: Vec<&str> = key.iter().chain(&rest).copied().collect();
-    writer.write_record(&header).map_err(AppError::internal)?;
-    let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
-    for row in groups.iter().chain(std::iter::once(total)) {
-        let rate = row.on_time_rate.map_or(String::new(), |r| match lang {
-            Lang::Zh => format!("{:.1}%", r * 100.0),
-            Lang::En => format!("{r:.4}"),
-        });
-        let label = if row.key == "total" && lang == Lang::En {
-            "total".to_owned()
-        } else {
-            row.label.clone()
-        };
-        writer
-            .write_record([
-                text_cell(&row.key).into_owned(),
-                text_cell(&label).into_owned(),
-                row.clocks_due.to_string(),
-                row.met_on_time.to_string(),
-                row.met_late.to_string(),
-                row.breached_open.to_string(),
-                row.not_yet_due.to_string(),
-                rate,
-                number(row.statement.median_minutes),
-                number(row.statement.p90_minutes),
-                number(row.press_conference.median_minutes),
-                number(row.press_conference.p90_minutes),
-            ])
-            .map_err(AppError::internal)?;
-    }
-    writer.into_inner().map_err(AppError::internal)
 }

@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Admin;
 use super::extract::JsonBody;
-use super::state::AppState;
 use crate::app::tokens::{self, TokenRequest};
-use crate::domain::access::{Actor, ApiToken, Role};
+use crate::domain::access::{ApiToken, Role};
 use crate::error::AppError;
 use crate::http::bodies::Items;
+use crate::web::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -88,25 +88,8 @@ async fn revoke(
     Admin(actor): Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let token = revoke_token(&state, (*actor).clone(), id.into_inner()).await?;
+    let token = crate::web::tokens::revoke(&state, (*actor).clone(), id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(token))
-}
-
-/// Revokes a token in the caller's scope: this replica forgets it and ends its event
-/// streams at once; other replicas hear of it from the database.
-pub async fn revoke_token(
-    state: &AppState,
-    actor: Actor,
-    id: String,
-) -> Result<ApiToken, AppError> {
-    let now = state.now();
-    let (token, hash) = state
-        .store
-        .write(move |conn| tokens::revoke(conn, &actor, &id, now))
-        .await?;
-    state.tokens.forget(&hash);
-    state.store.token_revoked(&token.id);
-    Ok(token)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

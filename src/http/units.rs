@@ -5,7 +5,6 @@ use serde::Deserialize;
 
 use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
-use super::state::AppState;
 use crate::app::directory;
 use crate::domain::text;
 use crate::domain::unit::Unit;
@@ -13,6 +12,7 @@ use crate::domain::unit::{UnitLevel, parse_code};
 use crate::error::AppError;
 use crate::http::bodies::Items;
 use crate::store::units::{self, NewUnit, UnitChange};
+use crate::web::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::links::LinkSigner;
 use super::templates::{Rendered, Templates};
-use crate::config::{PublicUrl, Settings};
+use crate::config::PublicUrl;
 use crate::domain::clock::{ClockKind, ClockView};
 use crate::domain::escalation::{Lateness, Step};
 use crate::domain::incident::Incident;
@@ -56,23 +56,6 @@ pub fn span_zh(d: Duration) -> String {
 }
 
 impl Composer {
-    /// The composer for these settings: the templates (embedded, with overrides from
-    /// `mail.template_dir`), each checked by rendering its specimen.
-    pub fn from_settings(settings: &Settings, signer: LinkSigner) -> Result<Self, String> {
-        let dir = &settings.mail.template_dir;
-        let templates = Templates::new((!dir.as_os_str().is_empty()).then_some(dir.as_path()))?;
-        let composer = Self::new(
-            Arc::new(templates),
-            settings.mail.from.clone(),
-            settings.server.public_url.clone(),
-            settings.time.zone,
-            signer,
-            Duration::hours(settings.mail.ack_link_ttl_hours),
-        );
-        super::specimens::check(&composer)?;
-        Ok(composer)
-    }
-
     pub fn new(
         templates: Arc<Templates>,
         from: Mailbox,

@@ -16,10 +16,9 @@ use crate::console::views;
 use crate::domain::access::Role;
 use crate::domain::account::{AccountProfile, NewAccount, NewPassword, PASSWORD_MIN_CHARS};
 use crate::error::AppError;
-use crate::http::AppState;
-use crate::http::tokens::revoke_token;
 use crate::store::contacts::{self, ContactFilter};
 use crate::store::units;
+use crate::web::AppState;
 
 #[derive(Serialize)]
 struct AccountView {
@@ -408,6 +407,7 @@ async fn revoke(
     posted: Posted<DisableForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, .. } = posted;
-    let result = revoke_token(&state, signed.session.actor.clone(), id.into_inner()).await;
+    let result =
+        crate::web::tokens::revoke(&state, signed.session.actor.clone(), id.into_inner()).await;
     after(&state, &signed, "revoked", result).await
 }

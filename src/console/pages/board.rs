@@ -17,11 +17,11 @@ use crate::domain::access::Actor;
 use crate::domain::incident::{Severity, Status};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
-use crate::http::AppState;
-use crate::http::conditional::{self, not_modified, unchanged};
-use crate::http::events::{self, Watcher};
 use crate::store::incidents::{self, IncidentFilter, Sort};
 use crate::store::units;
+use crate::web::AppState;
+use crate::web::conditional::{self, not_modified, unchanged};
+use crate::web::stream::{self as live, Watcher};
 
 /// A board's stream ends after this long and its browser reconnects (from the last
 /// event it saw), so a session ended elsewhere stops feeding it within this time.
@@ -220,7 +220,7 @@ async fn stream(
     state: web::Data<AppState>,
     signed: Signed,
 ) -> Result<HttpResponse, ConsoleError> {
-    let after = events::resume_after(&req, None)?;
+    let after = live::resume_after(&req, None)?;
     let session = signed.session;
     let watcher = Watcher {
         admit_as: format!("account:{}", session.account_id),
@@ -229,5 +229,5 @@ async fn stream(
         ends_in: Some(STREAM_RECHECK),
         named: false,
     };
-    Ok(events::open(&state, watcher, after).await?)
+    Ok(live::open(&state, watcher, after).await?)
 }

@@ -15,9 +15,9 @@ use crate::console::views;
 use crate::domain::contact::ContactRole;
 use crate::domain::unit::UnitLevel;
 use crate::error::AppError;
-use crate::http::AppState;
 use crate::store::contacts::{self, ContactChange, ContactFilter, NewContact};
 use crate::store::units::{self, NewUnit, UnitChange};
+use crate::web::AppState;
 
 #[derive(Serialize)]
 struct UnitView {

@@ -25,8 +25,8 @@ use crate::domain::incident::{
     Category, Event, EventKind, Incident, IncidentPatch, Publication, ReferralAuthority, Status,
 };
 use crate::error::AppError;
-use crate::http::AppState;
 use crate::store::{DbConn, escalations, events, incidents as store, units};
+use crate::web::AppState;
 
 #[derive(Serialize)]
 struct TimelineEntry {

@@ -16,12 +16,12 @@ use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::access::Actor;
+use crate::domain::incident::CreateIncident;
 use crate::domain::incident::{Category, Severity, SourceChannel, SpecialTopic, UnitRef};
 use crate::error::AppError;
-use crate::http::AppState;
-use crate::http::incidents::create::CreateIncident;
 use crate::store::incidents::IdempotencyKey;
 use crate::store::units;
+use crate::web::AppState;
 
 #[derive(Serialize)]
 struct UnitChoice {

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::app::listing::ListIncidents;
 use crate::console::error::ConsoleError;
 use crate::console::labels;
 use crate::console::present::{self, Choice, IncidentRow};
@@ -12,10 +13,9 @@ use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::incident::{Category, Severity, Status};
 use crate::error::AppError;
-use crate::http::AppState;
-use crate::http::incidents::read::ListIncidents;
 use crate::store::incidents::{self, Sort};
 use crate::store::units;
+use crate::web::AppState;
 
 const PAGE: i64 = 50;
 

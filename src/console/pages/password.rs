@@ -12,7 +12,7 @@ use crate::console::session::Signed;
 use crate::console::views::{self, Chrome};
 use crate::domain::account::{NewPassword, PASSWORD_MIN_CHARS, SignInRefused};
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::web::AppState;
 
 #[derive(Serialize)]
 struct PasswordPage {

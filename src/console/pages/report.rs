@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::app::timeliness::{self, Asked, Lang, Period};
 use crate::console::error::ConsoleError;
 use crate::console::labels;
 use crate::console::present::{self, Choice};
@@ -13,9 +14,9 @@ use crate::console::views;
 use crate::domain::timeliness::{Durations, GroupBy, Timeliness};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
-use crate::http::AppState;
-use crate::http::reports::{self, Lang, Period};
 use crate::store::units;
+use crate::web::AppState;
+use crate::web::download::csv_response;
 
 #[derive(Debug, Default, Deserialize, Serialize, Clone)]
 struct ReportForm {
@@ -143,12 +144,6 @@ fn date(field: &str, v: &str) -> Result<Option<NaiveDate>, AppError> {
     }
 }
 
-struct Asked {
-    period: Period,
-    unit: Option<String>,
-    group_by: GroupBy,
-}
-
 fn parse(form: &ReportForm, state: &AppState) -> Result<Asked, AppError> {
     let period = Period::check(
         date("from", &form.from)?,
@@ -188,7 +183,7 @@ async fn show(
     let units = present::unit_options(units, &form.unit);
     let asked = parse(&form, &state);
     let built = match asked {
-        Ok(a) => reports::build(&state, actor, a.period, a.unit, a.group_by).await,
+        Ok(a) => timeliness::build(&state.store, actor, a, state.now(), state.zone).await,
         Err(e) => Err(e),
     };
     let page = match built {
@@ -234,10 +229,10 @@ async fn download(
     signed: Signed,
     q: web::Query<ReportForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let a = parse(&q, &state)?;
-    let report =
-        reports::build(&state, &signed.session.actor, a.period, a.unit, a.group_by).await?;
+    let asked = parse(&q, &state)?;
+    let (now, zone) = (state.now(), state.zone);
+    let report = timeliness::build(&state.store, &signed.session.actor, asked, now, zone).await?;
     let mut builder = HttpResponse::Ok();
     builder.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
-    Ok(reports::csv_response(builder, &report, Lang::Zh)?)
+    Ok(csv_response(builder, &report, Lang::Zh)?)
 }

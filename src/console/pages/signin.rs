@@ -9,13 +9,14 @@ use crate::app::accounts::{self, SignInAttempt};
 use crate::console::error::ConsoleError;
 use crate::console::form::{Posted, check_origin, field, fields};
 use crate::console::labels;
-use crate::console::session::{COOKIE, Visitor};
+use crate::console::session::Visitor;
 use crate::console::views::{self, Chrome};
 use crate::domain::account::SignInRefused;
 use crate::error::AppError;
-use crate::http::AppState;
-use crate::http::client::client_ip;
 use crate::store::sessions;
+use crate::web::AppState;
+use crate::web::client::client_ip;
+use crate::web::session_policy::COOKIE;
 
 #[derive(Deserialize)]
 struct Next {

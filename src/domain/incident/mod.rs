@@ -1,11 +1,13 @@
 //! Tax-related public-opinion incidents (涉税舆情): what is checked before one is stored.
 
 mod kinds;
+mod new;
 mod patch;
 mod record;
 mod status;
 
 pub use kinds::{Category, ReferralAuthority, Severity, SourceChannel, SpecialTopic};
+pub use new::CreateIncident;
 pub use patch::{Applied, Changes, IncidentPatch, snapshot};
 pub use record::{Event, EventKind, Incident, Referral, ReportedBy, ResponsibleUnit, StreamEvent};
 pub use status::Status;

@@ -10,7 +10,7 @@ use crate::domain::incident::{IncidentPatch, Publication, Status};
 use crate::error::AppError;
 use crate::http::auth::Writer;
 use crate::http::extract::JsonBody;
-use crate::http::state::AppState;
+use crate::web::AppState;
 
 #[utoipa::path(
     patch, path = "/api/v1/incidents/{id}", operation_id = "updateIncident", tag = "incidents",

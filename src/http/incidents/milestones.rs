@@ -11,8 +11,8 @@ use crate::error::AppError;
 use crate::http::auth::{Auth, Writer};
 use crate::http::bodies::IncidentItems;
 use crate::http::extract::JsonBody;
-use crate::http::state::AppState;
 use crate::store::escalations;
+use crate::web::AppState;
 
 #[utoipa::path(
     post, path = "/api/v1/incidents/{id}/milestones", operation_id = "recordMilestone", tag = "clocks",

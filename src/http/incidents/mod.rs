@@ -13,15 +13,15 @@ use crate::domain::access::Actor;
 use crate::domain::ids::IncidentId;
 use crate::domain::incident::Incident;
 use crate::error::AppError;
-use crate::http::state::AppState;
 use crate::store::DbConn;
 use crate::store::incidents;
+use crate::web::AppState;
 
 /// The incident as a write returns it, tagged with its version. (Reads add the change
 /// counter to the tag, `"v3.r812"`, so polls can be answered 304; `If-Match` takes
 /// either form and compares the version.)
 fn with_etag(response: actix_web::HttpResponseBuilder, incident: &Incident) -> HttpResponse {
-    crate::http::conditional::tagged(response, &format!("\"v{}\"", incident.version)).json(incident)
+    crate::web::conditional::tagged(response, &format!("\"v{}\"", incident.version)).json(incident)
 }
 
 /// The version a change is based on: `If-Match` (412 when stale) or `version` in the

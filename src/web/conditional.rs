@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::access::Actor;
 use crate::error::AppError;
-use crate::http::state::AppState;
+use crate::web::AppState;
 
 /// Clients must revalidate; the answer depends on the token.
 pub const CACHE_CONTROL: &str = "private, no-cache";

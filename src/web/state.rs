@@ -9,9 +9,9 @@ use tokio::sync::Notify;
 use crate::app::Planning;
 use crate::domain::time::TimeSource;
 use crate::engine::Health;
-use crate::http::cache::ViewCache;
 use crate::mail::{LinkSigner, Templates};
 use crate::store::Store;
+use crate::web::cache::ViewCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,13 +30,13 @@ pub struct AppState {
     pub boards: Arc<ViewCache<crate::domain::board::Board>>,
     /// Listing pages by ETag: the incidents and the next cursor.
     pub listings: Arc<ViewCache<(Vec<crate::domain::incident::Incident>, Option<String>)>>,
-    pub tokens: Arc<crate::http::auth::TokenCache>,
+    pub tokens: Arc<crate::web::tokens::TokenCache>,
     /// What open event streams are fed from.
-    pub feed: Arc<crate::http::feed::Feed>,
+    pub feed: Arc<crate::web::feed::Feed>,
     /// The console's stylesheet URL, for the acknowledgement pages.
     pub stylesheet: String,
     /// How the web console signs people in.
-    pub console: crate::console::SessionPolicy,
+    pub console: crate::web::session_policy::SessionPolicy,
     /// Hashes and checks passwords, a few at a time.
     pub passwords: crate::app::passwords::Passwords,
     /// `server.trusted_proxies`: whose X-Forwarded-For names the client.

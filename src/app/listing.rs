@@ -1,0 +1,103 @@
+//! What a listing of incidents may ask for, as both doors receive it (the API's query
+//! string, the console list page's filter form), checked into the store's filter.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::domain::clock::{ClockKind, ClockState};
+use crate::domain::incident::{Category, Severity, SpecialTopic, Status};
+use crate::domain::unit::parse_code;
+use crate::error::AppError;
+use crate::store::incidents::{Cursor, IncidentFilter, Sort};
+
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 200;
+const TEXT_MAX: usize = 100;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListIncidents {
+    pub status: Option<Status>,
+    /// Only incidents neither closed nor dismissed.
+    pub open: Option<bool>,
+    pub severity: Option<Severity>,
+    pub category: Option<Category>,
+    pub special_topic: Option<SpecialTopic>,
+    /// A unit code: incidents with a responsible unit at or below it.
+    pub unit: Option<String>,
+    pub clock_kind: Option<ClockKind>,
+    pub clock_state: Option<ClockState>,
+    pub discovered_from: Option<DateTime<Utc>>,
+    pub discovered_to: Option<DateTime<Utc>>,
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Text looked for in the reference, title and summary.
+    pub q: Option<String>,
+    #[param(inline)]
+    pub sort: Option<Sort>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+impl ListIncidents {
+    /// The filter this query asks for (the unit is resolved against the directory later).
+    pub fn parse(
+        self,
+        scope_path: Option<String>,
+    ) -> Result<(IncidentFilter, Option<String>), AppError> {
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(AppError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let sort = self.sort.unwrap_or_default();
+        let cursor = self
+            .cursor
+            .map(|c| {
+                Cursor::parse(&c)
+                    .filter(|c| c.fits(sort))
+                    .ok_or_else(|| AppError::invalid("cursor", "not a cursor from this listing"))
+            })
+            .transpose()?;
+        if let (Some(from), Some(to)) = (self.discovered_from, self.discovered_to)
+            && from >= to
+        {
+            return Err(AppError::invalid(
+                "discovered_to",
+                "must be after discovered_from",
+            ));
+        }
+        let text = match self.q.as_deref().map(str::trim) {
+            Some("") | None => None,
+            Some(t) if t.chars().count() > TEXT_MAX => {
+                return Err(AppError::invalid(
+                    "q",
+                    format!("at most {TEXT_MAX} characters"),
+                ));
+            }
+            Some(t) => Some(t.to_owned()),
+        };
+        let unit = self.unit.map(|u| parse_code("unit", &u)).transpose()?;
+        let filter = IncidentFilter {
+            status: self.status,
+            open_only: self.open.unwrap_or(false),
+            severity: self.severity,
+            category: self.category,
+            special_topic: self.special_topic,
+            unit_path: None,
+            scope_path,
+            clock_kind: self.clock_kind,
+            clock_state: self.clock_state,
+            discovered_from: self.discovered_from,
+            discovered_to: self.discovered_to,
+            updated_since: self.updated_since,
+            text,
+            sort,
+            cursor,
+            limit,
+        };
+        Ok((filter, unit))
+    }
+}
