@@ -113,18 +113,21 @@ pub struct BodyLimit(pub usize);
 /// A query string, with `deny_unknown_fields` types catching misspelt parameters.
 pub struct Query<T>(pub T);
 
+impl<T: DeserializeOwned> Query<T> {
+    /// The request's query string, read into `T` (for a handler that reads it late).
+    pub fn of(req: &HttpRequest) -> Result<T, AppError> {
+        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        let de = serde_urlencoded::Deserializer::new(pairs);
+        serde_path_to_error::deserialize(de).map_err(field_error)
+    }
+}
+
 impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Error = AppError;
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
-        let de = serde_urlencoded::Deserializer::new(pairs);
-        std::future::ready(
-            serde_path_to_error::deserialize(de)
-                .map(Query)
-                .map_err(field_error),
-        )
+        std::future::ready(Self::of(req).map(Query))
     }
 }
 

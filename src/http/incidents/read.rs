@@ -26,13 +26,16 @@ async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     Auth(actor): Auth,
-    Query(q): Query<ListIncidents>,
 ) -> Result<HttpResponse, AppError> {
-    let (mut filter, unit) = q.parse(actor.scope.as_ref().map(|s| s.path.clone()))?;
+    // The tag names the query string, the scope and the change counter: a query that
+    // earned this tag was valid then and is valid now (nothing it names has changed), so
+    // a poll is answered before its query is read.
     let tag = conditional::view_tag(conditional::counter(&state).await?, &req, &actor, "");
     if unchanged(&req, &tag) {
         return Ok(not_modified(&tag));
     }
+    let q = Query::<ListIncidents>::of(&req)?;
+    let (mut filter, unit) = q.parse(actor.scope.as_ref().map(|s| s.path.clone()))?;
     let now = state.now();
     // Searches and a client's own `updated_since` are asked once: built, not kept.
     let shared = filter.text.is_none() && filter.updated_since.is_none();
