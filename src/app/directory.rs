@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::access::Actor;
 use crate::domain::contact::Contact;
+use crate::domain::contact::NewContact;
+use crate::domain::unit::NewUnit;
 use crate::domain::unit::Unit;
 use crate::error::AppError;
-use crate::store::contacts::{self, ContactChange, NewContact};
-use crate::store::units::{self, NewUnit, UnitChange};
+use crate::store::contacts::{self, ContactChange};
+use crate::store::units::{self, UnitChange};
 use crate::store::{DbConn, sessions};
 
 pub fn add_unit(

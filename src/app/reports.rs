@@ -9,13 +9,14 @@ use chrono_tz::Tz;
 
 use crate::domain::clock::{ClockRules, ClockState};
 use crate::domain::contact::ContactRole;
+use crate::domain::escalation::Recipient;
 use crate::domain::escalation::Step;
 use crate::domain::incident::Incident;
 use crate::domain::report::{Digest, DigestClock, DigestIncident, ReportKind, Summary, Tally};
 use crate::domain::time::local_time;
 use crate::domain::unit::Unit;
 use crate::error::AppError;
-use crate::store::escalations::{self, Planned, Recipient};
+use crate::store::escalations::{self, Planned};
 use crate::store::reports::{self, Leader};
 use crate::store::{DbConn, incidents, units};
 

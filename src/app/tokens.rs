@@ -26,7 +26,7 @@ impl TokenRequest {
         expires_in_days: Option<i64>,
     ) -> Result<Self, AppError> {
         Ok(Self {
-            name: crate::domain::text::required("name", name, 100)?,
+            name: crate::domain::text::name("name", name)?,
             role,
             unit_code: unit_code
                 .map(|c| crate::domain::unit::parse_code("unit_code", c))

@@ -47,6 +47,34 @@ pub fn parse_roles(field: &str, roles: &[ContactRole]) -> Result<Vec<ContactRole
     Ok(set.into_iter().collect())
 }
 
+/// A contact to add.
+pub struct NewContact {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub unit_code: String,
+    pub roles: Vec<ContactRole>,
+}
+
+impl NewContact {
+    /// A contact to add, checked (the API's and the console's rules).
+    pub fn parse(
+        name: &str,
+        email: &str,
+        phone: Option<&str>,
+        unit_code: &str,
+        roles: &[ContactRole],
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            name: crate::domain::text::name("name", name)?,
+            email: parse_email("email", email)?,
+            phone: crate::domain::text::optional("phone", phone, 40)?,
+            unit_code: crate::domain::unit::parse_code("unit_code", unit_code)?,
+            roles: parse_roles("roles", roles)?,
+        })
+    }
+}
+
 /// A contact as the API returns it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Contact {

@@ -47,6 +47,33 @@ pub fn parse_code(field: &str, code: &str) -> Result<String, AppError> {
     }
 }
 
+/// A unit to add.
+pub struct NewUnit {
+    pub code: String,
+    pub name: String,
+    pub level: UnitLevel,
+    pub parent_code: Option<String>,
+}
+
+impl NewUnit {
+    /// A unit to add, checked (the API's and the console's rules).
+    pub fn parse(
+        code: &str,
+        name: &str,
+        level: UnitLevel,
+        parent_code: Option<&str>,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            code: parse_code("code", code)?,
+            name: crate::domain::text::name("name", name)?,
+            level,
+            parent_code: parent_code
+                .map(|c| parse_code("parent_code", c))
+                .transpose()?,
+        })
+    }
+}
+
 /// The materialized path of a unit below `parent_path` (or at the root).
 pub fn child_path(parent_path: Option<&str>, id: &str) -> String {
     format!("{}{id}/", parent_path.unwrap_or("/"))

@@ -7,12 +7,13 @@ use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
 use crate::app::directory;
 use crate::domain::contact::Contact;
+use crate::domain::contact::NewContact;
 use crate::domain::contact::{ContactRole, parse_email, parse_roles};
 use crate::domain::text;
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::bodies::Items;
-use crate::store::contacts::{self, ContactChange, ContactFilter, NewContact};
+use crate::store::contacts::{self, ContactChange, ContactFilter};
 use crate::web::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -133,10 +134,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
     let change = ContactChange {
-        name: b
-            .name
-            .map(|n| text::required("name", &n, 100))
-            .transpose()?,
+        name: b.name.map(|n| text::name("name", &n)).transpose()?,
         email: b.email.map(|e| parse_email("email", &e)).transpose()?,
         phone: b.phone.map(|p| phone(p.as_deref())).transpose()?,
         unit_code: b

@@ -7,11 +7,12 @@ use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
 use crate::app::directory;
 use crate::domain::text;
+use crate::domain::unit::NewUnit;
 use crate::domain::unit::Unit;
 use crate::domain::unit::{UnitLevel, parse_code};
 use crate::error::AppError;
 use crate::http::bodies::Items;
-use crate::store::units::{self, NewUnit, UnitChange};
+use crate::store::units::{self, UnitChange};
 use crate::web::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -111,10 +112,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
     let change = UnitChange {
-        name: b
-            .name
-            .map(|n| text::required("name", &n, 100))
-            .transpose()?,
+        name: b.name.map(|n| text::name("name", &n)).transpose()?,
         level: b.level,
         parent_code: b
             .parent_code

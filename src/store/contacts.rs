@@ -41,34 +41,6 @@ impl ContactRow {
     }
 }
 
-pub struct NewContact {
-    pub name: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub unit_code: String,
-    pub roles: Vec<ContactRole>,
-}
-
-impl NewContact {
-    /// A contact to add, checked (the API's and the console's rules).
-    pub fn parse(
-        name: &str,
-        email: &str,
-        phone: Option<&str>,
-        unit_code: &str,
-        roles: &[crate::domain::contact::ContactRole],
-    ) -> Result<Self, AppError> {
-        use crate::domain::contact::{parse_email, parse_roles};
-        Ok(Self {
-            name: crate::domain::text::required("name", name, 100)?,
-            email: parse_email("email", email)?,
-            phone: crate::domain::text::optional("phone", phone, 40)?,
-            unit_code: crate::domain::unit::parse_code("unit_code", unit_code)?,
-            roles: parse_roles("roles", roles)?,
-        })
-    }
-}
-
 #[derive(Default)]
 pub struct ContactChange {
     pub name: Option<String>,
@@ -128,7 +100,11 @@ pub fn list(
     Ok(out)
 }
 
-pub fn insert(conn: &mut DbConn, new: NewContact, now: DateTime<Utc>) -> Result<Contact, AppError> {
+pub fn insert(
+    conn: &mut DbConn,
+    new: crate::domain::contact::NewContact,
+    now: DateTime<Utc>,
+) -> Result<Contact, AppError> {
     let unit = unit_store::find_active(conn, "unit_code", &new.unit_code)?;
     let now = to_db_time(now);
     let row = ContactRow {

@@ -40,32 +40,6 @@ impl UnitRow {
     }
 }
 
-pub struct NewUnit {
-    pub code: String,
-    pub name: String,
-    pub level: UnitLevel,
-    pub parent_code: Option<String>,
-}
-
-impl NewUnit {
-    /// A unit to add, checked (the API's and the console's rules).
-    pub fn parse(
-        code: &str,
-        name: &str,
-        level: UnitLevel,
-        parent_code: Option<&str>,
-    ) -> Result<Self, AppError> {
-        Ok(Self {
-            code: crate::domain::unit::parse_code("code", code)?,
-            name: crate::domain::text::required("name", name, 100)?,
-            level,
-            parent_code: parent_code
-                .map(|c| crate::domain::unit::parse_code("parent_code", c))
-                .transpose()?,
-        })
-    }
-}
-
 /// What a PATCH may change; the code is the unit's name in URLs and stays.
 #[derive(Default)]
 pub struct UnitChange {
@@ -150,7 +124,11 @@ fn check_parent(conn: &mut DbConn, code: &str, level: UnitLevel) -> Result<Unit,
     Ok(parent)
 }
 
-pub fn insert(conn: &mut DbConn, new: NewUnit, now: DateTime<Utc>) -> Result<Unit, AppError> {
+pub fn insert(
+    conn: &mut DbConn,
+    new: crate::domain::unit::NewUnit,
+    now: DateTime<Utc>,
+) -> Result<Unit, AppError> {
     if units::table
         .filter(units::code.eq(&new.code))
         .count()

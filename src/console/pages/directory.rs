@@ -13,10 +13,12 @@ use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::contact::ContactRole;
+use crate::domain::contact::NewContact;
+use crate::domain::unit::NewUnit;
 use crate::domain::unit::UnitLevel;
 use crate::error::AppError;
-use crate::store::contacts::{self, ContactChange, ContactFilter, NewContact};
-use crate::store::units::{self, NewUnit, UnitChange};
+use crate::store::contacts::{self, ContactChange, ContactFilter};
+use crate::store::units::{self, UnitChange};
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -329,7 +331,7 @@ async fn rename_unit(
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
     let (actor, code, now) = (signed.session.actor.clone(), code.into_inner(), state.now());
-    let result = match crate::domain::text::required("name", &form.name, 100) {
+    let result = match crate::domain::text::name("name", &form.name) {
         Ok(name) => {
             let change = UnitChange {
                 name: Some(name),

@@ -6,11 +6,13 @@ use serde::Serialize;
 use crate::text_enum;
 
 mod lateness;
+mod recipients;
 mod step;
 
 use crate::domain::ids::{ClockId, EscalationId};
 
 pub use lateness::{Lateness, SendFacts};
+pub use recipients::{Person, Recipient, Responsible, resolve};
 pub use step::Step;
 
 text_enum! {

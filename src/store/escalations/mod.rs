@@ -20,24 +20,15 @@ use super::schema::{contacts, escalations, incident_units, units};
 use super::{DbConn, execute_native, from_db_time, to_db_time};
 use crate::domain::clock::{Audience, PlannedStep};
 use crate::domain::contact::ContactRole;
-use crate::domain::escalation::{EscalationStatus, Notification, NotificationRecipient, Step};
+use crate::domain::escalation::{
+    EscalationStatus, Notification, NotificationRecipient, Person, Recipient, Responsible, Step,
+    resolve,
+};
 use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::error::AppError;
 
-/// A person an escalation goes to, as resolved from the directory.
-#[derive(Debug, Clone)]
-pub struct Recipient {
-    pub contact_id: String,
-    pub email: String,
-    pub name: String,
-    /// What selected this person: a ladder audience (`parent:office_director`) or, for
-    /// reports, the role held.
-    pub role: String,
-    pub unit_code: String,
-}
-
-/// Active contacts holding each audience's role in the incident's responsible units
-/// (or their parents), once per person: two contacts sharing an address are two people.
+/// The recipients of a step going to `audiences` (`domain::escalation::resolve`), from the
+/// incident's responsible units and the active contacts of those units and their parents.
 pub fn recipients(
     conn: &mut DbConn,
     incident_id: &IncidentId,
@@ -53,7 +44,7 @@ pub fn recipients(
         .iter()
         .flat_map(|(id, parent)| std::iter::once(id).chain(parent.as_ref()))
         .collect();
-    type Person = (
+    type Row = (
         String,
         String,
         String,
@@ -61,7 +52,7 @@ pub fn recipients(
         String,
         Json<Vec<ContactRole>>,
     );
-    let people: Vec<Person> = contacts::table
+    let people: Vec<Row> = contacts::table
         .inner_join(units::table)
         .filter(contacts::unit_id.eq_any(&unit_ids))
         .filter(contacts::active.eq(true))
@@ -75,32 +66,24 @@ pub fn recipients(
             contacts::roles,
         ))
         .load(conn)?;
-    let mut out: Vec<Recipient> = Vec::new();
-    for audience in audiences {
-        for (unit_id, parent) in &responsible {
-            let target = if audience.of_parent {
-                parent.as_ref()
-            } else {
-                Some(unit_id)
-            };
-            let Some(target) = target else { continue };
-            for (contact_id, contact_unit, code, email, name, roles) in &people {
-                if contact_unit == target
-                    && roles.get().contains(&audience.role)
-                    && !out.iter().any(|r| r.contact_id == *contact_id)
-                {
-                    out.push(Recipient {
-                        contact_id: contact_id.clone(),
-                        email: email.clone(),
-                        name: name.clone(),
-                        role: String::from(*audience),
-                        unit_code: code.clone(),
-                    });
-                }
-            }
-        }
-    }
-    Ok(out)
+    let responsible: Vec<Responsible> = responsible
+        .into_iter()
+        .map(|(unit_id, parent_id)| Responsible { unit_id, parent_id })
+        .collect();
+    let people: Vec<Person> = people
+        .into_iter()
+        .map(
+            |(contact_id, unit_id, unit_code, email, name, roles)| Person {
+                contact_id,
+                unit_id,
+                unit_code,
+                email,
+                name,
+                roles: roles.into_inner(),
+            },
+        )
+        .collect();
+    Ok(resolve(audiences, &responsible, &people))
 }
 
 /// What a planned escalation is about: a clock's step, or a report and what it says.
