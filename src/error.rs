@@ -3,11 +3,13 @@
 
 use serde_json::{Value, json};
 
+use crate::rule::Rule;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// A request field failed validation; `field` is its path in the body or query.
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    #[error("{field}: {rule}")]
+    Invalid { field: String, rule: Rule },
     #[error("{0}")]
     BadRequest(String),
     #[error("missing or invalid API token")]
@@ -46,10 +48,10 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<String>, rule: impl Into<Rule>) -> Self {
         Self::Invalid {
             field: field.into(),
-            message: message.into(),
+            rule: rule.into(),
         }
     }
 

@@ -16,6 +16,7 @@ use crate::domain::incident::{
 };
 use crate::domain::text;
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::store::incidents::{
     self as store, IdempotencyKey, NewIncident, NewReferralRow, UnitLink,
 };
@@ -257,7 +258,7 @@ pub fn change_status(
     let reason = match change.to {
         Status::Dismissed => Some(
             text::optional("reason", change.reason.as_deref(), NOTE_MAX)?
-                .ok_or_else(|| AppError::invalid("reason", "a dismissal needs a reason"))?,
+                .ok_or_else(|| AppError::invalid("reason", Rule::DismissalNeedsReason))?,
         ),
         _ => None,
     };
@@ -266,7 +267,7 @@ pub fn change_status(
         (Status::Closed, None) => {
             return Err(AppError::invalid(
                 "publication",
-                "closing needs what was published and where",
+                Rule::ClosingNeedsPublication,
             ));
         }
         _ => None,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::access::{Actor, ApiToken, Role};
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::store::tokens::{self, NewToken};
 use crate::store::{DbConn, units};
 
@@ -57,7 +58,7 @@ pub fn create(
         Some(days) if !(1..=3660).contains(&days) => {
             return Err(AppError::invalid(
                 "expires_in_days",
-                "must be between 1 and 3660",
+                Rule::OutOfRange(1, 3660),
             ));
         }
         Some(days) => Some(now + Duration::days(days)),

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 
 use crate::domain::access::Role;
 use crate::error::AppError;
+use crate::rule::Rule;
 
 pub fn role(role: Role) -> &'static str {
     match role {
@@ -40,12 +41,12 @@ pub fn parse_input(field: &str, value: &str, zone: Tz) -> Result<DateTime<Utc>, 
     ]
     .iter()
     .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok())
-    .ok_or_else(|| AppError::invalid(field, "must be a date and time"))?;
+    .ok_or_else(|| AppError::invalid(field, Rule::NotDateTime))?;
     parsed
         .and_local_timezone(zone)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| AppError::invalid(field, "must be a date and time"))
+        .ok_or_else(|| AppError::invalid(field, Rule::NotDateTime))
 }
 
 /// Like `parse_input`, but a blank field means `now` (the moment the form was sent, not
@@ -126,69 +127,37 @@ pub fn field_name(name: &str) -> String {
     zh.to_owned()
 }
 
-fn phrase(message: &str) -> String {
-    let fixed = [
-        ("must not be empty", "不能为空"),
-        (
-            "must be an http:// or https:// URL",
-            "须为 http:// 或 https:// 开头的网址",
-        ),
-        ("must not be in the future", "不能晚于当前时间"),
-        ("must not be before discovered_at", "不能早于发现时间"),
-        ("must be within the last 366 days", "须在最近 366 天以内"),
-        ("must not contain control characters", "不能含控制字符"),
-        (
-            "must not contain invisible or text-direction characters",
-            "不能含不可见字符或文字方向控制字符",
-        ),
-        ("is required for this kind of milestone", "此类节点必须填写"),
-        ("is required for a statement", "发布权威信息须填写链接"),
-        ("a dismissal needs a reason", "排除须说明理由"),
-        (
-            "closing needs what was published and where",
-            "办结须填写发布的内容和渠道",
-        ),
-        ("name at least one responsible unit", "至少选择一个责任单位"),
-        (
-            "exactly one unit may be first_responsible",
-            "只能有一个第一责任单位",
-        ),
-        ("is not your current password", "与当前密码不符"),
-        ("must be a date and time", "须为日期和时间"),
-        (
-            "must be 2 to 32 characters: letters, digits, '.', '_' or '-'",
-            "须为 2–32 个字母、数字或 . _ -",
-        ),
-        ("must be between 1 and 3660", "须在 1 到 3660 之间"),
-    ];
-    if let Some((_, zh)) = fixed.iter().find(|(en, _)| *en == message) {
-        return (*zh).to_owned();
+/// The rule a field broke, in Chinese.
+fn phrase(rule: &Rule) -> String {
+    match rule {
+        Rule::Empty => "不能为空".into(),
+        Rule::TooLong(n) => format!("最多 {n} 个字符"),
+        Rule::TooShort(n) => format!("至少 {n} 个字符"),
+        Rule::ControlCharacters => "不能含控制字符".into(),
+        Rule::InvisibleCharacters => "不能含不可见字符或文字方向控制字符".into(),
+        Rule::NotUrl => "须为 http:// 或 https:// 开头的网址".into(),
+        Rule::InFuture => "不能晚于当前时间".into(),
+        Rule::BeforeDiscovery => "不能早于发现时间".into(),
+        Rule::TooOld(days) => format!("须在最近 {days} 天以内"),
+        Rule::NotDateTime => "须为日期和时间".into(),
+        Rule::OutOfRange(min, max) => format!("须在 {min} 到 {max} 之间"),
+        Rule::LoginShape => "须为 2–32 个字母、数字或 . _ -".into(),
+        Rule::RequiredForMilestone => "此类节点必须填写".into(),
+        Rule::RequiredForStatement => "发布权威信息须填写链接".into(),
+        Rule::DismissalNeedsReason => "排除须说明理由".into(),
+        Rule::ClosingNeedsPublication => "办结须填写发布的内容和渠道".into(),
+        Rule::NoResponsibleUnit => "至少选择一个责任单位".into(),
+        Rule::SeveralFirstResponsible => "只能有一个第一责任单位".into(),
+        Rule::Other(text) => text.clone(),
     }
-    let number = |prefix: &str, suffix: &str| {
-        message
-            .strip_prefix(prefix)
-            .and_then(|r| r.strip_suffix(suffix))
-            .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
-            .map(str::to_owned)
-    };
-    if let Some(n) = number("must be at most ", " characters") {
-        return format!("最多 {n} 个字符");
-    }
-    if let Some(n) = number("must be at least ", " characters") {
-        return format!("至少 {n} 个字符");
-    }
-    message.to_owned()
 }
 
 /// A validation error as shown next to its field: the message only.
 pub fn field_message(e: &AppError) -> Option<(String, String)> {
     match e {
-        AppError::Invalid {
-            field: name,
-            message,
-        } => Some((
+        AppError::Invalid { field: name, rule } => Some((
             name.clone(),
-            format!("{}{}", field_name(name), phrase(message)),
+            format!("{}{}", field_name(name), phrase(rule)),
         )),
         _ => None,
     }
@@ -232,13 +201,44 @@ mod tests {
 
     #[test]
     fn validation_messages_read_in_chinese() {
-        let e = AppError::invalid("title", "must be at most 200 characters");
+        let e = AppError::invalid("title", Rule::TooLong(200));
         assert_eq!(field_message(&e).unwrap().1, "标题最多 200 个字符");
         let e = AppError::invalid("responsible_units[0].code", "unit 99 is listed twice");
         assert_eq!(
             field_message(&e).unwrap().1,
             "责任单位unit 99 is listed twice"
         );
+    }
+
+    #[test]
+    fn every_typed_rule_reads_in_chinese() {
+        let rules = [
+            Rule::Empty,
+            Rule::TooLong(5),
+            Rule::TooShort(5),
+            Rule::ControlCharacters,
+            Rule::InvisibleCharacters,
+            Rule::NotUrl,
+            Rule::InFuture,
+            Rule::BeforeDiscovery,
+            Rule::TooOld(366),
+            Rule::NotDateTime,
+            Rule::OutOfRange(1, 9),
+            Rule::LoginShape,
+            Rule::RequiredForMilestone,
+            Rule::RequiredForStatement,
+            Rule::DismissalNeedsReason,
+            Rule::ClosingNeedsPublication,
+            Rule::NoResponsibleUnit,
+            Rule::SeveralFirstResponsible,
+        ];
+        for rule in rules {
+            let zh = phrase(&rule);
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{rule:?}: {zh}"
+            );
+        }
     }
 
     #[test]

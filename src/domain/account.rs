@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::access::Role;
 use super::text;
 use crate::error::AppError;
+use crate::rule::Rule;
 
 /// Shortest password accepted (NIST SP 800-63B asks for at least 8; offices ask for more).
 pub const PASSWORD_MIN_CHARS: usize = 10;
@@ -25,10 +26,7 @@ impl Login {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
         if !(2..=32).contains(&value.len()) || !ok_chars {
-            return Err(AppError::invalid(
-                field,
-                "must be 2 to 32 characters: letters, digits, '.', '_' or '-'",
-            ));
+            return Err(AppError::invalid(field, Rule::LoginShape));
         }
         Ok(Self(value))
     }
@@ -45,16 +43,10 @@ impl NewPassword {
     pub fn parse(field: &str, value: &str) -> Result<Self, AppError> {
         let chars = value.chars().count();
         if chars < PASSWORD_MIN_CHARS {
-            return Err(AppError::invalid(
-                field,
-                format!("must be at least {PASSWORD_MIN_CHARS} characters"),
-            ));
+            return Err(AppError::invalid(field, Rule::TooShort(PASSWORD_MIN_CHARS)));
         }
         if chars > PASSWORD_MAX_CHARS {
-            return Err(AppError::invalid(
-                field,
-                format!("must be at most {PASSWORD_MAX_CHARS} characters"),
-            ));
+            return Err(AppError::invalid(field, Rule::TooLong(PASSWORD_MAX_CHARS)));
         }
         Ok(Self(value.to_owned()))
     }

@@ -1,6 +1,7 @@
 //! Checks shared by every free-text field.
 
 use crate::error::AppError;
+use crate::rule::Rule;
 
 /// The longest name of a unit, a person or a token.
 pub const NAME_MAX: usize = 100;
@@ -15,7 +16,7 @@ pub fn name(field: &str, value: &str) -> Result<String, AppError> {
 pub fn required(field: &str, value: &str, max: usize) -> Result<String, AppError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(AppError::invalid(field, "must not be empty"));
+        return Err(AppError::invalid(field, Rule::Empty));
     }
     within(field, value, max)
 }
@@ -30,25 +31,16 @@ pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<S
 
 fn within(field: &str, value: &str, max: usize) -> Result<String, AppError> {
     if value.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(AppError::invalid(field, Rule::TooLong(max)));
     }
     if value
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
-        return Err(AppError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(AppError::invalid(field, Rule::ControlCharacters));
     }
     if value.chars().any(is_invisible_format) {
-        return Err(AppError::invalid(
-            field,
-            "must not contain invisible or text-direction characters",
-        ));
+        return Err(AppError::invalid(field, Rule::InvisibleCharacters));
     }
     Ok(value.to_owned())
 }
@@ -74,10 +66,7 @@ pub fn optional_url(field: &str, value: Option<&str>) -> Result<Option<String>, 
         .or_else(|| lower.strip_prefix("http://"));
     match rest {
         Some(host) if !host.is_empty() && !url.contains(char::is_whitespace) => Ok(Some(url)),
-        _ => Err(AppError::invalid(
-            field,
-            "must be an http:// or https:// URL",
-        )),
+        _ => Err(AppError::invalid(field, Rule::NotUrl)),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::console::views;
 use crate::domain::access::Role;
 use crate::domain::account::{AccountProfile, NewAccount, NewPassword, PASSWORD_MIN_CHARS};
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::store::contacts::{self, ContactFilter};
 use crate::store::units;
 use crate::web::AppState;
@@ -369,7 +370,7 @@ async fn create_token(
         Some(d) => d
             .parse::<i64>()
             .map(Some)
-            .map_err(|_| AppError::invalid("expires_in_days", "must be between 1 and 3660")),
+            .map_err(|_| AppError::invalid("expires_in_days", Rule::OutOfRange(1, 3660))),
     };
     let req = role(&form.role)
         .and_then(|r| TokenRequest::parse(&form.name, r, optional(&form.unit_code), days?));

@@ -13,6 +13,7 @@ use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::incident::{Category, Severity, Status};
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::store::incidents::{self, Sort};
 use crate::store::units;
 use crate::web::AppState;
@@ -85,7 +86,7 @@ fn day_start(
         return Ok(None);
     };
     let date = NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "must be a date and time"))?;
+        .map_err(|_| AppError::invalid(field, Rule::NotDateTime))?;
     labels::parse_input(field, &format!("{date}T00:00:00"), zone).map(Some)
 }
 

@@ -14,6 +14,7 @@ use crate::console::views;
 use crate::domain::timeliness::{Durations, GroupBy, Timeliness};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::store::units;
 use crate::web::AppState;
 use crate::web::download::csv_response;
@@ -140,7 +141,7 @@ fn date(field: &str, v: &str) -> Result<Option<NaiveDate>, AppError> {
         "" => Ok(None),
         v => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| AppError::invalid(field, "must be a date and time")),
+            .map_err(|_| AppError::invalid(field, Rule::NotDateTime)),
     }
 }
 

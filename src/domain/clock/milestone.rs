@@ -7,6 +7,7 @@ use super::ClockKind;
 use crate::domain::incident::{NOTE_MAX, parse_since_discovery};
 use crate::domain::text;
 use crate::error::AppError;
+use crate::rule::Rule;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +36,7 @@ pub enum Evidence {
 
 fn required(field: &str, value: Option<&str>, max: usize) -> Result<String, AppError> {
     text::optional(field, value, max)?
-        .ok_or_else(|| AppError::invalid(field, "is required for this kind of milestone"))
+        .ok_or_else(|| AppError::invalid(field, Rule::RequiredForMilestone))
 }
 
 impl MilestoneInput {
@@ -50,7 +51,7 @@ impl MilestoneInput {
         let evidence = match self.kind {
             ClockKind::AuthoritativeStatement => {
                 let url = text::optional_url("url", self.url.as_deref())?
-                    .ok_or_else(|| AppError::invalid("url", "is required for a statement"))?;
+                    .ok_or_else(|| AppError::invalid("url", Rule::RequiredForStatement))?;
                 Evidence::Statement {
                     channel: required("channel", self.channel.as_deref(), 200)?,
                     url,

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{text, unit};
 use crate::error::AppError;
+use crate::rule::Rule;
 
 pub const TITLE_MAX: usize = 200;
 pub const SUMMARY_MAX: usize = 5000;
@@ -46,10 +47,7 @@ impl ResponsibleUnits {
     /// involved answers first).
     pub fn parse(field: &str, refs: Vec<UnitRef>) -> Result<Self, AppError> {
         if refs.is_empty() {
-            return Err(AppError::invalid(
-                field,
-                "name at least one responsible unit",
-            ));
+            return Err(AppError::invalid(field, Rule::NoResponsibleUnit));
         }
         if refs.len() > MAX_RESPONSIBLE_UNITS {
             return Err(AppError::invalid(
@@ -75,10 +73,7 @@ impl ResponsibleUnits {
             0 => units[0].first_responsible = true,
             1 => {}
             _ => {
-                return Err(AppError::invalid(
-                    field,
-                    "exactly one unit may be first_responsible",
-                ));
+                return Err(AppError::invalid(field, Rule::SeveralFirstResponsible));
             }
         }
         Ok(Self(units))
@@ -122,7 +117,7 @@ pub fn parse_past(
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, AppError> {
     if at > now + CLOCK_SKEW {
-        return Err(AppError::invalid(field, "must not be in the future"));
+        return Err(AppError::invalid(field, Rule::InFuture));
     }
     Ok(at)
 }
@@ -140,7 +135,7 @@ pub fn parse_discovered_at(
     if at < now - OLDEST_DISCOVERY {
         return Err(AppError::invalid(
             "discovered_at",
-            "must be within the last 366 days",
+            Rule::TooOld(OLDEST_DISCOVERY.num_days() as u32),
         ));
     }
     Ok(at)
@@ -155,7 +150,7 @@ pub fn parse_since_discovery(
 ) -> Result<DateTime<Utc>, AppError> {
     let at = parse_past(field, at, now)?;
     if at < discovered_at {
-        return Err(AppError::invalid(field, "must not be before discovered_at"));
+        return Err(AppError::invalid(field, Rule::BeforeDiscovery));
     }
     Ok(at)
 }
