@@ -20,7 +20,7 @@ pub enum AppError {
     NotFound(String),
     #[error("{message}")]
     Conflict {
-        code: &'static str,
+        code: ConflictCode,
         message: String,
         details: Value,
     },
@@ -47,6 +47,33 @@ pub enum AppError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// Why a request conflicts with what is recorded; `as_str` is the API's stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictCode {
+    IncidentClosed,
+    InvalidTransition,
+    ReferralRequired,
+    IdempotencyKeyReused,
+    /// Two requests with one Idempotency-Key raced; the loser replays the winner.
+    IdempotencyRace,
+    UnitCodeTaken,
+    LoginTaken,
+}
+
+impl ConflictCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IncidentClosed => "incident_closed",
+            Self::InvalidTransition => "invalid_transition",
+            Self::ReferralRequired => "referral_required",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::IdempotencyRace => "idempotency_race",
+            Self::UnitCodeTaken => "unit_code_taken",
+            Self::LoginTaken => "login_taken",
+        }
+    }
+}
+
 impl AppError {
     pub fn invalid(field: impl Into<String>, rule: impl Into<Rule>) -> Self {
         Self::Invalid {
@@ -55,7 +82,7 @@ impl AppError {
         }
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ConflictCode, message: impl Into<String>) -> Self {
         Self::Conflict {
             code,
             message: message.into(),
@@ -84,7 +111,7 @@ impl AppError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
-            Self::Conflict { code, .. } => code,
+            Self::Conflict { code, .. } => code.as_str(),
             Self::VersionMismatch { .. } => "version_mismatch",
             Self::PreconditionRequired => "precondition_required",
             Self::PayloadTooLarge(_) => "payload_too_large",

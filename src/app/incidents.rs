@@ -15,14 +15,12 @@ use crate::domain::incident::{
     ReferralAuthority, Status, format_reference, parse_since_discovery, reference_year, snapshot,
 };
 use crate::domain::text;
-use crate::error::AppError;
+use crate::error::{AppError, ConflictCode};
 use crate::rule::Rule;
 use crate::store::incidents::{
     self as store, IdempotencyKey, NewIncident, NewReferralRow, UnitLink,
 };
 use crate::store::{DbConn, events, units};
-
-pub use crate::store::incidents::IDEMPOTENCY_RACE;
 
 pub enum Created {
     New(Incident),
@@ -141,7 +139,7 @@ fn load_for_change(
     }
     if !incident.status.is_open() {
         return Err(AppError::conflict(
-            "incident_closed",
+            ConflictCode::IncidentClosed,
             format!(
                 "incident {} is {}; record a new incident instead",
                 incident.reference, incident.status
@@ -249,7 +247,7 @@ pub fn change_status(
     if !from.can_become(change.to) {
         let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
         return Err(AppError::Conflict {
-            code: "invalid_transition",
+            code: ConflictCode::InvalidTransition,
             message: format!("an incident that is {from} cannot become {}", change.to),
             details: json!({ "from": from, "to": change.to, "allowed": allowed }),
         });
@@ -277,7 +275,7 @@ pub fn change_status(
         && incident.referrals.is_empty()
     {
         return Err(AppError::conflict(
-            "referral_required",
+            ConflictCode::ReferralRequired,
             "false information must be referred to the police or the cyberspace authority before closing",
         ));
     }

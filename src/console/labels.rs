@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::access::Role;
-use crate::error::AppError;
+use crate::error::{AppError, ConflictCode};
 use crate::rule::Rule;
 
 pub fn role(role: Role) -> &'static str {
@@ -185,11 +185,17 @@ pub fn error_message(e: &AppError) -> String {
         }
         AppError::Forbidden(m) => format!("您的账号角色或单位范围不允许此操作。（{m}）"),
         AppError::NotFound(m) => format!("记录不存在或已删除。（{m}）"),
-        AppError::Conflict { code, message, .. } => match *code {
-            "invalid_transition" => "当前状态不能转为所选状态，请刷新页面。".into(),
-            "referral_required" => "虚假信息须先记录移交公安机关或网信部门，才能办结。".into(),
-            "login_taken" => "该登录名已被使用。".into(),
-            _ => message.clone(),
+        AppError::Conflict { code, .. } => match code {
+            ConflictCode::IncidentClosed => "该舆情已办结或已排除，请登记新的舆情。".into(),
+            ConflictCode::InvalidTransition => "当前状态不能转为所选状态，请刷新页面。".into(),
+            ConflictCode::ReferralRequired => {
+                "虚假信息须先记录移交公安机关或网信部门，才能办结。".into()
+            }
+            ConflictCode::IdempotencyKeyReused | ConflictCode::IdempotencyRace => {
+                "同一登记请求正在处理或已处理，请刷新页面查看。".into()
+            }
+            ConflictCode::UnitCodeTaken => "该单位代码已被使用。".into(),
+            ConflictCode::LoginTaken => "该登录名已被使用。".into(),
         },
         other => other.to_string(),
     }

@@ -11,7 +11,7 @@ use super::{DbConn, from_db_time, to_db_time, units as unit_store};
 use crate::domain::access::Role;
 use crate::domain::account::Account;
 use crate::domain::throttle::Subject;
-use crate::error::AppError;
+use crate::error::{AppError, ConflictCode};
 
 /// What a sign-in needs to decide: the hash and state of one account.
 #[derive(Debug, Clone)]
@@ -46,7 +46,7 @@ pub fn create(
         .get_result(conn)?;
     if taken > 0 {
         return Err(AppError::conflict(
-            "login_taken",
+            ConflictCode::LoginTaken,
             format!("login {} is taken", new.login),
         ));
     }
@@ -71,7 +71,7 @@ pub fn create(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
         )) => Err(AppError::conflict(
-            "login_taken",
+            ConflictCode::LoginTaken,
             format!("login {} is taken", new.login),
         )),
         Err(e) => Err(e.into()),

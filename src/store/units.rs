@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::units;
 use super::{DbConn, from_db_time, to_db_time};
 use crate::domain::unit::{Unit, UnitLevel, child_path};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictCode};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = units)]
@@ -136,7 +136,7 @@ pub fn insert(
         > 0
     {
         return Err(AppError::conflict(
-            "unit_code_taken",
+            ConflictCode::UnitCodeTaken,
             format!("a unit with code {} exists", new.code),
         ));
     }
@@ -160,7 +160,7 @@ pub fn insert(
     };
     let taken = || {
         AppError::conflict(
-            "unit_code_taken",
+            ConflictCode::UnitCodeTaken,
             format!("a unit with code {} exists", row.code),
         )
     };

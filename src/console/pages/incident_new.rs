@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::app::incidents::{self, Created, IDEMPOTENCY_RACE};
+use crate::app::incidents::{self, Created};
 use crate::console::error::ConsoleError;
 use crate::console::form::{Posted, every, field};
 use crate::console::labels;
@@ -18,7 +18,7 @@ use crate::console::views;
 use crate::domain::access::Actor;
 use crate::domain::incident::CreateIncident;
 use crate::domain::incident::{Category, Severity, SourceChannel, SpecialTopic, UnitRef};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictCode};
 use crate::store::incidents::IdempotencyKey;
 use crate::store::units;
 use crate::web::AppState;
@@ -209,7 +209,10 @@ async fn submit(
                 })
             };
             match attempt().await {
-                Err(AppError::Conflict { code, .. }) if code == IDEMPOTENCY_RACE => attempt().await,
+                Err(AppError::Conflict {
+                    code: ConflictCode::IdempotencyRace,
+                    ..
+                }) => attempt().await,
                 other => other,
             }
         }

@@ -3,9 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use super::with_etag;
-use crate::app::incidents::{self, Created, IDEMPOTENCY_RACE};
+use crate::app::incidents::{self, Created};
 use crate::domain::incident::{CreateIncident, Incident};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictCode};
 use crate::http::auth::Writer;
 use crate::http::extract::JsonBody;
 use crate::store::incidents::IdempotencyKey;
@@ -59,7 +59,10 @@ async fn create(
     };
     // Two requests with one key raced (PostgreSQL): the loser replays the winner's result.
     let created = match attempt().await {
-        Err(AppError::Conflict { code, .. }) if code == IDEMPOTENCY_RACE => attempt().await?,
+        Err(AppError::Conflict {
+            code: ConflictCode::IdempotencyRace,
+            ..
+        }) => attempt().await?,
         other => other?,
     };
     state.wake.notify_one();

@@ -9,7 +9,7 @@ use super::{IncidentRow, load};
 use crate::domain::access::Actor;
 use crate::domain::ids::IncidentId;
 use crate::domain::incident::{Incident, IncidentContent, Status};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictCode};
 use crate::store::schema::{idempotency_keys, incident_units, incidents};
 use crate::store::{DbConn, to_db_time};
 
@@ -19,10 +19,6 @@ pub struct IdempotencyKey {
     pub key: String,
     pub request_hash: String,
 }
-
-/// Code of the error returned when a concurrent request with the same key won the race;
-/// retrying the whole transaction then replays its result.
-pub const IDEMPOTENCY_RACE: &str = "idempotency_race";
 
 /// A responsible unit, resolved.
 pub struct UnitLink {
@@ -147,7 +143,7 @@ pub fn replay(
     match earlier {
         None => Ok(None),
         Some((hash, _)) if hash != idem.request_hash => Err(AppError::conflict(
-            "idempotency_key_reused",
+            ConflictCode::IdempotencyKeyReused,
             "this Idempotency-Key was used for a different request",
         )),
         Some((_, incident_id)) => load(conn, &incident_id, now).map(Some),
@@ -177,7 +173,7 @@ pub fn remember_key(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
         )) => Err(AppError::conflict(
-            IDEMPOTENCY_RACE,
+            ConflictCode::IdempotencyRace,
             "a request with this Idempotency-Key is being processed; retry",
         )),
         Err(e) => Err(e.into()),

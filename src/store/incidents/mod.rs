@@ -9,8 +9,8 @@ pub use change::{
     NewReferralRow, bump, insert_referral, replace_units, set_status, update_content,
 };
 pub use create::{
-    IDEMPOTENCY_RACE, IdempotencyKey, Inserted, NewIncident, UnitLink, hydrate_one, insert,
-    insert_units, next_sequence, open_incident_with_url, remember_key, replay,
+    IdempotencyKey, Inserted, NewIncident, UnitLink, hydrate_one, insert, insert_units,
+    next_sequence, open_incident_with_url, remember_key, replay,
 };
 pub use list::{Cursor, IncidentFilter, Page, Sort, list};
 
