@@ -18,7 +18,7 @@ use crate::store::{DbConn, Store, contacts, sessions, throttle, write_tx};
 pub struct SignInAttempt {
     pub login: String,
     pub password: String,
-    /// The client's address (`http::client::client_ip`), for the per-client limits.
+    /// The client's address (`web::client::client_ip`), for the per-client limits.
     pub client: String,
     /// The session cookie this browser already had: signing in again ends it.
     pub replaces: Option<String>,

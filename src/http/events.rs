@@ -2,8 +2,7 @@
 //! server-sent events, for live screens. Each event's id is its place in commit order;
 //! a client that reconnects with `Last-Event-ID` misses nothing and sees nothing twice.
 //! Streams (`web::stream`) are fed by `web::feed` (no query while idle), capped per token
-//! and per process,
-//! and end when their token is revoked or expires. A browser's `EventSource` cannot send
+//! and per process, and end when their token is revoked or expires. A browser's `EventSource` cannot send
 //! a token: it opens the stream with a single-use ticket minted with the token (URLs land
 //! in proxy logs; a used or minute-old ticket opens nothing). The console's board opens
 //! the same stream with its session (`console::pages::board`).
@@ -76,24 +75,27 @@ async fn stream(
     Query(q): Query<StreamQuery>,
 ) -> Result<HttpResponse, AppError> {
     let after = live::resume_after(&req, q.after)?;
-    let actor = match q.ticket {
+    // The caller, and when its token expires (a redeemed ticket carries it already).
+    let (actor, expires_at) = match q.ticket {
         Some(presented) if !req.headers().contains_key(header::AUTHORIZATION) => {
             let now = state.now();
-            state
+            let found = state
                 .store
                 .write(move |conn| tokens::redeem_ticket(conn, &presented, now))
                 .await?
-                .ok_or(AppError::Unauthorized)?
-                .actor
-                .into()
+                .ok_or(AppError::Unauthorized)?;
+            (found.actor.into(), found.expires_at)
         }
-        _ => Auth::from_request(&req, &mut Payload::None).await?.0,
+        _ => {
+            let Auth(actor) = Auth::from_request(&req, &mut Payload::None).await?;
+            let token_id = actor.id.clone();
+            let expires_at = state
+                .store
+                .run(move |conn| tokens::expires_at(conn, &token_id))
+                .await?;
+            (actor, expires_at)
+        }
     };
-    let token_id = actor.id.clone();
-    let expires_at = state
-        .store
-        .run(move |conn| tokens::expires_at(conn, &token_id))
-        .await?;
     let watcher = Watcher {
         admit_as: actor.id.clone(),
         scope: actor.scope.as_ref().map(|s| s.path.clone()),
