@@ -105,16 +105,11 @@ fn seed(conn: &mut DbConn, pg: bool, n: usize, now: DateTime<Utc>) {
 }
 
 /// A console account and its session cookie, signed in over HTTP as a browser would.
-async fn sign_in(store: &Store, base: &str) -> String {
+async fn sign_in(service: &yuqing_tracker::app::App, base: &str) -> String {
     use yuqing_tracker::domain::account::{AccountProfile, NewAccount};
     let profile = AccountProfile::parse("基准", Role::Admin, None, None).unwrap();
     let new = NewAccount::parse("bench", profile, "benchmark-password").unwrap();
-    let passwords = yuqing_tracker::app::passwords::Passwords::new(1);
-    let hash = passwords.hash(&new.password).await.unwrap();
-    store
-        .run(move |conn| yuqing_tracker::app::accounts::create(conn, None, &new, &hash, Utc::now()))
-        .await
-        .unwrap();
+    service.create_account(None, new).await.unwrap();
     let res = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -297,6 +292,7 @@ async fn run(backend: &str, n: usize, seconds: u64) -> Vec<String> {
     let base = format!("http://127.0.0.1:{}", app.port());
     // Record the seeded clocks' phases first, as the sweep would, so the counter is still.
     let engine = app.engine().expect("engine");
+    let service = app.service();
     while engine.record_phases().await.unwrap() > 0 {}
     let handle = app.handle();
     let server = tokio::spawn(app.run_until_stopped());
@@ -424,7 +420,7 @@ async fn run(backend: &str, n: usize, seconds: u64) -> Vec<String> {
 
     // The console: one signed-in browser, one page after another (the cost of a page
     // alone), beside the API call that reads the same incidents as JSON.
-    let cookie = sign_in(&store, &base).await;
+    let cookie = sign_in(&service, &base).await;
     let cookie = format!("Cookie: yq_session={cookie}");
     let one =
         |url: String, header: &str| blocking(v(&["-n", "300", "-c", "1", "-H", header, &url]));

@@ -6,16 +6,16 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::accounts;
 use crate::app::passwords::Passwords;
-use crate::app::tokens::{self, TokenRequest};
+use crate::app::tokens::TokenRequest;
+use crate::app::{App, Planning};
 use crate::config::Settings;
 use crate::domain::access::{Actor, Role};
 use crate::domain::account::{AccountProfile, Login, NewAccount, NewPassword};
-use crate::domain::time::{SystemClock, TimeSource};
+use crate::domain::time::SystemClock;
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
-use crate::mail::LinkSigner;
+use crate::mail::{Composer, LinkSigner};
 use crate::startup::Application;
 use crate::store::Store;
 
@@ -140,9 +140,26 @@ fn operator() -> Actor {
     }
 }
 
-async fn token(command: TokenCommand, settings: &Settings) -> Result<(), AppError> {
+/// The service over the configured database, for one command (no engine runs: nothing
+/// it does plans reminders).
+async fn open(settings: &Settings) -> Result<App, AppError> {
     let store = Store::open(&settings.database).await?;
-    let now = SystemClock.now();
+    let planning = Planning {
+        rules: Arc::new(settings.clocks.clone()),
+        message_domain: Composer::message_domain(&settings.mail.from).into(),
+    };
+    Ok(App::new(
+        store,
+        planning,
+        Arc::default(),
+        Arc::new(SystemClock),
+        settings.time.zone,
+        Passwords::new(1),
+    ))
+}
+
+async fn token(command: TokenCommand, settings: &Settings) -> Result<(), AppError> {
+    let app = open(settings).await?;
     match command {
         TokenCommand::Create {
             role,
@@ -151,14 +168,13 @@ async fn token(command: TokenCommand, settings: &Settings) -> Result<(), AppErro
             expires_in_days,
         } => {
             let req = TokenRequest::parse(&name, role, unit.as_deref(), expires_in_days)?;
-            let (id, token) = store
-                .write(move |conn| tokens::create(conn, &operator(), &req, now))
-                .await?;
+            let created = app.create_token(&operator(), req).await?;
+            let id = created.token.id;
             eprintln!("created token {id} ({role}); store it now, it is not shown again:");
-            println!("{token}");
+            println!("{}", created.secret);
         }
         TokenCommand::List => {
-            let all = store.run(|conn| tokens::list(conn, &operator())).await?;
+            let all = app.tokens(&operator()).await?;
             println!("id\trole\tunit\tname\tcreated\texpires\trevoked");
             let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
                 t.map_or("-".to_owned(), |t| t.format("%Y-%m-%dT%H:%MZ").to_string())
@@ -177,9 +193,7 @@ async fn token(command: TokenCommand, settings: &Settings) -> Result<(), AppErro
             }
         }
         TokenCommand::Revoke { id } => {
-            let (token, _) = store
-                .write(move |conn| tokens::revoke(conn, &operator(), &id, now))
-                .await?;
+            let (token, _) = app.revoke_token(&operator(), id).await?;
             println!("revoked token {} ({})", token.id, token.name);
         }
     }
@@ -204,26 +218,14 @@ fn read_password(from_stdin: bool) -> Result<NewPassword, AppError> {
     NewPassword::parse("password", &password)
 }
 
-async fn account_id(store: &Store, login: String) -> Result<String, AppError> {
+async fn account_id(app: &App, login: String) -> Result<String, AppError> {
     let login = Login::parse("login", &login)?.as_str().to_owned();
-    let key = login.clone();
-    store
-        .run(move |conn| crate::store::accounts::credentials(conn, &key))
-        .await?
-        .map(|c| c.id)
-        .ok_or_else(|| AppError::NotFound(format!("account {login}")))
+    app.account_id(login).await
 }
 
-async fn set_disabled(
-    store: &Store,
-    login: String,
-    disabled: bool,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), AppError> {
-    let id = account_id(store, login.clone()).await?;
-    store
-        .run(move |conn| accounts::set_disabled(conn, &operator(), &id, disabled, now))
-        .await?;
+async fn set_disabled(app: &App, login: String, disabled: bool) -> Result<(), AppError> {
+    let id = account_id(app, login.clone()).await?;
+    app.set_account_disabled(&operator(), id, disabled).await?;
     println!(
         "{login} {}",
         if disabled {
@@ -236,8 +238,7 @@ async fn set_disabled(
 }
 
 async fn account(command: AccountCommand, settings: &Settings) -> Result<(), AppError> {
-    let store = Store::open(&settings.database).await?;
-    let now = SystemClock.now();
+    let app = open(settings).await?;
     match command {
         AccountCommand::Create {
             login,
@@ -250,17 +251,15 @@ async fn account(command: AccountCommand, settings: &Settings) -> Result<(), App
             let unit = unit.map(|u| parse_code("unit", &u)).transpose()?;
             let profile = AccountProfile::parse(&name, role, unit.as_deref(), None)?;
             let new = NewAccount::parse(&login, profile, password.expose())?;
-            let hash = Passwords::new(1).hash(&new.password).await?;
-            let id = store
-                .run(move |conn| accounts::create(conn, None, &new, &hash, now))
-                .await?;
+            let id = app.create_account(None, new).await?;
             println!(
                 "created account {} ({id}, {role})",
                 login.trim().to_lowercase()
             );
         }
         AccountCommand::List => {
-            let all = store.run(|conn| accounts::list(conn, &operator())).await?;
+            let all = app.accounts(&operator()).await?;
+            let now = app.now();
             println!("login\trole\tunit\tname\tstate");
             for a in all {
                 let state = if a.disabled_at.is_some() {
@@ -283,16 +282,13 @@ async fn account(command: AccountCommand, settings: &Settings) -> Result<(), App
             login,
             password_stdin,
         } => {
-            let id = account_id(&store, login.clone()).await?;
+            let id = account_id(&app, login.clone()).await?;
             let password = read_password(password_stdin)?;
-            let hash = Passwords::new(1).hash(&password).await?;
-            store
-                .run(move |conn| accounts::reset_password(conn, &operator(), &id, &hash, now))
-                .await?;
+            app.reset_password(&operator(), id, password).await?;
             println!("password of {login} set; its sessions ended");
         }
-        AccountCommand::Disable { login } => set_disabled(&store, login, true, now).await?,
-        AccountCommand::Enable { login } => set_disabled(&store, login, false, now).await?,
+        AccountCommand::Disable { login } => set_disabled(&app, login, true).await?,
+        AccountCommand::Enable { login } => set_disabled(&app, login, false).await?,
     }
     Ok(())
 }

@@ -34,6 +34,7 @@ pub struct Application {
     wake: Arc<Notify>,
     health: Arc<Health>,
     store: Store,
+    service: crate::app::App,
 }
 
 /// The key that signs acknowledgement links: from config, or generated once and kept
@@ -106,15 +107,19 @@ impl Application {
         .await?;
         let listener = TcpListener::bind(settings.server.bind).map_err(AppError::internal)?;
         let port = listener.local_addr().map_err(AppError::internal)?.port();
-        let state = web::Data::new(AppState {
-            store: store.clone(),
-            time,
-            zone: settings.time.zone,
-            planning: Planning {
+        let service = crate::app::App::new(
+            store.clone(),
+            Planning {
                 rules,
                 message_domain: message_domain.into(),
             },
-            wake: wake.clone(),
+            wake.clone(),
+            time,
+            settings.time.zone,
+            crate::app::passwords::Passwords::per_core(),
+        );
+        let state = web::Data::new(AppState {
+            app: service.clone(),
             health: health.clone(),
             engine_stall_after: engine_settings
                 .enabled
@@ -130,7 +135,6 @@ impl Application {
                 settings.console.sign_in_rules(),
                 &settings.server.public_url,
             ),
-            passwords: crate::app::passwords::Passwords::per_core(),
             trusted_proxies: settings.server.trusted_proxies.clone(),
         });
         let limit = settings.server.max_body_bytes;
@@ -177,6 +181,7 @@ impl Application {
             wake,
             health,
             store,
+            service,
         })
     }
 
@@ -196,6 +201,11 @@ impl Application {
 
     pub fn store(&self) -> Store {
         self.store.clone()
+    }
+
+    /// The use cases this server answers with.
+    pub fn service(&self) -> crate::app::App {
+        self.service.clone()
     }
 
     /// Serves HTTP and runs the engine and its scheduler until SIGTERM or SIGINT, a

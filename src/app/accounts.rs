@@ -7,13 +7,143 @@ use chrono::{DateTime, Duration, Utc};
 use crate::app::passwords::Passwords;
 use crate::domain::access::Actor;
 use crate::domain::account::{
-    Account, AccountProfile, LockoutPolicy, NewAccount, NewPassword, SignInRefused, SignInRules,
+    Account, AccountProfile, LockoutPolicy, NewAccount, NewPassword, Session, SignInRefused,
+    SignInRules,
 };
 use crate::domain::throttle::{Outcome, Reservation, Subject};
 use crate::error::AppError;
 use crate::store::accounts::{self, NewAccountRow, ProfileRow};
-use crate::store::sessions::Session;
-use crate::store::{DbConn, Store, contacts, sessions, throttle, write_tx};
+use crate::store::{DbConn, contacts, sessions, throttle};
+
+use super::App;
+
+impl App {
+    /// Signs in: the new session's cookie value, or why not (see `sign_in`).
+    pub async fn sign_in(
+        &self,
+        rules: &SignInRules,
+        attempt: SignInAttempt,
+    ) -> Result<Result<String, SignInRefused>, AppError> {
+        sign_in(self, &self.passwords, rules, attempt, self.now()).await
+    }
+
+    /// Changes the signed-in account's password (see `change_password`); `cookie` is
+    /// the session that stays.
+    pub async fn change_password(
+        &self,
+        policy: &LockoutPolicy,
+        (session, cookie): (&Session, &str),
+        current: &str,
+        new: &NewPassword,
+    ) -> Result<Result<(), SignInRefused>, AppError> {
+        let now = self.now();
+        change_password(
+            self,
+            &self.passwords,
+            policy,
+            (session, cookie),
+            current,
+            new,
+            now,
+        )
+        .await
+    }
+
+    /// Creates an account; `actor` None is the command line (the first admin). The
+    /// caller's role is checked before the password is hashed: a viewer's post costs no
+    /// hashing time.
+    pub async fn create_account(
+        &self,
+        actor: Option<&Actor>,
+        new: NewAccount,
+    ) -> Result<String, AppError> {
+        if let Some(actor) = actor {
+            actor.require_admin()?;
+        }
+        let hash = self.passwords.hash(&new.password).await?;
+        let (actor, now) = (actor.cloned(), self.now());
+        self.write(move |conn| create(conn, actor.as_ref(), &new, &hash, now))
+            .await
+    }
+
+    pub async fn update_account(
+        &self,
+        actor: &Actor,
+        id: String,
+        profile: AccountProfile,
+    ) -> Result<Account, AppError> {
+        let actor = actor.clone();
+        self.write(move |conn| update(conn, &actor, &id, &profile))
+            .await
+    }
+
+    pub async fn set_account_disabled(
+        &self,
+        actor: &Actor,
+        id: String,
+        disabled: bool,
+    ) -> Result<Account, AppError> {
+        let (actor, now) = (actor.clone(), self.now());
+        self.write(move |conn| set_disabled(conn, &actor, &id, disabled, now))
+            .await
+    }
+
+    /// Sets a new password for another account (see `reset_password`), checking the
+    /// caller's role before hashing.
+    pub async fn reset_password(
+        &self,
+        actor: &Actor,
+        id: String,
+        new: NewPassword,
+    ) -> Result<(), AppError> {
+        actor.require_admin()?;
+        let hash = self.passwords.hash(&new).await?;
+        let (actor, now) = (actor.clone(), self.now());
+        self.write(move |conn| reset_password(conn, &actor, &id, &hash, now))
+            .await
+    }
+
+    /// Accounts the caller may manage.
+    pub async fn accounts(&self, actor: &Actor) -> Result<Vec<Account>, AppError> {
+        let actor = actor.clone();
+        self.read(move |conn| list(conn, &actor)).await
+    }
+
+    /// The live session behind a cookie, its end slid forward while the browser is used
+    /// (at most one write a minute, never past the session's maximum age).
+    pub async fn session(
+        &self,
+        cookie: String,
+        rules: SignInRules,
+    ) -> Result<Option<Session>, AppError> {
+        let now = self.now();
+        self.read(move |conn| {
+            let Some(session) = sessions::find(conn, &cookie, rules.session_max, now)? else {
+                return Ok(None);
+            };
+            let end = (now + rules.session_idle).min(session.created_at + rules.session_max);
+            if session.expires_at < end - Duration::minutes(1) {
+                sessions::extend(conn, &cookie, end)?;
+            }
+            Ok(Some(session))
+        })
+        .await
+    }
+
+    /// Ends the session behind a cookie.
+    pub async fn sign_out(&self, cookie: String) -> Result<(), AppError> {
+        self.read(move |conn| sessions::delete(conn, &cookie)).await
+    }
+
+    /// The id of the account signing in with `login`.
+    pub async fn account_id(&self, login: String) -> Result<String, AppError> {
+        let key = login.clone();
+        self.read(move |conn| accounts::credentials(conn, &key))
+            .await?
+            .map(|c| c.id)
+            .ok_or_else(|| AppError::NotFound(format!("account {login}")))
+    }
+}
 
 pub struct SignInAttempt {
     pub login: String,
@@ -31,7 +161,7 @@ const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Reserves a check for each (subject, limit), waiting while they are busy: Ok, or the
 /// index of the subject that refused and until when it is locked (None: still busy).
 async fn reserve(
-    store: &Store,
+    app: &App,
     subjects: &[(Subject, i32)],
     window: Duration,
     now: DateTime<Utc>,
@@ -40,7 +170,7 @@ async fn reserve(
     let mut pause = std::time::Duration::from_millis(5);
     loop {
         let subjects = subjects.to_vec();
-        let (which, decided) = store
+        let (which, decided) = app
             .write(move |conn| {
                 let limits: Vec<_> = subjects.iter().map(|(s, l)| (s, *l)).collect();
                 throttle::reserve(conn, &limits, window, now)
@@ -64,8 +194,8 @@ async fn reserve(
 /// the login, the client address and the client's brake before the password is read,
 /// and settled after (`domain::throttle`), so no number of parallel guesses gets more
 /// checks than the limits allow, and correct sign-ins arriving together only wait.
-pub async fn sign_in(
-    store: &Store,
+async fn sign_in(
+    app: &App,
     passwords: &Passwords,
     rules: &SignInRules,
     attempt: SignInAttempt,
@@ -86,7 +216,7 @@ pub async fn sign_in(
         (Subject::Login(login.clone()), policy.account_failures),
     ];
     let window = policy.lock_for();
-    if let Err((which, until)) = reserve(store, &subjects, window, now).await? {
+    if let Err((which, until)) = reserve(app, &subjects, window, now).await? {
         return Ok(Err(match (which, until) {
             (_, None) => SignInRefused::Busy,
             (0, Some(until)) => SignInRefused::ClientBusy { until },
@@ -96,8 +226,7 @@ pub async fn sign_in(
     }
     let found = {
         let login = login.clone();
-        store
-            .run(move |conn| accounts::credentials(conn, &login))
+        app.read(move |conn| accounts::credentials(conn, &login))
             .await?
     };
     let matched = passwords
@@ -112,35 +241,34 @@ pub async fn sign_in(
         None => Outcome::Failed,
     };
     let rules = *rules;
-    store
-        .write(move |conn| {
-            let limits: Vec<_> = subjects.iter().map(|(s, l)| (s, *l)).collect();
-            let locks = throttle::settle(conn, &limits, outcome, window, now)?;
-            let Some(account) = account else {
-                return Ok(Err(match (locks[2], locks[1]) {
-                    (Some(until), _) => SignInRefused::AccountLocked { until },
-                    (None, Some(until)) => SignInRefused::ClientLocked { until },
-                    (None, None) => SignInRefused::WrongCredentials,
-                }));
-            };
-            if account.disabled {
-                return Ok(Err(SignInRefused::Disabled));
-            }
-            if let Some(old) = &attempt.replaces {
-                sessions::delete(conn, old)?;
-            }
-            let cookie = sessions::create(conn, &account.id, now + rules.session_idle, now)?;
-            sessions::keep_newest(conn, &account.id, rules.sessions_per_account)?;
-            Ok(Ok(cookie))
-        })
-        .await
+    app.write(move |conn| {
+        let limits: Vec<_> = subjects.iter().map(|(s, l)| (s, *l)).collect();
+        let locks = throttle::settle(conn, &limits, outcome, window, now)?;
+        let Some(account) = account else {
+            return Ok(Err(match (locks[2], locks[1]) {
+                (Some(until), _) => SignInRefused::AccountLocked { until },
+                (None, Some(until)) => SignInRefused::ClientLocked { until },
+                (None, None) => SignInRefused::WrongCredentials,
+            }));
+        };
+        if account.disabled {
+            return Ok(Err(SignInRefused::Disabled));
+        }
+        if let Some(old) = &attempt.replaces {
+            sessions::delete(conn, old)?;
+        }
+        let cookie = sessions::create(conn, &account.id, now + rules.session_idle, now)?;
+        sessions::keep_newest(conn, &account.id, rules.sessions_per_account)?;
+        Ok(Ok(cookie))
+    })
+    .await
 }
 
 /// Changes the signed-in account's password after checking the current one, which is
 /// counted like a sign-in against the login (a wrong one repeated locks it). The
 /// account's other sessions end.
-pub async fn change_password(
-    store: &Store,
+async fn change_password(
+    app: &App,
     passwords: &Passwords,
     policy: &LockoutPolicy,
     (session, cookie): (&Session, &str),
@@ -153,15 +281,15 @@ pub async fn change_password(
         policy.account_failures,
     )];
     let window = policy.lock_for();
-    if let Err((_, until)) = reserve(store, &subjects, window, now).await? {
+    if let Err((_, until)) = reserve(app, &subjects, window, now).await? {
         return Ok(Err(match until {
             Some(until) => SignInRefused::AccountLocked { until },
             None => SignInRefused::Busy,
         }));
     }
     let id = session.account_id.clone();
-    let hash = store
-        .run(move |conn| accounts::password_hash(conn, &id))
+    let hash = app
+        .read(move |conn| accounts::password_hash(conn, &id))
         .await?;
     let matched = passwords.verify(current, Some(&hash)).await?;
     let new_hash = match matched {
@@ -169,25 +297,24 @@ pub async fn change_password(
         false => None,
     };
     let (account_id, cookie) = (session.account_id.clone(), cookie.to_owned());
-    store
-        .write(move |conn| {
-            let outcome = match new_hash {
-                Some(_) => Outcome::Succeeded,
-                None => Outcome::Failed,
-            };
-            let [(login, limit)] = &subjects;
-            let locks = throttle::settle(conn, &[(login, *limit)], outcome, window, now)?;
-            let Some(new_hash) = new_hash else {
-                return Ok(Err(match locks[0] {
-                    Some(until) => SignInRefused::AccountLocked { until },
-                    None => SignInRefused::WrongCredentials,
-                }));
-            };
-            accounts::set_password(conn, &account_id, &new_hash, now)?;
-            sessions::delete_others(conn, &account_id, Some(&cookie))?;
-            Ok(Ok(()))
-        })
-        .await
+    app.write(move |conn| {
+        let outcome = match new_hash {
+            Some(_) => Outcome::Succeeded,
+            None => Outcome::Failed,
+        };
+        let [(login, limit)] = &subjects;
+        let locks = throttle::settle(conn, &[(login, *limit)], outcome, window, now)?;
+        let Some(new_hash) = new_hash else {
+            return Ok(Err(match locks[0] {
+                Some(until) => SignInRefused::AccountLocked { until },
+                None => SignInRefused::WrongCredentials,
+            }));
+        };
+        accounts::set_password(conn, &account_id, &new_hash, now)?;
+        sessions::delete_others(conn, &account_id, Some(&cookie))?;
+        Ok(Ok(()))
+    })
+    .await
 }
 
 /// Whether `actor` may manage an account limited to `unit_path` (as for tokens: a scoped
@@ -243,49 +370,45 @@ fn profile_row(profile: &AccountProfile, unit_id: Option<String>) -> ProfileRow<
 }
 
 /// Creates an account; `actor` None is the command line (the first admin).
-pub fn create(
+fn create(
     conn: &mut DbConn,
     actor: Option<&Actor>,
     new: &NewAccount,
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
-    write_tx(conn, |conn| {
-        let unit_id = check_profile(conn, actor, &new.profile)?;
-        let row = NewAccountRow {
-            login: new.login.as_str(),
-            profile: profile_row(&new.profile, unit_id),
-            password_hash,
-        };
-        accounts::create(conn, &row, now)
-    })
+    let unit_id = check_profile(conn, actor, &new.profile)?;
+    let row = NewAccountRow {
+        login: new.login.as_str(),
+        profile: profile_row(&new.profile, unit_id),
+        password_hash,
+    };
+    accounts::create(conn, &row, now)
 }
 
 /// Changes another account's name, role, scope or contact link. The caller must manage
 /// the account as it is and as it becomes; nobody changes their own (an admin could
 /// otherwise lock the last admin out by mistake).
-pub fn update(
+fn update(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
     profile: &AccountProfile,
 ) -> Result<Account, AppError> {
-    write_tx(conn, |conn| {
-        let (_, path) = accounts::find(conn, id)?;
-        require_manages(actor, path.as_deref())?;
-        if actor.id == id {
-            return Err(AppError::Forbidden(
-                "you cannot change your own account; another admin can".into(),
-            ));
-        }
-        let unit_id = check_profile(conn, Some(actor), profile)?;
-        accounts::set_profile(conn, id, &profile_row(profile, unit_id))?;
-        Ok(accounts::find(conn, id)?.0)
-    })
+    let (_, path) = accounts::find(conn, id)?;
+    require_manages(actor, path.as_deref())?;
+    if actor.id == id {
+        return Err(AppError::Forbidden(
+            "you cannot change your own account; another admin can".into(),
+        ));
+    }
+    let unit_id = check_profile(conn, Some(actor), profile)?;
+    accounts::set_profile(conn, id, &profile_row(profile, unit_id))?;
+    Ok(accounts::find(conn, id)?.0)
 }
 
 /// Accounts the caller may manage.
-pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<Account>, AppError> {
+fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<Account>, AppError> {
     actor.require_admin()?;
     Ok(accounts::list(conn)?
         .into_iter()
@@ -295,47 +418,43 @@ pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<Account>, AppError> 
 }
 
 /// Disables or re-enables an account in the caller's scope (never the caller's own).
-pub fn set_disabled(
+fn set_disabled(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
     disabled: bool,
     now: DateTime<Utc>,
 ) -> Result<Account, AppError> {
-    write_tx(conn, |conn| {
-        let (_, path) = accounts::find(conn, id)?;
-        require_manages(actor, path.as_deref())?;
-        if disabled && actor.id == id {
-            return Err(AppError::Forbidden(
-                "you cannot disable your own account".into(),
-            ));
-        }
-        accounts::set_disabled(conn, id, disabled.then_some(now))?;
-        Ok(accounts::find(conn, id)?.0)
-    })
+    let (_, path) = accounts::find(conn, id)?;
+    require_manages(actor, path.as_deref())?;
+    if disabled && actor.id == id {
+        return Err(AppError::Forbidden(
+            "you cannot disable your own account".into(),
+        ));
+    }
+    accounts::set_disabled(conn, id, disabled.then_some(now))?;
+    Ok(accounts::find(conn, id)?.0)
 }
 
 /// Sets a new password (hashed by the caller) for an account in the caller's scope,
 /// unlocks it and ends its sessions. Never the caller's own: the change-password form,
 /// which asks for the current one, is the way.
-pub fn reset_password(
+fn reset_password(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    write_tx(conn, |conn| {
-        let (account, path) = accounts::find(conn, id)?;
-        require_manages(actor, path.as_deref())?;
-        if actor.id == id {
-            return Err(AppError::Forbidden(
-                "use 修改密码 to change your own password; it asks for the current one".into(),
-            ));
-        }
-        // Throttle rows before the account's, as a sign-in locks them.
-        throttle::clear(conn, &Subject::Login(account.login))?;
-        accounts::set_password(conn, id, hash, now)?;
-        sessions::delete_others(conn, id, None)
-    })
+    let (account, path) = accounts::find(conn, id)?;
+    require_manages(actor, path.as_deref())?;
+    if actor.id == id {
+        return Err(AppError::Forbidden(
+            "use 修改密码 to change your own password; it asks for the current one".into(),
+        ));
+    }
+    // Throttle rows before the account's, as a sign-in locks them.
+    throttle::clear(conn, &Subject::Login(account.login))?;
+    accounts::set_password(conn, id, hash, now)?;
+    sessions::delete_others(conn, id, None)
 }

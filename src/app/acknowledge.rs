@@ -8,10 +8,45 @@ use serde_json::json;
 use crate::domain::access::{Actor, Role};
 use crate::domain::escalation::EscalationStatus;
 use crate::domain::ids::{EscalationId, IncidentId};
-use crate::domain::incident::{EventKind, Status};
+use crate::domain::incident::{EventKind, Incident, Status};
 use crate::error::AppError;
+
+use super::App;
 use crate::store::escalations::{self, Addressed};
 use crate::store::{DbConn, clocks, events, incidents};
+
+impl App {
+    /// Who a reminder went to and about which incident: `(name, reference, title)`.
+    pub async fn reminder(&self, id: EscalationId) -> Result<(String, String, String), AppError> {
+        self.read(move |conn| escalations::describe(conn, &id))
+            .await
+    }
+
+    /// Acknowledgement through the mail's signed link (see `acknowledge`).
+    pub async fn acknowledge(&self, id: EscalationId) -> Result<Acknowledged, AppError> {
+        let now = self.now();
+        self.write(move |conn| acknowledge(conn, &id, now)).await
+    }
+
+    /// Acknowledgement in the console by the signed-in person a reminder of the incident
+    /// `key` went to (see `acknowledge_as`); returns the incident as it is now.
+    pub async fn acknowledge_as(
+        &self,
+        actor: &Actor,
+        contact_id: String,
+        id: EscalationId,
+        key: String,
+    ) -> Result<Incident, AppError> {
+        let (actor, now) = (actor.clone(), self.now());
+        self.write(move |conn| {
+            let incident = incidents::load(conn, &key, now)?;
+            actor.require_any_in_scope(incident.unit_paths())?;
+            acknowledge_as(conn, &id, &incident.id, (&actor, &contact_id), now)?;
+            incidents::get(conn, &incident.id, now)
+        })
+        .await
+    }
+}
 
 pub struct Acknowledged {
     pub reference: String,
@@ -26,7 +61,7 @@ pub struct Acknowledged {
 /// signed-in account must be linked to the very contact the reminder was addressed to
 /// (not merely one with the same address), and the reminder must have been sent. The
 /// session is the credential; the timeline names the account that acted.
-pub fn acknowledge_as(
+fn acknowledge_as(
     conn: &mut DbConn,
     escalation_id: &EscalationId,
     incident: &IncidentId,
@@ -53,7 +88,7 @@ pub fn acknowledge_as(
 
 /// Acknowledgement through the mail's signed link: the link is the credential, and the
 /// person it was sent to is the one who acted.
-pub fn acknowledge(
+fn acknowledge(
     conn: &mut DbConn,
     escalation_id: &EscalationId,
     now: DateTime<Utc>,

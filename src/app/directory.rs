@@ -3,17 +3,87 @@
 
 use chrono::{DateTime, Utc};
 
+use super::{App, Once};
 use crate::domain::access::Actor;
-use crate::domain::contact::Contact;
-use crate::domain::contact::NewContact;
-use crate::domain::unit::NewUnit;
-use crate::domain::unit::Unit;
+use crate::domain::contact::{Contact, ContactChange, ContactFilter, NewContact};
+use crate::domain::unit::{NewUnit, Unit, UnitChange};
 use crate::error::AppError;
-use crate::store::contacts::{self, ContactChange};
-use crate::store::units::{self, UnitChange};
-use crate::store::{DbConn, sessions};
+use crate::store::{DbConn, contacts, sessions, units};
 
-pub fn add_unit(
+impl App {
+    /// Units at or below a scope (a unit's path; none for all).
+    pub async fn units(&self, scope: Option<String>) -> Result<Vec<Unit>, AppError> {
+        self.read(move |conn| units::list(conn, scope.as_deref()))
+            .await
+    }
+
+    pub async fn unit(&self, code: String) -> Result<Unit, AppError> {
+        self.read(move |conn| units::find(conn, &code)).await
+    }
+
+    pub async fn add_unit(&self, actor: &Actor, new: NewUnit) -> Result<Unit, AppError> {
+        let (actor, now) = (actor.clone(), self.now());
+        self.write(move |conn| add_unit(conn, &actor, new, now))
+            .await
+    }
+
+    pub async fn change_unit(
+        &self,
+        actor: &Actor,
+        code: String,
+        change: UnitChange,
+    ) -> Result<Unit, AppError> {
+        let (actor, now) = (actor.clone(), self.now());
+        self.write(move |conn| change_unit(conn, &actor, &code, change, now))
+            .await
+    }
+
+    /// Contacts of units at or below a scope.
+    pub async fn contacts(
+        &self,
+        filter: ContactFilter,
+        scope: Option<String>,
+    ) -> Result<Vec<Contact>, AppError> {
+        self.read(move |conn| contacts::list(conn, &filter, scope.as_deref()))
+            .await
+    }
+
+    /// One contact, for a caller whose scope covers its unit.
+    pub async fn contact(&self, actor: &Actor, id: String) -> Result<Contact, AppError> {
+        let (contact, path) = self.read(move |conn| contacts::find(conn, &id)).await?;
+        actor.require_covers(&path, "contact")?;
+        Ok(contact)
+    }
+
+    /// Adds a contact; none when this form was posted before (the contact it added
+    /// stands).
+    pub async fn add_contact(
+        &self,
+        actor: &Actor,
+        new: NewContact,
+        once: Once,
+    ) -> Result<Option<Contact>, AppError> {
+        let (actor, now) = (actor.clone(), self.now());
+        self.write(move |conn| match once.first(conn, &actor.id, now)? {
+            true => add_contact(conn, &actor, new, now).map(Some),
+            false => Ok(None),
+        })
+        .await
+    }
+
+    pub async fn change_contact(
+        &self,
+        actor: &Actor,
+        id: String,
+        change: ContactChange,
+    ) -> Result<Contact, AppError> {
+        let (actor, now) = (actor.clone(), self.now());
+        self.write(move |conn| change_contact(conn, &actor, &id, change, now))
+            .await
+    }
+}
+
+fn add_unit(
     conn: &mut DbConn,
     actor: &Actor,
     new: NewUnit,
@@ -38,7 +108,7 @@ pub fn add_unit(
 
 /// Renames, moves, re-levels, deactivates or restores a unit in the actor's scope; a
 /// move must land in scope too.
-pub fn change_unit(
+fn change_unit(
     conn: &mut DbConn,
     actor: &Actor,
     code: &str,
@@ -62,7 +132,7 @@ pub fn change_unit(
     Ok(unit)
 }
 
-pub fn add_contact(
+fn add_contact(
     conn: &mut DbConn,
     actor: &Actor,
     new: NewContact,
@@ -75,7 +145,7 @@ pub fn add_contact(
 }
 
 /// Changes a contact in scope; moving it to another unit needs that unit in scope too.
-pub fn change_contact(
+fn change_contact(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,

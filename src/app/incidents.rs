@@ -6,21 +6,21 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use super::Planning;
 use super::clocks::{self, Milestone};
+use super::{App, Once, Planning};
 use crate::domain::access::Actor;
 use crate::domain::clock::{MilestoneInput, StopReason};
+use crate::domain::escalation::Notification;
 use crate::domain::incident::{
-    Category, EventKind, Incident, IncidentContent, IncidentPatch, NOTE_MAX, Publication,
-    ReferralAuthority, Status, format_reference, parse_since_discovery, reference_year, snapshot,
+    Category, Event, EventKind, IdempotencyKey, Incident, IncidentContent, IncidentPatch, NOTE_MAX,
+    Publication, ReferralAuthority, Status, format_reference, parse_since_discovery,
+    reference_year, snapshot,
 };
 use crate::domain::text;
 use crate::error::{AppError, ConflictCode};
 use crate::rule::Rule;
-use crate::store::incidents::{
-    self as store, IdempotencyKey, NewIncident, NewReferralRow, UnitLink,
-};
-use crate::store::{DbConn, events, units};
+use crate::store::incidents::{self as store, NewIncident, NewReferralRow, UnitLink};
+use crate::store::{DbConn, escalations, events, units};
 
 pub enum Created {
     New(Incident),
@@ -28,11 +28,223 @@ pub enum Created {
     Replayed(Incident),
 }
 
+/// One incident with everything recorded about it.
+pub struct IncidentFile {
+    pub incident: Incident,
+    pub timeline: Vec<Event>,
+    pub notifications: Vec<Notification>,
+    /// Clocks the reader acknowledged.
+    pub acknowledged: Vec<crate::domain::ids::ClockId>,
+    pub units: Vec<crate::domain::unit::Unit>,
+}
+
 /// The version the client last saw; `precondition` says it came from If-Match.
 #[derive(Debug, Clone, Copy)]
 pub struct Expected {
     pub version: i64,
     pub precondition: bool,
+}
+
+impl App {
+    /// Logs an incident. A retry with the same idempotency key returns the first result;
+    /// two requests with one key that raced (PostgreSQL) leave the loser replaying the
+    /// winner's result.
+    pub async fn log_incident(
+        &self,
+        actor: &Actor,
+        content: IncidentContent,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<Created, AppError> {
+        let (now, zone) = (self.now(), self.zone);
+        let attempt = || {
+            let (actor, content, idempotency) =
+                (actor.clone(), content.clone(), idempotency.clone());
+            let planning = self.planning.clone();
+            self.write_and_wake(move |conn| {
+                log(conn, &actor, content, idempotency, &planning, now, zone)
+            })
+        };
+        match attempt().await {
+            Err(AppError::Conflict {
+                code: ConflictCode::IdempotencyRace,
+                ..
+            }) => attempt().await,
+            other => other,
+        }
+    }
+
+    /// One incident, for a caller whose scope covers one of its units.
+    pub async fn incident(&self, actor: &Actor, key: String) -> Result<Incident, AppError> {
+        let now = self.now();
+        let incident = self.read(move |conn| store::load(conn, &key, now)).await?;
+        actor.require_any_in_scope(incident.unit_paths())?;
+        Ok(incident)
+    }
+
+    /// What the console's incident page shows: the incident, its timeline, its
+    /// reminders, the clocks `contact` (the reader's directory entry) acknowledged, and
+    /// every unit (entries name units that may no longer be responsible or active).
+    pub async fn incident_file(
+        &self,
+        actor: &Actor,
+        key: String,
+        contact: Option<String>,
+    ) -> Result<IncidentFile, AppError> {
+        let now = self.now();
+        let file = self
+            .read(move |conn| {
+                let incident = store::load(conn, &key, now)?;
+                let timeline = events::timeline(conn, &incident.id)?;
+                let notifications = escalations::for_incident(conn, &incident.id)?;
+                let mut acknowledged = Vec::new();
+                if let Some(contact) = &contact {
+                    for clock in &incident.clocks {
+                        if escalations::has_acknowledged(conn, &clock.id, contact)? {
+                            acknowledged.push(clock.id.clone());
+                        }
+                    }
+                }
+                let units = units::list(conn, None)?;
+                Ok(IncidentFile {
+                    incident,
+                    timeline,
+                    notifications,
+                    acknowledged,
+                    units,
+                })
+            })
+            .await?;
+        actor.require_any_in_scope(file.incident.unit_paths())?;
+        Ok(file)
+    }
+
+    /// The incident's version alone (what a conditional read compares), in scope.
+    pub async fn incident_version(&self, actor: &Actor, key: String) -> Result<i64, AppError> {
+        let (version, paths) = self
+            .read(move |conn| store::version_and_paths(conn, &key))
+            .await?;
+        actor.require_any_in_scope(paths.iter().map(String::as_str))?;
+        Ok(version)
+    }
+
+    /// The incident with its timeline, oldest first.
+    pub async fn timeline(
+        &self,
+        actor: &Actor,
+        key: String,
+    ) -> Result<(Incident, Vec<Event>), AppError> {
+        self.incident_with(actor, key, events::timeline).await
+    }
+
+    /// The incident with every planned reminder of its clocks.
+    pub async fn notifications(
+        &self,
+        actor: &Actor,
+        key: String,
+    ) -> Result<(Incident, Vec<Notification>), AppError> {
+        self.incident_with(actor, key, escalations::for_incident)
+            .await
+    }
+
+    async fn incident_with<T: Send + 'static>(
+        &self,
+        actor: &Actor,
+        key: String,
+        items: fn(&mut DbConn, &crate::domain::ids::IncidentId) -> Result<T, AppError>,
+    ) -> Result<(Incident, T), AppError> {
+        let now = self.now();
+        let (incident, items) = self
+            .read(move |conn| {
+                let incident = store::load(conn, &key, now)?;
+                let items = items(conn, &incident.id)?;
+                Ok((incident, items))
+            })
+            .await?;
+        actor.require_any_in_scope(incident.unit_paths())?;
+        Ok((incident, items))
+    }
+
+    /// Edits an incident's content; the clocks follow.
+    pub async fn update_incident(
+        &self,
+        actor: &Actor,
+        key: String,
+        expected: Expected,
+        patch: IncidentPatch,
+        once: Once,
+    ) -> Result<Incident, AppError> {
+        let planning = self.planning.clone();
+        self.change(actor, key, once, move |conn, actor, key, now| {
+            update(conn, actor, key, expected, patch, &planning, now)
+        })
+        .await
+    }
+
+    pub async fn change_status(
+        &self,
+        actor: &Actor,
+        key: String,
+        expected: Expected,
+        change: StatusChange,
+        once: Once,
+    ) -> Result<Incident, AppError> {
+        self.change(actor, key, once, move |conn, actor, key, now| {
+            change_status(conn, actor, key, expected, change, now)
+        })
+        .await
+    }
+
+    pub async fn add_referral(
+        &self,
+        actor: &Actor,
+        key: String,
+        referral: NewReferral,
+        once: Once,
+    ) -> Result<Incident, AppError> {
+        self.change(actor, key, once, move |conn, actor, key, now| {
+            add_referral(conn, actor, key, referral, now)
+        })
+        .await
+    }
+
+    pub async fn record_milestone(
+        &self,
+        actor: &Actor,
+        key: String,
+        input: MilestoneInput,
+        once: Once,
+    ) -> Result<Incident, AppError> {
+        self.change(actor, key, once, move |conn, actor, key, now| {
+            record_milestone(conn, actor, key, input, now)
+        })
+        .await
+    }
+
+    /// One change to an incident, done once per submitted form: a second submit of the
+    /// same form records nothing and returns the incident as it is. A change may plan
+    /// or withdraw reminders: the engine looks at once.
+    async fn change<F>(
+        &self,
+        actor: &Actor,
+        key: String,
+        once: Once,
+        change: F,
+    ) -> Result<Incident, AppError>
+    where
+        F: FnOnce(&mut DbConn, &Actor, &str, DateTime<Utc>) -> Result<Incident, AppError>
+            + Send
+            + 'static,
+    {
+        let (actor, now) = (actor.clone(), self.now());
+        let work = move |conn: &mut DbConn| {
+            if once.first(conn, &actor.id, now)? {
+                change(conn, &actor, &key, now)
+            } else {
+                store::load(conn, &key, now)
+            }
+        };
+        self.write_and_wake(work).await
+    }
 }
 
 /// Resolves responsible units by code: each must exist and be active.
@@ -55,7 +267,7 @@ fn unit_links(conn: &mut DbConn, content: &IncidentContent) -> Result<Vec<UnitLi
 /// Logs an incident: a readable reference, its responsible units, a possible-duplicate
 /// flag, the first timeline event and, when its severity calls for them, the clocks.
 /// With an idempotency key, a retry of the same request returns the first result.
-pub fn log(
+fn log(
     conn: &mut DbConn,
     actor: &Actor,
     content: IncidentContent,
@@ -150,7 +362,7 @@ fn load_for_change(
 }
 
 /// Edits an incident's content; the clocks follow its units, discovery and severity.
-pub fn update(
+fn update(
     conn: &mut DbConn,
     actor: &Actor,
     key: &str,
@@ -234,7 +446,7 @@ pub struct StatusChange {
 
 /// Moves an incident along its workflow; closing needs the published outcome (and, for
 /// false information, a referral), and stops the clocks.
-pub fn change_status(
+fn change_status(
     conn: &mut DbConn,
     actor: &Actor,
     key: &str,
@@ -323,7 +535,7 @@ pub struct NewReferral {
 
 /// Records a referral to the police or the cyberspace authority. Appending needs no
 /// version: it cannot overwrite anything.
-pub fn add_referral(
+fn add_referral(
     conn: &mut DbConn,
     actor: &Actor,
     key: &str,
@@ -372,7 +584,7 @@ pub fn add_referral(
 }
 
 /// Records a milestone (authoritative statement or press conference) with its evidence.
-pub fn record_milestone(
+fn record_milestone(
     conn: &mut DbConn,
     actor: &Actor,
     key: &str,

@@ -5,10 +5,15 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::domain::clock::{ClockKind, ClockState};
-use crate::domain::incident::{Category, Severity, SpecialTopic, Status};
+use crate::domain::incident::{
+    Category, Cursor, IncidentFilter, Severity, Sort, SpecialTopic, Status,
+};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
-use crate::store::incidents::{Cursor, IncidentFilter, Sort};
+use crate::store::incidents::{self, Page};
+use crate::store::units;
+
+use super::App;
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
@@ -99,5 +104,24 @@ impl ListIncidents {
             limit,
         };
         Ok((filter, unit))
+    }
+}
+
+impl App {
+    /// A page of incidents; `unit`, a unit code, narrows it to incidents with a
+    /// responsible unit at or below that unit.
+    pub async fn list_incidents(
+        &self,
+        mut filter: IncidentFilter,
+        unit: Option<String>,
+    ) -> Result<Page, AppError> {
+        let now = self.now();
+        self.read(move |conn| {
+            if let Some(code) = unit {
+                filter.unit_path = Some(units::find_named(conn, "unit", &code)?.path);
+            }
+            incidents::list(conn, filter, now)
+        })
+        .await
     }
 }

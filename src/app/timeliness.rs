@@ -8,7 +8,9 @@ use crate::app::spreadsheet::text_cell;
 use crate::domain::access::Actor;
 use crate::domain::timeliness::{GroupBy, Timeliness, TimelinessReport, summarize};
 use crate::error::AppError;
-use crate::store::{Store, timeliness, units};
+use crate::store::{timeliness, units};
+
+use super::App;
 
 /// The longest period one report covers.
 const MAX_DAYS: u64 = 366 * 3;
@@ -60,10 +62,20 @@ impl Period {
     }
 }
 
-/// The timeliness report for `period` as `actor` may see it (its scope, and `unit` when
-/// given): the API's and the console's.
-pub async fn build(
-    store: &Store,
+impl App {
+    /// The timeliness report for `period` as `actor` may see it (its scope, and `unit`
+    /// when given): the API's and the console's.
+    pub async fn timeliness(
+        &self,
+        actor: &Actor,
+        asked: Asked,
+    ) -> Result<TimelinessReport, AppError> {
+        build(self, actor, asked, self.now(), self.zone).await
+    }
+}
+
+async fn build(
+    app: &App,
     actor: &Actor,
     asked: Asked,
     now: DateTime<Utc>,
@@ -83,8 +95,8 @@ pub async fn build(
             .unwrap_or(period.to),
     )?;
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
-    let facts = store
-        .run(move |conn| {
+    let facts = app
+        .read(move |conn| {
             let unit_path = match unit {
                 Some(code) => Some(units::find_named(conn, "unit", &code)?.path),
                 None => None,

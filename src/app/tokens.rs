@@ -3,11 +3,87 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::App;
 use crate::domain::access::{Actor, ApiToken, Role};
 use crate::error::AppError;
 use crate::rule::Rule;
-use crate::store::tokens::{self, NewToken};
+use crate::store::tokens::{self, Authenticated, NewToken};
 use crate::store::{DbConn, units};
+
+/// A token just created, with its secret (shown once, never stored).
+pub struct Created {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+impl App {
+    /// The caller behind a presented bearer token, if it is known, live and of an
+    /// active unit.
+    pub async fn authenticate(&self, token: String) -> Result<Option<Authenticated>, AppError> {
+        let now = self.now();
+        self.read(move |conn| tokens::authenticate(conn, &token, now))
+            .await
+    }
+
+    /// When a token stops working (none: until revoked).
+    pub async fn token_expiry(&self, token_id: String) -> Result<Option<DateTime<Utc>>, AppError> {
+        self.read(move |conn| tokens::expires_at(conn, &token_id))
+            .await
+    }
+
+    pub async fn tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>, AppError> {
+        let actor = actor.clone();
+        self.read(move |conn| list(conn, &actor)).await
+    }
+
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        req: TokenRequest,
+    ) -> Result<Created, AppError> {
+        let (actor, now) = (actor.clone(), self.now());
+        self.write(move |conn| {
+            let (id, secret) = create(conn, &actor, &req, now)?;
+            let (token, _) = tokens::find(conn, &id)?;
+            Ok(Created { token, secret })
+        })
+        .await
+    }
+
+    /// Revokes a token in the caller's scope and tells this process's event streams;
+    /// returns it as it is now and its hash (what a cache of tokens must forget). Other
+    /// replicas hear of it from the database.
+    pub async fn revoke_token(
+        &self,
+        actor: &Actor,
+        id: String,
+    ) -> Result<(ApiToken, String), AppError> {
+        let (actor, now) = (actor.clone(), self.now());
+        let (token, hash) = self
+            .write(move |conn| revoke(conn, &actor, &id, now))
+            .await?;
+        self.store.token_revoked(&token.id);
+        Ok((token, hash))
+    }
+
+    /// A single-use stream ticket for a token, valid until `expires_at`.
+    pub async fn mint_ticket(
+        &self,
+        token_id: String,
+        expires_at: DateTime<Utc>,
+    ) -> Result<String, AppError> {
+        self.write(move |conn| tokens::mint_ticket(conn, &token_id, expires_at))
+            .await
+    }
+
+    /// The caller a ticket was minted for, once: the ticket is used up in the same
+    /// transaction.
+    pub async fn redeem_ticket(&self, ticket: String) -> Result<Option<Authenticated>, AppError> {
+        let now = self.now();
+        self.write(move |conn| tokens::redeem_ticket(conn, &ticket, now))
+            .await
+    }
+}
 
 /// A token to create, checked.
 pub struct TokenRequest {
@@ -38,7 +114,7 @@ impl TokenRequest {
 }
 
 /// The created token's id and its secret (shown once).
-pub fn create(
+fn create(
     conn: &mut DbConn,
     actor: &Actor,
     req: &TokenRequest,
@@ -74,7 +150,7 @@ pub fn create(
 }
 
 /// Tokens the caller may manage, newest first.
-pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ApiToken>, AppError> {
+fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ApiToken>, AppError> {
     actor.require_admin()?;
     Ok(tokens::list(conn)?
         .into_iter()
@@ -85,7 +161,7 @@ pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ApiToken>, AppError>
 
 /// Revokes a token in the caller's scope; returns it as it is now and the hash this
 /// replica must forget.
-pub fn revoke(
+fn revoke(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,

@@ -13,36 +13,16 @@ use subtle::ConstantTimeEq;
 
 use super::error::ConsoleError;
 use super::session::Signed;
+use crate::app::Once;
 use crate::error::AppError;
-use crate::store::{DbConn, forms};
 use crate::web::AppState;
 
 /// The form's fields and the session that posted it.
 pub struct Posted<T> {
     pub signed: Signed,
     pub form: T,
+    /// The form's one-time token (the hidden `once` field, new with every page).
     pub once: Once,
-}
-
-/// A form's one-time token (the hidden `once` field, new with every page) with the path
-/// it was posted to. Recorded inside the transaction of what the form does: a second
-/// post of the same form finds it and records nothing, a failed one leaves it unused.
-pub struct Once(Option<String>);
-
-impl Once {
-    /// True the first time this actor submits this form (always, for a form without a
-    /// token: a client that sends none gets no protection from double submits).
-    pub fn first(
-        &self,
-        conn: &mut DbConn,
-        actor_id: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<bool, AppError> {
-        match &self.0 {
-            Some(key) => forms::first_use(conn, actor_id, key, now),
-            None => Ok(true),
-        }
-    }
 }
 
 /// Refuses a form a page of another site made the browser send. Browsers send Origin
@@ -152,8 +132,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
             let form = serde_urlencoded::from_bytes(&body)
                 .map_err(|e| AppError::BadRequest(format!("form: {e}")))?;
             let token = field(&pairs, "once");
-            let once =
-                Once((!token.is_empty() && token.len() <= 64).then(|| format!("{path}#{token}")));
+            let once = Once::posted(&path, token);
             Ok(Posted { signed, form, once })
         })
     }

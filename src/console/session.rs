@@ -11,7 +11,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use super::error::ConsoleError;
 use super::views::{Chrome, Me};
 use crate::domain::access::Role;
-use crate::store::sessions::{self, Session};
+use crate::domain::account::Session;
 use crate::web::AppState;
 use crate::web::session_policy::COOKIE;
 
@@ -55,23 +55,9 @@ async fn lookup(req: &HttpRequest) -> Result<Option<Signed>, ConsoleError> {
     if cookie.is_empty() || cookie.len() > 128 {
         return Ok(None);
     }
-    let now = state.now();
-    let rules = state.console.rules;
-    let key = cookie.clone();
     let found = state
-        .store
-        .run(move |conn| {
-            let Some(session) = sessions::find(conn, &key, rules.session_max, now)? else {
-                return Ok(None);
-            };
-            // Slide the end while the browser is used, at most one write a minute, and
-            // never past the session's maximum age.
-            let end = (now + rules.session_idle).min(session.created_at + rules.session_max);
-            if session.expires_at < end - chrono::Duration::minutes(1) {
-                sessions::extend(conn, &key, end)?;
-            }
-            Ok(Some(session))
-        })
+        .app
+        .session(cookie.clone(), state.console.rules)
         .await?;
     Ok(found.map(|session| Signed { session, cookie }))
 }

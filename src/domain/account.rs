@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::access::Role;
+use super::access::{Actor, Role};
 use super::text;
 use crate::error::AppError;
 use crate::rule::Rule;
@@ -190,4 +190,20 @@ mod tests {
         assert!(NewPassword::parse("password", "舆情值班密码一二三四").is_ok());
         assert!(NewPassword::parse("password", &"x".repeat(129)).is_err());
     }
+}
+
+/// A signed-in browser: who it acts as, and the token its forms must carry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub account_id: String,
+    pub login: String,
+    pub display_name: String,
+    /// The directory contact this person is, when the account is linked to one.
+    pub contact_id: Option<String>,
+    /// The name of the account's unit (none for a national account).
+    pub unit_name: Option<String>,
+    pub actor: Actor,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }

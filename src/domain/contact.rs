@@ -75,6 +75,25 @@ impl NewContact {
     }
 }
 
+/// What a PATCH may change.
+#[derive(Default)]
+pub struct ContactChange {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub unit_code: Option<String>,
+    pub roles: Option<Vec<ContactRole>>,
+    pub active: Option<bool>,
+}
+
+/// Which contacts a listing asks for.
+#[derive(Default)]
+pub struct ContactFilter {
+    pub unit_code: Option<String>,
+    pub role: Option<ContactRole>,
+    pub active: Option<bool>,
+}
+
 /// A contact as the API returns it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Contact {

@@ -74,6 +74,15 @@ impl NewUnit {
     }
 }
 
+/// What a PATCH may change; the code is the unit's name in URLs and stays.
+#[derive(Default)]
+pub struct UnitChange {
+    pub name: Option<String>,
+    pub level: Option<UnitLevel>,
+    pub parent_code: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
 /// The materialized path of a unit below `parent_path` (or at the root).
 pub fn child_path(parent_path: Option<&str>, id: &str) -> String {
     format!("{}{id}/", parent_path.unwrap_or("/"))

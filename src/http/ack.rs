@@ -7,12 +7,10 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use crate::app;
 use crate::app::acknowledge::Acknowledged;
 use crate::domain::ids::EscalationId;
 use crate::error::AppError;
 use crate::mail::pages::{AckConfirm, AckDone, AckInvalid};
-use crate::store::escalations;
 use crate::web::AppState;
 
 #[derive(Deserialize)]
@@ -79,11 +77,7 @@ async fn confirm(
     let Some((id, signed)) = verified(&state, &id, req.query_string().as_bytes()) else {
         return invalid(&state);
     };
-    let lookup = id.clone();
-    let found = state
-        .store
-        .run(move |conn| escalations::describe(conn, &lookup))
-        .await;
+    let found = state.app.reminder(id.clone()).await;
     let (name, reference, title) = match found {
         Ok(found) => found,
         Err(AppError::NotFound(_)) => return invalid(&state),
@@ -109,11 +103,7 @@ async fn acknowledge(
     let Some((id, _)) = verified(&state, &id, &form) else {
         return invalid(&state);
     };
-    let now = state.now();
-    let done = state
-        .store
-        .write(move |conn| app::acknowledge::acknowledge(conn, &id, now))
-        .await;
+    let done = state.app.acknowledge(id).await;
     let done: Acknowledged = match done {
         Ok(done) => done,
         Err(AppError::NotFound(_)) => return invalid(&state),

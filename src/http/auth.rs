@@ -11,7 +11,6 @@ use futures_util::future::Either;
 
 use crate::domain::access::Actor;
 use crate::error::AppError;
-use crate::store::tokens;
 use crate::web::AppState;
 use crate::web::tokens::digest;
 
@@ -51,8 +50,8 @@ impl FromRequest for Auth {
         let (token, state) = (token.to_owned(), state.clone());
         Either::Right(Box::pin(async move {
             let found = state
-                .store
-                .run(move |conn| tokens::authenticate(conn, &token, now))
+                .app
+                .authenticate(token)
                 .await?
                 .ok_or(AppError::Unauthorized)?;
             Ok(Auth(state.tokens.put(key, found)))

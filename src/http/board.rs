@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use crate::domain::board::Board;
 use crate::error::AppError;
 use crate::http::auth::Auth;
-use crate::store::board;
 use crate::web::AppState;
 use crate::web::conditional::{self, not_modified, tagged, unchanged};
 
@@ -29,12 +28,7 @@ async fn show(
     let now = state.now();
     let built = state
         .boards
-        .get_or_build(&tag, true, async {
-            state
-                .store
-                .run(move |conn| board::board(conn, scope.as_deref(), now))
-                .await
-        })
+        .get_or_build(&tag, true, async { state.app.board(scope).await })
         .await?;
     let current = Board {
         as_of: now,

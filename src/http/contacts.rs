@@ -5,15 +5,14 @@ use serde::Deserialize;
 
 use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
-use crate::app::directory;
-use crate::domain::contact::Contact;
-use crate::domain::contact::NewContact;
-use crate::domain::contact::{ContactRole, parse_email, parse_roles};
+use crate::app::Once;
+use crate::domain::contact::{
+    Contact, ContactChange, ContactFilter, ContactRole, NewContact, parse_email, parse_roles,
+};
 use crate::domain::text;
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::bodies::Items;
-use crate::store::contacts::{self, ContactChange, ContactFilter};
 use crate::web::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -70,10 +69,7 @@ async fn list(
         active: q.active,
     };
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
-    let items = state
-        .store
-        .run(move |conn| contacts::list(conn, &filter, scope.as_deref()))
-        .await?;
+    let items = state.app.contacts(filter, scope).await?;
     Ok(HttpResponse::Ok().json(crate::http::bodies::Items { items }))
 }
 
@@ -86,12 +82,7 @@ async fn get(
     Auth(actor): Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let (contact, path) = state
-        .store
-        .run(move |conn| contacts::find(conn, &id))
-        .await?;
-    actor.require_covers(&path, "contact")?;
+    let contact = state.app.contact(&actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(contact))
 }
 
@@ -112,11 +103,11 @@ async fn create(
         &b.unit_code,
         &b.roles,
     )?;
-    let now = state.now();
     let contact = state
-        .store
-        .write(move |conn| directory::add_contact(conn, &actor, new, now))
-        .await?;
+        .app
+        .add_contact(&actor, new, Once::none())
+        .await?
+        .ok_or_else(|| AppError::internal("a contact without a form token was not added"))?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/contacts/{}", contact.id)))
         .json(contact))
@@ -170,11 +161,7 @@ async fn save(
     id: String,
     change: ContactChange,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.now();
-    let contact = state
-        .store
-        .write(move |conn| directory::change_contact(conn, &actor, &id, change, now))
-        .await?;
+    let contact = state.app.change_contact(&actor, id, change).await?;
     Ok(HttpResponse::Ok().json(contact))
 }
 

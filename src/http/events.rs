@@ -19,7 +19,6 @@ use crate::domain::incident::StreamEvent;
 use crate::error::AppError;
 use crate::http::auth::Auth;
 use crate::http::extract::Query;
-use crate::store::tokens;
 use crate::web::AppState;
 use crate::web::stream::{self as live, Watcher};
 
@@ -53,10 +52,7 @@ pub struct StreamTicket {
 #[post("/events/tickets")]
 async fn ticket(state: web::Data<AppState>, Auth(actor): Auth) -> Result<HttpResponse, AppError> {
     let expires_at = state.now() + TICKET_LIFE;
-    let ticket = state
-        .store
-        .write(move |conn| tokens::mint_ticket(conn, &actor.id, expires_at))
-        .await?;
+    let ticket = state.app.mint_ticket(actor.id.clone(), expires_at).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(StreamTicket { ticket, expires_at }))
@@ -78,21 +74,16 @@ async fn stream(
     // The caller, and when its token expires (a redeemed ticket carries it already).
     let (actor, expires_at) = match q.ticket {
         Some(presented) if !req.headers().contains_key(header::AUTHORIZATION) => {
-            let now = state.now();
             let found = state
-                .store
-                .write(move |conn| tokens::redeem_ticket(conn, &presented, now))
+                .app
+                .redeem_ticket(presented)
                 .await?
                 .ok_or(AppError::Unauthorized)?;
             (found.actor.into(), found.expires_at)
         }
         _ => {
             let Auth(actor) = Auth::from_request(&req, &mut Payload::None).await?;
-            let token_id = actor.id.clone();
-            let expires_at = state
-                .store
-                .run(move |conn| tokens::expires_at(conn, &token_id))
-                .await?;
+            let expires_at = state.app.token_expiry(actor.id.clone()).await?;
             (actor, expires_at)
         }
     };

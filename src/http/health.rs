@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, get, web};
 use serde_json::{Value, json};
 
 use crate::error::AppError;
-use crate::store::escalations;
 use crate::web::AppState;
 
 /// The process is up and answering.
@@ -24,19 +23,12 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    state.store.ready().await?;
-    let database = format!("{:?}", state.store.backend()).to_lowercase();
+    let database = format!("{:?}", state.app.ready().await?).to_lowercase();
     let Some(stall_after) = state.engine_stall_after else {
         return Ok(HttpResponse::Ok()
             .json(json!({ "status": "ready", "database": database, "engine": Value::Null })));
     };
-    let (now, lag_seconds) = state
-        .store
-        .run(|conn| {
-            let now = escalations::db_now(conn)?;
-            Ok((now, escalations::lag_seconds(conn, now)?))
-        })
-        .await?;
+    let crate::app::overview::EngineLag { now, lag_seconds } = state.app.engine_lag().await?;
     let last_sweep = state.health.last_sweep();
     let swept_recently = last_sweep.is_some_and(|at| now - at <= stall_after);
     let stalled = !swept_recently || lag_seconds > stall_after.num_seconds();

@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, get, web};
 use crate::domain::escalation::EscalationStatus;
 use crate::error::AppError;
 use crate::metrics::{Snapshot, render};
-use crate::store::gauges;
 use crate::web::AppState;
 
 #[utoipa::path(
@@ -14,7 +13,7 @@ use crate::web::AppState;
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let g = state.store.run(gauges::read).await?;
+    let g = state.app.gauges().await?;
     let snapshot = Snapshot {
         mails_by_status: EscalationStatus::ALL
             .iter()

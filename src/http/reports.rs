@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::app::timeliness::{self, Asked, Lang, Period};
+use crate::app::timeliness::{Asked, Lang, Period};
 use crate::domain::timeliness::{GroupBy, TimelinessReport};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
@@ -55,7 +55,7 @@ async fn timeliness_report(
     Auth(actor): Auth,
     Query(q): Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let period = Period::check(q.from, q.to, state.now(), state.zone)?;
+    let period = Period::check(q.from, q.to, state.now(), state.zone())?;
     let group_by = q.group_by.unwrap_or(GroupBy::Unit);
     let wants_csv = q.format == Some(Format::Csv)
         || (q.format.is_none()
@@ -76,7 +76,7 @@ async fn timeliness_report(
         unit,
         group_by,
     };
-    let report = timeliness::build(&state.store, &actor, asked, state.now(), state.zone).await?;
+    let report = state.app.timeliness(&actor, asked).await?;
     if wants_csv {
         return csv_response(tagged(HttpResponse::Ok(), &tag), &report, lang);
     }

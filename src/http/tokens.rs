@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Admin;
 use super::extract::JsonBody;
-use crate::app::tokens::{self, TokenRequest};
+use crate::app::tokens::TokenRequest;
 use crate::domain::access::{ApiToken, Role};
 use crate::error::AppError;
 use crate::http::bodies::Items;
@@ -41,10 +41,7 @@ struct CreatedToken {
 )]
 #[get("/tokens")]
 async fn list(state: web::Data<AppState>, Admin(actor): Admin) -> Result<HttpResponse, AppError> {
-    let items = state
-        .store
-        .run(move |conn| tokens::list(conn, &actor))
-        .await?;
+    let items = state.app.tokens(&actor).await?;
     Ok(HttpResponse::Ok().json(Items { items }))
 }
 
@@ -61,15 +58,8 @@ async fn create(
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
     let req = TokenRequest::parse(&b.name, b.role, b.unit_code.as_deref(), b.expires_in_days)?;
-    let now = state.now();
-    let created = state
-        .store
-        .write(move |conn| {
-            let (id, secret) = tokens::create(conn, &actor, &req, now)?;
-            let (token, _) = crate::store::tokens::find(conn, &id)?;
-            Ok(CreatedToken { token, secret })
-        })
-        .await?;
+    let crate::app::tokens::Created { token, secret } = state.app.create_token(&actor, req).await?;
+    let created = CreatedToken { token, secret };
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/tokens/{}", created.token.id)))
         .insert_header(("Cache-Control", "no-store"))

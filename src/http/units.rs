@@ -5,14 +5,12 @@ use serde::Deserialize;
 
 use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
-use crate::app::directory;
 use crate::domain::text;
 use crate::domain::unit::NewUnit;
 use crate::domain::unit::Unit;
-use crate::domain::unit::{UnitLevel, parse_code};
+use crate::domain::unit::{UnitChange, UnitLevel, parse_code};
 use crate::error::AppError;
 use crate::http::bodies::Items;
-use crate::store::units::{self, UnitChange};
 use crate::web::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -54,7 +52,7 @@ async fn list(
     Auth(_actor): Auth,
     Query(q): Query<ListUnits>,
 ) -> Result<HttpResponse, AppError> {
-    let all = state.store.run(|conn| units::list(conn, None)).await?;
+    let all = state.app.units(None).await?;
     let items: Vec<_> = all
         .into_iter()
         .filter(|u| q.active.is_none_or(|a| u.active == a))
@@ -71,11 +69,7 @@ async fn get(
     Auth(_actor): Auth,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let code = code.into_inner();
-    let unit = state
-        .store
-        .run(move |conn| units::find(conn, &code))
-        .await?;
+    let unit = state.app.unit(code.into_inner()).await?;
     Ok(HttpResponse::Ok().json(unit))
 }
 
@@ -90,11 +84,7 @@ async fn create(
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
     let new = NewUnit::parse(&b.code, &b.name, b.level, b.parent_code.as_deref())?;
-    let now = state.now();
-    let unit = state
-        .store
-        .write(move |conn| directory::add_unit(conn, &actor, new, now))
-        .await?;
+    let unit = state.app.add_unit(&actor, new).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/units/{}", unit.code)))
         .json(unit))
@@ -120,11 +110,9 @@ async fn update(
             .transpose()?,
         active: b.active,
     };
-    let now = state.now();
-    let code = code.into_inner();
     let unit = state
-        .store
-        .write(move |conn| directory::change_unit(conn, &actor, &code, change, now))
+        .app
+        .change_unit(&actor, code.into_inner(), change)
         .await?;
     Ok(HttpResponse::Ok().json(unit))
 }
@@ -140,17 +128,13 @@ async fn deactivate(
     Admin(actor): Admin,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.now();
-    let code = code.into_inner();
+    let change = UnitChange {
+        active: Some(false),
+        ..UnitChange::default()
+    };
     let unit = state
-        .store
-        .write(move |conn| {
-            let change = UnitChange {
-                active: Some(false),
-                ..UnitChange::default()
-            };
-            directory::change_unit(conn, &actor, &code, change, now)
-        })
+        .app
+        .change_unit(&actor, code.into_inner(), change)
         .await?;
     Ok(HttpResponse::Ok().json(unit))
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::columns::Json;
 use super::schema::{contacts, units};
 use super::{DbConn, from_db_time, to_db_time, units as unit_store};
-use crate::domain::contact::{Contact, ContactRole};
+use crate::domain::contact::{Contact, ContactChange, ContactFilter, ContactRole};
 use crate::error::AppError;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -39,23 +39,6 @@ impl ContactRow {
             updated_at: from_db_time(self.updated_at),
         })
     }
-}
-
-#[derive(Default)]
-pub struct ContactChange {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<Option<String>>,
-    pub unit_code: Option<String>,
-    pub roles: Option<Vec<ContactRole>>,
-    pub active: Option<bool>,
-}
-
-#[derive(Default)]
-pub struct ContactFilter {
-    pub unit_code: Option<String>,
-    pub role: Option<ContactRole>,
-    pub active: Option<bool>,
 }
 
 /// The contact with the path of its unit, for scope checks.

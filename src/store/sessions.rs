@@ -8,24 +8,8 @@ use diesel::prelude::*;
 use super::schema::{accounts, sessions, units};
 use super::{DbConn, from_db_time, to_db_time, tokens};
 use crate::domain::access::{Actor, Role, Scope};
-use crate::domain::account::actor_name;
+use crate::domain::account::{Session, actor_name};
 use crate::error::AppError;
-
-/// A signed-in browser: who it acts as, and the token its forms must carry.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub account_id: String,
-    pub login: String,
-    pub display_name: String,
-    /// The directory contact this person is, when the account is linked to one.
-    pub contact_id: Option<String>,
-    /// The name of the account's unit (none for a national account).
-    pub unit_name: Option<String>,
-    pub actor: Actor,
-    pub csrf_token: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
 
 /// Starts a session; returns the cookie's value (never stored).
 pub fn create(

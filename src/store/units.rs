@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::units;
 use super::{DbConn, from_db_time, to_db_time};
-use crate::domain::unit::{Unit, UnitLevel, child_path};
+use crate::domain::unit::{Unit, UnitChange, UnitLevel, child_path};
 use crate::error::{AppError, ConflictCode};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -38,15 +38,6 @@ impl UnitRow {
             updated_at: from_db_time(self.updated_at),
         })
     }
-}
-
-/// What a PATCH may change; the code is the unit's name in URLs and stays.
-#[derive(Default)]
-pub struct UnitChange {
-    pub name: Option<String>,
-    pub level: Option<UnitLevel>,
-    pub parent_code: Option<Option<String>>,
-    pub active: Option<bool>,
 }
 
 fn parent_code_of(conn: &mut DbConn, row: &UnitRow) -> Result<Option<String>, AppError> {

@@ -19,7 +19,7 @@ pub const CACHE_CONTROL: &str = "private, no-cache";
 
 /// The change counter (see `Store::change_counter` for how fresh).
 pub async fn counter(state: &AppState) -> Result<i64, AppError> {
-    state.store.change_counter().await
+    state.app.change_counter().await
 }
 
 /// A strong tag for the view this request asks for (path, query, variant) as this

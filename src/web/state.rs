@@ -3,25 +3,16 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
-use tokio::sync::Notify;
 
-use crate::app::Planning;
-use crate::domain::time::TimeSource;
+use crate::app::App;
 use crate::engine::Health;
 use crate::mail::{LinkSigner, Templates};
-use crate::store::Store;
 use crate::web::cache::ViewCache;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub time: Arc<dyn TimeSource>,
-    pub zone: Tz,
-    /// Clock rules and mail naming, for use cases that plan clocks.
-    pub planning: Planning,
-    /// Wakes the engine when a write planned escalations.
-    pub wake: Arc<Notify>,
+    /// The use cases: every read and write of both doors goes through it.
+    pub app: App,
     pub health: Arc<Health>,
     /// Some when this replica runs the engine: how long before it counts as stalled.
     pub engine_stall_after: Option<chrono::Duration>,
@@ -37,14 +28,16 @@ pub struct AppState {
     pub stylesheet: String,
     /// How the web console signs people in.
     pub console: crate::web::session_policy::SessionPolicy,
-    /// Hashes and checks passwords, a few at a time.
-    pub passwords: crate::app::passwords::Passwords,
     /// `server.trusted_proxies`: whose X-Forwarded-For names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl AppState {
     pub fn now(&self) -> DateTime<Utc> {
-        self.time.now()
+        self.app.now()
+    }
+
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.app.zone()
     }
 }

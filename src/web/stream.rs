@@ -69,15 +69,15 @@ pub async fn open(
     let after = match after {
         Some(after) => after,
         // A new client starts with what happens from now on.
-        None => state.store.run(revision::current).await?,
+        None => state.app.store().run(revision::current).await?,
     };
     let admitted = state.feed.admit(&watcher.admit_as)?;
     let follower = Follower {
-        store: state.store.clone(),
+        store: state.app.store().clone(),
         scope: watcher.scope,
         revoked_with: watcher.revoked_with,
         live: state.feed.subscribe(),
-        revoked: state.store.revocations(),
+        revoked: state.app.store().revocations(),
         ends_in: watcher.ends_in,
         named: watcher.named,
         last: after,

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sha2::Digest as _;
 
-use crate::app::tokens as use_cases;
 use crate::domain::access::{Actor, ApiToken};
 use crate::error::AppError;
 use crate::store::tokens::Authenticated;
@@ -79,12 +78,7 @@ impl TokenCache {
 /// Revokes a token in the caller's scope: this replica forgets it and ends its event
 /// streams at once; other replicas hear of it from the database.
 pub async fn revoke(state: &AppState, actor: Actor, id: String) -> Result<ApiToken, AppError> {
-    let now = state.now();
-    let (token, hash) = state
-        .store
-        .write(move |conn| use_cases::revoke(conn, &actor, &id, now))
-        .await?;
+    let (token, hash) = state.app.revoke_token(&actor, id).await?;
     state.tokens.forget(&hash);
-    state.store.token_revoked(&token.id);
     Ok(token)
 }

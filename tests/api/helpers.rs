@@ -107,6 +107,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The use cases the server answers with (what the CLI calls).
+    pub service: yuqing_tracker::app::App,
     pub admin: String,
     pub engine: Option<Arc<Engine>>,
     /// The service's "now": `clock.advance(…)` moves it forward.
@@ -151,12 +153,14 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     let base = format!("http://127.0.0.1:{}", app.port());
     let server = app.handle();
     let engine = app.engine();
+    let service = app.service();
     tokio::spawn(app.run_until_stopped());
     let store = Store::open(&settings.database).await.expect("store opens");
     let mut app = TestApp {
         base,
         client: reqwest::Client::new(),
         store,
+        service,
         admin: String::new(),
         engine,
         clock,

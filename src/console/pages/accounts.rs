@@ -5,8 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use crate::app::accounts;
-use crate::app::tokens::{self, TokenRequest};
+use crate::app::tokens::TokenRequest;
 use crate::console::error::{ConsoleError, shown_on_form};
 use crate::console::form::Posted;
 use crate::console::labels;
@@ -15,10 +14,9 @@ use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::access::Role;
 use crate::domain::account::{AccountProfile, NewAccount, NewPassword, PASSWORD_MIN_CHARS};
+use crate::domain::contact::ContactFilter;
 use crate::error::AppError;
 use crate::rule::Rule;
-use crate::store::contacts::{self, ContactFilter};
-use crate::store::units;
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -81,25 +79,18 @@ async fn render(
 ) -> Result<HttpResponse, ConsoleError> {
     let actor = signed.session.actor.clone();
     actor.require_admin()?;
-    let zone = state.zone;
+    let zone = state.zone();
     let now = state.now();
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
     let me = signed.session.account_id.clone();
-    let (all_accounts, all_tokens, all_units, all_contacts) = state
-        .store
-        .run(move |conn| {
-            let filter = ContactFilter {
-                active: Some(true),
-                ..Default::default()
-            };
-            Ok((
-                accounts::list(conn, &actor)?,
-                tokens::list(conn, &actor)?,
-                units::list(conn, scope.as_deref())?,
-                contacts::list(conn, &filter, scope.as_deref())?,
-            ))
-        })
-        .await?;
+    let filter = ContactFilter {
+        active: Some(true),
+        ..Default::default()
+    };
+    let all_accounts = state.app.accounts(&actor).await?;
+    let all_tokens = state.app.tokens(&actor).await?;
+    let all_units = state.app.units(scope.clone()).await?;
+    let all_contacts = state.app.contacts(filter, scope).await?;
     let units = present::unit_options(all_units, "");
     let contacts: Vec<Choice> = all_contacts
         .into_iter()
@@ -251,21 +242,13 @@ async fn create(
         .profile
         .parse()
         .and_then(|profile| NewAccount::parse(&form.login, profile, &form.password));
-    let (actor, now) = (signed.session.actor.clone(), state.now());
     let result = match new {
-        // Checked before hashing: a viewer's post costs no argon2 time.
-        Ok(new) => match actor.require_admin() {
-            Ok(()) => match state.passwords.hash(&new.password).await {
-                Ok(hash) => {
-                    state
-                        .store
-                        .run(move |conn| accounts::create(conn, Some(&actor), &new, &hash, now))
-                        .await
-                }
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        },
+        Ok(new) => {
+            state
+                .app
+                .create_account(Some(&signed.session.actor), new)
+                .await
+        }
         Err(e) => Err(e),
     };
     after(&state, &signed, "created", result).await
@@ -278,12 +261,11 @@ async fn update(
     posted: Posted<ProfileForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
-    let (actor, id) = (signed.session.actor.clone(), id.into_inner());
     let result = match form.parse() {
         Ok(profile) => {
             state
-                .store
-                .run(move |conn| accounts::update(conn, &actor, &id, &profile))
+                .app
+                .update_account(&signed.session.actor, id.into_inner(), profile)
                 .await
         }
         Err(e) => Err(e),
@@ -304,11 +286,10 @@ async fn disable(
     posted: Posted<DisableForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
-    let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
     let disabled = form.disabled == "true";
     let result = state
-        .store
-        .run(move |conn| accounts::set_disabled(conn, &actor, &id, disabled, now))
+        .app
+        .set_account_disabled(&signed.session.actor, id.into_inner(), disabled)
         .await;
     after(&state, &signed, "saved", result).await
 }
@@ -326,22 +307,13 @@ async fn reset_password(
     posted: Posted<PasswordForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
-    let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
-    let checked = NewPassword::parse("password", &form.password).and_then(|new| {
-        // Checked before hashing, and refused for one's own account (see `reset_password`).
-        actor.require_admin()?;
-        Ok(new)
-    });
-    let result = match checked {
-        Ok(new) => match state.passwords.hash(&new).await {
-            Ok(hash) => {
-                state
-                    .store
-                    .run(move |conn| accounts::reset_password(conn, &actor, &id, &hash, now))
-                    .await
-            }
-            Err(e) => Err(e),
-        },
+    let result = match NewPassword::parse("password", &form.password) {
+        Ok(new) => {
+            state
+                .app
+                .reset_password(&signed.session.actor, id.into_inner(), new)
+                .await
+        }
         Err(e) => Err(e),
     };
     after(&state, &signed, "password", result).await
@@ -374,19 +346,13 @@ async fn create_token(
     };
     let req = role(&form.role)
         .and_then(|r| TokenRequest::parse(&form.name, r, optional(&form.unit_code), days?));
-    let (actor, now) = (signed.session.actor.clone(), state.now());
     let created = match req {
-        Ok(req) => {
-            state
-                .store
-                .write(move |conn| tokens::create(conn, &actor, &req, now))
-                .await
-        }
+        Ok(req) => state.app.create_token(&signed.session.actor, req).await,
         Err(e) => Err(e),
     };
     match created {
         // Shown once, on this answer only (never in a URL, never stored).
-        Ok((_, secret)) => {
+        Ok(crate::app::tokens::Created { secret, .. }) => {
             render(
                 &state,
                 &signed,

@@ -14,11 +14,9 @@ use crate::console::present::{self, Choice, IncidentRow};
 use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::access::Actor;
-use crate::domain::incident::{Severity, Status};
+use crate::domain::incident::{IncidentFilter, Severity, Sort, Status};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
-use crate::store::incidents::{self, IncidentFilter, Sort};
-use crate::store::units;
 use crate::web::AppState;
 use crate::web::conditional::{self, not_modified, unchanged};
 use crate::web::stream::{self as live, Watcher};
@@ -125,26 +123,16 @@ async fn load_rows(
     let page = state
         .listings
         .get_or_build(tag, true, async {
-            let page = state
-                .store
-                .run(move |conn| {
-                    let unit_path = match unit {
-                        Some(code) => Some(units::find_named(conn, "unit", &code)?.path),
-                        None => None,
-                    };
-                    let filter = IncidentFilter {
-                        status,
-                        open_only: true,
-                        severity,
-                        unit_path,
-                        scope_path: scope,
-                        sort: Sort::Deadline,
-                        limit: SHOWN,
-                        ..Default::default()
-                    };
-                    incidents::list(conn, filter, now)
-                })
-                .await?;
+            let filter = IncidentFilter {
+                status,
+                open_only: true,
+                severity,
+                scope_path: scope,
+                sort: Sort::Deadline,
+                limit: SHOWN,
+                ..Default::default()
+            };
+            let page = state.app.list_incidents(filter, unit).await?;
             Ok::<_, AppError>((page.items, page.next_cursor))
         })
         .await?;
@@ -152,9 +140,9 @@ async fn load_rows(
         rows: page
             .0
             .iter()
-            .map(|i| present::row(&i.at(now), state.zone))
+            .map(|i| present::row(&i.at(now), state.zone()))
             .collect(),
-        now_local: present::now_local(now, state.zone),
+        now_local: present::now_local(now, state.zone()),
         more: page.1.is_some().then(|| list_query(filter)),
     })
 }
@@ -171,10 +159,7 @@ async fn show(
     let tag = conditional::view_tag(conditional::counter(&state).await?, &req, actor, "console");
     let board = load_rows(&state, actor, &filter, &tag).await?;
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
-    let units = state
-        .store
-        .run(move |conn| units::list(conn, scope.as_deref()))
-        .await?;
+    let units = state.app.units(scope).await?;
     let units = present::unit_options(units, &filter.unit);
     let page = BoardPage {
         query: req.query_string().to_owned(),

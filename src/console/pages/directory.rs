@@ -6,19 +6,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use crate::app::directory;
 use crate::console::error::{ConsoleError, shown_on_form};
 use crate::console::form::{Posted, every, field};
 use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
-use crate::domain::contact::ContactRole;
-use crate::domain::contact::NewContact;
-use crate::domain::unit::NewUnit;
-use crate::domain::unit::UnitLevel;
+use crate::domain::contact::{ContactChange, ContactFilter, ContactRole, NewContact};
+use crate::domain::unit::{NewUnit, UnitChange, UnitLevel};
 use crate::error::AppError;
-use crate::store::contacts::{self, ContactChange, ContactFilter};
-use crate::store::units::{self, UnitChange};
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -73,14 +68,8 @@ async fn render(
     let actor = signed.session.actor.clone();
     actor.require_admin()?;
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
-    let (all_units, all_contacts) = state
-        .store
-        .run(move |conn| {
-            let units = units::list(conn, scope.as_deref())?;
-            let contacts = contacts::list(conn, &ContactFilter::default(), scope.as_deref())?;
-            Ok((units, contacts))
-        })
-        .await?;
+    let all_units = state.app.units(scope.clone()).await?;
+    let all_contacts = state.app.contacts(ContactFilter::default(), scope).await?;
     let base = all_units
         .iter()
         .map(|u| u.path.matches('/').count())
@@ -211,7 +200,6 @@ async fn add_unit(
     posted: Posted<UnitForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
-    let now = state.now();
     let new = form
         .level
         .parse::<UnitLevel>()
@@ -221,13 +209,7 @@ async fn add_unit(
             NewUnit::parse(&form.code, &form.name, level, parent)
         });
     let result = match new {
-        Ok(new) => {
-            let actor = signed.session.actor.clone();
-            state
-                .store
-                .write(move |conn| directory::add_unit(conn, &actor, new, now))
-                .await
-        }
+        Ok(new) => state.app.add_unit(&signed.session.actor, new).await,
         Err(e) => Err(e),
     };
     after(&state, &signed, "unit_added", result).await
@@ -246,14 +228,13 @@ async fn unit_active(
     posted: Posted<ActiveForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
-    let (actor, code, now) = (signed.session.actor.clone(), code.into_inner(), state.now());
     let change = UnitChange {
         active: Some(form.active == "true"),
         ..Default::default()
     };
     let result = state
-        .store
-        .write(move |conn| directory::change_unit(conn, &actor, &code, change, now))
+        .app
+        .change_unit(&signed.session.actor, code.into_inner(), change)
         .await;
     after(&state, &signed, "unit", result).await
 }
@@ -280,17 +261,12 @@ async fn add_contact(
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, once } = posted;
     let new = contact_form(&form);
-    let now = state.now();
     let result = match new {
         // Posted twice (a double click), the contact is added once.
         Ok(new) => {
-            let actor = signed.session.actor.clone();
             state
-                .store
-                .write(move |conn| match once.first(conn, &actor.id, now)? {
-                    true => directory::add_contact(conn, &actor, new, now).map(Some),
-                    false => Ok(None),
-                })
+                .app
+                .add_contact(&signed.session.actor, new, once)
                 .await
         }
         Err(e) => Err(e),
@@ -305,14 +281,13 @@ async fn contact_active(
     posted: Posted<ActiveForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
-    let (actor, id, now) = (signed.session.actor.clone(), id.into_inner(), state.now());
     let change = ContactChange {
         active: Some(form.active == "true"),
         ..Default::default()
     };
     let result = state
-        .store
-        .write(move |conn| directory::change_contact(conn, &actor, &id, change, now))
+        .app
+        .change_contact(&signed.session.actor, id.into_inner(), change)
         .await;
     after(&state, &signed, "contact", result).await
 }
@@ -330,7 +305,6 @@ async fn rename_unit(
     posted: Posted<RenameForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
-    let (actor, code, now) = (signed.session.actor.clone(), code.into_inner(), state.now());
     let result = match crate::domain::text::name("name", &form.name) {
         Ok(name) => {
             let change = UnitChange {
@@ -338,8 +312,8 @@ async fn rename_unit(
                 ..Default::default()
             };
             state
-                .store
-                .write(move |conn| directory::change_unit(conn, &actor, &code, change, now))
+                .app
+                .change_unit(&signed.session.actor, code.into_inner(), change)
                 .await
         }
         Err(e) => Err(e),
@@ -357,7 +331,6 @@ async fn edit_contact(
     let Posted { signed, form, .. } = posted;
     // The same checks as a new contact's.
     let checked = contact_form(&form);
-    let now = state.now();
     let result = match checked {
         Ok(c) => {
             let change = ContactChange {
@@ -368,10 +341,9 @@ async fn edit_contact(
                 roles: Some(c.roles),
                 active: None,
             };
-            let (actor, id) = (signed.session.actor.clone(), id.into_inner());
             state
-                .store
-                .write(move |conn| directory::change_contact(conn, &actor, &id, change, now))
+                .app
+                .change_contact(&signed.session.actor, id.into_inner(), change)
                 .await
         }
         Err(e) => Err(e),

@@ -6,26 +6,23 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, get, post, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::incidents::{self, Expected, NewReferral, StatusChange};
+use crate::app::incidents::{Expected, IncidentFile, NewReferral, StatusChange};
 use crate::console::error::ConsoleError;
-use crate::console::form::{Once, Posted};
+use crate::console::form::Posted;
 use crate::console::labels;
 use crate::console::present::{self, Choice, ClockCell};
 use crate::console::session::Signed;
 use crate::console::timeline::Reader;
 use crate::console::views;
-use crate::domain::access::Actor;
 use crate::domain::clock::{ClockKind, MilestoneInput, StopReason};
 use crate::domain::escalation::{EscalationStatus, Notification};
-use crate::domain::ids::EscalationId;
+use crate::domain::ids::{ClockId, EscalationId};
 use crate::domain::incident::{
     Category, Event, EventKind, Incident, IncidentPatch, Publication, ReferralAuthority, Status,
 };
 use crate::error::AppError;
-use crate::store::{DbConn, escalations, events, incidents as store, units};
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -101,14 +98,14 @@ struct AckOffer {
 /// For each clock of an open incident, the latest reminder sent to this person (contact
 /// id) that they have not acknowledged yet for that clock.
 fn ack_offers(
-    conn: &mut crate::store::DbConn,
     incident: &Incident,
     mails: &[Notification],
     contact_id: &str,
-) -> Result<Vec<AckOffer>, AppError> {
+    acknowledged: &[ClockId],
+) -> Vec<AckOffer> {
     let mut offers = Vec::new();
     if !incident.status.is_open() {
-        return Ok(offers);
+        return offers;
     }
     // A clock met before the person read the mail still has a reminder they were sent:
     // they may say they have seen it.
@@ -120,7 +117,7 @@ fn ack_offers(
             .filter(|n| n.recipient.contact_id == contact_id)
             .max_by_key(|n| n.due_at);
         if let Some(n) = latest
-            && !escalations::has_acknowledged(conn, &clock.id, contact_id)?
+            && !acknowledged.contains(&clock.id)
         {
             offers.push(AckOffer {
                 escalation: n.id.to_string(),
@@ -129,7 +126,7 @@ fn ack_offers(
             });
         }
     }
-    Ok(offers)
+    offers
 }
 
 /// An action refused: which form, and why (shown above that form).
@@ -196,7 +193,7 @@ fn mail_status(s: EscalationStatus) -> &'static str {
 }
 
 fn facts(i: &Incident, state: &AppState) -> Facts {
-    let zone = state.zone;
+    let zone = state.zone();
     Facts {
         id: i.id.to_string(),
         reference: i.reference.clone(),
@@ -308,34 +305,28 @@ async fn render(
 ) -> Result<HttpResponse, ConsoleError> {
     let now = state.now();
     let contact = signed.session.contact_id.clone();
-    let (incident, timeline, mails, acks, unit_names) = state
-        .store
-        .run(move |conn| {
-            let incident = store::load(conn, &key, now)?;
-            let timeline = events::timeline(conn, &incident.id)?;
-            let mails = escalations::for_incident(conn, &incident.id)?;
-            let acks = match contact {
-                Some(id) => ack_offers(conn, &incident, &mails, &id)?,
-                None => Vec::new(),
-            };
-            // Timeline entries and reminders name units that may no longer be
-            // responsible (or active): all units, by code.
-            let unit_names: HashMap<String, String> = units::list(conn, None)?
-                .into_iter()
-                .map(|u| (u.code, u.name))
-                .collect();
-            Ok((incident, timeline, mails, acks, unit_names))
-        })
+    let IncidentFile {
+        incident,
+        timeline,
+        notifications: mails,
+        acknowledged,
+        units,
+    } = state
+        .app
+        .incident_file(&signed.session.actor, key, contact.clone())
         .await?;
+    let acks = match &contact {
+        Some(id) => ack_offers(&incident, &mails, id, &acknowledged),
+        None => Vec::new(),
+    };
+    // Timeline entries and reminders name units that may no longer be responsible (or
+    // active): all units, by code.
+    let unit_names: HashMap<String, String> = units.into_iter().map(|u| (u.code, u.name)).collect();
     let reader = Reader {
         units: &unit_names,
-        zone: state.zone,
+        zone: state.zone(),
     };
-    signed
-        .session
-        .actor
-        .require_any_in_scope(incident.unit_paths())?;
-    let zone = state.zone;
+    let zone = state.zone();
     let clock_kind = |n: &Notification| {
         incident
             .clocks
@@ -445,14 +436,11 @@ async fn outcome(
     result: Result<Incident, AppError>,
 ) -> Result<HttpResponse, ConsoleError> {
     match result {
-        Ok(incident) => {
-            state.wake.notify_one();
-            Ok(views::see_other(&format!(
-                "/incidents/{}?done={}",
-                incident.reference,
-                done.key()
-            )))
-        }
+        Ok(incident) => Ok(views::see_other(&format!(
+            "/incidents/{}?done={}",
+            incident.reference,
+            done.key()
+        ))),
         Err(e @ AppError::VersionMismatch { .. }) => {
             render(state, signed, key, e.status_code(), Say::Conflict).await
         }
@@ -462,23 +450,6 @@ async fn outcome(
             render(state, signed, key, e.status_code(), Say::Refused(error)).await
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Runs what a form does, once: a second submit of the same page's form records nothing
-/// and shows the incident as it is.
-fn once_only(
-    conn: &mut DbConn,
-    once: &Once,
-    actor: &Actor,
-    key: &str,
-    now: DateTime<Utc>,
-    change: impl FnOnce(&mut DbConn) -> Result<Incident, AppError>,
-) -> Result<Incident, AppError> {
-    if once.first(conn, &actor.id, now)? {
-        change(conn)
-    } else {
-        store::load(conn, key, now)
     }
 }
 
@@ -517,7 +488,7 @@ async fn change_status(
     signed.session.actor.require_incident_writer()?;
     let key = key.into_inner();
     let now = state.now();
-    let zone = state.zone;
+    let zone = state.zone();
     let change = (|| {
         let to: Status = form
             .to
@@ -553,14 +524,10 @@ async fn change_status(
     };
     let result = match change {
         Ok(change) => {
-            let (actor, k, version) = (signed.session.actor.clone(), key.clone(), form.version);
+            let expected = expected(form.version);
             state
-                .store
-                .write(move |conn| {
-                    once_only(conn, &once, &actor, &k, now, |conn| {
-                        incidents::change_status(conn, &actor, &k, expected(version), change, now)
-                    })
-                })
+                .app
+                .change_status(&signed.session.actor, key.clone(), expected, change, once)
                 .await
         }
         Err(e) => Err(e),
@@ -604,7 +571,7 @@ async fn milestone(
             occurred_at: labels::parse_input_or(
                 "occurred_at",
                 Some(&form.occurred_at),
-                state.zone,
+                state.zone(),
                 now,
             )?,
             channel: blank(form.channel),
@@ -616,14 +583,9 @@ async fn milestone(
     })();
     let result = match input {
         Ok(input) => {
-            let (actor, k) = (signed.session.actor.clone(), key.clone());
             state
-                .store
-                .write(move |conn| {
-                    once_only(conn, &once, &actor, &k, now, |conn| {
-                        incidents::record_milestone(conn, &actor, &k, input, now)
-                    })
-                })
+                .app
+                .record_milestone(&signed.session.actor, key.clone(), input, once)
                 .await
         }
         Err(e) => Err(e),
@@ -660,7 +622,7 @@ async fn referral(
             referred_at: labels::parse_input_or(
                 "referred_at",
                 Some(&form.referred_at),
-                state.zone,
+                state.zone(),
                 now,
             )?,
             their_reference: blank(form.their_reference),
@@ -669,14 +631,9 @@ async fn referral(
     })();
     let result = match referral {
         Ok(referral) => {
-            let (actor, k) = (signed.session.actor.clone(), key.clone());
             state
-                .store
-                .write(move |conn| {
-                    once_only(conn, &once, &actor, &k, now, |conn| {
-                        incidents::add_referral(conn, &actor, &k, referral, now)
-                    })
-                })
+                .app
+                .add_referral(&signed.session.actor, key.clone(), referral, once)
                 .await
         }
         Err(e) => Err(e),
@@ -707,7 +664,6 @@ async fn edit(
     let Posted { signed, form, once } = posted;
     signed.session.actor.require_incident_writer()?;
     let key = key.into_inner();
-    let now = state.now();
     let patch = (|| {
         Ok(IncidentPatch {
             title: Some(form.title.clone()),
@@ -727,19 +683,10 @@ async fn edit(
     })();
     let result = match patch {
         Ok(patch) => {
-            let (actor, k, planning) = (
-                signed.session.actor.clone(),
-                key.clone(),
-                state.planning.clone(),
-            );
+            let version = expected(form.version);
             state
-                .store
-                .write(move |conn| {
-                    once_only(conn, &once, &actor, &k, now, |conn| {
-                        let version = expected(form.version);
-                        incidents::update(conn, &actor, &k, version, patch, &planning, now)
-                    })
-                })
+                .app
+                .update_incident(&signed.session.actor, key.clone(), version, patch, once)
                 .await
         }
         Err(e) => Err(e),
@@ -768,17 +715,10 @@ async fn acknowledge(
         .into());
     };
     let key = key.into_inner();
-    let (actor, now, k) = (signed.session.actor.clone(), state.now(), key.clone());
+    let id = EscalationId::from(form.escalation.as_str());
     let result = state
-        .store
-        .write(move |conn| {
-            let incident = store::load(conn, &k, now)?;
-            actor.require_any_in_scope(incident.unit_paths())?;
-            let id = EscalationId::from(form.escalation.as_str());
-            let account = (&actor, contact.as_str());
-            crate::app::acknowledge::acknowledge_as(conn, &id, &incident.id, account, now)?;
-            store::get(conn, &incident.id, now)
-        })
+        .app
+        .acknowledge_as(&signed.session.actor, contact, id, key.clone())
         .await;
     outcome(&state, &signed, key, "ack", Done::Ack, result).await
 }

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::app::incidents::{self, Created};
+use crate::app::incidents::Created;
 use crate::console::error::ConsoleError;
 use crate::console::form::{Posted, every, field};
 use crate::console::labels;
@@ -17,10 +17,9 @@ use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::access::Actor;
 use crate::domain::incident::CreateIncident;
+use crate::domain::incident::IdempotencyKey;
 use crate::domain::incident::{Category, Severity, SourceChannel, SpecialTopic, UnitRef};
-use crate::error::{AppError, ConflictCode};
-use crate::store::incidents::IdempotencyKey;
-use crate::store::units;
+use crate::error::AppError;
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -70,10 +69,7 @@ async fn render(
 ) -> Result<HttpResponse, ConsoleError> {
     let actor: &Actor = &signed.session.actor;
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
-    let all = state
-        .store
-        .run(move |conn| units::list(conn, scope.as_deref()))
-        .await?;
+    let all = state.app.units(scope).await?;
     let base_depth = all
         .iter()
         .map(|u| u.path.matches('/').count())
@@ -108,7 +104,7 @@ async fn show(state: web::Data<AppState>, signed: Signed) -> Result<HttpResponse
     signed.session.actor.require_incident_writer()?;
     let values = Values {
         form_id: hex::encode(rand::random::<[u8; 16]>()),
-        discovered_at: labels::input_value(state.now(), state.zone),
+        discovered_at: labels::input_value(state.now(), state.zone()),
         source_channel: "weibo".into(),
         severity: "general".into(),
         category: "misunderstanding".into(),
@@ -140,7 +136,7 @@ fn request(
         discovered_at: labels::parse_input(
             "discovered_at",
             field(pairs, "discovered_at"),
-            state.zone,
+            state.zone(),
         )?,
         severity: enum_field("severity", field(pairs, "severity"))?,
         category: enum_field("category", field(pairs, "category"))?,
@@ -196,36 +192,16 @@ async fn submit(
         request_hash: hex::encode(canonical.finalize()),
     });
     let now = state.now();
-    let zone = state.zone;
     let content = request(&pairs, &picked, &first, &state).and_then(|r| r.parse(now));
     let created = match content {
-        Ok(content) => {
-            let attempt = || {
-                let (actor, content, idempotency) =
-                    (actor.clone(), content.clone(), idempotency.clone());
-                let planning = state.planning.clone();
-                state.store.write(move |conn| {
-                    incidents::log(conn, &actor, content, idempotency, &planning, now, zone)
-                })
-            };
-            match attempt().await {
-                Err(AppError::Conflict {
-                    code: ConflictCode::IdempotencyRace,
-                    ..
-                }) => attempt().await,
-                other => other,
-            }
-        }
+        Ok(content) => state.app.log_incident(&actor, content, idempotency).await,
         Err(e) => Err(e),
     };
     match created {
-        Ok(Created::New(incident) | Created::Replayed(incident)) => {
-            state.wake.notify_one();
-            Ok(views::see_other(&format!(
-                "/incidents/{}",
-                incident.reference
-            )))
-        }
+        Ok(Created::New(incident) | Created::Replayed(incident)) => Ok(views::see_other(&format!(
+            "/incidents/{}",
+            incident.reference
+        ))),
         Err(
             e @ (AppError::Invalid { .. } | AppError::Forbidden(_) | AppError::Conflict { .. }),
         ) => {

@@ -11,11 +11,9 @@ use crate::console::labels;
 use crate::console::present::{self, Choice, IncidentRow};
 use crate::console::session::Signed;
 use crate::console::views;
-use crate::domain::incident::{Category, Severity, Status};
+use crate::domain::incident::{Category, Severity, Sort, Status};
 use crate::error::AppError;
 use crate::rule::Rule;
-use crate::store::incidents::{self, Sort};
-use crate::store::units;
 use crate::web::AppState;
 
 const PAGE: i64 = 50;
@@ -137,32 +135,23 @@ async fn show(
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
     let now = state.now();
     let query = search
-        .to_api(state.zone)
+        .to_api(state.zone())
         .and_then(|api| api.parse(scope.clone()));
-    let scope_for_units = scope.clone();
-    let (found, all_units) = state
-        .store
-        .run(move |conn| {
-            let units = units::list(conn, scope_for_units.as_deref())?;
-            let search = || {
-                let (mut filter, unit) = query?;
-                if let Some(code) = unit {
-                    filter.unit_path = Some(units::find_named(conn, "unit", &code)?.path);
-                }
-                incidents::list(conn, filter, now)
-            };
-            // A query that does not parse is shown on the form; anything else is an error.
-            match search() {
-                Err(e) if !matches!(e, AppError::Invalid { .. }) => Err(e),
-                found => Ok((found, units)),
-            }
-        })
-        .await?;
+    let all_units = state.app.units(scope).await?;
+    let found = match query {
+        Ok((filter, unit)) => state.app.list_incidents(filter, unit).await,
+        Err(e) => Err(e),
+    };
+    // A query that does not parse is shown on the form; anything else is an error.
+    let found = match found {
+        Err(e) if !matches!(e, AppError::Invalid { .. }) => return Err(e.into()),
+        found => found,
+    };
     let (rows, next, error) = match found {
         Ok(page) => (
             page.items
                 .iter()
-                .map(|i| present::row(&i.at(now), state.zone))
+                .map(|i| present::row(&i.at(now), state.zone()))
                 .collect(),
             page.next_cursor.map(|c| search.with_cursor(&c)),
             None,

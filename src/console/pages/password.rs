@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use crate::app::accounts;
 use crate::console::error::ConsoleError;
 use crate::console::form::Posted;
 use crate::console::labels;
@@ -74,26 +73,25 @@ async fn submit(
         }
     });
     let outcome = match checked {
-        Ok(new) => accounts::change_password(
-            &state.store,
-            &state.passwords,
-            &state.console.rules.lockout,
-            (&signed.session, &signed.cookie),
-            &form.current_password,
-            &new,
-            state.now(),
-        )
-        .await
-        .map(|checked| {
-            checked.map_err(|refused| match refused {
-                SignInRefused::AccountLocked { until } => format!(
-                    "当前密码连续输错次数过多，已锁定至 {}（北京时间）。",
-                    labels::local(until, state.zone)
-                ),
-                SignInRefused::Busy => "请求过多，请稍后再试。".into(),
-                _ => "当前密码不正确。".into(),
-            })
-        }),
+        Ok(new) => state
+            .app
+            .change_password(
+                &state.console.rules.lockout,
+                (&signed.session, &signed.cookie),
+                &form.current_password,
+                &new,
+            )
+            .await
+            .map(|checked| {
+                checked.map_err(|refused| match refused {
+                    SignInRefused::AccountLocked { until } => format!(
+                        "当前密码连续输错次数过多，已锁定至 {}（北京时间）。",
+                        labels::local(until, state.zone())
+                    ),
+                    SignInRefused::Busy => "请求过多，请稍后再试。".into(),
+                    _ => "当前密码不正确。".into(),
+                })
+            }),
         Err(e) => Err(e),
     };
     let locked = |message: String| {

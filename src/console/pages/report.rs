@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::app::timeliness::{self, Asked, Lang, Period};
+use crate::app::timeliness::{Asked, Lang, Period};
 use crate::console::error::ConsoleError;
 use crate::console::labels;
 use crate::console::present::{self, Choice};
@@ -15,7 +15,6 @@ use crate::domain::timeliness::{Durations, GroupBy, Timeliness};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::rule::Rule;
-use crate::store::units;
 use crate::web::AppState;
 use crate::web::download::csv_response;
 
@@ -150,7 +149,7 @@ fn parse(form: &ReportForm, state: &AppState) -> Result<Asked, AppError> {
         date("from", &form.from)?,
         date("to", &form.to)?,
         state.now(),
-        state.zone,
+        state.zone(),
     )?;
     let unit = match form.unit.trim() {
         "" => None,
@@ -177,14 +176,11 @@ async fn show(
     let form = q.into_inner();
     let actor = &signed.session.actor;
     let scope = actor.scope.as_ref().map(|s| s.path.clone());
-    let units = state
-        .store
-        .run(move |conn| units::list(conn, scope.as_deref()))
-        .await?;
+    let units = state.app.units(scope).await?;
     let units = present::unit_options(units, &form.unit);
     let asked = parse(&form, &state);
     let built = match asked {
-        Ok(a) => timeliness::build(&state.store, actor, a, state.now(), state.zone).await,
+        Ok(a) => state.app.timeliness(actor, a).await,
         Err(e) => Err(e),
     };
     let page = match built {
@@ -202,7 +198,7 @@ async fn show(
             ),
             units,
             error: None,
-            as_of: labels::local(report.as_of, state.zone),
+            as_of: labels::local(report.as_of, state.zone()),
             form,
         },
         Err(e @ AppError::Invalid { .. }) => ReportPage {
@@ -216,7 +212,7 @@ async fn show(
             csv: String::new(),
             units,
             error: labels::field_message(&e).map(|(_, m)| m),
-            as_of: labels::local(state.now(), state.zone),
+            as_of: labels::local(state.now(), state.zone()),
             form,
         },
         Err(e) => return Err(e.into()),
@@ -231,8 +227,7 @@ async fn download(
     q: web::Query<ReportForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let asked = parse(&q, &state)?;
-    let (now, zone) = (state.now(), state.zone);
-    let report = timeliness::build(&state.store, &signed.session.actor, asked, now, zone).await?;
+    let report = state.app.timeliness(&signed.session.actor, asked).await?;
     let mut builder = HttpResponse::Ok();
     builder.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
     Ok(csv_response(builder, &report, Lang::Zh)?)

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use crate::app::accounts::{self, SignInAttempt};
+use crate::app::accounts::SignInAttempt;
 use crate::console::error::ConsoleError;
 use crate::console::form::{Posted, check_origin, field, fields};
 use crate::console::labels;
@@ -13,7 +13,6 @@ use crate::console::session::Visitor;
 use crate::console::views::{self, Chrome};
 use crate::domain::account::SignInRefused;
 use crate::error::AppError;
-use crate::store::sessions;
 use crate::web::AppState;
 use crate::web::client::client_ip;
 use crate::web::session_policy::COOKIE;
@@ -73,7 +72,7 @@ async fn show(
 }
 
 fn refusal(refused: &SignInRefused, state: &AppState) -> (StatusCode, String) {
-    let until = |t| labels::local(t, state.zone);
+    let until = |t| labels::local(t, state.zone());
     match refused {
         SignInRefused::WrongCredentials => (StatusCode::UNAUTHORIZED, "登录名或密码错误。".into()),
         SignInRefused::AccountLocked { until: t } => (
@@ -134,8 +133,7 @@ async fn submit(
         replaces: req.cookie(COOKIE).map(|c| c.value().to_owned()),
     };
     let rules = state.console.rules;
-    let outcome =
-        accounts::sign_in(&state.store, &state.passwords, &rules, attempt, state.now()).await?;
+    let outcome = state.app.sign_in(&rules, attempt).await?;
     match outcome {
         Ok(cookie) => {
             let mut response = views::see_other(&next);
@@ -167,10 +165,7 @@ async fn sign_out(
     posted: Posted<Empty>,
 ) -> Result<HttpResponse, ConsoleError> {
     let cookie = posted.signed.cookie.clone();
-    state
-        .store
-        .run(move |conn| sessions::delete(conn, &cookie))
-        .await?;
+    state.app.sign_out(cookie).await?;
     let mut response = views::see_other("/login");
     response
         .add_cookie(&state.console.removal())

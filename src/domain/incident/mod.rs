@@ -1,13 +1,15 @@
 //! Tax-related public-opinion incidents (涉税舆情): what is checked before one is stored.
 
+mod filter;
 mod kinds;
 mod new;
 mod patch;
 mod record;
 mod status;
 
+pub use filter::{Cursor, IncidentFilter, Sort};
 pub use kinds::{Category, ReferralAuthority, Severity, SourceChannel, SpecialTopic};
-pub use new::CreateIncident;
+pub use new::{CreateIncident, IdempotencyKey};
 pub use patch::{Applied, Changes, IncidentPatch, snapshot};
 pub use record::{Event, EventKind, Incident, Referral, ReportedBy, ResponsibleUnit, StreamEvent};
 pub use status::Status;

@@ -10,6 +10,13 @@ use super::{
 use crate::domain::text;
 use crate::error::AppError;
 
+/// A client-chosen key (`Idempotency-Key`) and a hash of the request it came with.
+#[derive(Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_hash: String,
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateIncident {

@@ -4,7 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, patch, post, web};
 use serde::Deserialize;
 
 use super::{expected_version, with_etag};
-use crate::app::incidents::{self, NewReferral, StatusChange};
+use crate::app::Once;
+use crate::app::incidents::{NewReferral, StatusChange};
 use crate::domain::incident::Incident;
 use crate::domain::incident::{IncidentPatch, Publication, Status};
 use crate::error::AppError;
@@ -29,14 +30,10 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let mut patch = body.parse()?.value;
     let expected = expected_version(&req, patch.version.take())?;
-    let now = state.now();
-    let id = id.into_inner();
-    let planning = state.planning.clone();
     let incident = state
-        .store
-        .write(move |conn| incidents::update(conn, &actor, &id, expected, patch, &planning, now))
+        .app
+        .update_incident(&actor, id.into_inner(), expected, patch, Once::none())
         .await?;
-    state.wake.notify_one();
     Ok(with_etag(HttpResponse::Ok(), &incident))
 }
 
@@ -79,11 +76,9 @@ async fn status(
         publication: b.publication,
         note: b.note,
     };
-    let now = state.now();
-    let id = id.into_inner();
     let incident = state
-        .store
-        .write(move |conn| incidents::change_status(conn, &actor, &id, expected, change, now))
+        .app
+        .change_status(&actor, id.into_inner(), expected, change, Once::none())
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &incident))
 }
@@ -102,11 +97,9 @@ async fn referral(
     body: JsonBody<NewReferral>,
 ) -> Result<HttpResponse, AppError> {
     let referral = body.parse()?.value;
-    let now = state.now();
-    let id = id.into_inner();
     let incident = state
-        .store
-        .write(move |conn| incidents::add_referral(conn, &actor, &id, referral, now))
+        .app
+        .add_referral(&actor, id.into_inner(), referral, Once::none())
         .await?;
     Ok(with_etag(HttpResponse::Created(), &incident))
 }

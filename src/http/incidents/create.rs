@@ -3,12 +3,11 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use super::with_etag;
-use crate::app::incidents::{self, Created};
-use crate::domain::incident::{CreateIncident, Incident};
-use crate::error::{AppError, ConflictCode};
+use crate::app::incidents::Created;
+use crate::domain::incident::{CreateIncident, IdempotencyKey, Incident};
+use crate::error::AppError;
 use crate::http::auth::Writer;
 use crate::http::extract::JsonBody;
-use crate::store::incidents::IdempotencyKey;
 use crate::web::AppState;
 
 fn idempotency_key(
@@ -49,23 +48,7 @@ async fn create(
     let body = body.parse()?;
     let content = body.value.parse(now)?;
     let idempotency = idempotency_key(&req, body.canonical_hash)?;
-    let zone = state.zone;
-    let attempt = || {
-        let (actor, content, idempotency) = (actor.clone(), content.clone(), idempotency.clone());
-        let planning = state.planning.clone();
-        state.store.write(move |conn| {
-            incidents::log(conn, &actor, content, idempotency, &planning, now, zone)
-        })
-    };
-    // Two requests with one key raced (PostgreSQL): the loser replays the winner's result.
-    let created = match attempt().await {
-        Err(AppError::Conflict {
-            code: ConflictCode::IdempotencyRace,
-            ..
-        }) => attempt().await?,
-        other => other?,
-    };
-    state.wake.notify_one();
+    let created = state.app.log_incident(&actor, content, idempotency).await?;
     let (incident, replayed) = match created {
         Created::New(i) => (i, false),
         Created::Replayed(i) => (i, true),

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, post, web};
 
 use super::with_etag;
-use crate::app::incidents;
+use crate::app::Once;
 use crate::domain::clock::MilestoneInput;
 use crate::domain::escalation::Notification;
 use crate::domain::incident::Incident;
@@ -11,7 +11,6 @@ use crate::error::AppError;
 use crate::http::auth::{Auth, Writer};
 use crate::http::bodies::IncidentItems;
 use crate::http::extract::JsonBody;
-use crate::store::escalations;
 use crate::web::AppState;
 
 #[utoipa::path(
@@ -28,11 +27,9 @@ async fn record(
     body: JsonBody<MilestoneInput>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.parse()?.value;
-    let now = state.now();
-    let id = id.into_inner();
     let incident = state
-        .store
-        .write(move |conn| incidents::record_milestone(conn, &actor, &id, input, now))
+        .app
+        .record_milestone(&actor, id.into_inner(), input, Once::none())
         .await?;
     Ok(with_etag(HttpResponse::Created(), &incident))
 }
@@ -50,5 +47,6 @@ async fn notifications(
     Auth(actor): Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    super::incident_items(&state, &actor, id.into_inner(), escalations::for_incident).await
+    let (incident, items) = state.app.notifications(&actor, id.into_inner()).await?;
+    Ok(super::incident_items(incident, items))
 }

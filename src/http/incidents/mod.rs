@@ -9,13 +9,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::incidents::Expected;
-use crate::domain::access::Actor;
-use crate::domain::ids::IncidentId;
 use crate::domain::incident::Incident;
 use crate::error::AppError;
-use crate::store::DbConn;
-use crate::store::incidents;
-use crate::web::AppState;
 
 /// The incident as a write returns it, tagged with its version. (Reads add the change
 /// counter to the tag, `"v3.r812"`, so polls can be answered 304; `If-Match` takes
@@ -54,33 +49,14 @@ fn expected_version(req: &HttpRequest, body_version: Option<i64>) -> Result<Expe
         .ok_or(AppError::PreconditionRequired)
 }
 
-/// Something recorded about one incident (timeline, notifications), for a caller who may
-/// see the incident: `{"incident_id", "reference", "items"}`.
-async fn incident_items<T, F>(
-    state: &AppState,
-    actor: &Actor,
-    key: String,
-    read: F,
-) -> Result<HttpResponse, AppError>
-where
-    T: serde::Serialize + Send + 'static,
-    F: FnOnce(&mut DbConn, &IncidentId) -> Result<Vec<T>, AppError> + Send + 'static,
-{
-    let now = state.now();
-    let (incident, items) = state
-        .store
-        .run(move |conn| {
-            let incident = incidents::load(conn, &key, now)?;
-            let items = read(conn, &incident.id)?;
-            Ok((incident, items))
-        })
-        .await?;
-    actor.require_any_in_scope(incident.unit_paths())?;
-    Ok(HttpResponse::Ok().json(crate::http::bodies::IncidentItems {
+/// Something recorded about one incident (timeline, notifications):
+/// `{"incident_id", "reference", "items"}`.
+fn incident_items<T: serde::Serialize>(incident: Incident, items: Vec<T>) -> HttpResponse {
+    HttpResponse::Ok().json(crate::http::bodies::IncidentItems {
         incident_id: incident.id,
         reference: incident.reference,
         items,
-    }))
+    })
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -10,8 +10,6 @@ use crate::http::auth::Auth;
 use crate::http::bodies::IncidentItems;
 use crate::http::bodies::IncidentPage;
 use crate::http::extract::Query;
-use crate::store::incidents;
-use crate::store::{events, units};
 use crate::web::AppState;
 use crate::web::conditional::{self, not_modified, tagged, unchanged};
 
@@ -35,22 +33,14 @@ async fn list(
         return Ok(not_modified(&tag));
     }
     let q = Query::<ListIncidents>::of(&req)?;
-    let (mut filter, unit) = q.parse(actor.scope.as_ref().map(|s| s.path.clone()))?;
+    let (filter, unit) = q.parse(actor.scope.as_ref().map(|s| s.path.clone()))?;
     let now = state.now();
     // Searches and a client's own `updated_since` are asked once: built, not kept.
     let shared = filter.text.is_none() && filter.updated_since.is_none();
     let page = state
         .listings
         .get_or_build(&tag, shared, async {
-            let page = state
-                .store
-                .run(move |conn| {
-                    if let Some(code) = unit {
-                        filter.unit_path = Some(units::find_named(conn, "unit", &code)?.path);
-                    }
-                    incidents::list(conn, filter, now)
-                })
-                .await?;
+            let page = state.app.list_incidents(filter, unit).await?;
             Ok::<_, AppError>((page.items, page.next_cursor))
         })
         .await?;
@@ -84,23 +74,13 @@ async fn get(
         .any(|v| v.contains(&current));
     if asked {
         // Nothing changed anywhere since that counter: the version and the scope decide.
-        let key = id.clone();
-        let (version, paths) = state
-            .store
-            .run(move |conn| incidents::version_and_paths(conn, &key))
-            .await?;
-        actor.require_any_in_scope(paths.iter().map(String::as_str))?;
+        let version = state.app.incident_version(&actor, id.clone()).await?;
         let tag = tag_at(version);
         if unchanged(&req, &tag) {
             return Ok(not_modified(&tag));
         }
     }
-    let now = state.now();
-    let incident = state
-        .store
-        .run(move |conn| incidents::load(conn, &id, now))
-        .await?;
-    actor.require_any_in_scope(incident.unit_paths())?;
+    let incident = state.app.incident(&actor, id).await?;
     Ok(tagged(HttpResponse::Ok(), &tag_at(incident.version)).json(incident))
 }
 
@@ -115,5 +95,6 @@ async fn timeline(
     Auth(actor): Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    super::incident_items(&state, &actor, id.into_inner(), events::timeline).await
+    let (incident, items) = state.app.timeline(&actor, id.into_inner()).await?;
+    Ok(super::incident_items(incident, items))
 }

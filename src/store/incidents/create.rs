@@ -8,17 +8,10 @@ use diesel::sql_types::{BigInt, Integer};
 use super::{IncidentRow, load};
 use crate::domain::access::Actor;
 use crate::domain::ids::IncidentId;
-use crate::domain::incident::{Incident, IncidentContent, Status};
+use crate::domain::incident::{IdempotencyKey, Incident, IncidentContent, Status};
 use crate::error::{AppError, ConflictCode};
 use crate::store::schema::{idempotency_keys, incident_units, incidents};
 use crate::store::{DbConn, to_db_time};
-
-/// A client-chosen key and a hash of the request it came with.
-#[derive(Clone)]
-pub struct IdempotencyKey {
-    pub key: String,
-    pub request_hash: String,
-}
 
 /// A responsible unit, resolved.
 pub struct UnitLink {

@@ -9,10 +9,10 @@ pub use change::{
     NewReferralRow, bump, insert_referral, replace_units, set_status, update_content,
 };
 pub use create::{
-    IdempotencyKey, Inserted, NewIncident, UnitLink, hydrate_one, insert, insert_units,
-    next_sequence, open_incident_with_url, remember_key, replay,
+    Inserted, NewIncident, UnitLink, hydrate_one, insert, insert_units, next_sequence,
+    open_incident_with_url, remember_key, replay,
 };
-pub use list::{Cursor, IncidentFilter, Page, Sort, list};
+pub use list::{Page, list};
 
 use std::collections::HashMap;
 

@@ -3,8 +3,6 @@
 
 use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
-use yuqing_tracker::app::accounts;
-use yuqing_tracker::app::passwords::Passwords;
 use yuqing_tracker::domain::access::Role;
 use yuqing_tracker::domain::account::{AccountProfile, NewAccount};
 
@@ -29,9 +27,8 @@ impl TestApp {
     pub async fn account(&self, login: &str, name: &str, role: Role, unit: Option<&str>) {
         let profile = AccountProfile::parse(name, role, unit, None).unwrap();
         let new = NewAccount::parse(login, profile, PASSWORD).unwrap();
-        let hash = Passwords::new(1).hash(&new.password).await.unwrap();
-        self.store
-            .run(move |conn| accounts::create(conn, None, &new, &hash, chrono::Utc::now()))
+        self.service
+            .create_account(None, new)
             .await
             .expect("account created");
     }
@@ -40,22 +37,18 @@ impl TestApp {
     pub async fn linked_account(&self, login: &str, name: &str, role: Role, contact: &str) {
         let profile = AccountProfile::parse(name, role, None, Some(contact)).unwrap();
         let new = NewAccount::parse(login, profile, PASSWORD).unwrap();
-        let hash = Passwords::new(1).hash(&new.password).await.unwrap();
-        self.store
-            .run(move |conn| accounts::create(conn, None, &new, &hash, chrono::Utc::now()))
+        self.service
+            .create_account(None, new)
             .await
             .expect("account created");
     }
 
     /// An account's id by its login.
     pub async fn account_id(&self, login: &str) -> String {
-        let login = login.to_owned();
-        self.store
-            .run(move |conn| yuqing_tracker::store::accounts::credentials(conn, &login))
+        self.service
+            .account_id(login.to_owned())
             .await
-            .unwrap()
             .expect("such an account")
-            .id
     }
 }
 

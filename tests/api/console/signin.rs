@@ -132,16 +132,8 @@ async fn a_disabled_account_is_signed_out_at_once(backend: Backend) {
         role: Role::Admin,
         scope: None,
     };
-    app.store
-        .run(move |conn| {
-            yuqing_tracker::app::accounts::set_disabled(
-                conn,
-                &operator,
-                &id,
-                true,
-                chrono::Utc::now(),
-            )
-        })
+    app.service
+        .set_account_disabled(&operator, id, true)
         .await
         .unwrap();
     let page = duty.get("/").await;
