@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod metrics;
+pub mod notify;
 pub mod rule;
 pub mod scheduler;
 pub mod startup;

@@ -31,7 +31,7 @@ pub async fn start(
             if let Err(e) = engine.record_phases().await {
                 tracing::error!(error = %e.chain(), "recording clock phases failed");
             }
-            engine.close_idle_mail_sessions();
+            engine.close_idle_connections();
         })
     })
     .map_err(AppError::internal)?;

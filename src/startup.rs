@@ -22,6 +22,7 @@ use crate::engine::{Engine, Health};
 use crate::error::AppError;
 use crate::http::{self, BodyLimit};
 use crate::mail::{Composer, LinkSigner, Mailer};
+use crate::notify::{Channels, Email};
 use crate::store::{Store, secrets, write_tx};
 use crate::web::AppState;
 
@@ -86,11 +87,10 @@ impl Application {
         let engine = engine_settings.enabled.then(|| {
             Arc::new(Engine::new(
                 store.clone(),
-                mailer,
-                composer,
+                Arc::new(Channels::new(Email::new(mailer, composer))),
                 engine_settings.clone(),
                 rules.clone(),
-                message_domain.clone(),
+                (message_domain.clone(), settings.time.zone),
                 wake.clone(),
                 health.clone(),
                 time.clone(),

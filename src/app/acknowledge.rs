@@ -144,7 +144,7 @@ fn record(
         &incident_id,
         &actor,
         EventKind::Acknowledged,
-        json!({ "by": to.name, "email": to.email, "clock": kind, "step": to.step, "repeats_stopped": stopped }),
+        json!({ "by": to.name, "channel": to.channel, "address": to.address, "clock": kind, "step": to.step, "repeats_stopped": stopped }),
         None,
         now,
     )?;

@@ -19,7 +19,7 @@ use crate::domain::ids::IncidentId;
 use crate::domain::incident::Incident;
 use crate::domain::time::TimeSource;
 use crate::error::AppError;
-use crate::mail::{MailContext, SendError};
+use crate::notify::{About, Channels, Outgoing, SendError};
 use crate::store::escalations::{self, Claimed, SendResult};
 use crate::store::{Store, incidents};
 
@@ -121,8 +121,7 @@ impl Engine {
             accepted,
             lease,
             store: self.store.clone(),
-            mailer: self.mailer.clone(),
-            composer: self.composer.clone(),
+            channels: self.channels.clone(),
             retry_initial: Duration::seconds(self.settings.retry_initial_seconds),
             retry_max: Duration::seconds(self.settings.retry_max_seconds),
             late_after: Duration::seconds(self.settings.late_after_seconds),
@@ -136,8 +135,7 @@ struct Sender {
     accepted: Accepted,
     lease: Arc<Lease>,
     store: Store,
-    mailer: Arc<crate::mail::Mailer>,
-    composer: Arc<crate::mail::Composer>,
+    channels: Arc<Channels>,
     retry_initial: Duration,
     retry_max: Duration,
     late_after: Duration,
@@ -164,7 +162,7 @@ impl Sender {
         permit: OwnedSemaphorePermit,
     ) -> Outcome {
         let now = self.time.now();
-        let message = match (&row.incident_id, &row.clock_id) {
+        let about = match (&row.incident_id, &row.clock_id) {
             (Some(incident_id), Some(clock_id)) => {
                 let Some(incident) = incidents.get(incident_id) else {
                     return self
@@ -191,39 +189,34 @@ impl Sender {
                     },
                     self.late_after,
                 );
-                self.composer.compose(&MailContext {
-                    escalation_id: row.id.as_str(),
-                    message_id: &row.message_id,
-                    step: &row.step,
-                    recipient_name: &row.recipient_name,
-                    recipient_email: &row.recipient_email,
+                About::Reminder {
                     incident,
                     clock,
                     planned_at: row.due_at,
                     lateness,
                     now,
-                })
+                }
             }
             _ => match (&row.step, &row.context) {
-                (Step::Report { kind, .. }, Some(context)) => self.composer.compose_report(
-                    *kind,
-                    &row.recipient_name,
-                    &row.recipient_email,
-                    &row.message_id,
+                (Step::Report { kind, .. }, Some(context)) => About::Report {
+                    kind: *kind,
                     context,
-                ),
-                _ => Err(format!(
-                    "step {} is neither a reminder nor a report",
-                    row.step
-                )),
+                },
+                _ => {
+                    let e = format!("step {} is neither a reminder nor a report", row.step);
+                    tracing::error!(error = %e, "nothing to send");
+                    return self.finish(&row, SendResult::Failed(e)).await;
+                }
             },
         };
-        let message = match message {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!(error = %e, "could not compose the mail");
-                return self.finish(&row, SendResult::Failed(e)).await;
-            }
+        let message = Outgoing {
+            escalation_id: row.id.as_str(),
+            message_id: &row.message_id,
+            step: &row.step,
+            recipient_name: &row.recipient_name,
+            channel: row.channel,
+            address: &row.address,
+            about,
         };
         if !self.lease.held() {
             // Waited for a send slot past the lease: another process may hold it now.
@@ -231,7 +224,7 @@ impl Sender {
             return lost_lease();
         }
         let started = std::time::Instant::now();
-        let Ok(result) = self.lease.within(self.mailer.send(message)).await else {
+        let Ok(result) = self.lease.within(self.channels.send(&message)).await else {
             // Dropping the send closes the connection before the mail is accepted.
             tracing::warn!("lease ran out while sending; the next holder sends it");
             return lost_lease();
@@ -240,7 +233,7 @@ impl Sender {
         let duration_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok(()) => {
-                tracing::info!(duration_ms, late = row.late, "escalation mail sent");
+                tracing::info!(duration_ms, late = row.late, channel = %row.channel, "escalation sent");
                 if !self.accepted.hand_in(row.id, row.lease_token) {
                     tracing::error!("sent mail could not be recorded; its lease will expire");
                 }
@@ -248,7 +241,7 @@ impl Sender {
             }
             Err(SendError::Transient(e)) => {
                 let wait = backoff(self.retry_initial, self.retry_max, row.attempts);
-                tracing::warn!(duration_ms, attempts = row.attempts, retry_in_s = wait.num_seconds(), error = %e, "mail not accepted; will retry");
+                tracing::warn!(duration_ms, attempts = row.attempts, retry_in_s = wait.num_seconds(), error = %e, "not accepted; will retry");
                 let retry = SendResult::Retry {
                     error: e,
                     at: now + wait,
@@ -256,7 +249,7 @@ impl Sender {
                 self.finish(&row, retry).await
             }
             Err(SendError::Permanent(e)) => {
-                tracing::error!(duration_ms, error = %e, "mail refused permanently for this recipient");
+                tracing::error!(duration_ms, error = %e, "not delivered, and will not be for this recipient");
                 self.finish(&row, SendResult::Failed(e)).await
             }
         }

@@ -26,15 +26,14 @@ use crate::config::EngineSettings;
 use crate::domain::clock::ClockRules;
 use crate::domain::time::TimeSource;
 use crate::error::AppError;
-use crate::mail::{Composer, Mailer};
+use crate::notify::Channels;
 use crate::store::Store;
 use crate::store::escalations::{self, ClaimSettings};
 use crate::store::revision;
 
 pub struct Engine {
     store: Store,
-    mailer: Arc<Mailer>,
-    composer: Arc<Composer>,
+    channels: Arc<Channels>,
     settings: EngineSettings,
     claim: ClaimSettings,
     message_domain: Arc<str>,
@@ -59,11 +58,10 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
-        mailer: Arc<Mailer>,
-        composer: Arc<Composer>,
+        channels: Arc<Channels>,
         settings: EngineSettings,
         rules: Arc<ClockRules>,
-        message_domain: String,
+        (message_domain, zone): (String, Tz),
         wake: Arc<Notify>,
         health: Arc<Health>,
         time: Arc<dyn TimeSource>,
@@ -74,12 +72,11 @@ impl Engine {
             late_after: chrono::Duration::seconds(settings.late_after_seconds),
         };
         Self {
-            zone: composer.zone(),
+            zone,
             rules,
             sends: Arc::new(Semaphore::new(settings.max_concurrent_sends)),
             store,
-            mailer,
-            composer,
+            channels,
             settings,
             claim,
             message_domain: message_domain.into(),
@@ -151,9 +148,9 @@ impl Engine {
         }
     }
 
-    /// Lets the mailer close SMTP sessions idle past its limit (called by the sweep).
-    pub fn close_idle_mail_sessions(&self) {
-        self.mailer.close_idle();
+    /// Lets the channels close connections idle past their limit (called by the sweep).
+    pub fn close_idle_connections(&self) {
+        self.channels.close_idle();
     }
 
     /// Time until the next escalation is due, within the poll interval.

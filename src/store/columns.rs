@@ -121,7 +121,7 @@ macro_rules! id_columns {
 
 use crate::domain::access::Role;
 use crate::domain::clock::{ClockKind, ClockPhase, StoredState};
-use crate::domain::escalation::EscalationStatus;
+use crate::domain::escalation::{Channel, EscalationStatus};
 use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::domain::incident::{
     Category, EventKind, ReferralAuthority, Severity, SourceChannel, SpecialTopic, Status,
@@ -134,6 +134,7 @@ enum_columns!(
     ClockPhase,
     StoredState,
     EscalationStatus,
+    Channel,
     Category,
     EventKind,
     ReferralAuthority,

@@ -1,16 +1,19 @@
-//! Escalation mail as users see it: one per step and recipient, with its delivery state.
+//! Escalations as users see them: one per step, person and channel, with its delivery
+//! state.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::text_enum;
 
+mod channel;
 mod lateness;
 mod recipients;
 mod step;
 
 use crate::domain::ids::{ClockId, EscalationId};
 
+pub use channel::{Channel, Route};
 pub use lateness::{Lateness, SendFacts};
 pub use recipients::{Person, Recipient, Responsible, resolve};
 pub use step::Step;
@@ -30,7 +33,6 @@ text_enum! {
 pub struct NotificationRecipient {
     /// The directory contact (person) it is for.
     pub contact_id: String,
-    pub email: String,
     pub name: String,
     /// The ladder audience that selected this person, e.g. `parent:office_director`.
     pub role: String,
@@ -44,6 +46,9 @@ pub struct Notification {
     #[schema(value_type = String, example = "before_30m")]
     pub step: Step,
     pub recipient: NotificationRecipient,
+    pub channel: Channel,
+    /// The person's address on the channel, when it was planned.
+    pub address: String,
     pub status: EscalationStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
@@ -51,5 +56,6 @@ pub struct Notification {
     pub sent_at: Option<DateTime<Utc>>,
     /// Sent more than `engine.late_after_seconds` after it was due (e.g. after downtime).
     pub late: bool,
+    /// The id the message carries on its channel (for e-mail, the Message-ID).
     pub message_id: String,
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::domain::clock::StopReason;
-use crate::domain::escalation::{EscalationStatus, Step};
+use crate::domain::escalation::{Channel, EscalationStatus, Step};
 use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::error::AppError;
 use crate::store::schema::{acknowledgements, escalations, incidents};
@@ -15,7 +15,9 @@ pub struct Addressed {
     pub clock_id: Option<ClockId>,
     pub incident_id: Option<IncidentId>,
     pub contact_id: String,
-    pub email: String,
+    /// The channel it went out on, and the person's address there.
+    pub channel: Channel,
+    pub address: String,
     pub name: String,
     pub step: String,
     pub status: EscalationStatus,
@@ -26,30 +28,34 @@ pub fn addressed(conn: &mut DbConn, escalation_id: &EscalationId) -> Result<Addr
         Option<ClockId>,
         Option<IncidentId>,
         String,
+        Channel,
         String,
         String,
         String,
         EscalationStatus,
     );
-    let (clock_id, incident_id, contact_id, email, name, step, status): Row = escalations::table
-        .filter(escalations::id.eq(escalation_id))
-        .select((
-            escalations::clock_id,
-            escalations::incident_id,
-            escalations::contact_id,
-            escalations::recipient_email,
-            escalations::recipient_name,
-            escalations::step,
-            escalations::status,
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::NotFound("escalation".into()))?;
+    let (clock_id, incident_id, contact_id, channel, address, name, step, status): Row =
+        escalations::table
+            .filter(escalations::id.eq(escalation_id))
+            .select((
+                escalations::clock_id,
+                escalations::incident_id,
+                escalations::contact_id,
+                escalations::channel,
+                escalations::address,
+                escalations::recipient_name,
+                escalations::step,
+                escalations::status,
+            ))
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| AppError::NotFound("escalation".into()))?;
     Ok(Addressed {
         clock_id,
         incident_id,
         contact_id,
-        email,
+        channel,
+        address,
         name,
         step,
         status,
@@ -99,7 +105,8 @@ pub fn insert_acknowledgement(
         .values((
             acknowledgements::clock_id.eq(clock_id),
             acknowledgements::contact_id.eq(&to.contact_id),
-            acknowledgements::recipient_email.eq(&to.email),
+            acknowledgements::channel.eq(to.channel),
+            acknowledgements::address.eq(&to.address),
             acknowledgements::name.eq(&to.name),
             acknowledgements::escalation_id.eq(escalation_id),
             acknowledgements::acknowledged_at.eq(to_db_time(now)),

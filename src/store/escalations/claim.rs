@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
-use crate::domain::escalation::EscalationStatus;
 use crate::domain::escalation::Step;
+use crate::domain::escalation::{Channel, EscalationStatus};
 use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::error::AppError;
 use crate::store::schema::escalations;
@@ -44,7 +44,9 @@ pub struct Claimed {
     pub due_at: DateTime<Utc>,
     /// When the row was planned (a row planned after its due time was late from birth).
     pub planned_at: DateTime<Utc>,
-    pub recipient_email: String,
+    pub channel: Channel,
+    /// The person's address on the channel.
+    pub address: String,
     pub recipient_name: String,
     pub recipient_role: String,
     pub attempts: i32,
@@ -70,7 +72,9 @@ struct ClaimedRow {
     #[diesel(sql_type = Timestamp)]
     due_at: chrono::NaiveDateTime,
     #[diesel(sql_type = Text)]
-    recipient_email: String,
+    channel: String,
+    #[diesel(sql_type = Text)]
+    address: String,
     #[diesel(sql_type = Text)]
     recipient_name: String,
     #[diesel(sql_type = Text)]
@@ -98,7 +102,8 @@ impl ClaimedRow {
             incident_id: self.incident_id.map(Into::into),
             due_at: from_db_time(self.due_at),
             planned_at: from_db_time(self.created_at),
-            recipient_email: self.recipient_email,
+            channel: self.channel.parse().map_err(AppError::internal)?,
+            address: self.address,
             recipient_name: self.recipient_name,
             recipient_role: self.recipient_role,
             attempts: self.attempts,
@@ -111,12 +116,13 @@ impl ClaimedRow {
 }
 
 /// A reminder (rank ≥ `Step::FIRST_REMINDER_RANK`) is outranked when a more severe step
-/// of the same clock *to the same person* is due too: when several steps fall due
-/// together (late logging, downtime), each person gets exactly one mail, the most severe
-/// due step that names them, and nobody named on a due step is left untold.
+/// of the same clock *to the same person on the same channel* is due too: when several
+/// steps fall due together (late logging, downtime), each person gets exactly one message
+/// per channel, the most severe due step that names them, and nobody named on a due step
+/// is left untold.
 const OUTRANKED: &str = "(rank >= {FIRST_REMINDER_RANK} AND EXISTS (SELECT 1 FROM escalations h \
        WHERE h.clock_id = escalations.clock_id \
-       AND h.contact_id = escalations.contact_id \
+       AND h.contact_id = escalations.contact_id AND h.channel = escalations.channel \
        AND h.rank > escalations.rank AND h.due_at <= $1 \
        AND h.status IN ('pending', 'sending', 'sent', 'failed')))";
 
@@ -133,7 +139,7 @@ const CLAIM: &str = "UPDATE escalations SET status = 'sending', lease_token = $2
        lease_until = $3, attempts = attempts + 1, updated_at = $1, \
        late = (late OR due_at < $4) \
      WHERE id IN (SELECT id FROM escalations WHERE {WHICH} LIMIT $5 {LOCK}) \
-     RETURNING id, clock_id, incident_id, step, rank, due_at, recipient_email, \
+     RETURNING id, clock_id, incident_id, step, rank, due_at, channel, address, \
        recipient_name, recipient_role, attempts, late, message_id, lease_token, context, \
        created_at";
 /// Outranked rows are left out here too, not only superseded before: PostgreSQL reads

@@ -1,6 +1,6 @@
-//! Escalation rows: one per planned step and recipient, the engine's durable queue.
-//! Unique per (clock, step, person), so planning twice never mails twice. A row names
-//! the person (directory contact) and the address it was sent to.
+//! Escalation rows: one per planned step, person and channel, the engine's durable
+//! queue. Unique per (clock, step, person, channel), so planning twice never sends twice.
+//! A row names the person (directory contact), the channel and the address on it.
 
 mod ack;
 mod claim;
@@ -21,8 +21,8 @@ use super::{DbConn, execute_native, from_db_time, to_db_time};
 use crate::domain::clock::{Audience, PlannedStep};
 use crate::domain::contact::ContactRole;
 use crate::domain::escalation::{
-    EscalationStatus, Notification, NotificationRecipient, Person, Recipient, Responsible, Step,
-    resolve,
+    Channel, EscalationStatus, Notification, NotificationRecipient, Person, Recipient, Responsible,
+    Step, resolve,
 };
 use crate::domain::ids::{ClockId, EscalationId, IncidentId};
 use crate::error::AppError;
@@ -96,8 +96,9 @@ pub struct Planned<'a> {
     pub context: Option<&'a str>,
 }
 
-/// Inserts one pending row per recipient, skipping those that exist already (unique
-/// per clock or period, step and recipient). Returns how many were new.
+/// Inserts one pending row per recipient and channel they are reached on, skipping those
+/// that exist already (unique per clock or period, step, person and channel). Returns
+/// how many were new.
 pub fn insert(
     conn: &mut DbConn,
     planned: &Planned,
@@ -108,8 +109,12 @@ pub fn insert(
     let (clock_id, incident_id) = planned.clock.unzip();
     let due_at = to_db_time(planned.due_at);
     let mut inserted = 0;
-    for r in recipients {
+    for (r, route) in recipients
+        .iter()
+        .flat_map(|r| r.routes().into_iter().map(move |route| (r, route)))
+    {
         let id = uuid::Uuid::new_v4().to_string();
+        let message_id = route.channel.message_id(&id, message_domain);
         let values = (
             escalations::id.eq(&id),
             escalations::clock_id.eq(clock_id),
@@ -118,7 +123,8 @@ pub fn insert(
             escalations::rank.eq(planned.step.rank()),
             escalations::due_at.eq(due_at),
             escalations::contact_id.eq(&r.contact_id),
-            escalations::recipient_email.eq(&r.email),
+            escalations::channel.eq(route.channel),
+            escalations::address.eq(&route.address),
             escalations::recipient_name.eq(&r.name),
             escalations::recipient_role.eq(&r.role),
             escalations::recipient_unit.eq(&r.unit_code),
@@ -126,8 +132,7 @@ pub fn insert(
             escalations::attempts.eq(0),
             escalations::next_attempt_at.eq(due_at),
             escalations::late.eq(false),
-            // Deterministic per row: a resend after a crash carries the same Message-ID.
-            escalations::message_id.eq(format!("<{id}@{message_domain}>")),
+            escalations::message_id.eq(message_id),
             escalations::context.eq(planned.context),
             escalations::created_at.eq(to_db_time(now)),
             escalations::updated_at.eq(to_db_time(now)),
@@ -250,7 +255,8 @@ struct NotificationRow {
     step: String,
     rank: i32,
     contact_id: String,
-    recipient_email: String,
+    channel: Channel,
+    address: String,
     recipient_name: String,
     recipient_role: String,
     recipient_unit: String,
@@ -273,7 +279,8 @@ pub fn for_incident(
         .order((
             escalations::due_at.asc(),
             escalations::rank.asc(),
-            escalations::recipient_email.asc(),
+            escalations::recipient_name.asc(),
+            escalations::channel.asc(),
         ))
         .select(NotificationRow::as_select())
         .load(conn)?;
@@ -286,11 +293,12 @@ pub fn for_incident(
                 clock_id: r.clock_id,
                 recipient: NotificationRecipient {
                     contact_id: r.contact_id,
-                    email: r.recipient_email,
                     name: r.recipient_name,
                     role: r.recipient_role,
                     unit_code: r.recipient_unit,
                 },
+                channel: r.channel,
+                address: r.address,
                 attempts: r.attempts,
                 last_error: r.last_error,
                 due_at: from_db_time(r.due_at),

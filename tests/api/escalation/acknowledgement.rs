@@ -23,7 +23,7 @@ async fn acknowledging_stops_repeats_for_that_person_only(backend: Backend) {
     let breach = rows
         .iter()
         .find(|r| {
-            r["step"] == "breach" && r["recipient"]["email"] == "principal@440106.example.org"
+            r["step"] == "breach" && r["address"] == "principal@440106.example.org"
         })
         .unwrap();
     let mail = received
@@ -64,7 +64,7 @@ async fn acknowledging_stops_repeats_for_that_person_only(backend: Backend) {
     let rows = app.notifications(&id).await;
     let repeat = |email: &str| {
         rows.iter()
-            .find(|r| r["step"] == "repeat_1" && r["recipient"]["email"] == email)
+            .find(|r| r["step"] == "repeat_1" && r["address"] == email)
             .unwrap()["status"]
             .clone()
     };

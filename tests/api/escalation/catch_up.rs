@@ -245,7 +245,7 @@ async fn a_claim_alone_takes_one_reminder_per_person(backend: Backend) {
     for row in claimed.iter().filter(|c| c.step != Step::NewMajor) {
         got.entry(row.step.key().to_string())
             .or_default()
-            .push(row.recipient_email.clone());
+            .push(row.address.clone());
     }
     for recipients in got.values_mut() {
         recipients.sort();

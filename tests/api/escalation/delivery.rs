@@ -90,7 +90,7 @@ async fn a_refused_address_fails_alone_without_retries(backend: Backend) {
     let failed: Vec<&&Value> = notice.iter().filter(|r| r["status"] == "failed").collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(
-        failed[0]["recipient"]["email"],
+        failed[0]["address"],
         "liaison@440106.example.org"
     );
     assert!(failed[0]["last_error"].as_str().unwrap().contains("550"));
@@ -107,7 +107,7 @@ async fn a_refused_address_fails_alone_without_retries(backend: Backend) {
     let again = rows
         .iter()
         .find(|r| {
-            r["recipient"]["email"] == "liaison@440106.example.org" && r["step"] == "new_major"
+            r["address"] == "liaison@440106.example.org" && r["step"] == "new_major"
         })
         .unwrap();
     assert_eq!(again["attempts"], 1);
@@ -178,7 +178,7 @@ async fn file_transport_writes_the_same_mails(backend: Backend) {
             .iter()
             .find(|r| r["message_id"] == header("Message-ID"))
             .expect("a recorded Message-ID");
-        assert!(header("To").contains(row["recipient"]["email"].as_str().unwrap()));
+        assert!(header("To").contains(row["address"].as_str().unwrap()));
         steps.push(row["step"].as_str().unwrap().to_owned());
         let subject = header("Subject");
         assert!(

@@ -29,7 +29,7 @@ async fn reminders_follow_responsible_units_and_discovery(backend: Backend) {
             .filter(|r| {
                 r["clock_id"] == statement["id"] && r["step"] == "breach" && r["status"] == status
             })
-            .map(|r| r["recipient"]["email"].as_str().unwrap().to_owned())
+            .map(|r| r["address"].as_str().unwrap().to_owned())
             .collect();
         to.sort();
         to

@@ -1,0 +1,66 @@
+-- A reminder goes to a person on a channel: the row names the person (contact_id), the
+-- channel ('email' for every row so far) and the address on that channel, and is unique
+-- per (clock, step, person, channel), so one step may reach a person on several
+-- channels, each once. Acknowledgements stay one per person and clock, and record the
+-- channel and address they came through. SQLite cannot change a table's UNIQUE: the
+-- escalations are rebuilt (https://sqlite.org/lang_altertable.html#otheralter), with
+-- foreign keys off and outside diesel's transaction (metadata.toml).
+PRAGMA foreign_keys = OFF;
+BEGIN IMMEDIATE;
+
+CREATE TABLE escalations_new (
+    id TEXT PRIMARY KEY,
+    clock_id TEXT REFERENCES clocks (id),
+    incident_id TEXT REFERENCES incidents (id),
+    -- new_major | before_120m | breach | repeat_3 | daily_digest:… | weekly_summary:…
+    step TEXT NOT NULL,
+    -- Order of severity within the clock; -1 for the new-major notice, -2 for reports
+    -- (neither is ever superseded).
+    rank INTEGER NOT NULL,
+    due_at TIMESTAMP NOT NULL,
+    -- The person (directory contact) it is for.
+    contact_id TEXT NOT NULL,
+    -- email (the only channel so far), and the address on it.
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    recipient_name TEXT NOT NULL,
+    recipient_role TEXT NOT NULL,
+    recipient_unit TEXT NOT NULL,
+    -- pending | sending | sent | failed | cancelled | superseded
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error TEXT,
+    lease_token TEXT,
+    lease_until TIMESTAMP,
+    late BOOLEAN NOT NULL,
+    message_id TEXT NOT NULL,
+    sent_at TIMESTAMP,
+    -- JSON snapshot a report mail is rendered from.
+    context TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    UNIQUE (clock_id, step, contact_id, channel)
+);
+INSERT INTO escalations_new (id, clock_id, incident_id, step, rank, due_at, contact_id, channel, address,
+    recipient_name, recipient_role, recipient_unit, status, attempts, next_attempt_at, last_error,
+    lease_token, lease_until, late, message_id, sent_at, context, created_at, updated_at)
+SELECT id, clock_id, incident_id, step, rank, due_at, contact_id, 'email', recipient_email,
+    recipient_name, recipient_role, recipient_unit, status, attempts, next_attempt_at, last_error,
+    lease_token, lease_until, late, message_id, sent_at, context, created_at, updated_at
+FROM escalations;
+DROP TABLE escalations;
+ALTER TABLE escalations_new RENAME TO escalations;
+-- One report per period, person and channel, however many replicas plan it.
+CREATE UNIQUE INDEX escalations_one_report ON escalations (step, contact_id, channel) WHERE clock_id IS NULL;
+CREATE INDEX escalations_due ON escalations (status, next_attempt_at);
+CREATE INDEX escalations_overdue ON escalations (status, due_at);
+CREATE INDEX escalations_leases ON escalations (status, lease_until);
+CREATE INDEX escalations_clock ON escalations (clock_id, rank);
+CREATE INDEX escalations_incident ON escalations (incident_id);
+
+ALTER TABLE acknowledgements ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';
+ALTER TABLE acknowledgements RENAME COLUMN recipient_email TO address;
+
+COMMIT;
+PRAGMA foreign_keys = ON;

@@ -1,0 +1,57 @@
+//! The e-mail channel: a Chinese mail from the templates (`mail::Composer`), sent over
+//! SMTP or written as a file (`mail::Mailer`).
+
+use std::sync::Arc;
+
+use super::{About, Outgoing, SendError};
+use crate::mail::{self, Composer, MailContext, Mailer};
+
+pub struct Email {
+    mailer: Arc<Mailer>,
+    composer: Arc<Composer>,
+}
+
+impl Email {
+    pub fn new(mailer: Arc<Mailer>, composer: Arc<Composer>) -> Self {
+        Self { mailer, composer }
+    }
+
+    pub(super) fn close_idle(&self) {
+        self.mailer.close_idle();
+    }
+
+    pub(super) async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
+        let message = match &out.about {
+            About::Reminder {
+                incident,
+                clock,
+                planned_at,
+                lateness,
+                now,
+            } => self.composer.compose(&MailContext {
+                escalation_id: out.escalation_id,
+                message_id: out.message_id,
+                step: out.step,
+                recipient_name: out.recipient_name,
+                recipient_email: out.address,
+                incident,
+                clock,
+                planned_at: *planned_at,
+                lateness: *lateness,
+                now: *now,
+            }),
+            About::Report { kind, context } => self.composer.compose_report(
+                *kind,
+                out.recipient_name,
+                out.address,
+                out.message_id,
+                context,
+            ),
+        }
+        .map_err(|e| SendError::Permanent(format!("could not compose the mail: {e}")))?;
+        self.mailer.send(message).await.map_err(|e| match e {
+            mail::SendError::Transient(e) => SendError::Transient(e),
+            mail::SendError::Permanent(e) => SendError::Permanent(e),
+        })
+    }
+}

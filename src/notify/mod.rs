@@ -1,0 +1,76 @@
+//! Sending one planned escalation on its channel. The engine claims, leases and records
+//! (`engine`); a channel composes the message for its medium and sends it, and says
+//! whether a failure may pass. E-mail is the first channel (`email.rs`); another is one
+//! more module and one more arm in `Channels::send`.
+
+mod email;
+
+pub use email::Email;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::clock::ClockView;
+use crate::domain::escalation::{Channel, Lateness, Step};
+use crate::domain::incident::Incident;
+use crate::domain::report::ReportKind;
+
+/// Why a send failed, and whether trying again may help.
+#[derive(Debug, Clone)]
+pub enum SendError {
+    /// The channel may take it later (a refused connection, a time-out, a 4xx reply):
+    /// retry with backoff.
+    Transient(String),
+    /// It will never go through as it is (a 5xx reply, a message that cannot be
+    /// composed): recorded as failed with this text.
+    Permanent(String),
+}
+
+/// What a message is about.
+pub enum About<'a> {
+    /// A clock's reminder, or the new-major notice.
+    Reminder {
+        incident: &'a Incident,
+        clock: &'a ClockView,
+        /// When it was due.
+        planned_at: DateTime<Utc>,
+        lateness: Lateness,
+        now: DateTime<Utc>,
+    },
+    /// A report (digest, summary), from the contents planned with it (JSON).
+    Report { kind: ReportKind, context: &'a str },
+}
+
+/// One planned message: to whom, on which channel and address, about what.
+pub struct Outgoing<'a> {
+    pub escalation_id: &'a str,
+    /// The id the message carries on its channel (for e-mail, the Message-ID).
+    pub message_id: &'a str,
+    pub step: &'a Step,
+    pub recipient_name: &'a str,
+    pub channel: Channel,
+    pub address: &'a str,
+    pub about: About<'a>,
+}
+
+/// The sender of every channel.
+pub struct Channels {
+    email: Email,
+}
+
+impl Channels {
+    pub fn new(email: Email) -> Self {
+        Self { email }
+    }
+
+    /// Closes connections idle past their limit (SMTP sessions).
+    pub fn close_idle(&self) {
+        self.email.close_idle();
+    }
+
+    /// Composes and sends one message on its channel.
+    pub async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
+        match out.channel {
+            Channel::Email => self.email.send(out).await,
+        }
+    }
+}
