@@ -48,8 +48,14 @@ fn minus(pg: bool, base: &str, seconds: &str) -> String {
 /// clocks: the newest 500 running (every seventh of them breached), the rest met.
 fn seed(conn: &mut DbConn, pg: bool, n: usize, now: DateTime<Utc>) {
     let settings = Settings::load(None).unwrap();
-    let statement = serde_json::to_string(&settings.clocks.authoritative_statement).unwrap();
-    let press = serde_json::to_string(&settings.clocks.press_conference).unwrap();
+    let policy = |kind: &str| {
+        let kind = yuqing_tracker::domain::clock::ClockKind::parse(kind).unwrap();
+        serde_json::to_string(&settings.clocks.kinds[&kind]).unwrap()
+    };
+    let (statement, press) = (
+        policy("authoritative_statement"),
+        policy("press_conference"),
+    );
     let now = ts(now);
     let s =
         format!("WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) ");

@@ -43,9 +43,8 @@ fn ts(t: DateTime<Utc>) -> String {
 
 /// Bulk rows with one recursive CTE, the same SQL on both backends.
 fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at: DateTime<Utc>) {
-    let policy =
-        serde_json::to_string(&Settings::load(None).unwrap().clocks.authoritative_statement)
-            .unwrap();
+    let kind = yuqing_tracker::domain::clock::ClockKind::parse("authoritative_statement").unwrap();
+    let policy = serde_json::to_string(&Settings::load(None).unwrap().clocks.kinds[&kind]).unwrap();
     let series = |n: usize| {
         format!("WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) ")
     };

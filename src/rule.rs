@@ -26,6 +26,8 @@ pub enum Rule {
     ClosingNeedsPublication,
     NoResponsibleUnit,
     SeveralFirstResponsible,
+    /// A clock kind this service's `clocks.kinds` does not have.
+    UnknownClockKind,
     /// Anything else, in English as written where it was found.
     Other(String),
 }
@@ -59,6 +61,7 @@ impl fmt::Display for Rule {
             Self::SeveralFirstResponsible => {
                 f.write_str("exactly one unit may be first_responsible")
             }
+            Self::UnknownClockKind => f.write_str("is not a clock kind of this service"),
             Self::Other(text) => f.write_str(text),
         }
     }

@@ -1,5 +1,5 @@
-//! The 5-hour and 24-hour clocks of an incident: started when its severity calls for
-//! them, moved with its discovery time and responsible units, stopped by a milestone or
+//! The clocks of an incident, one per configured kind its severity calls for: started,
+//! moved with its discovery time and responsible units, stopped by a milestone or
 //! cancelled, always with the escalation rows that follow, in the caller's transaction.
 
 use std::collections::HashSet;
@@ -19,9 +19,10 @@ use crate::error::AppError;
 use crate::store::clocks::{self, NewMilestone, Running};
 use crate::store::{DbConn, escalations, events};
 
-/// Starts both clocks when the incident's severity calls for them and it has none that
-/// runs or was met (cancelled ones do not count: raised again, the clocks start again),
-/// plans their ladders, and tells the leaders at once. Returns whether clocks started.
+/// Starts each clock kind the incident's severity calls for that has no clock that runs
+/// or was met (cancelled ones do not count: raised again, the clocks start again), plans
+/// their ladders, and, when the incident had no live clock before, tells the leaders at
+/// once (with the clock of the nearest deadline). Returns whether clocks started.
 pub fn start_if_due(
     conn: &mut DbConn,
     actor: &Actor,
@@ -32,19 +33,24 @@ pub fn start_if_due(
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
     let rules = &planning.rules;
-    if !rules.applies_to(severity) || clocks::count_live(conn, incident_id)? > 0 {
+    let live = clocks::live_kinds(conn, incident_id)?;
+    let due: Vec<_> = rules
+        .for_severity(severity)
+        .into_iter()
+        .filter(|(kind, _)| !live.contains(kind))
+        .collect();
+    if due.is_empty() {
         return Ok(false);
     }
-    let started_at = rules.started_at(discovered_at, now);
     let mut started = Vec::new();
-    for kind in ClockKind::ALL {
-        let policy = rules.policy(*kind);
-        let id = clocks::insert(conn, incident_id, *kind, policy, started_at, now)?;
+    for (place, (kind, policy)) in due.into_iter().enumerate() {
+        let started_at = policy.started_at(discovered_at, now);
+        let id = clocks::insert(conn, incident_id, kind, policy, started_at, now)?;
         let due_at = policy.due_at(started_at);
         for step in plan(policy, due_at) {
             plan_for(conn, &id, incident_id, &step, planning, now)?;
         }
-        if *kind == ClockKind::AuthoritativeStatement {
+        if place == 0 && live.is_empty() {
             let notice = PlannedStep {
                 step: Step::NewMajor,
                 due_at: now,
@@ -101,13 +107,53 @@ pub fn cancel_running(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let running = clocks::running(conn, incident_id)?;
+    cancel(conn, actor, incident_id, &running, reason, now)
+}
+
+/// After a change of severity: running clocks whose kind no longer applies are cancelled
+/// (with the reason), and the kinds that now apply start.
+pub fn follow_severity(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident: &Incident,
+    planning: &Planning,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let severity = incident.severity;
+    let ending: Vec<Running> = clocks::running(conn, &incident.id)?
+        .into_iter()
+        .filter(|c| !c.policy.applies_to(severity))
+        .collect();
+    let reason = StopReason::SeverityLowered(severity).key();
+    cancel(conn, actor, &incident.id, &ending, &reason, now)?;
+    let discovered_at = incident.discovered_at;
+    start_if_due(
+        conn,
+        actor,
+        &incident.id,
+        severity,
+        discovered_at,
+        planning,
+        now,
+    )?;
+    Ok(())
+}
+
+fn cancel(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident_id: &IncidentId,
+    running: &[Running],
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     if running.is_empty() {
         return Ok(());
     }
     let ids: Vec<ClockId> = running.iter().map(|c| c.id.clone()).collect();
     clocks::stop(conn, &ids, StoredState::Cancelled, now, reason)?;
     escalations::cancel_pending(conn, &ids, false, reason, now)?;
-    let kinds: Vec<ClockKind> = running.iter().map(|c| c.kind).collect();
+    let kinds: Vec<&ClockKind> = running.iter().map(|c| &c.kind).collect();
     events::append(
         conn,
         incident_id,
@@ -143,7 +189,7 @@ pub fn record_milestone(
     let mut outcome = None;
     if let Some(clock) = &running {
         let state = StoredState::on_milestone(milestone.occurred_at, clock.due_at);
-        let reason = StopReason::MilestoneRecorded(milestone.kind).key();
+        let reason = StopReason::MilestoneRecorded(milestone.kind.clone()).key();
         let ids = std::slice::from_ref(&clock.id);
         clocks::stop(conn, ids, state, milestone.occurred_at, &reason)?;
         escalations::cancel_pending(conn, ids, true, &StopReason::MilestoneMet.key(), now)?;
@@ -153,7 +199,7 @@ pub fn record_milestone(
         conn,
         &NewMilestone {
             incident_id,
-            kind: milestone.kind,
+            kind: milestone.kind.clone(),
             occurred_at: milestone.occurred_at,
             evidence: &milestone.evidence,
             note: milestone.note.as_deref(),
@@ -193,7 +239,7 @@ pub fn realign(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     for mut clock in clocks::running(conn, &incident.id)? {
-        if retime && planning.rules.follows_discovery() {
+        if retime && clock.policy.follows_discovery() {
             let new_due = clock.policy.due_at(incident.discovered_at);
             if new_due != clock.due_at {
                 let before = clock.due_at;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::clocks::{self, Milestone};
 use super::{App, Once, Planning};
 use crate::domain::access::Actor;
-use crate::domain::clock::{MilestoneInput, StopReason};
+use crate::domain::clock::{ClockRules, MilestoneInput, StopReason};
 use crate::domain::escalation::Notification;
 use crate::domain::incident::{
     Category, Event, EventKind, IdempotencyKey, Incident, IncidentContent, IncidentPatch, NOTE_MAX,
@@ -214,8 +214,9 @@ impl App {
         input: MilestoneInput,
         once: Once,
     ) -> Result<Incident, AppError> {
+        let rules = self.planning.rules.clone();
         self.change(actor, key, once, move |conn, actor, key, now| {
-            record_milestone(conn, actor, key, input, now)
+            record_milestone(conn, actor, key, input, &rules, now)
         })
         .await
     }
@@ -418,20 +419,7 @@ fn update(
         )?;
     }
     if applied.severity_changed {
-        if planning.rules.applies_to(updated.severity) {
-            clocks::start_if_due(
-                conn,
-                actor,
-                &updated.id,
-                updated.severity,
-                updated.discovered_at,
-                planning,
-                now,
-            )?;
-        } else {
-            let reason = StopReason::SeverityLowered(updated.severity).key();
-            clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
-        }
+        clocks::follow_severity(conn, actor, &updated, planning, now)?;
     }
     store::get(conn, &incident.id, now)
 }
@@ -583,16 +571,26 @@ fn add_referral(
     store::get(conn, &incident.id, now)
 }
 
-/// Records a milestone (authoritative statement or press conference) with its evidence.
+/// Records a milestone (an authoritative statement, a press conference, …) with the
+/// evidence its kind takes: the form of the incident's clock of that kind, or of the
+/// configured kind when the incident has no such clock.
 fn record_milestone(
     conn: &mut DbConn,
     actor: &Actor,
     key: &str,
     input: MilestoneInput,
+    rules: &ClockRules,
     now: DateTime<Utc>,
 ) -> Result<Incident, AppError> {
     let incident = load_for_change(conn, actor, key, None, now)?;
-    let (kind, occurred_at, evidence, note) = input.parse(incident.discovered_at, now)?;
+    let form = incident
+        .clocks
+        .iter()
+        .find(|c| c.kind == input.kind)
+        .map(|c| c.milestone)
+        .or_else(|| rules.policy(&input.kind).map(|p| p.milestone))
+        .ok_or_else(|| AppError::invalid("kind", Rule::UnknownClockKind))?;
+    let (kind, occurred_at, evidence, note) = input.parse(form, incident.discovered_at, now)?;
     store::bump(conn, &incident, false, now)?;
     let milestone = Milestone {
         kind,

@@ -10,6 +10,7 @@ use crate::domain::incident::{
 };
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::store::incidents::{self, Page};
 use crate::store::units;
 
@@ -109,12 +110,18 @@ impl ListIncidents {
 
 impl App {
     /// A page of incidents; `unit`, a unit code, narrows it to incidents with a
-    /// responsible unit at or below that unit.
+    /// responsible unit at or below that unit. A clock kind must be one of this
+    /// service's.
     pub async fn list_incidents(
         &self,
         mut filter: IncidentFilter,
         unit: Option<String>,
     ) -> Result<Page, AppError> {
+        if let Some(kind) = &filter.clock_kind
+            && self.clock_rules().policy(kind).is_none()
+        {
+            return Err(AppError::invalid("clock_kind", Rule::UnknownClockKind));
+        }
         let now = self.now();
         self.read(move |conn| {
             if let Some(code) = unit {

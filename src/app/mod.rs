@@ -80,6 +80,11 @@ impl App {
         self.zone
     }
 
+    /// The clock kinds of this service (`clocks`): their labels, forms and order.
+    pub fn clock_rules(&self) -> &ClockRules {
+        &self.planning.rules
+    }
+
     /// For what runs beside the use cases on the same database: the event feed, the
     /// engine's loop.
     pub fn store(&self) -> &Store {

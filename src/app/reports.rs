@@ -63,7 +63,7 @@ pub fn plan_daily_digest(
     message_domain: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let ids = reports::open_incident_ids(conn, &rules.severities)?;
+    let ids = reports::open_incident_ids(conn, &rules.severities())?;
     if ids.is_empty() {
         return Ok(0);
     }
@@ -118,7 +118,7 @@ fn digest_incident(i: &Incident, zone: Tz) -> DigestIncident {
             .iter()
             .filter(|c| c.state != ClockState::Cancelled)
             .map(|c| DigestClock {
-                milestone: c.kind.label_zh().to_owned(),
+                milestone: c.label.clone(),
                 state: c.state.label_zh().to_owned(),
                 deadline: local_time(c.due_at, zone),
                 breached: c.state == ClockState::Breached,

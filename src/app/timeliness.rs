@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::app::spreadsheet::text_cell;
 use crate::domain::access::Actor;
-use crate::domain::timeliness::{GroupBy, Timeliness, TimelinessReport, summarize};
+use crate::domain::timeliness::{GroupBy, KindHeading, ReportedKind, TimelinessReport, summarize};
 use crate::error::AppError;
 use crate::store::{timeliness, units};
 
@@ -108,7 +108,19 @@ async fn build(
             timeliness::clock_facts(conn, start, end, &paths)
         })
         .await?;
-    let (groups, total) = summarize(&facts, group_by, zone, now);
+    let kinds = app.clock_rules().kinds();
+    let reported: Vec<ReportedKind> = kinds
+        .iter()
+        .map(|(kind, policy)| ((*kind).clone(), policy.report_as.clone()))
+        .collect();
+    let headings = kinds
+        .iter()
+        .map(|(_, policy)| KindHeading {
+            report_as: policy.report_as.clone(),
+            label: policy.label.clone(),
+        })
+        .collect();
+    let (groups, total) = summarize(&facts, &reported, group_by, zone, now);
     Ok(TimelinessReport {
         from: period.from,
         to: period.to,
@@ -117,6 +129,7 @@ async fn build(
         as_of: now,
         groups,
         total,
+        kinds: headings,
     })
 }
 
@@ -127,19 +140,16 @@ fn day_start(zone: chrono_tz::Tz, day: NaiveDate) -> Result<chrono::DateTime<Utc
         .ok_or_else(|| AppError::invalid("from", "not a day in the office time zone"))
 }
 
-pub fn csv(
-    groups: &[Timeliness],
-    total: &Timeliness,
-    group_by: GroupBy,
-    lang: Lang,
-) -> Result<Vec<u8>, AppError> {
-    let key = match (group_by, lang) {
+/// The report as CSV: the Chinese headings (with a byte-order mark, for Excel and WPS)
+/// or the API's field names; two columns per clock kind.
+pub fn csv(report: &TimelinessReport, lang: Lang) -> Result<Vec<u8>, AppError> {
+    let key: [&str; 2] = match (report.group_by, lang) {
         (GroupBy::Unit, Lang::Zh) => ["单位代码", "单位名称"],
         (GroupBy::Unit, Lang::En) => ["unit_code", "unit_name"],
         (GroupBy::Month, Lang::Zh) => ["月份", "说明"],
         (GroupBy::Month, Lang::En) => ["month", "label"],
     };
-    let rest: [&str; 10] = match lang {
+    let counts: [&str; 6] = match lang {
         Lang::Zh => [
             "到期时限数",
             "按时完成",
@@ -147,10 +157,6 @@ pub fn csv(
             "已超时未完成",
             "未到期",
             "按时率",
-            "发布权威信息用时中位数(分钟)",
-            "发布权威信息用时P90(分钟)",
-            "新闻发布会用时中位数(分钟)",
-            "新闻发布会用时P90(分钟)",
         ],
         Lang::En => [
             "clocks_due",
@@ -159,21 +165,32 @@ pub fn csv(
             "breached_open",
             "not_yet_due",
             "on_time_rate",
-            "statement_median_minutes",
-            "statement_p90_minutes",
-            "press_conference_median_minutes",
-            "press_conference_p90_minutes",
         ],
     };
+    let per_kind = report.kinds.iter().flat_map(|k| match lang {
+        Lang::Zh => [
+            format!("{}用时中位数(分钟)", k.label),
+            format!("{}用时P90(分钟)", k.label),
+        ],
+        Lang::En => [
+            format!("{}_median_minutes", k.report_as),
+            format!("{}_p90_minutes", k.report_as),
+        ],
+    });
+    let header: Vec<String> = key
+        .iter()
+        .chain(&counts)
+        .map(|h| h.to_string())
+        .chain(per_kind)
+        .collect();
     let mut out = Vec::new();
     if lang == Lang::Zh {
         out.extend_from_slice("\u{feff}".as_bytes());
     }
     let mut writer = csv::Writer::from_writer(out);
-    let header: Vec<&str> = key.iter().chain(&rest).copied().collect();
     writer.write_record(&header).map_err(AppError::internal)?;
     let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
-    for row in groups.iter().chain(std::iter::once(total)) {
+    for row in report.groups.iter().chain(std::iter::once(&report.total)) {
         let rate = row.on_time_rate.map_or(String::new(), |r| match lang {
             Lang::Zh => format!("{:.1}%", r * 100.0),
             Lang::En => format!("{r:.4}"),
@@ -183,22 +200,22 @@ pub fn csv(
         } else {
             row.label.clone()
         };
-        writer
-            .write_record([
-                text_cell(&row.key).into_owned(),
-                text_cell(&label).into_owned(),
-                row.clocks_due.to_string(),
-                row.met_on_time.to_string(),
-                row.met_late.to_string(),
-                row.breached_open.to_string(),
-                row.not_yet_due.to_string(),
-                rate,
-                number(row.statement.median_minutes),
-                number(row.statement.p90_minutes),
-                number(row.press_conference.median_minutes),
-                number(row.press_conference.p90_minutes),
-            ])
-            .map_err(AppError::internal)?;
+        let mut record = vec![
+            text_cell(&row.key).into_owned(),
+            text_cell(&label).into_owned(),
+            row.clocks_due.to_string(),
+            row.met_on_time.to_string(),
+            row.met_late.to_string(),
+            row.breached_open.to_string(),
+            row.not_yet_due.to_string(),
+            rate,
+        ];
+        for kind in &report.kinds {
+            let d = row.durations.get(&kind.report_as);
+            record.push(number(d.and_then(|d| d.median_minutes)));
+            record.push(number(d.and_then(|d| d.p90_minutes)));
+        }
+        writer.write_record(&record).map_err(AppError::internal)?;
     }
     writer.into_inner().map_err(AppError::internal)
 }

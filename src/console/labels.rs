@@ -144,6 +144,7 @@ fn phrase(rule: &Rule) -> String {
         Rule::LoginShape => "须为 2–32 个字母、数字或 . _ -".into(),
         Rule::RequiredForMilestone => "此类节点必须填写".into(),
         Rule::RequiredForStatement => "发布权威信息须填写链接".into(),
+        Rule::UnknownClockKind => "不是本系统的时限类型".into(),
         Rule::DismissalNeedsReason => "排除须说明理由".into(),
         Rule::ClosingNeedsPublication => "办结须填写发布的内容和渠道".into(),
         Rule::NoResponsibleUnit => "至少选择一个责任单位".into(),
@@ -237,6 +238,7 @@ mod tests {
             Rule::ClosingNeedsPublication,
             Rule::NoResponsibleUnit,
             Rule::SeveralFirstResponsible,
+            Rule::UnknownClockKind,
         ];
         for rule in rules {
             let zh = phrase(&rule);

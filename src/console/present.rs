@@ -11,8 +11,8 @@ use crate::domain::incident::Incident;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClockCell {
-    pub kind: &'static str,
-    pub kind_label: &'static str,
+    pub kind: String,
+    pub kind_label: String,
     /// CSS class and `data-state`: running, at_risk, breached, met, met_late, cancelled.
     pub state: &'static str,
     pub state_label: &'static str,
@@ -41,8 +41,8 @@ pub fn clock(c: &ClockView, zone: Tz) -> ClockCell {
         }
     };
     ClockCell {
-        kind: c.kind.as_str(),
-        kind_label: c.kind.label_zh(),
+        kind: c.kind.to_string(),
+        kind_label: c.label.clone(),
         state: c.state.as_str(),
         state_label: c.state.label_zh(),
         running,
@@ -117,7 +117,7 @@ pub fn row(i: &Incident, zone: Tz) -> IncidentRow {
 }
 
 /// The clocks that count now: the latest of each kind (earlier cancelled ones are
-/// history, shown on the incident page's timeline).
+/// history, shown on the incident page's timeline), nearest deadline first.
 pub fn current_clocks(clocks: &[ClockView]) -> Vec<&ClockView> {
     let mut out: Vec<&ClockView> = Vec::new();
     for c in clocks {
@@ -127,7 +127,7 @@ pub fn current_clocks(clocks: &[ClockView]) -> Vec<&ClockView> {
             None => out.push(c),
         }
     }
-    out.sort_by_key(|c| c.kind);
+    out.sort_by(|a, b| (a.due_at, &a.kind).cmp(&(b.due_at, &b.kind)));
     out
 }
 
@@ -175,7 +175,6 @@ options!(
     crate::domain::incident::SourceChannel,
     crate::domain::incident::SpecialTopic,
     crate::domain::incident::ReferralAuthority,
-    crate::domain::clock::ClockKind,
     crate::domain::unit::UnitLevel,
     crate::domain::contact::ContactRole,
 );

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
 use super::labels;
-use crate::domain::clock::{ClockKind, ClockState, StopReason};
+use crate::domain::clock::{ClockKind, ClockRules, ClockState, StopReason};
 use crate::domain::escalation::Step;
 use crate::domain::incident::{
     Category, Event, EventKind, ReferralAuthority, Severity, SourceChannel, SpecialTopic, Status,
@@ -18,6 +18,8 @@ use crate::domain::incident::{
 pub struct Reader<'a> {
     pub units: &'a HashMap<String, String>,
     pub zone: Tz,
+    /// Names the clock kinds.
+    pub clocks: &'a ClockRules,
 }
 
 impl Reader<'_> {
@@ -46,21 +48,21 @@ impl Reader<'_> {
             EventKind::ReferralRecorded => self.referral(c),
             EventKind::ClocksStarted => self.started(c),
             EventKind::ClocksCancelled => {
-                let kinds = list(c.get("kinds"), |v| kind(Some(v)));
-                let reason = text(c.get("reason")).map(|r| StopReason::describe(&r));
+                let kinds = list(c.get("kinds"), |v| self.kind(Some(v)));
+                let reason = text(c.get("reason")).map(|r| StopReason::describe(&r, self.clocks));
                 format!("{kinds}停止计时：{}。", reason.unwrap_or_default())
             }
             EventKind::ClocksRetimed => format!(
                 "{}的时限由 {} 改为 {}（随发现时间调整）。",
-                kind(c.get("kind")),
+                self.kind(c.get("kind")),
                 self.time(c.pointer("/due_at/before")),
                 self.time(c.pointer("/due_at/after")),
             ),
             EventKind::MilestoneRecorded => self.milestone(c),
-            EventKind::Acknowledged => acknowledged(c),
+            EventKind::Acknowledged => self.acknowledged(c),
             EventKind::ClockAtRisk | EventKind::ClockBreached => format!(
                 "{}{}（时限 {}）。",
-                kind(c.get("kind")),
+                self.kind(c.get("kind")),
                 Self::headline(e.kind),
                 self.time(c.get("due_at")),
             ),
@@ -123,12 +125,20 @@ impl Reader<'_> {
         )
     }
 
+    /// A kind as people read it ("时限" when the entry names none).
+    fn kind(&self, v: Option<&Value>) -> String {
+        match text(v).and_then(|k| k.parse::<ClockKind>().ok()) {
+            Some(kind) => self.clocks.label(&kind),
+            None => "时限".into(),
+        }
+    }
+
     fn started(&self, c: &Value) -> String {
         let clocks = c.get("clocks").and_then(Value::as_array);
         let each = clocks.into_iter().flatten().map(|clock| {
             format!(
                 "{}须在 {} 前完成",
-                kind(clock.get("kind")),
+                self.kind(clock.get("kind")),
                 self.time(clock.get("due_at"))
             )
         });
@@ -164,7 +174,7 @@ impl Reader<'_> {
         };
         format!(
             "{}于 {}{proof}；{outcome}。",
-            kind(c.get("kind")),
+            self.kind(c.get("kind")),
             self.time(c.get("occurred_at"))
         )
     }
@@ -226,6 +236,23 @@ impl Reader<'_> {
             self.time(p.get("published_at"))
         )
     }
+
+    fn acknowledged(&self, c: &Value) -> String {
+        let by = text(c.get("by")).unwrap_or_default();
+        let step = text(c.get("step"))
+            .and_then(|k| Step::label_of_key(&k))
+            .unwrap_or_else(|| "提醒".into());
+        let stopped = c
+            .get("repeats_stopped")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        let rest = if stopped > 0 {
+            format!("，此后的 {stopped} 次重复提醒不再发送")
+        } else {
+            String::new()
+        };
+        format!("{by}已知悉{}的{step}{rest}。", self.kind(c.get("clock")))
+    }
 }
 
 /// Fields as a reader expects them: what it is, how grave, where from, who answers.
@@ -255,34 +282,10 @@ fn in_order(fields: &Map<String, Value>) -> impl Iterator<Item = (&String, &Valu
     sorted.into_iter()
 }
 
-fn acknowledged(c: &Value) -> String {
-    let by = text(c.get("by")).unwrap_or_default();
-    let step = text(c.get("step"))
-        .and_then(|k| Step::label_of_key(&k))
-        .unwrap_or_else(|| "提醒".into());
-    let stopped = c
-        .get("repeats_stopped")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let rest = if stopped > 0 {
-        format!("，此后的 {stopped} 次重复提醒不再发送")
-    } else {
-        String::new()
-    };
-    format!("{by}已知悉{}的{step}{rest}。", kind(c.get("clock")))
-}
-
 fn text(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-}
-
-fn kind(v: Option<&Value>) -> String {
-    text(v)
-        .and_then(|k| k.parse::<ClockKind>().ok())
-        .map_or("时限", ClockKind::label_zh)
-        .to_owned()
 }
 
 fn list(v: Option<&Value>, each: impl Fn(&Value) -> String) -> String {

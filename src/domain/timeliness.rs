@@ -1,6 +1,5 @@
 //! Timeliness per office or per month: how many clocks fell due, how many were met on
-//! time, late, or are still overdue, and how long the statement and the press
-//! conference took. Computed from the clocks as stored (their own due times), so a
+//! time, late, or are still overdue, and how long each kind of milestone took. Computed from the clocks as stored (their own due times), so a
 //! later change of policy never rewrites a past result.
 
 use std::collections::{BTreeMap, HashSet};
@@ -57,13 +56,20 @@ pub struct Timeliness {
     pub not_yet_due: i64,
     /// met_on_time / (met_on_time + met_late + breached_open); null when none decided.
     pub on_time_rate: Option<f64>,
-    pub statement: Durations,
-    pub press_conference: Durations,
+    /// Start to milestone per clock kind, under the kind's `report_as` name
+    /// (`statement`, `press_conference`, …).
+    #[serde(flatten)]
+    #[schema(value_type = BTreeMap<String, Durations>)]
+    pub durations: BTreeMap<String, Durations>,
 }
+
+/// A clock kind as the report names it: the kind and its `report_as`.
+pub type ReportedKind = (ClockKind, String);
 
 /// Groups the facts; each clock counts once per group (and once in the total).
 pub fn summarize(
     facts: &[ClockFact],
+    kinds: &[ReportedKind],
     group_by: GroupBy,
     zone: Tz,
     now: DateTime<Utc>,
@@ -87,9 +93,12 @@ pub fn summarize(
     }
     let rows = groups
         .into_iter()
-        .map(|(key, group)| tally(key, group.label, &group.facts, now))
+        .map(|(key, group)| tally(key, group.label, &group.facts, kinds, now))
         .collect();
-    (rows, tally("total".into(), "合计".into(), &all.facts, now))
+    (
+        rows,
+        tally("total".into(), "合计".into(), &all.facts, kinds, now),
+    )
 }
 
 /// The clocks of one group, each once.
@@ -108,7 +117,13 @@ impl<'a> Group<'a> {
     }
 }
 
-fn tally(key: String, label: String, facts: &[&ClockFact], now: DateTime<Utc>) -> Timeliness {
+fn tally(
+    key: String,
+    label: String,
+    facts: &[&ClockFact],
+    kinds: &[ReportedKind],
+    now: DateTime<Utc>,
+) -> Timeliness {
     let count = |pred: &dyn Fn(&ClockFact) -> bool| facts.iter().filter(|f| pred(f)).count() as i64;
     let met_on_time = count(&|f| f.state == StoredState::Met);
     let met_late = count(&|f| f.state == StoredState::MetLate);
@@ -124,17 +139,19 @@ fn tally(key: String, label: String, facts: &[&ClockFact], now: DateTime<Utc>) -
         breached_open,
         not_yet_due,
         on_time_rate: (decided > 0).then(|| met_on_time as f64 / decided as f64),
-        statement: durations(facts, ClockKind::AuthoritativeStatement),
-        press_conference: durations(facts, ClockKind::PressConference),
+        durations: kinds
+            .iter()
+            .map(|(kind, name)| (name.clone(), durations(facts, kind)))
+            .collect(),
     }
 }
 
 /// Start to milestone of the met clocks of one kind: median and 90th percentile
 /// (nearest rank), in minutes begun.
-fn durations(facts: &[&ClockFact], kind: ClockKind) -> Durations {
+fn durations(facts: &[&ClockFact], kind: &ClockKind) -> Durations {
     let mut taken: Vec<(i64, bool)> = facts
         .iter()
-        .filter(|f| f.kind == kind)
+        .filter(|f| f.kind == *kind)
         .filter(|f| matches!(f.state, StoredState::Met | StoredState::MetLate))
         .filter_map(|f| {
             let seconds = (f.stopped_at? - f.started_at).num_seconds();
@@ -169,6 +186,17 @@ pub struct TimelinessReport {
     pub as_of: DateTime<Utc>,
     pub groups: Vec<Timeliness>,
     pub total: Timeliness,
+    /// The kinds whose durations the rows carry, in the order they are shown: their
+    /// `report_as` names and labels.
+    #[serde(skip)]
+    pub kinds: Vec<KindHeading>,
+}
+
+/// A clock kind as a report's columns are headed.
+#[derive(Debug, Clone)]
+pub struct KindHeading {
+    pub report_as: String,
+    pub label: String,
 }
 
 #[cfg(test)]
@@ -177,6 +205,21 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    fn kinds() -> Vec<ReportedKind> {
+        vec![
+            (statement(), "statement".into()),
+            (press(), "press_conference".into()),
+        ]
+    }
+
+    fn statement() -> ClockKind {
+        ClockKind::parse("authoritative_statement").unwrap()
+    }
+
+    fn press() -> ClockKind {
+        ClockKind::parse("press_conference").unwrap()
     }
 
     fn fact(
@@ -203,47 +246,25 @@ mod tests {
 
     #[test]
     fn counts_rates_and_durations_per_unit_and_in_total() {
-        use ClockKind::*;
         use StoredState::*;
         let now = t("2026-11-20T12:00:00Z");
         let facts = vec![
-            fact(
-                "a",
-                "A",
-                AuthoritativeStatement,
-                Met,
-                "2026-11-10T05:00:00Z",
-                Some(60),
-            ),
+            fact("a", "A", statement(), Met, "2026-11-10T05:00:00Z", Some(60)),
             fact(
                 "b",
                 "A",
-                AuthoritativeStatement,
+                statement(),
                 MetLate,
                 "2026-11-11T05:00:00Z",
                 Some(400),
             ),
-            fact(
-                "c",
-                "A",
-                PressConference,
-                Running,
-                "2026-11-12T05:00:00Z",
-                None,
-            ),
-            fact(
-                "d",
-                "A",
-                PressConference,
-                Running,
-                "2026-11-21T05:00:00Z",
-                None,
-            ),
+            fact("c", "A", press(), Running, "2026-11-12T05:00:00Z", None),
+            fact("d", "A", press(), Running, "2026-11-21T05:00:00Z", None),
             // One clock of an incident shared by two units counts for each, once in total.
             fact(
                 "e",
                 "A",
-                AuthoritativeStatement,
+                statement(),
                 Met,
                 "2026-11-13T05:00:00Z",
                 Some(120),
@@ -251,13 +272,19 @@ mod tests {
             fact(
                 "e",
                 "B",
-                AuthoritativeStatement,
+                statement(),
                 Met,
                 "2026-11-13T05:00:00Z",
                 Some(120),
             ),
         ];
-        let (rows, total) = summarize(&facts, GroupBy::Unit, chrono_tz::Asia::Shanghai, now);
+        let (rows, total) = summarize(
+            &facts,
+            &kinds(),
+            GroupBy::Unit,
+            chrono_tz::Asia::Shanghai,
+            now,
+        );
         assert_eq!(rows.len(), 2);
         let a = &rows[0];
         assert_eq!((a.key.as_str(), a.label.as_str()), ("A", "A局"));
@@ -272,10 +299,10 @@ mod tests {
             (5, 2, 1, 1, 1)
         );
         assert_eq!(a.on_time_rate, Some(0.5));
-        assert_eq!(a.statement.median_minutes, Some(120));
-        assert_eq!(a.statement.median_late, Some(false));
-        assert_eq!(a.statement.p90_minutes, Some(400));
-        assert_eq!(a.press_conference, Durations::default());
+        assert_eq!(a.durations["statement"].median_minutes, Some(120));
+        assert_eq!(a.durations["statement"].median_late, Some(false));
+        assert_eq!(a.durations["statement"].p90_minutes, Some(400));
+        assert_eq!(a.durations["press_conference"], Durations::default());
         assert_eq!(rows[1].clocks_due, 1);
         assert_eq!(rows[1].on_time_rate, Some(1.0));
         assert_eq!(total.clocks_due, 5);
@@ -289,7 +316,7 @@ mod tests {
         let mut late = fact(
             "a",
             "A",
-            ClockKind::AuthoritativeStatement,
+            statement(),
             StoredState::MetLate,
             "2026-11-10T05:00:00Z",
             Some(300),
@@ -297,12 +324,13 @@ mod tests {
         late.stopped_at = late.stopped_at.map(|s| s + chrono::Duration::seconds(8));
         let (rows, _) = summarize(
             &[late],
+            &kinds(),
             GroupBy::Unit,
             chrono_tz::Asia::Shanghai,
             t("2026-11-20T00:00:00Z"),
         );
-        assert_eq!(rows[0].statement.median_minutes, Some(301));
-        assert_eq!(rows[0].statement.median_late, Some(true));
+        assert_eq!(rows[0].durations["statement"].median_minutes, Some(301));
+        assert_eq!(rows[0].durations["statement"].median_late, Some(true));
     }
 
     #[test]
@@ -312,12 +340,18 @@ mod tests {
         let facts = vec![fact(
             "a",
             "A",
-            ClockKind::AuthoritativeStatement,
+            statement(),
             StoredState::Met,
             "2026-11-30T17:00:00Z",
             Some(10),
         )];
-        let (rows, _) = summarize(&facts, GroupBy::Month, chrono_tz::Asia::Shanghai, now);
+        let (rows, _) = summarize(
+            &facts,
+            &kinds(),
+            GroupBy::Month,
+            chrono_tz::Asia::Shanghai,
+            now,
+        );
         assert_eq!(rows[0].key, "2026-12");
     }
 

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::links::LinkSigner;
 use super::templates::{Rendered, Templates};
 use crate::config::PublicUrl;
-use crate::domain::clock::{ClockKind, ClockView};
+use crate::domain::clock::ClockView;
 use crate::domain::escalation::{Lateness, Step};
 use crate::domain::incident::Incident;
 use crate::domain::report::ReportKind;
@@ -95,13 +95,21 @@ impl Composer {
             .iter()
             .map(|u| u.name.as_str())
             .collect();
-        let deadline_of = |kind: ClockKind| {
-            i.clocks
-                .iter()
-                .find(|k| k.kind == kind)
-                .map(|k| local_time(k.due_at, self.zone))
-                .unwrap_or_default()
-        };
+        // The latest clock of each kind, nearest deadline first (the new-major notice
+        // lists them; it is planned with a clock, so there is at least one).
+        let mut latest: Vec<&ClockView> = Vec::new();
+        for k in &i.clocks {
+            match latest.iter_mut().find(|l| l.kind == k.kind) {
+                Some(l) if l.started_at <= k.started_at => *l = k,
+                Some(_) => {}
+                None => latest.push(k),
+            }
+        }
+        latest.sort_by(|a, b| (a.due_at, &a.kind).cmp(&(b.due_at, &b.kind)));
+        let deadlines: Vec<_> = latest
+            .iter()
+            .map(|k| json!({ "label": k.label, "at": local_time(k.due_at, self.zone) }))
+            .collect();
         let common = json!({
             "recipient_name": c.recipient_name,
             "reference": i.reference,
@@ -113,23 +121,19 @@ impl Composer {
             "units": units.join("、"),
             "incident_url": format!("{}/incidents/{}", self.public_url.as_str(), i.reference),
             "ack_url": self.ack_url(c.escalation_id, c.now),
-            "statement_deadline": deadline_of(ClockKind::AuthoritativeStatement),
-            "press_deadline": deadline_of(ClockKind::PressConference),
+            "deadlines": deadlines,
         });
         match c.step {
             Step::NewMajor => self.templates.render("new_major", common),
             _ => {
                 let left = c.clock.due_at - c.now;
                 let mut ctx = common;
-                ctx["milestone"] = json!(c.clock.kind.label_zh());
+                ctx["milestone"] = json!(c.clock.label);
                 ctx["deadline"] = json!(local_time(c.clock.due_at, self.zone));
                 ctx["overdue"] = json!(left < Duration::zero());
                 ctx["remaining_text"] = json!(span_zh(left));
                 ctx["overdue_text"] = json!(span_zh(left));
-                ctx["missing"] = json!(match c.clock.kind {
-                    ClockKind::AuthoritativeStatement => "权威信息发布记录（渠道与链接）",
-                    ClockKind::PressConference => "新闻发布会记录（地点与发言人）",
-                });
+                ctx["missing"] = json!(c.clock.milestone.missing_zh());
                 ctx["planned_at"] = json!(local_time(c.planned_at, self.zone));
                 ctx["late_reason"] = json!(c.lateness.reason());
                 let (mut since, mut failures, mut logged) = (String::new(), 0, String::new());

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::compose::{Composer, MailContext};
 use super::pages::{AckConfirm, AckDone, AckInvalid};
-use crate::domain::clock::{ClockKind, ClockState, ClockView};
+use crate::domain::clock::{ClockKind, ClockState, ClockView, MilestoneForm};
 use crate::domain::escalation::{Lateness, Step};
 use crate::domain::incident::{
     Category, Incident, ReportedBy, ResponsibleUnit, Severity, SourceChannel, Status,
@@ -17,11 +17,13 @@ fn discovered() -> DateTime<Utc> {
     DateTime::from_timestamp(1_795_309_200, 0).unwrap_or_default()
 }
 
-fn clock(kind: ClockKind, hours: i64) -> ClockView {
+fn clock(kind: &str, label: &str, milestone: MilestoneForm, hours: i64) -> ClockView {
     let due_at = discovered() + Duration::hours(hours);
     ClockView {
         id: format!("clock-{kind}").into(),
-        kind,
+        kind: ClockKind::stored(kind.into()),
+        label: label.into(),
+        milestone,
         state: ClockState::Running,
         started_at: discovered(),
         due_at,
@@ -60,8 +62,18 @@ pub fn incident() -> Incident {
         publication: None,
         referrals: vec![],
         clocks: vec![
-            clock(ClockKind::AuthoritativeStatement, 5),
-            clock(ClockKind::PressConference, 24),
+            clock(
+                "authoritative_statement",
+                "发布权威信息",
+                MilestoneForm::Publication,
+                5,
+            ),
+            clock(
+                "press_conference",
+                "举行新闻发布会",
+                MilestoneForm::Meeting,
+                24,
+            ),
         ],
         possible_duplicate_of: None,
         version: 1,
@@ -128,7 +140,7 @@ pub fn digest() -> Digest {
             severity: Severity::Major.label_zh().into(),
             status: Status::Reported.label_zh().into(),
             clocks: vec![DigestClock {
-                milestone: ClockKind::AuthoritativeStatement.label_zh().into(),
+                milestone: "发布权威信息".into(),
                 state: ClockState::Breached.label_zh().into(),
                 // Discovered at 22:00 the evening before: breached at 03:00, before the digest.
                 deadline: "2026年11月22日 03:00".into(),

@@ -50,20 +50,20 @@ impl ClockRow {
     }
 }
 
-/// How many clocks of the incident run or were met (cancelled ones do not count).
-pub fn count_live(conn: &mut DbConn, incident_id: &IncidentId) -> Result<i64, AppError> {
+/// The kinds of the incident's clocks that run or were met (cancelled ones do not count).
+pub fn live_kinds(conn: &mut DbConn, incident_id: &IncidentId) -> Result<Vec<ClockKind>, AppError> {
     Ok(clocks::table
         .filter(clocks::incident_id.eq(incident_id))
         .filter(clocks::state.ne(StoredState::Cancelled))
-        .count()
-        .get_result(conn)?)
+        .select(clocks::kind)
+        .load(conn)?)
 }
 
 /// Inserts a running clock and returns its id.
 pub fn insert(
     conn: &mut DbConn,
     incident_id: &IncidentId,
-    kind: ClockKind,
+    kind: &ClockKind,
     policy: &ClockPolicy,
     started_at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -202,7 +202,7 @@ pub fn insert_milestone(
         .values((
             milestones::id.eq(&id),
             milestones::incident_id.eq(m.incident_id),
-            milestones::kind.eq(m.kind),
+            milestones::kind.eq(&m.kind),
             milestones::occurred_at.eq(to_db_time(m.occurred_at)),
             milestones::evidence.eq(evidence),
             milestones::note.eq(m.note),
@@ -267,7 +267,9 @@ pub fn views(
             .or_default()
             .push(ClockView {
                 id: row.id.clone(),
-                kind: row.kind,
+                kind: row.kind.clone(),
+                label: policy.label.clone(),
+                milestone: policy.milestone,
                 state: ClockState::at(stored, due_at, due_at - policy.at_risk(), now),
                 started_at: from_db_time(row.started_at),
                 due_at,

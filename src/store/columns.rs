@@ -130,7 +130,6 @@ use crate::domain::unit::UnitLevel;
 
 enum_columns!(
     Role,
-    ClockKind,
     ClockPhase,
     StoredState,
     EscalationStatus,
@@ -146,6 +145,10 @@ enum_columns!(
 );
 
 id_columns!(IncidentId, ClockId, EscalationId);
+
+// Clock kinds are keys from the config: stored and read as written.
+text_sql!(ClockKind, |text| Ok(ClockKind::stored(text)));
+text_expression!(ClockKind, String, |v| v.into_string(), &'a str);
 
 /// A value kept as JSON text (clock policies, contact roles, publications, timeline
 /// changes). It is serialized once, when made (`Json::new`), so writing it cannot fail

@@ -13,7 +13,7 @@ pub fn csv_response(
     report: &TimelinessReport,
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let body = csv(&report.groups, &report.total, report.group_by, lang)?;
+    let body = csv(report, lang)?;
     let name = format!("timeliness-{}-{}.csv", report.from, report.to);
     Ok(builder
         .content_type("text/csv; charset=utf-8")

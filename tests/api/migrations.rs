@@ -110,7 +110,6 @@ async fn reminders_move_to_the_person_they_were_for(backend: Backend) {
     );
 }
 
-
 /// Reminders keyed by person become keyed by person and channel: every row, pending or
 /// sent, is an e-mail row with its address, status, attempts, error and Message-ID as
 /// they were; a pending one is claimed and sent as before; acknowledgements record the
@@ -328,7 +327,84 @@ async fn reminders_become_rows_per_person_and_channel(backend: Backend) {
     );
 }
 
+/// Clocks started before kinds were data carry the policy of their time, without a
+/// label: they are given their kind's label, milestone form, report name and
+/// severities, and read exactly as before.
+async fn clocks_started_before_kinds_were_data_keep_their_words(backend: Backend) {
+    let db = TestDb::create(backend);
+    let target = DbTarget::parse(&db.url()).unwrap();
+    let mut conn = Connector::new(target, std::time::Duration::from_secs(5))
+        .connect()
+        .unwrap();
+    run_up_to(&mut conn, "2026-12-06-000008").unwrap();
+    let policy = |due: i64| {
+        format!(
+            r#"{{"due_after_minutes":{due},"at_risk_minutes":60,"steps":[{{"at_minutes":0,"to":["principal_leader"]}}],"repeat_every_minutes":0,"repeat_to":[]}}"#
+        )
+    };
+    let (statement, press) = (policy(300), policy(1440));
+    conn.batch_execute(&format!(
+        "INSERT INTO incidents (id, reference, title, summary, source_channel, discovered_at, reported_by,
+           reported_by_name, severity, category, status, version, created_at, updated_at) VALUES
+           ('i1', 'YQ-2026-000001', '标题', '摘要', 'weibo', '{T}', 'tok', '值班', 'major', 'other', 'reported', 1, '{T}', '{T}');
+         INSERT INTO clocks (id, incident_id, kind, state, started_at, due_at, policy, created_at, at_risk_at, phase) VALUES
+           ('k1', 'i1', 'authoritative_statement', 'met', '{T}', '{T}', '{statement}', '{T}', '{T}', 'on_time'),
+           ('k2', 'i1', 'press_conference', 'running', '{T}', '{T}', '{press}', '{T}', '{T}', 'breached');"
+    ))
+    .unwrap();
+    drop(conn);
+
+    let files = tempfile::tempdir().unwrap();
+    let settings = test_settings(&db, files.path());
+    let store = Store::open(&settings.database).await.unwrap();
+    let views = store
+        .run(|conn| yuqing_tracker::store::clocks::views(conn, &["i1".into()], chrono::Utc::now()))
+        .await
+        .unwrap();
+    let incident: yuqing_tracker::domain::ids::IncidentId = "i1".into();
+    let mut clocks: Vec<(String, String, String)> = views[&incident]
+        .iter()
+        .map(|c| (c.kind.to_string(), c.label.clone(), c.milestone.to_string()))
+        .collect();
+    clocks.sort();
+    assert_eq!(
+        clocks,
+        [
+            (
+                "authoritative_statement".to_owned(),
+                "发布权威信息".to_owned(),
+                "publication".to_owned()
+            ),
+            (
+                "press_conference".to_owned(),
+                "举行新闻发布会".to_owned(),
+                "meeting".to_owned()
+            ),
+        ]
+    );
+    let policies: Vec<String> = store
+        .run(|conn| {
+            use schema::clocks as c;
+            Ok(c::table.order(c::id).select(c::policy).load(conn)?)
+        })
+        .await
+        .unwrap();
+    for (policy, (report_as, due)) in policies
+        .iter()
+        .zip([("statement", 300), ("press_conference", 1440)])
+    {
+        let policy: serde_json::Value = serde_json::from_str(policy).unwrap();
+        assert_eq!(policy["report_as"], report_as);
+        assert_eq!(
+            policy["severities"],
+            serde_json::json!(["extremely_major", "major"])
+        );
+        assert_eq!(policy["due_after_minutes"], due, "the rest as it was");
+    }
+}
+
 on_both_backends!(
     reminders_move_to_the_person_they_were_for,
     reminders_become_rows_per_person_and_channel,
+    clocks_started_before_kinds_were_data_keep_their_words,
 );

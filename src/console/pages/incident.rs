@@ -16,7 +16,7 @@ use crate::console::present::{self, Choice, ClockCell};
 use crate::console::session::Signed;
 use crate::console::timeline::Reader;
 use crate::console::views;
-use crate::domain::clock::{ClockKind, MilestoneInput, StopReason};
+use crate::domain::clock::{ClockKind, ClockRules, MilestoneForm, MilestoneInput, StopReason};
 use crate::domain::escalation::{EscalationStatus, Notification};
 use crate::domain::ids::{ClockId, EscalationId};
 use crate::domain::incident::{
@@ -37,7 +37,7 @@ struct TimelineEntry {
 #[derive(Serialize)]
 struct MailRow {
     step: String,
-    clock: &'static str,
+    clock: String,
     recipient: String,
     unit: String,
     status: &'static str,
@@ -91,7 +91,7 @@ struct PublicationView {
 #[derive(Serialize)]
 struct AckOffer {
     escalation: String,
-    clock: &'static str,
+    clock: String,
     step: String,
 }
 
@@ -121,7 +121,7 @@ fn ack_offers(
         {
             offers.push(AckOffer {
                 escalation: n.id.to_string(),
-                clock: clock.kind.label_zh(),
+                clock: clock.label.clone(),
                 step: n.step.label_zh(),
             });
         }
@@ -154,31 +154,76 @@ struct IncidentPage {
     categories: Vec<Choice>,
     authorities: Vec<Choice>,
     kinds: Vec<Choice>,
+    milestones: MilestoneLabels,
     conflict: bool,
     error: Option<FormError>,
 }
 
-/// The milestone form's choices: the first milestone not yet recorded is preselected,
-/// and those already recorded say so (recording one again is allowed: a correction).
-fn milestone_choices(timeline: &[Event]) -> Vec<Choice> {
+/// The milestone form's wording: every kind it records, and which kinds each group of
+/// evidence fields is for.
+#[derive(Serialize)]
+struct MilestoneLabels {
+    all: String,
+    publication: String,
+    meeting: String,
+}
+
+fn milestone_labels(rules: &ClockRules) -> MilestoneLabels {
+    let of = |form: Option<MilestoneForm>| {
+        rules
+            .kinds()
+            .into_iter()
+            .filter(|(_, p)| form.is_none_or(|f| p.milestone == f))
+            .map(|(_, p)| p.label.as_str())
+            .collect::<Vec<_>>()
+    };
+    MilestoneLabels {
+        all: of(None).join(" / "),
+        publication: of(Some(MilestoneForm::Publication)).join("、"),
+        meeting: of(Some(MilestoneForm::Meeting)).join("、"),
+    }
+}
+
+/// The milestone form's choices: the kinds of the incident's clocks (nearest deadline
+/// first), else every configured kind; the first not yet recorded is preselected, and
+/// those already recorded say so (recording one again is allowed: a correction).
+fn milestone_choices(incident: &Incident, timeline: &[Event], rules: &ClockRules) -> Vec<Choice> {
     let recorded: Vec<ClockKind> = timeline
         .iter()
         .filter(|e| e.kind == EventKind::MilestoneRecorded)
         .filter_map(|e| e.changes.get("kind")?.as_str()?.parse().ok())
         .collect();
-    let next = [
-        ClockKind::AuthoritativeStatement,
-        ClockKind::PressConference,
-    ]
-    .into_iter()
-    .find(|k| !recorded.contains(k));
-    let mut choices = present::options::<ClockKind>(next);
-    for choice in &mut choices {
-        if recorded.iter().any(|k| k.as_str() == choice.value) {
-            choice.label.push_str("（已记录）");
-        }
+    let mut kinds: Vec<(ClockKind, String)> = present::current_clocks(&incident.clocks)
+        .into_iter()
+        .map(|c| (c.kind.clone(), c.label.clone()))
+        .collect();
+    if kinds.is_empty() {
+        kinds = rules
+            .kinds()
+            .into_iter()
+            .map(|(kind, policy)| (kind.clone(), policy.label.clone()))
+            .collect();
     }
-    choices
+    let next = kinds
+        .iter()
+        .map(|(kind, _)| kind)
+        .find(|k| !recorded.contains(k))
+        .cloned();
+    kinds
+        .into_iter()
+        .map(|(kind, label)| {
+            let done = recorded.contains(&kind);
+            Choice {
+                selected: next.as_ref() == Some(&kind),
+                value: kind.to_string(),
+                label: if done {
+                    format!("{label}（已记录）")
+                } else {
+                    label
+                },
+            }
+        })
+        .collect()
 }
 
 fn mail_status(s: EscalationStatus) -> &'static str {
@@ -248,10 +293,10 @@ enum Say {
 }
 
 /// Actions the page confirms after its redirect, by their `?done=` key.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Done {
-    Statement,
-    PressConference,
+    /// A milestone of this kind was recorded.
+    Milestone(ClockKind),
     Status,
     Referral,
     Edit,
@@ -259,35 +304,29 @@ enum Done {
 }
 
 impl Done {
-    fn key(self) -> &'static str {
+    fn key(&self) -> String {
         match self {
-            Self::Statement => "statement",
-            Self::PressConference => "press",
-            Self::Status => "status",
-            Self::Referral => "referral",
-            Self::Edit => "edit",
-            Self::Ack => "ack",
+            Self::Milestone(kind) => format!("milestone-{kind}"),
+            Self::Status => "status".into(),
+            Self::Referral => "referral".into(),
+            Self::Edit => "edit".into(),
+            Self::Ack => "ack".into(),
         }
     }
 
     fn parse(key: &str) -> Option<Self> {
-        [
-            Self::Statement,
-            Self::PressConference,
-            Self::Status,
-            Self::Referral,
-            Self::Edit,
-            Self::Ack,
-        ]
-        .into_iter()
-        .find(|d| d.key() == key)
+        if let Some(kind) = key.strip_prefix("milestone-") {
+            return ClockKind::parse(kind).ok().map(Self::Milestone);
+        }
+        [Self::Status, Self::Referral, Self::Edit, Self::Ack]
+            .into_iter()
+            .find(|d| d.key() == key)
     }
 
     /// The sentence, read against the incident as it is now.
-    fn said(self, incident: &Incident) -> String {
+    fn said(&self, incident: &Incident, rules: &ClockRules) -> String {
         match self {
-            Self::Statement => "已记录发布权威信息。".into(),
-            Self::PressConference => "已记录举行新闻发布会。".into(),
+            Self::Milestone(kind) => format!("已记录{}。", rules.label(kind)),
             Self::Status => format!("已将状态改为「{}」。", incident.status.label_zh()),
             Self::Referral => "已记录移交。".into(),
             Self::Edit => "已保存修改。".into(),
@@ -322,9 +361,11 @@ async fn render(
     // Timeline entries and reminders name units that may no longer be responsible (or
     // active): all units, by code.
     let unit_names: HashMap<String, String> = units.into_iter().map(|u| (u.code, u.name)).collect();
+    let rules = state.app.clock_rules();
     let reader = Reader {
         units: &unit_names,
         zone: state.zone(),
+        clocks: rules,
     };
     let zone = state.zone();
     let clock_kind = |n: &Notification| {
@@ -332,7 +373,7 @@ async fn render(
             .clocks
             .iter()
             .find(|c| Some(&c.id) == n.clock_id.as_ref())
-            .map_or("通报", |c| c.kind.label_zh())
+            .map_or_else(|| "通报".to_owned(), |c| c.label.clone())
     };
     let mails = mails
         .iter()
@@ -358,7 +399,7 @@ async fn render(
                 .last_error
                 .as_deref()
                 .filter(|_| n.status == EscalationStatus::Cancelled)
-                .map(StopReason::describe),
+                .map(|r| StopReason::describe(r, rules)),
         })
         .collect();
     let timeline_events = timeline;
@@ -393,9 +434,10 @@ async fn render(
         severities: present::options(Some(incident.severity)),
         categories: present::options(Some(incident.category)),
         authorities: present::options::<ReferralAuthority>(None),
-        kinds: milestone_choices(&timeline_events),
+        kinds: milestone_choices(&incident, &timeline_events, rules),
+        milestones: milestone_labels(rules),
         done: match &say {
-            Say::Done(done) => Some(done.said(&incident)),
+            Say::Done(done) => Some(done.said(&incident, rules)),
             _ => None,
         },
         conflict: matches!(say, Say::Conflict),
@@ -536,7 +578,7 @@ async fn change_status(
 }
 
 #[derive(Deserialize)]
-struct MilestoneForm {
+struct MilestoneFields {
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -552,16 +594,13 @@ struct MilestoneForm {
 async fn milestone(
     state: web::Data<AppState>,
     key: web::Path<String>,
-    posted: Posted<MilestoneForm>,
+    posted: Posted<MilestoneFields>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, once } = posted;
     signed.session.actor.require_incident_writer()?;
     let key = key.into_inner();
     let now = state.now();
-    let done = match form.kind.as_str() {
-        "press_conference" => Done::PressConference,
-        _ => Done::Statement,
-    };
+    let done = Done::Milestone(ClockKind::stored(form.kind.clone()));
     let input = (|| {
         Ok(MilestoneInput {
             kind: form

@@ -11,7 +11,7 @@ use crate::console::labels;
 use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
-use crate::domain::timeliness::{Durations, GroupBy, Timeliness};
+use crate::domain::timeliness::{Durations, GroupBy, KindHeading, Timeliness};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::rule::Rule;
@@ -40,8 +40,8 @@ struct Row {
     breached_open: i64,
     not_yet_due: i64,
     rate: String,
-    statement_median: String,
-    press_median: String,
+    /// The median time taken per clock kind, in the order of `ReportPage::kinds`.
+    medians: Vec<String>,
 }
 
 /// One bar of the chart, laid out here.
@@ -69,6 +69,8 @@ struct ReportPage {
     units: Vec<Choice>,
     error: Option<String>,
     as_of: String,
+    /// The clock kinds, one median column each.
+    kinds: Vec<String>,
 }
 
 const BAR_PITCH: u32 = 28;
@@ -94,7 +96,7 @@ fn rate(t: &Timeliness) -> String {
         .map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
 }
 
-fn row(t: &Timeliness) -> Row {
+fn row(t: &Timeliness, kinds: &[KindHeading]) -> Row {
     Row {
         key: t.key.clone(),
         label: t.label.clone(),
@@ -104,8 +106,10 @@ fn row(t: &Timeliness) -> Row {
         breached_open: t.breached_open,
         not_yet_due: t.not_yet_due,
         rate: rate(t),
-        statement_median: median(&t.statement),
-        press_median: median(&t.press_conference),
+        medians: kinds
+            .iter()
+            .map(|k| t.durations.get(&k.report_as).map_or("—".into(), median))
+            .collect(),
     }
 }
 
@@ -190,8 +194,13 @@ async fn show(
             by_month: report.group_by == GroupBy::Month,
             chart_height: report.groups.len() as u32 * BAR_PITCH + 4,
             bars: bars(&report.groups),
-            rows: report.groups.iter().map(row).collect(),
-            total: Some(row(&report.total)),
+            rows: report
+                .groups
+                .iter()
+                .map(|t| row(t, &report.kinds))
+                .collect(),
+            total: Some(row(&report.total, &report.kinds)),
+            kinds: report.kinds.iter().map(|k| k.label.clone()).collect(),
             csv: format!(
                 "/report.csv?{}",
                 serde_urlencoded::to_string(&form).unwrap_or_default()
@@ -213,6 +222,7 @@ async fn show(
             units,
             error: labels::field_message(&e).map(|(_, m)| m),
             as_of: labels::local(state.now(), state.zone()),
+            kinds: Vec::new(),
             form,
         },
         Err(e) => return Err(e.into()),

@@ -107,6 +107,11 @@ mod tests {
 
     fn statement() -> ClockPolicy {
         ClockPolicy {
+            label: "发布权威信息".into(),
+            milestone: super::super::MilestoneForm::Publication,
+            report_as: "statement".into(),
+            severities: vec![crate::domain::incident::Severity::Major],
+            start_from: super::super::ClockStart::DiscoveredAt,
             due_after_minutes: 300,
             at_risk_minutes: 120,
             steps: vec![

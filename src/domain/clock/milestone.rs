@@ -1,4 +1,5 @@
-//! Evidence that a milestone happened: it stops the clock of the same kind.
+//! Evidence that a milestone happened: it stops the clock of the same kind. What counts
+//! as evidence is the kind's `milestone` form.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,6 +9,7 @@ use crate::domain::incident::{NOTE_MAX, parse_since_discovery};
 use crate::domain::text;
 use crate::error::AppError;
 use crate::rule::Rule;
+use crate::text_enum;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,12 +28,31 @@ pub struct MilestoneInput {
     pub note: Option<String>,
 }
 
-/// What proves the milestone, by kind.
+text_enum! {
+    /// What proves a kind's milestone: a publication (where, with its link), or a
+    /// meeting held (where, and who spoke).
+    pub enum MilestoneForm {
+        Publication => "publication",
+        Meeting => "meeting",
+    }
+}
+
+impl MilestoneForm {
+    /// The record a reminder says is still missing.
+    pub fn missing_zh(self) -> &'static str {
+        match self {
+            Self::Publication => "权威信息发布记录（渠道与链接）",
+            Self::Meeting => "新闻发布会记录（地点与发言人）",
+        }
+    }
+}
+
+/// What proves the milestone, by its form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Evidence {
-    Statement { channel: String, url: String },
-    PressConference { venue: String, spokesperson: String },
+    Publication { channel: String, url: String },
+    Meeting { venue: String, spokesperson: String },
 }
 
 fn required(field: &str, value: Option<&str>, max: usize) -> Result<String, AppError> {
@@ -40,24 +61,26 @@ fn required(field: &str, value: Option<&str>, max: usize) -> Result<String, AppE
 }
 
 impl MilestoneInput {
-    /// Checks the evidence for the kind and the time against the incident's discovery.
+    /// Checks the evidence for the kind's form (`form`, from the kind's policy) and the
+    /// time against the incident's discovery.
     pub fn parse(
         self,
+        form: MilestoneForm,
         discovered_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(ClockKind, DateTime<Utc>, Evidence, Option<String>), AppError> {
         let occurred_at =
             parse_since_discovery("occurred_at", self.occurred_at, discovered_at, now)?;
-        let evidence = match self.kind {
-            ClockKind::AuthoritativeStatement => {
+        let evidence = match form {
+            MilestoneForm::Publication => {
                 let url = text::optional_url("url", self.url.as_deref())?
                     .ok_or_else(|| AppError::invalid("url", Rule::RequiredForStatement))?;
-                Evidence::Statement {
+                Evidence::Publication {
                     channel: required("channel", self.channel.as_deref(), 200)?,
                     url,
                 }
             }
-            ClockKind::PressConference => Evidence::PressConference {
+            MilestoneForm::Meeting => Evidence::Meeting {
                 venue: required("venue", self.venue.as_deref(), 200)?,
                 spokesperson: required("spokesperson", self.spokesperson.as_deref(), 100)?,
             },

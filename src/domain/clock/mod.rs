@@ -1,5 +1,7 @@
-//! The 5-hour (authoritative statement) and 24-hour (press conference) clocks: their
-//! policy, the escalation ladder, and the state shown to users.
+//! Clocks: a deadline for a milestone (the 5-hour authoritative statement, the 24-hour
+//! press conference, and whatever else `clocks.kinds` lists), its policy, the escalation
+//! ladder, and the state shown to users. Kinds are data: each clock carries a copy of its
+//! kind's policy, label included, from the moment it starts.
 
 mod ladder;
 mod milestone;
@@ -8,32 +10,97 @@ mod state;
 mod stop;
 
 pub use ladder::{Audience, LadderStep, PlannedStep, plan, repeat_after};
-pub use milestone::{Evidence, MilestoneInput};
+pub use milestone::{Evidence, MilestoneForm, MilestoneInput};
 pub use rules::{ClockRules, ClockStart};
 pub use state::{ClockPhase, ClockState, ClockView, NextEscalation, remaining_seconds};
 pub use stop::StopReason;
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::incident::Severity;
 use crate::text_enum;
 
-text_enum! {
-    /// Which milestone a clock waits for.
-    pub enum ClockKind {
-        AuthoritativeStatement => "authoritative_statement",
-        PressConference => "press_conference",
+/// Which milestone a clock waits for: a key of `clocks.kinds` (`authoritative_statement`,
+/// `press_conference`, …): lower-case letters, digits and `_`, at most 40.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClockKind(String);
+
+impl ClockKind {
+    pub fn parse(key: &str) -> Result<Self, String> {
+        let fits = !key.is_empty()
+            && key.len() <= 40
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if fits {
+            Ok(Self(key.to_owned()))
+        } else {
+            Err(format!(
+                "`{key}` is not a clock kind (lower-case letters, digits and _)"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// A kind read back from where this service wrote it, as written.
+    pub fn stored(key: String) -> Self {
+        Self(key)
     }
 }
 
-impl ClockKind {
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::AuthoritativeStatement => "发布权威信息",
-            Self::PressConference => "举行新闻发布会",
-        }
+impl TryFrom<String> for ClockKind {
+    type Error = String;
+
+    fn try_from(key: String) -> Result<Self, String> {
+        Self::parse(&key)
     }
 }
+
+impl From<ClockKind> for String {
+    fn from(kind: ClockKind) -> String {
+        kind.0
+    }
+}
+
+impl std::str::FromStr for ClockKind {
+    type Err = String;
+
+    fn from_str(key: &str) -> Result<Self, String> {
+        Self::parse(key)
+    }
+}
+
+impl fmt::Display for ClockKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl utoipa::PartialSchema for ClockKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[a-z0-9_]{1,40}$"))
+            .description(Some(
+                "A clock kind of this service's `clocks.kinds` (by default `authoritative_statement` and `press_conference`)",
+            ))
+            .examples([serde_json::json!("authoritative_statement")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ClockKind {}
 
 text_enum! {
     /// What is stored; at_risk and breached are derived from time while running.
@@ -57,11 +124,25 @@ impl StoredState {
     }
 }
 
-/// One clock kind's policy. A copy is stored on each clock when it starts, so a later
-/// configuration change never rewrites a running or past clock.
+/// One clock kind's policy (`clocks.kinds.<kind>`). A copy is stored on each clock when
+/// it starts, so a later configuration change never rewrites a running or past clock.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockPolicy {
+    /// What must be done, as people read it: 发布权威信息.
+    pub label: String,
+    /// What proves it was done.
+    pub milestone: MilestoneForm,
+    /// Its name in the timeliness report: the field of its durations and the prefix of
+    /// its CSV columns (`statement` → `statement_median_minutes`).
+    pub report_as: String,
+    /// Incidents of these severities get this clock.
+    #[serde(default)]
+    pub severities: Vec<Severity>,
+    /// From discovery (what the rules count from) or from classification (when the
+    /// incident was logged as, or raised to, one of the severities).
+    #[serde(default = "ClockStart::from_discovery")]
+    pub start_from: ClockStart,
     /// Time from start to the deadline.
     pub due_after_minutes: i64,
     /// A running clock within this many minutes of its deadline is at risk.
@@ -84,7 +165,38 @@ impl ClockPolicy {
         started_at + chrono::Duration::minutes(self.due_after_minutes)
     }
 
+    /// Whether incidents of `severity` get this clock.
+    pub fn applies_to(&self, severity: Severity) -> bool {
+        self.severities.contains(&severity)
+    }
+
+    /// When a clock for an incident discovered at `discovered_at` starts, if it starts
+    /// `now`.
+    pub fn started_at(&self, discovered_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self.start_from {
+            ClockStart::DiscoveredAt => discovered_at,
+            ClockStart::ClassifiedAt => now,
+        }
+    }
+
+    /// A running clock moves with the incident's discovery time only when it counts
+    /// from it.
+    pub fn follows_discovery(&self) -> bool {
+        self.start_from == ClockStart::DiscoveredAt
+    }
+
     pub fn validate(&self, key: &str) -> Result<(), String> {
+        if self.label.trim().is_empty() {
+            return Err(format!("{key}.label: name what must be done"));
+        }
+        if ClockKind::parse(&self.report_as).is_err() {
+            return Err(format!(
+                "{key}.report_as: lower-case letters, digits and _ (it names report fields)"
+            ));
+        }
+        if self.severities.is_empty() {
+            return Err(format!("{key}.severities: name at least one severity"));
+        }
         if self.due_after_minutes <= 0 {
             return Err(format!("{key}.due_after_minutes: must be positive"));
         }

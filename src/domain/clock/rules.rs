@@ -1,60 +1,136 @@
-//! Which incidents get clocks, from when, and each clock kind's policy (config `clocks`).
+//! The clock kinds of this service and who is told when a major incident arrives
+//! (config `clocks`). Each kind's policy (`ClockPolicy`) says which incidents get it,
+//! from when, its deadline and its ladder.
 
-use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::{Audience, ClockKind, ClockPolicy};
 use crate::domain::incident::Severity;
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockStart {
     DiscoveredAt,
     ClassifiedAt,
 }
 
+impl ClockStart {
+    /// What policies stored before the start rule was per kind used.
+    pub fn from_discovery() -> Self {
+        Self::DiscoveredAt
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockRules {
-    pub severities: Vec<Severity>,
-    pub start_from: ClockStart,
+    /// Told at once when an incident gets its first clocks (the notice goes with the
+    /// clock of the nearest deadline).
     pub new_major_to: Vec<Audience>,
-    pub authoritative_statement: ClockPolicy,
-    pub press_conference: ClockPolicy,
+    /// Every kind of clock, by key.
+    pub kinds: BTreeMap<ClockKind, ClockPolicy>,
 }
 
 impl ClockRules {
-    pub fn policy(&self, kind: ClockKind) -> &ClockPolicy {
-        match kind {
-            ClockKind::AuthoritativeStatement => &self.authoritative_statement,
-            ClockKind::PressConference => &self.press_conference,
-        }
+    /// The kinds, nearest deadline first (then by key): the order they are shown in.
+    pub fn kinds(&self) -> Vec<(&ClockKind, &ClockPolicy)> {
+        let mut kinds: Vec<_> = self.kinds.iter().collect();
+        kinds.sort_by_key(|(kind, policy)| (policy.due_after_minutes, *kind));
+        kinds
     }
 
+    pub fn policy(&self, kind: &ClockKind) -> Option<&ClockPolicy> {
+        self.kinds.get(kind)
+    }
+
+    /// The kinds an incident of `severity` gets, nearest deadline first.
+    pub fn for_severity(&self, severity: Severity) -> Vec<(&ClockKind, &ClockPolicy)> {
+        self.kinds()
+            .into_iter()
+            .filter(|(_, policy)| policy.applies_to(severity))
+            .collect()
+    }
+
+    /// Every severity some kind applies to.
+    pub fn severities(&self) -> Vec<Severity> {
+        let mut all: Vec<Severity> = Vec::new();
+        for policy in self.kinds.values() {
+            for s in &policy.severities {
+                if !all.contains(s) {
+                    all.push(*s);
+                }
+            }
+        }
+        all
+    }
+
+    /// Whether incidents of `severity` get any clock.
     pub fn applies_to(&self, severity: Severity) -> bool {
-        self.severities.contains(&severity)
+        self.kinds.values().any(|p| p.applies_to(severity))
     }
 
-    /// When clocks of an incident discovered at `discovered_at` start, if they start
-    /// `now`.
-    pub fn started_at(&self, discovered_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
-        match self.start_from {
-            ClockStart::DiscoveredAt => discovered_at,
-            ClockStart::ClassifiedAt => now,
-        }
+    /// How people read a kind: its label, or the key of a kind no longer configured.
+    pub fn label(&self, kind: &ClockKind) -> String {
+        self.policy(kind)
+            .map_or_else(|| kind.to_string(), |p| p.label.clone())
     }
 
-    /// Running clocks move with the incident's discovery time only when they count
-    /// from it.
-    pub fn follows_discovery(&self) -> bool {
-        self.start_from == ClockStart::DiscoveredAt
-    }
-
-    /// Checks both policies; the error names the key (`clocks.press_conference.…`).
+    /// Checks every kind; the error names the key (`clocks.kinds.press_conference.…`).
     pub fn validate(&self, key: &str) -> Result<(), String> {
-        for kind in ClockKind::ALL {
-            self.policy(*kind).validate(&format!("{key}.{kind}"))?;
+        if self.kinds.is_empty() {
+            return Err(format!("{key}.kinds: configure at least one clock kind"));
+        }
+        let mut report_names = std::collections::HashSet::new();
+        for (kind, policy) in &self.kinds {
+            let key = format!("{key}.kinds.{kind}");
+            policy.validate(&key)?;
+            if !report_names.insert(policy.report_as.as_str()) {
+                return Err(format!("{key}.report_as: used by another kind"));
+            }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+impl ClockRules {
+    /// The two kinds of the default configuration, labels and deadlines only.
+    pub fn specimen() -> Self {
+        let kind = |key: &str, label: &str, report_as: &str, form, minutes| {
+            let policy = ClockPolicy {
+                label: label.into(),
+                milestone: form,
+                report_as: report_as.into(),
+                severities: vec![Severity::ExtremelyMajor, Severity::Major],
+                start_from: ClockStart::DiscoveredAt,
+                due_after_minutes: minutes,
+                at_risk_minutes: 60,
+                steps: Vec::new(),
+                repeat_every_minutes: 0,
+                repeat_to: Vec::new(),
+            };
+            (ClockKind::parse(key).expect("a kind"), policy)
+        };
+        Self {
+            new_major_to: Vec::new(),
+            kinds: BTreeMap::from([
+                kind(
+                    "authoritative_statement",
+                    "发布权威信息",
+                    "statement",
+                    super::MilestoneForm::Publication,
+                    300,
+                ),
+                kind(
+                    "press_conference",
+                    "举行新闻发布会",
+                    "press_conference",
+                    super::MilestoneForm::Meeting,
+                    1440,
+                ),
+            ]),
+        }
     }
 }

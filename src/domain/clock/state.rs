@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{ClockKind, StoredState};
+use super::{ClockKind, MilestoneForm, StoredState};
 use crate::domain::escalation::Step;
 use crate::domain::ids::ClockId;
 use crate::text_enum;
@@ -97,6 +97,10 @@ pub struct NextEscalation {
 pub struct ClockView {
     pub id: ClockId,
     pub kind: ClockKind,
+    /// What must be done, as people read it (from the clock's own policy).
+    pub label: String,
+    /// What proves it was done: the evidence its milestone takes.
+    pub milestone: MilestoneForm,
     pub state: ClockState,
     pub started_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
@@ -192,7 +196,9 @@ mod tests {
         let due = t("2026-11-22T05:00:00Z");
         let view = ClockView {
             id: "c".into(),
-            kind: ClockKind::AuthoritativeStatement,
+            kind: ClockKind::parse("authoritative_statement").unwrap(),
+            label: "发布权威信息".into(),
+            milestone: MilestoneForm::Publication,
             state: ClockState::Running,
             started_at: t("2026-11-22T00:00:00Z"),
             due_at: due,

@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-use super::{ClockKind, ClockState};
+use super::{ClockKind, ClockRules, ClockState};
 use crate::domain::incident::{Severity, Status};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {
     /// The milestone the clock waited for was recorded (a clock's own stop).
     MilestoneRecorded(ClockKind),
@@ -27,7 +27,7 @@ pub enum StopReason {
 
 impl StopReason {
     /// The stored form, also read by API clients (`last_error`, `stop_reason`).
-    pub fn key(self) -> String {
+    pub fn key(&self) -> String {
         match self {
             Self::MilestoneRecorded(kind) => format!("{kind} recorded"),
             Self::MilestoneMet => "milestone met".into(),
@@ -39,8 +39,9 @@ impl StopReason {
         }
     }
 
-    /// Reads a stored reason; `None` for text this type did not write.
-    pub fn parse(text: &str) -> Option<Self> {
+    /// Reads a stored reason; `None` for text this type did not write. `rules` name the
+    /// kinds (rows written before this type named the milestone by its Chinese label).
+    pub fn parse(text: &str, rules: &ClockRules) -> Option<Self> {
         match text {
             "milestone met" => return Some(Self::MilestoneMet),
             "acknowledged" => return Some(Self::Acknowledged),
@@ -48,14 +49,12 @@ impl StopReason {
             _ => {}
         }
         if let Some(kind) = text.strip_suffix(" recorded") {
-            // Rows written before this type named the milestone by its Chinese label.
-            let kind = kind.parse().ok().or_else(|| {
-                [
-                    ClockKind::AuthoritativeStatement,
-                    ClockKind::PressConference,
-                ]
-                .into_iter()
-                .find(|k| k.label_zh() == kind)
+            let kind = ClockKind::parse(kind).ok().or_else(|| {
+                rules
+                    .kinds()
+                    .into_iter()
+                    .find(|(_, policy)| policy.label == kind)
+                    .map(|(kind, _)| kind.clone())
             })?;
             return Some(Self::MilestoneRecorded(kind));
         }
@@ -71,10 +70,10 @@ impl StopReason {
             .map(Self::ClockStopped)
     }
 
-    /// As a leader reads it.
-    pub fn label_zh(self) -> String {
+    /// As a leader reads it (`rules` name the kinds).
+    pub fn label_zh(&self, rules: &ClockRules) -> String {
         match self {
-            Self::MilestoneRecorded(kind) => format!("已{}", kind.label_zh()),
+            Self::MilestoneRecorded(kind) => format!("已{}", rules.label(kind)),
             Self::MilestoneMet => "时限节点已完成".into(),
             Self::Acknowledged => "收件人已确认知悉".into(),
             Self::NoLongerResponsible => "收件人所在单位不再负责此舆情".into(),
@@ -87,8 +86,8 @@ impl StopReason {
     }
 
     /// A stored reason as people read it: known ones in Chinese, others as written.
-    pub fn describe(text: &str) -> String {
-        Self::parse(text).map_or_else(|| text.to_owned(), Self::label_zh)
+    pub fn describe(text: &str, rules: &ClockRules) -> String {
+        Self::parse(text, rules).map_or_else(|| text.to_owned(), |r| r.label_zh(rules))
     }
 }
 
@@ -102,10 +101,16 @@ impl fmt::Display for StopReason {
 mod tests {
     use super::*;
 
+    fn rules() -> ClockRules {
+        ClockRules::specimen()
+    }
+
     #[test]
     fn every_reason_reads_back_from_its_key() {
+        let rules = rules();
+        let press = ClockKind::parse("press_conference").unwrap();
         let all = [
-            StopReason::MilestoneRecorded(ClockKind::PressConference),
+            StopReason::MilestoneRecorded(press),
             StopReason::MilestoneMet,
             StopReason::Acknowledged,
             StopReason::NoLongerResponsible,
@@ -115,16 +120,30 @@ mod tests {
             StopReason::ClockStopped(ClockState::Met),
         ];
         for reason in all {
-            assert_eq!(StopReason::parse(&reason.key()), Some(reason), "{reason}");
-            assert!(!reason.label_zh().is_ascii(), "{reason}");
+            assert_eq!(
+                StopReason::parse(&reason.key(), &rules),
+                Some(reason.clone()),
+                "{reason}"
+            );
+            assert!(!reason.label_zh(&rules).is_ascii(), "{reason}");
         }
         assert_eq!(
-            StopReason::parse("发布权威信息 recorded"),
+            StopReason::parse("发布权威信息 recorded", &rules),
             Some(StopReason::MilestoneRecorded(
-                ClockKind::AuthoritativeStatement
+                ClockKind::parse("authoritative_statement").unwrap()
             ))
         );
-        assert_eq!(StopReason::describe("something else"), "something else");
-        assert_eq!(StopReason::describe("incident closed"), "舆情已办结");
+        assert_eq!(
+            StopReason::describe("press_conference recorded", &rules),
+            "已举行新闻发布会"
+        );
+        assert_eq!(
+            StopReason::describe("something else", &rules),
+            "something else"
+        );
+        assert_eq!(
+            StopReason::describe("incident closed", &rules),
+            "舆情已办结"
+        );
     }
 }

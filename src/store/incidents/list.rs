@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::{IncidentRow, hydrate};
-use crate::domain::clock::{ClockKind, ClockState, StoredState};
+use crate::domain::clock::{ClockState, StoredState};
 use crate::domain::incident::{Cursor, Incident, IncidentFilter, Sort, Status};
 use crate::error::AppError;
 use crate::store::schema::{clocks, incident_units, incidents, units};
@@ -223,11 +223,13 @@ fn filtered<'a>(filter: &IncidentFilter, now: DateTime<Utc>) -> Boxed<'a> {
 /// own concrete subquery: a boxed one cannot be nested under a MultiConnection.)
 fn with_clock<'a>(query: Boxed<'a>, filter: &IncidentFilter, now: DateTime<Utc>) -> Boxed<'a> {
     let now = to_db_time(now);
-    let kinds: Vec<ClockKind> = match filter.clock_kind {
-        Some(kind) => vec![kind],
-        None => ClockKind::ALL.to_vec(),
+    // The asked kind, or any kind when none is asked for: kinds are `[a-z0-9_]+`, all
+    // between "" and "{" (one expression type for both cases).
+    let (from, to) = match &filter.clock_kind {
+        Some(kind) => (kind.as_str().to_owned(), kind.as_str().to_owned()),
+        None => (String::new(), "{".to_owned()),
     };
-    let of_kind = clocks::table.filter(clocks::kind.eq_any(kinds));
+    let of_kind = clocks::table.filter(clocks::kind.between(from, to));
     let running = of_kind
         .clone()
         .filter(clocks::state.eq(StoredState::Running));

@@ -458,7 +458,10 @@ async fn a_form_posted_twice_records_once(backend: Backend) {
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
         // The page it leads to says what was done.
         let to = page.location.unwrap();
-        assert_eq!(to, format!("/incidents/{reference}?done=statement"));
+        assert_eq!(
+            to,
+            format!("/incidents/{reference}?done=milestone-authoritative_statement")
+        );
         let shown = console
             .http
             .get(format!("{}{to}", console.base))

@@ -22,9 +22,7 @@ async fn acknowledging_stops_repeats_for_that_person_only(backend: Backend) {
     let rows = app.notifications(&id).await;
     let breach = rows
         .iter()
-        .find(|r| {
-            r["step"] == "breach" && r["address"] == "principal@440106.example.org"
-        })
+        .find(|r| r["step"] == "breach" && r["address"] == "principal@440106.example.org")
         .unwrap();
     let mail = received
         .iter()

@@ -89,10 +89,7 @@ async fn a_refused_address_fails_alone_without_retries(backend: Backend) {
     let notice: Vec<&Value> = rows.iter().filter(|r| r["step"] == "new_major").collect();
     let failed: Vec<&&Value> = notice.iter().filter(|r| r["status"] == "failed").collect();
     assert_eq!(failed.len(), 1);
-    assert_eq!(
-        failed[0]["address"],
-        "liaison@440106.example.org"
-    );
+    assert_eq!(failed[0]["address"], "liaison@440106.example.org");
     assert!(failed[0]["last_error"].as_str().unwrap().contains("550"));
     assert_eq!(failed[0]["attempts"], 1, "a 5xx is not retried");
     assert_eq!(
@@ -106,9 +103,7 @@ async fn a_refused_address_fails_alone_without_retries(backend: Backend) {
     let rows = app.notifications(&id).await;
     let again = rows
         .iter()
-        .find(|r| {
-            r["address"] == "liaison@440106.example.org" && r["step"] == "new_major"
-        })
+        .find(|r| r["address"] == "liaison@440106.example.org" && r["step"] == "new_major")
         .unwrap();
     assert_eq!(again["attempts"], 1);
 

@@ -15,6 +15,7 @@ use crate::smtp::{Faults, Received, Silent, TestSmtp, free_port};
 mod acknowledgement;
 mod catch_up;
 mod delivery;
+mod kinds;
 mod ladder;
 mod recipients;
 mod reports;
