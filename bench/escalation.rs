@@ -67,7 +67,7 @@ fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at
         let at = ts(now + chrono::Duration::minutes(60 + 10 * k));
         sql += &format!(
             "{s} INSERT INTO escalations {cols} SELECT 'esc-' || g || '-{k}', 'clk-' || g, 'inc-' || g, 'before_{k}m', {r},
-               '{at}', 'leader' || g, 'leader' || g || '@example.org', '领导', 'principal_leader', '4401', 'pending', 0, '{at}',
+               '{at}', 'leader' || g, 'email', 'leader' || g || '@example.org', '领导', 'principal_leader', '4401', 'pending', 0, '{at}',
                NULL, NULL, NULL, FALSE, '<esc-' || g || '-{k}@bench>', NULL, NULL, '{n}', '{n}' FROM s;",
             s = series(clocks),
             r = k - 1,
@@ -76,7 +76,7 @@ fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at
     let d = ts(due_at);
     sql += &format!(
         "{s} INSERT INTO escalations {cols} SELECT 'due-' || g, 'clk-' || g, 'inc-' || g, 'before_30m', 10,
-           '{d}', 'r' || g, 'r' || g || '@example.org', '领导', 'principal_leader', '4401', 'pending', 0, '{d}',
+           '{d}', 'r' || g, 'email', 'r' || g || '@example.org', '领导', 'principal_leader', '4401', 'pending', 0, '{d}',
            NULL, NULL, NULL, FALSE, '<due-' || g || '@bench>', NULL, NULL, '{n}', '{n}' FROM s;",
         s = series(due)
     );
@@ -84,7 +84,7 @@ fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at
         .expect("seed");
 }
 
-const ESCALATION_COLUMNS: &str = "(id, clock_id, incident_id, step, rank, due_at, contact_id, recipient_email, recipient_name, recipient_role, recipient_unit, status, attempts, next_attempt_at, last_error, lease_token, lease_until, late, message_id, sent_at, context, created_at, updated_at)";
+const ESCALATION_COLUMNS: &str = "(id, clock_id, incident_id, step, rank, due_at, contact_id, channel, address, recipient_name, recipient_role, recipient_unit, status, attempts, next_attempt_at, last_error, lease_token, lease_until, late, message_id, sent_at, context, created_at, updated_at)";
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;

@@ -16,6 +16,7 @@ use crate::domain::time::SystemClock;
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::mail::{Composer, LinkSigner};
+use crate::rule::Rule;
 use crate::startup::Application;
 use crate::store::Store;
 
@@ -101,7 +102,7 @@ pub enum TokenCommand {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    s.parse()
+    s.parse().map_err(|e: Rule| e.to_string())
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
@@ -211,7 +212,7 @@ fn read_password(from_stdin: bool) -> Result<NewPassword, AppError> {
         let first = rpassword::prompt_password("密码 (password): ").map_err(io)?;
         let again = rpassword::prompt_password("再次输入 (again): ").map_err(io)?;
         if first != again {
-            return Err(AppError::invalid("password", "the two entries differ"));
+            return Err(AppError::invalid("password", Rule::EntriesDiffer));
         }
         first
     };

@@ -28,9 +28,52 @@ pub enum Rule {
     SeveralFirstResponsible,
     /// A clock kind this service's `clocks.kinds` does not have.
     UnknownClockKind,
-    /// Anything else, in English as written where it was found.
-    Other(String),
+    /// A value a closed list does not have.
+    UnknownValue {
+        value: String,
+        allowed: &'static [&'static str],
+    },
+    /// A body or query field that is not there.
+    Missing,
+    /// A body the decoder could not read as the field's type; its own words, for the API.
+    Malformed(String),
+    NulCharacters,
+    Negative,
+    /// Must not be before the named field.
+    NotBefore(&'static str),
+    /// Must be after the named field.
+    NotAfter(&'static str),
+    /// A period longer than this many days.
+    PeriodTooLong(u64),
+    NotLocalDay,
+    NotCursor,
+    NotEmail,
+    NoRole,
+    UnknownContact,
+    /// Unit codes: 1–32 letters, digits, '-' or '_'.
+    UnitCodeShape,
+    UnknownUnit(String),
+    UnitDeactivated(String),
+    /// A unit listed twice among the responsible ones.
+    ListedTwice(String),
+    /// More responsible units than this.
+    TooManyUnits(usize),
+    /// A unit of level `child` under one of level `parent` (the levels' keys).
+    LevelBelow {
+        child: &'static str,
+        parent: &'static str,
+    },
+    /// This unit has a child of level `child`, which may not sit below `level`.
+    ChildLevelBelow {
+        child: &'static str,
+        level: &'static str,
+    },
+    BelowItself,
+    /// A password typed twice, differently.
+    EntriesDiffer,
 }
+
+impl std::error::Error for Rule {}
 
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -62,20 +105,39 @@ impl fmt::Display for Rule {
                 f.write_str("exactly one unit may be first_responsible")
             }
             Self::UnknownClockKind => f.write_str("is not a clock kind of this service"),
-            Self::Other(text) => f.write_str(text),
+            Self::UnknownValue { value, allowed } => write!(
+                f,
+                "unknown value {value:?}; expected one of: {}",
+                allowed.join(", ")
+            ),
+            Self::Missing => f.write_str("is required"),
+            Self::Malformed(text) => f.write_str(text),
+            Self::NulCharacters => f.write_str("must not contain NUL characters"),
+            Self::Negative => f.write_str("must not be negative"),
+            Self::NotBefore(other) => write!(f, "must not be before {other}"),
+            Self::NotAfter(other) => write!(f, "must be after {other}"),
+            Self::PeriodTooLong(days) => write!(f, "a report covers at most {days} days"),
+            Self::NotLocalDay => f.write_str("not a day in the office time zone"),
+            Self::NotCursor => f.write_str("not a cursor from this listing"),
+            Self::NotEmail => f.write_str("not an email address"),
+            Self::NoRole => f.write_str("needs at least one role"),
+            Self::UnknownContact => f.write_str("no such contact"),
+            Self::UnitCodeShape => {
+                f.write_str("must be 1–32 characters of letters, digits, '-' or '_'")
+            }
+            Self::UnknownUnit(code) => write!(f, "unknown unit {code}"),
+            Self::UnitDeactivated(code) => write!(f, "unit {code} is deactivated"),
+            Self::ListedTwice(code) => write!(f, "unit {code} is listed twice"),
+            Self::TooManyUnits(n) => write!(f, "at most {n} responsible units"),
+            Self::LevelBelow { child, parent } => {
+                write!(f, "a {child} cannot sit below a {parent}")
+            }
+            Self::ChildLevelBelow { child, level } => {
+                write!(f, "a {child} below this unit cannot sit below a {level}")
+            }
+            Self::BelowItself => f.write_str("a unit cannot move below itself"),
+            Self::EntriesDiffer => f.write_str("the two entries differ"),
         }
-    }
-}
-
-impl From<&str> for Rule {
-    fn from(text: &str) -> Self {
-        Self::Other(text.to_owned())
-    }
-}
-
-impl From<String> for Rule {
-    fn from(text: String) -> Self {
-        Self::Other(text)
     }
 }
 
@@ -104,8 +166,16 @@ mod tests {
             "must be between 1 and 3660"
         );
         assert_eq!(
-            Rule::from("unit 99 is listed twice").to_string(),
+            Rule::ListedTwice("99".into()).to_string(),
             "unit 99 is listed twice"
+        );
+        assert_eq!(
+            Rule::LevelBelow {
+                child: "city_bureau",
+                parent: "district_bureau"
+            }
+            .to_string(),
+            "a city_bureau cannot sit below a district_bureau"
         );
     }
 }

@@ -12,6 +12,7 @@ use crate::domain::account::{
 };
 use crate::domain::throttle::{Outcome, Reservation, Subject};
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::store::accounts::{self, NewAccountRow, ProfileRow};
 use crate::store::{DbConn, contacts, sessions, throttle};
 
@@ -349,7 +350,7 @@ fn check_profile(
         let path = match contacts::find(conn, contact) {
             Ok((_, path)) => path,
             Err(AppError::NotFound(_)) => {
-                return Err(AppError::invalid("contact_id", "no such contact"));
+                return Err(AppError::invalid("contact_id", Rule::UnknownContact));
             }
             Err(e) => return Err(e),
         };

@@ -3,12 +3,12 @@
 //! The signed link is the credential: the person acts without a token.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use crate::domain::access::{Actor, Role};
 use crate::domain::escalation::EscalationStatus;
 use crate::domain::ids::{EscalationId, IncidentId};
-use crate::domain::incident::{EventKind, Incident, Status};
+use crate::domain::incident::{Incident, Status};
+use crate::domain::timeline::{self, Change};
 use crate::error::AppError;
 
 use super::App;
@@ -143,8 +143,15 @@ fn record(
         conn,
         &incident_id,
         &actor,
-        EventKind::Acknowledged,
-        json!({ "by": to.name, "channel": to.channel, "address": to.address, "clock": kind, "step": to.step, "repeats_stopped": stopped }),
+        &Change::Acknowledged(timeline::Acknowledged {
+            by: to.name.clone(),
+            channel: Some(to.channel),
+            address: Some(to.address.clone()),
+            email: None,
+            clock: kind,
+            step: to.step.clone(),
+            repeats_stopped: stopped,
+        }),
         None,
         now,
     )?;

@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::Planning;
 use crate::domain::access::Actor;
@@ -14,7 +13,10 @@ use crate::domain::clock::{
 };
 use crate::domain::escalation::Step;
 use crate::domain::ids::{ClockId, IncidentId};
-use crate::domain::incident::{EventKind, Incident, Severity};
+use crate::domain::incident::{Incident, Severity};
+use crate::domain::timeline::{
+    Change, ClockRetimed, ClocksCancelled, ClocksStarted, MilestoneRecorded, Moved, StartedClock,
+};
 use crate::error::AppError;
 use crate::store::clocks::{self, NewMilestone, Running};
 use crate::store::{DbConn, escalations, events};
@@ -58,16 +60,18 @@ pub fn start_if_due(
             };
             plan_for(conn, &id, incident_id, &notice, planning, now)?;
         }
-        started.push(
-            json!({ "clock_id": id, "kind": kind, "started_at": started_at, "due_at": due_at }),
-        );
+        started.push(StartedClock {
+            clock_id: id,
+            kind: kind.clone(),
+            started_at,
+            due_at,
+        });
     }
     events::append(
         conn,
         incident_id,
         actor,
-        EventKind::ClocksStarted,
-        json!({ "clocks": started }),
+        &Change::ClocksStarted(ClocksStarted { clocks: started }),
         None,
         now,
     )?;
@@ -153,13 +157,13 @@ fn cancel(
     let ids: Vec<ClockId> = running.iter().map(|c| c.id.clone()).collect();
     clocks::stop(conn, &ids, StoredState::Cancelled, now, reason)?;
     escalations::cancel_pending(conn, &ids, false, reason, now)?;
-    let kinds: Vec<&ClockKind> = running.iter().map(|c| &c.kind).collect();
+    let kinds = running.iter().map(|c| c.kind.clone()).collect();
+    let reason = reason.to_owned();
     events::append(
         conn,
         incident_id,
         actor,
-        EventKind::ClocksCancelled,
-        json!({ "kinds": kinds, "reason": reason }),
+        &Change::ClocksCancelled(ClocksCancelled { kinds, reason }),
         None,
         now,
     )?;
@@ -212,13 +216,12 @@ pub fn record_milestone(
         conn,
         incident_id,
         actor,
-        EventKind::MilestoneRecorded,
-        json!({
-            "milestone_id": id,
-            "kind": milestone.kind,
-            "occurred_at": milestone.occurred_at,
-            "evidence": milestone.evidence,
-            "clock_state": outcome,
+        &Change::MilestoneRecorded(MilestoneRecorded {
+            milestone_id: id,
+            kind: milestone.kind.clone(),
+            occurred_at: milestone.occurred_at,
+            evidence: milestone.evidence.clone(),
+            clock_state: outcome,
         }),
         milestone.note.as_deref(),
         now,
@@ -248,9 +251,14 @@ pub fn realign(
                     conn,
                     &incident.id,
                     actor,
-                    EventKind::ClocksRetimed,
-                    json!({ "clock_id": clock.id, "kind": clock.kind,
-                            "due_at": { "before": before, "after": new_due } }),
+                    &Change::ClocksRetimed(ClockRetimed {
+                        clock_id: clock.id.clone(),
+                        kind: clock.kind.clone(),
+                        due_at: Moved {
+                            before,
+                            after: new_due,
+                        },
+                    }),
                     None,
                     now,
                 )?;

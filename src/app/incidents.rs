@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::clocks::{self, Milestone};
 use super::{App, Once, Planning};
@@ -12,11 +12,12 @@ use crate::domain::access::Actor;
 use crate::domain::clock::{ClockRules, MilestoneInput, StopReason};
 use crate::domain::escalation::Notification;
 use crate::domain::incident::{
-    Category, Event, EventKind, IdempotencyKey, Incident, IncidentContent, IncidentPatch, NOTE_MAX,
+    Category, Event, IdempotencyKey, Incident, IncidentContent, IncidentPatch, NOTE_MAX,
     Publication, ReferralAuthority, Status, format_reference, parse_since_discovery,
-    reference_year, snapshot,
+    reference_year,
 };
 use crate::domain::text;
+use crate::domain::timeline::{Change, Field, FieldChanges, FieldValue, ReferralRecorded};
 use crate::error::{AppError, ConflictCode};
 use crate::rule::Rule;
 use crate::store::incidents::{self as store, NewIncident, NewReferralRow, UnitLink};
@@ -314,8 +315,7 @@ fn log(
         conn,
         &id,
         actor,
-        EventKind::Created,
-        Value::Object(snapshot(&content)),
+        &Change::Logged(FieldChanges::between(None, &content)),
         None,
         now,
     )?;
@@ -373,8 +373,10 @@ fn update(
     now: DateTime<Utc>,
 ) -> Result<Incident, AppError> {
     let incident = load_for_change(conn, actor, key, Some(expected), now)?;
-    let applied = patch.apply(&incident.content()?, now)?;
-    if applied.changes.is_empty() {
+    let current = incident.content()?;
+    let applied = patch.apply(&current, now)?;
+    let changes = FieldChanges::between(Some(&current), &applied.next);
+    if changes.is_empty() {
         return Ok(incident);
     }
     store::bump(conn, &incident, expected.precondition, now)?;
@@ -398,8 +400,7 @@ fn update(
         conn,
         &incident.id,
         actor,
-        EventKind::Updated,
-        Value::Object(applied.changes),
+        &Change::Updated(changes),
         None,
         now,
     )?;
@@ -487,19 +488,25 @@ fn change_status(
         reason.as_deref(),
         publication.as_ref(),
     )?;
-    let mut changes = json!({ "status": { "before": from, "after": change.to } });
+    let mut changes = FieldChanges::default();
+    changes.set(
+        Field::Status,
+        FieldValue::Status(from),
+        FieldValue::Status(change.to),
+    );
     if let Some(reason) = &reason {
-        changes["dismissal_reason"] = json!({ "before": null, "after": reason });
+        let after = FieldValue::Text(reason.clone());
+        changes.set(Field::DismissalReason, FieldValue::None, after);
     }
     if let Some(p) = &publication {
-        changes["publication"] = json!({ "before": null, "after": p });
+        let after = FieldValue::Publication(p.clone());
+        changes.set(Field::Publication, FieldValue::None, after);
     }
     events::append(
         conn,
         &incident.id,
         actor,
-        EventKind::StatusChanged,
-        changes,
+        &Change::StatusChanged(changes),
         note.as_deref(),
         now,
     )?;
@@ -553,21 +560,13 @@ fn add_referral(
         },
         now,
     )?;
-    let payload = json!({
-        "referral_id": id,
-        "authority": referral.authority,
-        "referred_at": referred_at,
-        "their_reference": their_reference,
+    let recorded = Change::ReferralRecorded(ReferralRecorded {
+        referral_id: id,
+        authority: referral.authority,
+        referred_at,
+        their_reference,
     });
-    events::append(
-        conn,
-        &incident.id,
-        actor,
-        EventKind::ReferralRecorded,
-        payload,
-        note.as_deref(),
-        now,
-    )?;
+    events::append(conn, &incident.id, actor, &recorded, note.as_deref(), now)?;
     store::get(conn, &incident.id, now)
 }
 

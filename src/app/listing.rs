@@ -53,10 +53,7 @@ impl ListIncidents {
     ) -> Result<(IncidentFilter, Option<String>), AppError> {
         let limit = self.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(AppError::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_PAGE}"),
-            ));
+            return Err(AppError::invalid("limit", Rule::OutOfRange(1, MAX_PAGE)));
         }
         let sort = self.sort.unwrap_or_default();
         let cursor = self
@@ -64,7 +61,7 @@ impl ListIncidents {
             .map(|c| {
                 Cursor::parse(&c)
                     .filter(|c| c.fits(sort))
-                    .ok_or_else(|| AppError::invalid("cursor", "not a cursor from this listing"))
+                    .ok_or_else(|| AppError::invalid("cursor", Rule::NotCursor))
             })
             .transpose()?;
         if let (Some(from), Some(to)) = (self.discovered_from, self.discovered_to)
@@ -72,16 +69,13 @@ impl ListIncidents {
         {
             return Err(AppError::invalid(
                 "discovered_to",
-                "must be after discovered_from",
+                Rule::NotAfter("discovered_from"),
             ));
         }
         let text = match self.q.as_deref().map(str::trim) {
             Some("") | None => None,
             Some(t) if t.chars().count() > TEXT_MAX => {
-                return Err(AppError::invalid(
-                    "q",
-                    format!("at most {TEXT_MAX} characters"),
-                ));
+                return Err(AppError::invalid("q", Rule::TooLong(TEXT_MAX)));
             }
             Some(t) => Some(t.to_owned()),
         };

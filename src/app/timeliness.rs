@@ -8,6 +8,7 @@ use crate::app::spreadsheet::text_cell;
 use crate::domain::access::Actor;
 use crate::domain::timeliness::{GroupBy, KindHeading, ReportedKind, TimelinessReport, summarize};
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::store::{timeliness, units};
 
 use super::App;
@@ -50,13 +51,10 @@ impl Period {
         let to = to.unwrap_or(today);
         let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
         if from > to {
-            return Err(AppError::invalid("to", "must not be before from"));
+            return Err(AppError::invalid("to", Rule::NotBefore("from")));
         }
         if (to - from).num_days() as u64 >= MAX_DAYS {
-            return Err(AppError::invalid(
-                "from",
-                format!("a report covers at most {MAX_DAYS} days"),
-            ));
+            return Err(AppError::invalid("from", Rule::PeriodTooLong(MAX_DAYS)));
         }
         Ok(Self { from, to })
     }
@@ -137,7 +135,7 @@ fn day_start(zone: chrono_tz::Tz, day: NaiveDate) -> Result<chrono::DateTime<Utc
     zone.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| AppError::invalid("from", "not a day in the office time zone"))
+        .ok_or_else(|| AppError::invalid("from", Rule::NotLocalDay))
 }
 
 /// The report as CSV: the Chinese headings (with a byte-order mark, for Excel and WPS)

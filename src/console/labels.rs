@@ -1,11 +1,12 @@
 //! The console's words: Chinese names of roles, fields and errors, and local times.
-//! The domain's validation messages are English (the API's); here they are put into
-//! Chinese for people, field by field, with the original kept when no rule matches.
+//! Validation errors carry a typed rule (the API renders it in English); here each rule
+//! is put into Chinese from its variant, field by field.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::access::Role;
+use crate::domain::unit::UnitLevel;
 use crate::error::{AppError, ConflictCode};
 use crate::rule::Rule;
 
@@ -122,6 +123,18 @@ pub fn field_name(name: &str) -> String {
         "first_responsible" => "第一责任单位",
         "recipient" => "收件人",
         "step" => "提醒",
+        "parent_code" => "上级单位",
+        "level" => "级别",
+        "roles" => "职责",
+        "contact_id" => "联系人",
+        "from" => "开始日期",
+        "to" => "结束日期",
+        "discovered_from" => "发现时间起",
+        "discovered_to" => "发现时间止",
+        "limit" => "每页条数",
+        "cursor" => "翻页标记",
+        "q" => "搜索词",
+        "after" => "起始序号",
         _ => return name.to_owned(),
     });
     zh.to_owned()
@@ -149,8 +162,38 @@ fn phrase(rule: &Rule) -> String {
         Rule::ClosingNeedsPublication => "办结须填写发布的内容和渠道".into(),
         Rule::NoResponsibleUnit => "至少选择一个责任单位".into(),
         Rule::SeveralFirstResponsible => "只能有一个第一责任单位".into(),
-        Rule::Other(text) => text.clone(),
+        Rule::UnknownValue { .. } => "不是可选的值".into(),
+        Rule::Missing => "必须填写".into(),
+        Rule::Malformed(_) => "格式不正确".into(),
+        Rule::NulCharacters => "不能含空字符".into(),
+        Rule::Negative => "不能为负数".into(),
+        Rule::NotBefore(other) => format!("不能早于{}", field_name(other)),
+        Rule::NotAfter(other) => format!("须晚于{}", field_name(other)),
+        Rule::PeriodTooLong(days) => format!("：一份报表最多覆盖 {days} 天"),
+        Rule::NotLocalDay => "不是本地时区的有效日期".into(),
+        Rule::NotCursor => "不是本列表的翻页标记".into(),
+        Rule::NotEmail => "不是有效的邮箱地址".into(),
+        Rule::NoRole => "至少选择一个角色".into(),
+        Rule::UnknownContact => "：联系人不存在".into(),
+        Rule::UnitCodeShape => "须为 1–32 个字母、数字、- 或 _".into(),
+        Rule::UnknownUnit(code) => format!("：单位 {code} 不存在"),
+        Rule::UnitDeactivated(code) => format!("：单位 {code} 已停用"),
+        Rule::ListedTwice(code) => format!("：单位 {code} 重复"),
+        Rule::TooManyUnits(n) => format!("最多 {n} 个"),
+        Rule::LevelBelow { child, parent } => {
+            format!("：{}不能隶属于{}", level(child), level(parent))
+        }
+        Rule::ChildLevelBelow { child, level: own } => {
+            format!("：下级有{}，不能隶属于{}", level(child), level(own))
+        }
+        Rule::BelowItself => "：不能隶属于本单位或其下级".into(),
+        Rule::EntriesDiffer => "：两次输入的新密码不一致".into(),
     }
+}
+
+/// A unit level's Chinese name, from its key.
+fn level(key: &'static str) -> &'static str {
+    key.parse::<UnitLevel>().map_or(key, UnitLevel::label_zh)
 }
 
 /// A validation error as shown next to its field: the message only.
@@ -210,10 +253,18 @@ mod tests {
     fn validation_messages_read_in_chinese() {
         let e = AppError::invalid("title", Rule::TooLong(200));
         assert_eq!(field_message(&e).unwrap().1, "标题最多 200 个字符");
-        let e = AppError::invalid("responsible_units[0].code", "unit 99 is listed twice");
+        let e = AppError::invalid("responsible_units[0].code", Rule::ListedTwice("99".into()));
+        assert_eq!(field_message(&e).unwrap().1, "责任单位：单位 99 重复");
+        let e = AppError::invalid(
+            "parent_code",
+            Rule::LevelBelow {
+                child: "city_bureau",
+                parent: "district_bureau",
+            },
+        );
         assert_eq!(
             field_message(&e).unwrap().1,
-            "责任单位unit 99 is listed twice"
+            "上级单位：市局不能隶属于区县局"
         );
     }
 
@@ -239,6 +290,37 @@ mod tests {
             Rule::NoResponsibleUnit,
             Rule::SeveralFirstResponsible,
             Rule::UnknownClockKind,
+            Rule::UnknownValue {
+                value: "x".into(),
+                allowed: &["a"],
+            },
+            Rule::Missing,
+            Rule::Malformed("x".into()),
+            Rule::NulCharacters,
+            Rule::Negative,
+            Rule::NotBefore("from"),
+            Rule::NotAfter("from"),
+            Rule::PeriodTooLong(9),
+            Rule::NotLocalDay,
+            Rule::NotCursor,
+            Rule::NotEmail,
+            Rule::NoRole,
+            Rule::UnknownContact,
+            Rule::UnitCodeShape,
+            Rule::UnknownUnit("x".into()),
+            Rule::UnitDeactivated("x".into()),
+            Rule::ListedTwice("x".into()),
+            Rule::TooManyUnits(9),
+            Rule::LevelBelow {
+                child: "x",
+                parent: "y",
+            },
+            Rule::ChildLevelBelow {
+                child: "x",
+                level: "y",
+            },
+            Rule::BelowItself,
+            Rule::EntriesDiffer,
         ];
         for rule in rules {
             let zh = phrase(&rule);

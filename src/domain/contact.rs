@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::text_enum;
 
 text_enum! {
@@ -35,14 +36,14 @@ pub fn parse_email(field: &str, email: &str) -> Result<String, AppError> {
     email
         .parse::<lettre::Address>()
         .map(|a| a.to_string())
-        .map_err(|e| AppError::invalid(field, format!("not an email address: {e}")))
+        .map_err(|_| AppError::invalid(field, Rule::NotEmail))
 }
 
 /// At least one role; duplicates collapse.
 pub fn parse_roles(field: &str, roles: &[ContactRole]) -> Result<Vec<ContactRole>, AppError> {
     let set: BTreeSet<ContactRole> = roles.iter().copied().collect();
     if set.is_empty() {
-        return Err(AppError::invalid(field, "needs at least one role"));
+        return Err(AppError::invalid(field, Rule::NoRole));
     }
     Ok(set.into_iter().collect())
 }

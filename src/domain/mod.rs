@@ -14,5 +14,6 @@ pub mod text;
 mod text_enum;
 pub mod throttle;
 pub mod time;
+pub mod timeline;
 pub mod timeliness;
 pub mod unit;

@@ -39,15 +39,15 @@ macro_rules! text_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = String;
+            type Err = $crate::rule::Rule;
 
-            fn from_str(s: &str) -> Result<Self, String> {
+            fn from_str(s: &str) -> Result<Self, $crate::rule::Rule> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(format!(
-                        "unknown value {s:?}; expected one of: {}",
-                        [$($text),+].join(", ")
-                    )),
+                    _ => Err($crate::rule::Rule::UnknownValue {
+                        value: s.to_owned(),
+                        allowed: &[$($text),+],
+                    }),
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Offices in the 属地 hierarchy: city bureau → district bureau → tax office.
 
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::text_enum;
 
 text_enum! {
@@ -40,10 +41,7 @@ pub fn parse_code(field: &str, code: &str) -> Result<String, AppError> {
     if valid {
         Ok(code.to_owned())
     } else {
-        Err(AppError::invalid(
-            field,
-            "must be 1–32 characters of letters, digits, '-' or '_'",
-        ))
+        Err(AppError::invalid(field, Rule::UnitCodeShape))
     }
 }
 

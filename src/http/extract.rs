@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
+use crate::rule::Rule;
 
 /// A JSON body, read but not yet looked at: the handler parses it after the caller's
 /// rights were checked, so a refused caller learns nothing about its body (403 before
@@ -37,7 +38,7 @@ impl<T: DeserializeOwned> JsonBody<T> {
         let raw: serde_json::Value = serde_json::from_slice(&self.bytes)
             .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
         if let Some(field) = nul_at(&raw, String::new()) {
-            return Err(AppError::invalid(field, "must not contain NUL characters"));
+            return Err(AppError::invalid(field, Rule::NulCharacters));
         }
         let canonical_hash = hex::encode(Sha256::digest(raw.to_string().as_bytes()));
         let value = serde_path_to_error::deserialize(raw).map_err(field_error)?;
@@ -144,5 +145,9 @@ fn field_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> AppErr
         (p, Some(name)) => format!("{p}.{name}"),
         (p, None) => p.to_owned(),
     };
-    AppError::invalid(field, message)
+    let rule = match missing {
+        Some(_) => Rule::Missing,
+        None => Rule::Malformed(message),
+    };
+    AppError::invalid(field, rule)
 }

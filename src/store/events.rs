@@ -13,6 +13,7 @@ use crate::domain::access::Actor;
 use crate::domain::clock::StoredState;
 use crate::domain::ids::IncidentId;
 use crate::domain::incident::{Event, EventKind, StreamEvent};
+use crate::domain::timeline::Change;
 use crate::error::AppError;
 
 /// The PostgreSQL channel a committed timeline event is announced on.
@@ -26,8 +27,7 @@ pub fn append(
     conn: &mut DbConn,
     incident_id: &IncidentId,
     actor: &Actor,
-    kind: EventKind,
-    changes: Value,
+    change: &Change,
     note: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -43,8 +43,8 @@ pub fn append(
             incident_events::at.eq(to_db_time(at)),
             incident_events::actor_id.eq(&actor.id),
             incident_events::actor_name.eq(&actor.name),
-            incident_events::kind.eq(kind),
-            incident_events::changes.eq(Json::new(changes)?),
+            incident_events::kind.eq(change.kind()),
+            incident_events::changes.eq(Json::new(change.to_json())?),
             incident_events::note.eq(note),
         ))
         .execute(conn)?;

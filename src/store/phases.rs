@@ -3,14 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde_json::json;
 
 use super::schema::clocks;
 use super::{DbConn, events, from_db_time, incidents, to_db_time};
 use crate::domain::access::{Actor, Role};
 use crate::domain::clock::{ClockKind, ClockPhase, StoredState};
 use crate::domain::ids::{ClockId, IncidentId};
-use crate::domain::incident::EventKind;
+use crate::domain::timeline::{Change, Moved, PhaseCrossed};
 use crate::error::AppError;
 
 /// Clocks looked at per query; the caller repeats while a batch comes back full.
@@ -100,24 +99,20 @@ pub fn record(
     if moved == 0 {
         return Ok(false);
     }
-    let kind = match crossing.to {
-        ClockPhase::Breached => EventKind::ClockBreached,
-        _ => EventKind::ClockAtRisk,
+    let crossed = PhaseCrossed {
+        clock_id: crossing.clock_id.clone(),
+        kind: crossing.kind.clone(),
+        due_at: crossing.due_at,
+        phase: Moved {
+            before: crossing.from,
+            after: crossing.to,
+        },
     };
-    events::append(
-        conn,
-        &crossing.incident_id,
-        &system(),
-        kind,
-        json!({
-            "clock_id": crossing.clock_id,
-            "kind": crossing.kind,
-            "due_at": crossing.due_at,
-            "phase": { "before": crossing.from, "after": crossing.to },
-        }),
-        None,
-        now,
-    )?;
+    let change = match crossing.to {
+        ClockPhase::Breached => Change::ClockBreached(crossed),
+        _ => Change::ClockAtRisk(crossed),
+    };
+    events::append(conn, &crossing.incident_id, &system(), &change, None, now)?;
     Ok(true)
 }
 

@@ -7,6 +7,7 @@ use super::schema::units;
 use super::{DbConn, from_db_time, to_db_time};
 use crate::domain::unit::{Unit, UnitChange, UnitLevel, child_path};
 use crate::error::{AppError, ConflictCode};
+use crate::rule::Rule;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = units)]
@@ -68,7 +69,7 @@ pub fn find(conn: &mut DbConn, code: &str) -> Result<Unit, AppError> {
 /// code is the request's fault and names `field`.
 pub fn find_named(conn: &mut DbConn, field: &str, code: &str) -> Result<Unit, AppError> {
     find(conn, code).map_err(|e| match e {
-        AppError::NotFound(_) => AppError::invalid(field, format!("unknown unit {code}")),
+        AppError::NotFound(_) => AppError::invalid(field, Rule::UnknownUnit(code.to_owned())),
         other => other,
     })
 }
@@ -79,7 +80,7 @@ pub fn find_active(conn: &mut DbConn, field: &str, code: &str) -> Result<Unit, A
     if !unit.active {
         return Err(AppError::invalid(
             field,
-            format!("unit {code} is deactivated"),
+            Rule::UnitDeactivated(code.to_owned()),
         ));
     }
     Ok(unit)
@@ -109,7 +110,10 @@ fn check_parent(conn: &mut DbConn, code: &str, level: UnitLevel) -> Result<Unit,
     if !level.may_be_child_of(parent.level) {
         return Err(AppError::invalid(
             "parent_code",
-            format!("a {level} cannot sit below a {}", parent.level),
+            Rule::LevelBelow {
+                child: level.as_str(),
+                parent: parent.level.as_str(),
+            },
         ));
     }
     Ok(parent)
@@ -191,10 +195,7 @@ pub fn update(
         Some(Some(pcode)) => {
             let parent = check_parent(conn, &pcode, level)?;
             if parent.path.starts_with(&old_path) {
-                return Err(AppError::invalid(
-                    "parent_code",
-                    "a unit cannot move below itself",
-                ));
+                return Err(AppError::invalid("parent_code", Rule::BelowItself));
             }
             row.path = child_path(Some(&parent.path), &row.id);
             row.parent_id = Some(parent.id);
@@ -238,7 +239,10 @@ fn check_children(conn: &mut DbConn, id: &str, level: UnitLevel) -> Result<(), A
         if !child.may_be_child_of(level) {
             return Err(AppError::invalid(
                 "level",
-                format!("a {child} below this unit cannot sit below a {level}"),
+                Rule::ChildLevelBelow {
+                    child: child.as_str(),
+                    level: level.as_str(),
+                },
             ));
         }
     }

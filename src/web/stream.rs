@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::domain::incident::StreamEvent;
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::store::{Store, events, revision};
 use crate::web::AppState;
 use crate::web::feed::BATCH;
@@ -39,7 +40,7 @@ pub fn resume_after(req: &HttpRequest, after: Option<i64>) -> Result<Option<i64>
         })
         .transpose()?;
     match header_after.or(after) {
-        Some(after) if after < 0 => Err(AppError::invalid("after", "must not be negative")),
+        Some(after) if after < 0 => Err(AppError::invalid("after", Rule::Negative)),
         after => Ok(after),
     }
 }

@@ -17,6 +17,7 @@ use crate::domain::access::Actor;
 use crate::domain::incident::{IncidentFilter, Severity, Sort, Status};
 use crate::domain::unit::parse_code;
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::web::AppState;
 use crate::web::conditional::{self, not_modified, unchanged};
 use crate::web::stream::{self as live, Watcher};
@@ -87,14 +88,14 @@ fn parse(filter: &BoardFilter) -> Result<Checked, AppError> {
         "" => None,
         s => Some(
             s.parse()
-                .map_err(|e: String| AppError::invalid("severity", e))?,
+                .map_err(|e: Rule| AppError::invalid("severity", e))?,
         ),
     };
     let status = match filter.status.as_str() {
         "" => None,
         s => Some(
             s.parse()
-                .map_err(|e: String| AppError::invalid("status", e))?,
+                .map_err(|e: Rule| AppError::invalid("status", e))?,
         ),
     };
     Ok(Checked {

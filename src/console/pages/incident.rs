@@ -20,9 +20,11 @@ use crate::domain::clock::{ClockKind, ClockRules, MilestoneForm, MilestoneInput,
 use crate::domain::escalation::{EscalationStatus, Notification};
 use crate::domain::ids::{ClockId, EscalationId};
 use crate::domain::incident::{
-    Category, Event, EventKind, Incident, IncidentPatch, Publication, ReferralAuthority, Status,
+    Category, Event, Incident, IncidentPatch, Publication, ReferralAuthority, Status,
 };
+use crate::domain::timeline::Change;
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -190,8 +192,10 @@ fn milestone_labels(rules: &ClockRules) -> MilestoneLabels {
 fn milestone_choices(incident: &Incident, timeline: &[Event], rules: &ClockRules) -> Vec<Choice> {
     let recorded: Vec<ClockKind> = timeline
         .iter()
-        .filter(|e| e.kind == EventKind::MilestoneRecorded)
-        .filter_map(|e| e.changes.get("kind")?.as_str()?.parse().ok())
+        .filter_map(|e| match Change::read(e.kind, &e.changes) {
+            Some(Change::MilestoneRecorded(m)) => Some(m.kind),
+            _ => None,
+        })
         .collect();
     let mut kinds: Vec<(ClockKind, String)> = present::current_clocks(&incident.clocks)
         .into_iter()
@@ -535,7 +539,7 @@ async fn change_status(
         let to: Status = form
             .to
             .parse()
-            .map_err(|e: String| AppError::invalid("status", e))?;
+            .map_err(|e: Rule| AppError::invalid("status", e))?;
         let publication = if to == Status::Closed {
             let at = labels::parse_input_or(
                 "publication.published_at",
@@ -606,7 +610,7 @@ async fn milestone(
             kind: form
                 .kind
                 .parse()
-                .map_err(|e: String| AppError::invalid("kind", e))?,
+                .map_err(|e: Rule| AppError::invalid("kind", e))?,
             occurred_at: labels::parse_input_or(
                 "occurred_at",
                 Some(&form.occurred_at),
@@ -657,7 +661,7 @@ async fn referral(
             authority: form
                 .authority
                 .parse()
-                .map_err(|e: String| AppError::invalid("authority", e))?,
+                .map_err(|e: Rule| AppError::invalid("authority", e))?,
             referred_at: labels::parse_input_or(
                 "referred_at",
                 Some(&form.referred_at),
@@ -710,12 +714,12 @@ async fn edit(
             severity: Some(
                 form.severity
                     .parse()
-                    .map_err(|e: String| AppError::invalid("severity", e))?,
+                    .map_err(|e: Rule| AppError::invalid("severity", e))?,
             ),
             category: Some(
                 form.category
                     .parse()
-                    .map_err(|e: String| AppError::invalid("category", e))?,
+                    .map_err(|e: Rule| AppError::invalid("category", e))?,
             ),
             ..Default::default()
         })

@@ -20,6 +20,7 @@ use crate::domain::incident::CreateIncident;
 use crate::domain::incident::IdempotencyKey;
 use crate::domain::incident::{Category, Severity, SourceChannel, SpecialTopic, UnitRef};
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -113,10 +114,8 @@ async fn show(state: web::Data<AppState>, signed: Signed) -> Result<HttpResponse
     render(&state, &signed, values, &[], "", None, StatusCode::OK).await
 }
 
-fn enum_field<T: std::str::FromStr<Err = String>>(field: &str, value: &str) -> Result<T, AppError> {
-    value
-        .parse()
-        .map_err(|e: String| AppError::invalid(field, e))
+fn enum_field<T: std::str::FromStr<Err = Rule>>(field: &str, value: &str) -> Result<T, AppError> {
+    value.parse().map_err(|e: Rule| AppError::invalid(field, e))
 }
 
 /// The form as the API's request: the same parsing and rules follow.

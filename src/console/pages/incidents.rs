@@ -65,12 +65,12 @@ fn blank_to_none(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn enum_field<T: std::str::FromStr<Err = String>>(
+fn enum_field<T: std::str::FromStr<Err = Rule>>(
     field: &str,
     v: &str,
 ) -> Result<Option<T>, AppError> {
     blank_to_none(v)
-        .map(|v| v.parse().map_err(|e: String| AppError::invalid(field, e)))
+        .map(|v| v.parse().map_err(|e: Rule| AppError::invalid(field, e)))
         .transpose()
 }
 

@@ -11,6 +11,7 @@ use crate::console::session::Signed;
 use crate::console::views::{self, Chrome};
 use crate::domain::account::{NewPassword, PASSWORD_MIN_CHARS, SignInRefused};
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -66,10 +67,7 @@ async fn submit(
         if form.new_password == form.confirm_password {
             Ok(new)
         } else {
-            Err(AppError::invalid(
-                "confirm_password",
-                "两次输入的新密码不一致",
-            ))
+            Err(AppError::invalid("confirm_password", Rule::EntriesDiffer))
         }
     });
     let outcome = match checked {

@@ -25,7 +25,7 @@ impl TryFrom<String> for Audience {
             None => (false, s.as_str()),
         };
         Ok(Self {
-            role: role.parse()?,
+            role: role.parse().map_err(|e: crate::rule::Rule| e.to_string())?,
             of_parent,
         })
     }

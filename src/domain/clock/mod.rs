@@ -73,11 +73,12 @@ impl From<ClockKind> for String {
     }
 }
 
+/// A kind named in a request; its shape is all that is checked here.
 impl std::str::FromStr for ClockKind {
-    type Err = String;
+    type Err = crate::rule::Rule;
 
-    fn from_str(key: &str) -> Result<Self, String> {
-        Self::parse(key)
+    fn from_str(key: &str) -> Result<Self, crate::rule::Rule> {
+        Self::parse(key).map_err(|_| crate::rule::Rule::UnknownClockKind)
     }
 }
 

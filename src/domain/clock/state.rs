@@ -19,6 +19,19 @@ text_enum! {
     }
 }
 
+/// A stopped clock reads as what was stored; a running one as on time (its phase needs
+/// the time, see `at`).
+impl From<StoredState> for ClockState {
+    fn from(stored: StoredState) -> Self {
+        match stored {
+            StoredState::Running => Self::Running,
+            StoredState::Met => Self::Met,
+            StoredState::MetLate => Self::MetLate,
+            StoredState::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
 impl ClockState {
     pub fn label_zh(self) -> &'static str {
         match self {

@@ -10,7 +10,7 @@ mod status;
 pub use filter::{Cursor, IncidentFilter, Sort};
 pub use kinds::{Category, ReferralAuthority, Severity, SourceChannel, SpecialTopic};
 pub use new::{CreateIncident, IdempotencyKey};
-pub use patch::{Applied, Changes, IncidentPatch, snapshot};
+pub use patch::{Applied, IncidentPatch};
 pub use record::{Event, EventKind, Incident, Referral, ReportedBy, ResponsibleUnit, StreamEvent};
 pub use status::Status;
 
@@ -54,7 +54,7 @@ impl ResponsibleUnits {
         if refs.len() > MAX_RESPONSIBLE_UNITS {
             return Err(AppError::invalid(
                 field,
-                format!("at most {MAX_RESPONSIBLE_UNITS} responsible units"),
+                Rule::TooManyUnits(MAX_RESPONSIBLE_UNITS),
             ));
         }
         let mut units = Vec::with_capacity(refs.len());
@@ -63,7 +63,7 @@ impl ResponsibleUnits {
             if units.iter().any(|u: &UnitRef| u.code == code) {
                 return Err(AppError::invalid(
                     format!("{field}[{i}].code"),
-                    format!("unit {code} is listed twice"),
+                    Rule::ListedTwice(code),
                 ));
             }
             units.push(UnitRef {

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 
 use super::{
     Category, IncidentContent, ResponsibleUnits, Severity, SourceChannel, SpecialTopic, UnitRef,
@@ -29,13 +28,9 @@ pub struct IncidentPatch {
     pub version: Option<i64>,
 }
 
-/// The field-by-field difference recorded on the timeline.
-pub type Changes = Map<String, Value>;
-
 /// A patch applied: the new content, what changed, and what of it the clocks follow.
 pub struct Applied {
     pub next: IncidentContent,
-    pub changes: Changes,
     pub severity_changed: bool,
     pub units_changed: bool,
     pub discovery_changed: bool,
@@ -73,56 +68,10 @@ impl IncidentPatch {
             next.units = ResponsibleUnits::parse("responsible_units", v)?;
         }
         Ok(Applied {
-            changes: diff(Some(current), &next),
             severity_changed: next.severity != current.severity,
             units_changed: next.units != current.units,
             discovery_changed: next.discovered_at != current.discovered_at,
             next,
         })
     }
-}
-
-/// Every field of a new incident, as changes from nothing.
-pub fn snapshot(content: &IncidentContent) -> Changes {
-    diff(None, content)
-}
-
-fn diff(a: Option<&IncidentContent>, b: &IncidentContent) -> Changes {
-    let mut changes = Map::new();
-    let mut field = |name: &str, before: Option<Value>, after: Value| {
-        if before.as_ref() != Some(&after) {
-            let before = before.unwrap_or(Value::Null);
-            changes.insert(name.into(), json!({ "before": before, "after": after }));
-        }
-    };
-    field("title", a.map(|a| json!(a.title)), json!(b.title));
-    field("summary", a.map(|a| json!(a.summary)), json!(b.summary));
-    field(
-        "source_channel",
-        a.map(|a| json!(a.source_channel)),
-        json!(b.source_channel),
-    );
-    field(
-        "source_url",
-        a.map(|a| json!(a.source_url)),
-        json!(b.source_url),
-    );
-    field(
-        "discovered_at",
-        a.map(|a| json!(a.discovered_at)),
-        json!(b.discovered_at),
-    );
-    field("severity", a.map(|a| json!(a.severity)), json!(b.severity));
-    field("category", a.map(|a| json!(a.category)), json!(b.category));
-    field(
-        "special_topic",
-        a.map(|a| json!(a.special_topic)),
-        json!(b.special_topic),
-    );
-    field(
-        "responsible_units",
-        a.map(|a| json!(a.units.iter().collect::<Vec<_>>())),
-        json!(b.units.iter().collect::<Vec<_>>()),
-    );
-    changes
 }
