@@ -12,8 +12,9 @@ use crate::app::{App, Planning};
 use crate::config::Settings;
 use crate::domain::access::{Actor, Role};
 use crate::domain::account::{AccountProfile, Login, NewAccount, NewPassword};
+use crate::domain::ids::AccountId;
+use crate::domain::names::UnitCode;
 use crate::domain::time::SystemClock;
-use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::mail::{Composer, LinkSigner};
 use crate::rule::Rule;
@@ -219,7 +220,7 @@ fn read_password(from_stdin: bool) -> Result<NewPassword, AppError> {
     NewPassword::parse("password", &password)
 }
 
-async fn account_id(app: &App, login: String) -> Result<String, AppError> {
+async fn account_id(app: &App, login: String) -> Result<AccountId, AppError> {
     let login = Login::parse("login", &login)?.as_str().to_owned();
     app.account_id(login).await
 }
@@ -249,7 +250,7 @@ async fn account(command: AccountCommand, settings: &Settings) -> Result<(), App
             password_stdin,
         } => {
             let password = read_password(password_stdin)?;
-            let unit = unit.map(|u| parse_code("unit", &u)).transpose()?;
+            let unit = unit.map(|u| UnitCode::parse("unit", &u)).transpose()?;
             let profile = AccountProfile::parse(&name, role, unit.as_deref(), None)?;
             let new = NewAccount::parse(&login, profile, password.expose())?;
             let id = app.create_account(None, new).await?;

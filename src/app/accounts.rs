@@ -10,6 +10,7 @@ use crate::domain::account::{
     Account, AccountProfile, LockoutPolicy, NewAccount, NewPassword, Session, SignInRefused,
     SignInRules,
 };
+use crate::domain::ids::{AccountId, UnitId};
 use crate::domain::throttle::{Outcome, Reservation, Subject};
 use crate::error::AppError;
 use crate::rule::Rule;
@@ -57,7 +58,7 @@ impl App {
         &self,
         actor: Option<&Actor>,
         new: NewAccount,
-    ) -> Result<String, AppError> {
+    ) -> Result<AccountId, AppError> {
         if let Some(actor) = actor {
             actor.require_admin()?;
         }
@@ -70,7 +71,7 @@ impl App {
     pub async fn update_account(
         &self,
         actor: &Actor,
-        id: String,
+        id: AccountId,
         profile: AccountProfile,
     ) -> Result<Account, AppError> {
         let actor = actor.clone();
@@ -81,7 +82,7 @@ impl App {
     pub async fn set_account_disabled(
         &self,
         actor: &Actor,
-        id: String,
+        id: AccountId,
         disabled: bool,
     ) -> Result<Account, AppError> {
         let (actor, now) = (actor.clone(), self.now());
@@ -94,7 +95,7 @@ impl App {
     pub async fn reset_password(
         &self,
         actor: &Actor,
-        id: String,
+        id: AccountId,
         new: NewPassword,
     ) -> Result<(), AppError> {
         actor.require_admin()?;
@@ -137,7 +138,7 @@ impl App {
     }
 
     /// The id of the account signing in with `login`.
-    pub async fn account_id(&self, login: String) -> Result<String, AppError> {
+    pub async fn account_id(&self, login: String) -> Result<AccountId, AppError> {
         let key = login.clone();
         self.read(move |conn| accounts::credentials(conn, &key))
             .await?
@@ -337,7 +338,7 @@ fn check_profile(
     conn: &mut DbConn,
     actor: Option<&Actor>,
     profile: &AccountProfile,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<UnitId>, AppError> {
     let unit = match &profile.unit_code {
         Some(code) => Some(accounts::unit_id(conn, code)?),
         None => None,
@@ -361,12 +362,12 @@ fn check_profile(
     Ok(unit.map(|(id, _)| id))
 }
 
-fn profile_row(profile: &AccountProfile, unit_id: Option<String>) -> ProfileRow<'_> {
+fn profile_row(profile: &AccountProfile, unit_id: Option<UnitId>) -> ProfileRow<'_> {
     ProfileRow {
         display_name: &profile.display_name,
         role: profile.role,
         unit_id,
-        contact_id: profile.contact_id.as_deref(),
+        contact_id: profile.contact_id.as_ref(),
     }
 }
 
@@ -377,7 +378,7 @@ fn create(
     new: &NewAccount,
     password_hash: &str,
     now: DateTime<Utc>,
-) -> Result<String, AppError> {
+) -> Result<AccountId, AppError> {
     let unit_id = check_profile(conn, actor, &new.profile)?;
     let row = NewAccountRow {
         login: new.login.as_str(),
@@ -393,12 +394,12 @@ fn create(
 fn update(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &AccountId,
     profile: &AccountProfile,
 ) -> Result<Account, AppError> {
     let (_, path) = accounts::find(conn, id)?;
     require_manages(actor, path.as_deref())?;
-    if actor.id == id {
+    if actor.id == id.as_str() {
         return Err(AppError::Forbidden(
             "you cannot change your own account; another admin can".into(),
         ));
@@ -422,13 +423,13 @@ fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<Account>, AppError> {
 fn set_disabled(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &AccountId,
     disabled: bool,
     now: DateTime<Utc>,
 ) -> Result<Account, AppError> {
     let (_, path) = accounts::find(conn, id)?;
     require_manages(actor, path.as_deref())?;
-    if disabled && actor.id == id {
+    if disabled && actor.id == id.as_str() {
         return Err(AppError::Forbidden(
             "you cannot disable your own account".into(),
         ));
@@ -443,13 +444,13 @@ fn set_disabled(
 fn reset_password(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &AccountId,
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let (account, path) = accounts::find(conn, id)?;
     require_manages(actor, path.as_deref())?;
-    if actor.id == id {
+    if actor.id == id.as_str() {
         return Err(AppError::Forbidden(
             "use 修改密码 to change your own password; it asks for the current one".into(),
         ));

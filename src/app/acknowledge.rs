@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::access::{Actor, Role};
 use crate::domain::escalation::EscalationStatus;
-use crate::domain::ids::{EscalationId, IncidentId};
+use crate::domain::ids::{ContactId, EscalationId, IncidentId};
 use crate::domain::incident::{Incident, Status};
 use crate::domain::timeline::{self, Change};
 use crate::error::AppError;
@@ -33,7 +33,7 @@ impl App {
     pub async fn acknowledge_as(
         &self,
         actor: &Actor,
-        contact_id: String,
+        contact_id: ContactId,
         id: EscalationId,
         key: String,
     ) -> Result<Incident, AppError> {
@@ -65,7 +65,7 @@ fn acknowledge_as(
     conn: &mut DbConn,
     escalation_id: &EscalationId,
     incident: &IncidentId,
-    account: (&Actor, &str),
+    account: (&Actor, &ContactId),
     now: DateTime<Utc>,
 ) -> Result<Acknowledged, AppError> {
     let (actor, contact_id) = account;
@@ -73,7 +73,7 @@ fn acknowledge_as(
     if to.incident_id.as_ref() != Some(incident) {
         return Err(AppError::NotFound("reminder".into()));
     }
-    if to.contact_id != contact_id {
+    if to.contact_id != *contact_id {
         return Err(AppError::Forbidden(
             "this reminder was sent to someone else".into(),
         ));

@@ -12,7 +12,7 @@ use crate::domain::clock::{
     ClockKind, Evidence, PlannedStep, StopReason, StoredState, plan, repeat_after,
 };
 use crate::domain::escalation::Step;
-use crate::domain::ids::{ClockId, IncidentId};
+use crate::domain::ids::{ClockId, ContactId, IncidentId};
 use crate::domain::incident::{Incident, Severity};
 use crate::domain::timeline::{
     Change, ClockRetimed, ClocksCancelled, ClocksStarted, MilestoneRecorded, Moved, StartedClock,
@@ -286,9 +286,9 @@ fn follow_responsible_units(
     {
         steps.push(repeat);
     }
-    let acknowledged: HashSet<String> =
+    let acknowledged: HashSet<ContactId> =
         clocks::acknowledged(conn, &clock.id)?.into_iter().collect();
-    let mut keep: HashSet<(Step, String)> = HashSet::new();
+    let mut keep: HashSet<(Step, ContactId)> = HashSet::new();
     for step in &steps {
         let to: Vec<_> = escalations::recipients(conn, incident_id, &step.to)?
             .into_iter()

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{App, Once};
 use crate::domain::access::Actor;
 use crate::domain::contact::{Contact, ContactChange, ContactFilter, NewContact};
+use crate::domain::ids::ContactId;
 use crate::domain::unit::{NewUnit, Unit, UnitChange};
 use crate::error::AppError;
 use crate::store::{DbConn, contacts, sessions, units};
@@ -49,7 +50,7 @@ impl App {
     }
 
     /// One contact, for a caller whose scope covers its unit.
-    pub async fn contact(&self, actor: &Actor, id: String) -> Result<Contact, AppError> {
+    pub async fn contact(&self, actor: &Actor, id: ContactId) -> Result<Contact, AppError> {
         let (contact, path) = self.read(move |conn| contacts::find(conn, &id)).await?;
         actor.require_covers(&path, "contact")?;
         Ok(contact)
@@ -74,7 +75,7 @@ impl App {
     pub async fn change_contact(
         &self,
         actor: &Actor,
-        id: String,
+        id: ContactId,
         change: ContactChange,
     ) -> Result<Contact, AppError> {
         let (actor, now) = (actor.clone(), self.now());
@@ -148,7 +149,7 @@ fn add_contact(
 fn change_contact(
     conn: &mut DbConn,
     actor: &Actor,
-    id: &str,
+    id: &ContactId,
     change: ContactChange,
     now: DateTime<Utc>,
 ) -> Result<Contact, AppError> {

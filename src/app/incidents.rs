@@ -11,6 +11,7 @@ use super::{App, Once, Planning};
 use crate::domain::access::Actor;
 use crate::domain::clock::{ClockRules, MilestoneInput, StopReason};
 use crate::domain::escalation::Notification;
+use crate::domain::ids::ContactId;
 use crate::domain::incident::{
     Category, Event, IdempotencyKey, Incident, IncidentContent, IncidentPatch, NOTE_MAX,
     Publication, ReferralAuthority, Status, format_reference, parse_since_discovery,
@@ -89,7 +90,7 @@ impl App {
         &self,
         actor: &Actor,
         key: String,
-        contact: Option<String>,
+        contact: Option<ContactId>,
     ) -> Result<IncidentFile, AppError> {
         let now = self.now();
         let file = self

@@ -8,7 +8,7 @@ use crate::domain::clock::{ClockKind, ClockState};
 use crate::domain::incident::{
     Category, Cursor, IncidentFilter, Severity, Sort, SpecialTopic, Status,
 };
-use crate::domain::unit::parse_code;
+use crate::domain::names::UnitCode;
 use crate::error::AppError;
 use crate::rule::Rule;
 use crate::store::incidents::{self, Page};
@@ -50,7 +50,7 @@ impl ListIncidents {
     pub fn parse(
         self,
         scope_path: Option<String>,
-    ) -> Result<(IncidentFilter, Option<String>), AppError> {
+    ) -> Result<(IncidentFilter, Option<UnitCode>), AppError> {
         let limit = self.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(AppError::invalid("limit", Rule::OutOfRange(1, MAX_PAGE)));
@@ -79,7 +79,7 @@ impl ListIncidents {
             }
             Some(t) => Some(t.to_owned()),
         };
-        let unit = self.unit.map(|u| parse_code("unit", &u)).transpose()?;
+        let unit = self.unit.map(|u| UnitCode::parse("unit", &u)).transpose()?;
         let filter = IncidentFilter {
             status: self.status,
             open_only: self.open.unwrap_or(false),
@@ -109,7 +109,7 @@ impl App {
     pub async fn list_incidents(
         &self,
         mut filter: IncidentFilter,
-        unit: Option<String>,
+        unit: Option<UnitCode>,
     ) -> Result<Page, AppError> {
         if let Some(kind) = &filter.clock_kind
             && self.clock_rules().policy(kind).is_none()

@@ -11,6 +11,7 @@ use crate::domain::clock::{ClockRules, ClockState};
 use crate::domain::contact::ContactRole;
 use crate::domain::escalation::Recipient;
 use crate::domain::escalation::Step;
+use crate::domain::ids::UnitId;
 use crate::domain::incident::Incident;
 use crate::domain::report::{Digest, DigestClock, DigestIncident, ReportKind, Summary, Tally};
 use crate::domain::time::local_time;
@@ -47,7 +48,7 @@ fn plan_for(
     escalations::insert(conn, &planned, &[recipient], message_domain, now)
 }
 
-fn units_by_id(conn: &mut DbConn) -> Result<HashMap<String, Unit>, AppError> {
+fn units_by_id(conn: &mut DbConn) -> Result<HashMap<UnitId, Unit>, AppError> {
     Ok(units::list(conn, None)?
         .into_iter()
         .map(|u| (u.id.clone(), u))
@@ -78,7 +79,11 @@ pub fn plan_daily_digest(
         };
         let theirs: Vec<DigestIncident> = open
             .iter()
-            .filter(|i| i.responsible_units.iter().any(|u| u.code == unit.code))
+            .filter(|i| {
+                i.responsible_units
+                    .iter()
+                    .any(|u| unit.code == u.code.as_str())
+            })
             .map(|i| digest_incident(i, zone))
             .collect();
         if theirs.is_empty() {
@@ -87,7 +92,7 @@ pub fn plan_daily_digest(
         let digest = Digest {
             date: now.with_timezone(&zone).format("%Y年%m月%d日").to_string(),
             as_of: local_time(now, zone),
-            unit: unit.name.clone(),
+            unit: unit.name.to_string(),
             breached: theirs
                 .iter()
                 .filter(|i| i.clocks.iter().any(|c| c.breached))
@@ -140,7 +145,7 @@ pub fn plan_weekly_summary(
     if due.is_empty() {
         return Ok(0);
     }
-    let mut by_unit: HashMap<String, Tally> = HashMap::new();
+    let mut by_unit: HashMap<UnitId, Tally> = HashMap::new();
     for (unit_id, state) in due {
         by_unit.entry(unit_id).or_default().count(state);
     }
@@ -172,7 +177,7 @@ pub fn plan_weekly_summary(
             period: ReportKind::WeeklySummary.period(now, zone),
             from: local_time(from, zone),
             to: local_time(now, zone),
-            unit: unit.name.clone(),
+            unit: unit.name.to_string(),
             rows: rows.values().map(|(u, t)| t.row(&u.name)).collect(),
             total: total.row("合计"),
         };

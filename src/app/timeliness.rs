@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::app::spreadsheet::text_cell;
 use crate::domain::access::Actor;
+use crate::domain::names::UnitCode;
 use crate::domain::timeliness::{GroupBy, KindHeading, ReportedKind, TimelinessReport, summarize};
 use crate::error::AppError;
 use crate::rule::Rule;
@@ -20,7 +21,7 @@ const MAX_DAYS: u64 = 366 * 3;
 /// how to group.
 pub struct Asked {
     pub period: Period,
-    pub unit: Option<String>,
+    pub unit: Option<UnitCode>,
     pub group_by: GroupBy,
 }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::App;
 use crate::domain::access::{Actor, ApiToken, Role};
+use crate::domain::names::{TokenName, UnitCode};
 use crate::error::AppError;
 use crate::rule::Rule;
 use crate::store::tokens::{self, Authenticated, NewToken};
@@ -87,9 +88,9 @@ impl App {
 
 /// A token to create, checked.
 pub struct TokenRequest {
-    pub name: String,
+    pub name: TokenName,
     pub role: Role,
-    pub unit_code: Option<String>,
+    pub unit_code: Option<UnitCode>,
     /// Days until it stops working (none: until revoked).
     pub expires_in_days: Option<i64>,
 }
@@ -103,10 +104,10 @@ impl TokenRequest {
         expires_in_days: Option<i64>,
     ) -> Result<Self, AppError> {
         Ok(Self {
-            name: crate::domain::text::name("name", name)?,
+            name: TokenName::parse("name", name)?,
             role,
             unit_code: unit_code
-                .map(|c| crate::domain::unit::parse_code("unit_code", c))
+                .map(|c| UnitCode::parse("unit_code", c))
                 .transpose()?,
             expires_in_days,
         })

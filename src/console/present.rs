@@ -218,8 +218,8 @@ pub fn unit_options(units: Vec<crate::domain::unit::Unit>, selected: &str) -> Ve
         .filter(|u| u.active)
         .map(|u| Choice {
             selected: u.code == selected,
-            value: u.code,
-            label: u.name,
+            value: u.code.into_string(),
+            label: u.name.into_string(),
         })
         .collect()
 }

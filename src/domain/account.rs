@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::access::{Actor, Role};
+use super::ids::{AccountId, ContactId};
+use super::names::UnitCode;
 use super::text;
 use crate::error::AppError;
 use crate::rule::Rule;
@@ -62,9 +64,9 @@ pub struct AccountProfile {
     pub display_name: String,
     pub role: Role,
     /// None: every unit.
-    pub unit_code: Option<String>,
+    pub unit_code: Option<UnitCode>,
     /// The person in the directory this account is, if any.
-    pub contact_id: Option<String>,
+    pub contact_id: Option<ContactId>,
 }
 
 impl AccountProfile {
@@ -77,8 +79,12 @@ impl AccountProfile {
         Ok(Self {
             display_name: text::required("display_name", display_name, 50)?,
             role,
-            unit_code: text::optional("unit_code", unit_code, 64)?,
-            contact_id: text::optional("contact_id", contact_id, 64)?,
+            unit_code: unit_code
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| UnitCode::parse("unit_code", c))
+                .transpose()?,
+            contact_id: text::optional("contact_id", contact_id, 64)?.map(ContactId::from),
         })
     }
 }
@@ -103,13 +109,13 @@ impl NewAccount {
 /// An account as listed (never its password hash).
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub login: String,
     pub display_name: String,
     pub role: Role,
     pub unit_code: Option<String>,
     pub unit_name: Option<String>,
-    pub contact_id: Option<String>,
+    pub contact_id: Option<ContactId>,
     pub locked_until: Option<DateTime<Utc>>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -195,11 +201,11 @@ mod tests {
 /// A signed-in browser: who it acts as, and the token its forms must carry.
 #[derive(Debug, Clone)]
 pub struct Session {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub login: String,
     pub display_name: String,
     /// The directory contact this person is, when the account is linked to one.
-    pub contact_id: Option<String>,
+    pub contact_id: Option<ContactId>,
     /// The name of the account's unit (none for a national account).
     pub unit_name: Option<String>,
     pub actor: Actor,

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::domain::ids::ContactId;
+use crate::domain::names::{Email, PersonName, UnitCode};
 use crate::error::AppError;
 use crate::rule::Rule;
 use crate::text_enum;
@@ -30,15 +32,6 @@ impl ContactRole {
     }
 }
 
-/// A deliverable address, checked with the mail library that will send to it.
-pub fn parse_email(field: &str, email: &str) -> Result<String, AppError> {
-    let email = email.trim();
-    email
-        .parse::<lettre::Address>()
-        .map(|a| a.to_string())
-        .map_err(|_| AppError::invalid(field, Rule::NotEmail))
-}
-
 /// At least one role; duplicates collapse.
 pub fn parse_roles(field: &str, roles: &[ContactRole]) -> Result<Vec<ContactRole>, AppError> {
     let set: BTreeSet<ContactRole> = roles.iter().copied().collect();
@@ -50,10 +43,10 @@ pub fn parse_roles(field: &str, roles: &[ContactRole]) -> Result<Vec<ContactRole
 
 /// A contact to add.
 pub struct NewContact {
-    pub name: String,
-    pub email: String,
+    pub name: PersonName,
+    pub email: Email,
     pub phone: Option<String>,
-    pub unit_code: String,
+    pub unit_code: UnitCode,
     pub roles: Vec<ContactRole>,
 }
 
@@ -67,10 +60,10 @@ impl NewContact {
         roles: &[ContactRole],
     ) -> Result<Self, AppError> {
         Ok(Self {
-            name: crate::domain::text::name("name", name)?,
-            email: parse_email("email", email)?,
+            name: PersonName::parse("name", name)?,
+            email: Email::parse("email", email)?,
             phone: crate::domain::text::optional("phone", phone, 40)?,
-            unit_code: crate::domain::unit::parse_code("unit_code", unit_code)?,
+            unit_code: UnitCode::parse("unit_code", unit_code)?,
             roles: parse_roles("roles", roles)?,
         })
     }
@@ -79,10 +72,10 @@ impl NewContact {
 /// What a PATCH may change.
 #[derive(Default)]
 pub struct ContactChange {
-    pub name: Option<String>,
-    pub email: Option<String>,
+    pub name: Option<PersonName>,
+    pub email: Option<Email>,
     pub phone: Option<Option<String>>,
-    pub unit_code: Option<String>,
+    pub unit_code: Option<UnitCode>,
     pub roles: Option<Vec<ContactRole>>,
     pub active: Option<bool>,
 }
@@ -90,7 +83,7 @@ pub struct ContactChange {
 /// Which contacts a listing asks for.
 #[derive(Default)]
 pub struct ContactFilter {
-    pub unit_code: Option<String>,
+    pub unit_code: Option<UnitCode>,
     pub role: Option<ContactRole>,
     pub active: Option<bool>,
 }
@@ -98,11 +91,11 @@ pub struct ContactFilter {
 /// A contact as the API returns it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Contact {
-    pub id: String,
-    pub name: String,
-    pub email: String,
+    pub id: ContactId,
+    pub name: PersonName,
+    pub email: Email,
     pub phone: Option<String>,
-    pub unit_code: String,
+    pub unit_code: UnitCode,
     pub roles: Vec<ContactRole>,
     pub active: bool,
     pub version: i64,

@@ -67,3 +67,19 @@ id_type!(
     /// An escalation row's id: one planned mail to one person.
     EscalationId
 );
+id_type!(
+    /// A person's id in the directory.
+    ContactId
+);
+id_type!(
+    /// A console account's id.
+    AccountId
+);
+id_type!(
+    /// An office's id (its code is for URLs and people).
+    UnitId
+);
+id_type!(
+    /// An API token's id (the token's secret is stored only as a hash).
+    TokenId
+);

@@ -8,6 +8,7 @@ pub mod contact;
 pub mod escalation;
 pub mod ids;
 pub mod incident;
+pub mod names;
 pub mod nullable;
 pub mod report;
 pub mod text;

@@ -3,15 +3,6 @@
 use crate::error::AppError;
 use crate::rule::Rule;
 
-/// The longest name of a unit, a person or a token.
-pub const NAME_MAX: usize = 100;
-
-/// A name (of a unit, a person, a token): trimmed, not blank, at most `NAME_MAX`
-/// characters.
-pub fn name(field: &str, value: &str) -> Result<String, AppError> {
-    required(field, value, NAME_MAX)
-}
-
 /// Trims and checks a required text field: not blank, at most `max` characters.
 pub fn required(field: &str, value: &str, max: usize) -> Result<String, AppError> {
     let value = value.trim();

@@ -1,7 +1,8 @@
 //! Offices in the 属地 hierarchy: city bureau → district bureau → tax office.
 
+use crate::domain::ids::UnitId;
+use crate::domain::names::{UnitCode, UnitName};
 use crate::error::AppError;
-use crate::rule::Rule;
 use crate::text_enum;
 
 text_enum! {
@@ -30,27 +31,12 @@ impl UnitLevel {
     }
 }
 
-/// The office's code, used in URLs and when naming responsible units.
-pub fn parse_code(field: &str, code: &str) -> Result<String, AppError> {
-    let code = code.trim();
-    let valid = !code.is_empty()
-        && code.len() <= 32
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if valid {
-        Ok(code.to_owned())
-    } else {
-        Err(AppError::invalid(field, Rule::UnitCodeShape))
-    }
-}
-
 /// A unit to add.
 pub struct NewUnit {
-    pub code: String,
-    pub name: String,
+    pub code: UnitCode,
+    pub name: UnitName,
     pub level: UnitLevel,
-    pub parent_code: Option<String>,
+    pub parent_code: Option<UnitCode>,
 }
 
 impl NewUnit {
@@ -62,11 +48,11 @@ impl NewUnit {
         parent_code: Option<&str>,
     ) -> Result<Self, AppError> {
         Ok(Self {
-            code: parse_code("code", code)?,
-            name: crate::domain::text::name("name", name)?,
+            code: UnitCode::parse("code", code)?,
+            name: UnitName::parse("name", name)?,
             level,
             parent_code: parent_code
-                .map(|c| parse_code("parent_code", c))
+                .map(|c| UnitCode::parse("parent_code", c))
                 .transpose()?,
         })
     }
@@ -75,9 +61,9 @@ impl NewUnit {
 /// What a PATCH may change; the code is the unit's name in URLs and stays.
 #[derive(Default)]
 pub struct UnitChange {
-    pub name: Option<String>,
+    pub name: Option<UnitName>,
     pub level: Option<UnitLevel>,
-    pub parent_code: Option<Option<String>>,
+    pub parent_code: Option<Option<UnitCode>>,
     pub active: Option<bool>,
 }
 
@@ -90,11 +76,11 @@ pub fn child_path(parent_path: Option<&str>, id: &str) -> String {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Unit {
     #[serde(skip)]
-    pub id: String,
-    pub code: String,
-    pub name: String,
+    pub id: UnitId,
+    pub code: UnitCode,
+    pub name: UnitName,
     pub level: UnitLevel,
-    pub parent_code: Option<String>,
+    pub parent_code: Option<UnitCode>,
     #[serde(skip)]
     pub path: String,
     pub active: bool,

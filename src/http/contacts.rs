@@ -7,10 +7,11 @@ use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
 use crate::app::Once;
 use crate::domain::contact::{
-    Contact, ContactChange, ContactFilter, ContactRole, NewContact, parse_email, parse_roles,
+    Contact, ContactChange, ContactFilter, ContactRole, NewContact, parse_roles,
 };
+use crate::domain::ids::ContactId;
+use crate::domain::names::{Email, PersonName, UnitCode};
 use crate::domain::text;
-use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::bodies::Items;
 use crate::web::AppState;
@@ -64,7 +65,10 @@ async fn list(
     Query(q): Query<ListContacts>,
 ) -> Result<HttpResponse, AppError> {
     let filter = ContactFilter {
-        unit_code: q.unit_code,
+        unit_code: q
+            .unit_code
+            .map(|c| UnitCode::parse("unit_code", &c))
+            .transpose()?,
         role: q.role,
         active: q.active,
     };
@@ -82,7 +86,10 @@ async fn get(
     Auth(actor): Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let contact = state.app.contact(&actor, id.into_inner()).await?;
+    let contact = state
+        .app
+        .contact(&actor, ContactId::from(id.into_inner()))
+        .await?;
     Ok(HttpResponse::Ok().json(contact))
 }
 
@@ -125,17 +132,17 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
     let change = ContactChange {
-        name: b.name.map(|n| text::name("name", &n)).transpose()?,
-        email: b.email.map(|e| parse_email("email", &e)).transpose()?,
+        name: b.name.map(|n| PersonName::parse("name", &n)).transpose()?,
+        email: b.email.map(|e| Email::parse("email", &e)).transpose()?,
         phone: b.phone.map(|p| phone(p.as_deref())).transpose()?,
         unit_code: b
             .unit_code
-            .map(|c| parse_code("unit_code", &c))
+            .map(|c| UnitCode::parse("unit_code", &c))
             .transpose()?,
         roles: b.roles.map(|r| parse_roles("roles", &r)).transpose()?,
         active: b.active,
     };
-    save(state, actor, id.into_inner(), change).await
+    save(state, actor, ContactId::from(id.into_inner()), change).await
 }
 
 /// Deactivates: the contact stops receiving mail, and past mail keeps its name.
@@ -152,13 +159,13 @@ async fn deactivate(
         active: Some(false),
         ..ContactChange::default()
     };
-    save(state, actor, id.into_inner(), change).await
+    save(state, actor, ContactId::from(id.into_inner()), change).await
 }
 
 async fn save(
     state: web::Data<AppState>,
     actor: std::sync::Arc<crate::domain::access::Actor>,
-    id: String,
+    id: ContactId,
     change: ContactChange,
 ) -> Result<HttpResponse, AppError> {
     let contact = state.app.change_contact(&actor, id, change).await?;

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::app::timeliness::{Asked, Lang, Period};
+use crate::domain::names::UnitCode;
 use crate::domain::timeliness::{GroupBy, TimelinessReport};
-use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::http::auth::Auth;
 use crate::http::extract::Query;
@@ -65,7 +65,7 @@ async fn timeliness_report(
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("text/csv")));
     let lang = q.lang.unwrap_or(Lang::Zh);
-    let unit = q.unit.map(|u| parse_code("unit", &u)).transpose()?;
+    let unit = q.unit.map(|u| UnitCode::parse("unit", &u)).transpose()?;
     let variant = if wants_csv { "csv" } else { "json" };
     let tag = conditional::view_tag(conditional::counter(&state).await?, &req, &actor, variant);
     if unchanged(&req, &tag) {

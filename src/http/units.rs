@@ -5,10 +5,10 @@ use serde::Deserialize;
 
 use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
-use crate::domain::text;
+use crate::domain::names::{UnitCode, UnitName};
 use crate::domain::unit::NewUnit;
 use crate::domain::unit::Unit;
-use crate::domain::unit::{UnitChange, UnitLevel, parse_code};
+use crate::domain::unit::{UnitChange, UnitLevel};
 use crate::error::AppError;
 use crate::http::bodies::Items;
 use crate::web::AppState;
@@ -102,11 +102,11 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
     let change = UnitChange {
-        name: b.name.map(|n| text::name("name", &n)).transpose()?,
+        name: b.name.map(|n| UnitName::parse("name", &n)).transpose()?,
         level: b.level,
         parent_code: b
             .parent_code
-            .map(|p| p.map(|c| parse_code("parent_code", &c)).transpose())
+            .map(|p| p.map(|c| UnitCode::parse("parent_code", &c)).transpose())
             .transpose()?,
         active: b.active,
     };

@@ -10,13 +10,14 @@ use super::schema::{accounts, sessions, sign_in_throttle, units};
 use super::{DbConn, from_db_time, to_db_time, units as unit_store};
 use crate::domain::access::Role;
 use crate::domain::account::Account;
+use crate::domain::ids::{AccountId, ContactId, UnitId};
 use crate::domain::throttle::Subject;
 use crate::error::{AppError, ConflictCode};
 
 /// What a sign-in needs to decide: the hash and state of one account.
 #[derive(Debug, Clone)]
 pub struct Credentials {
-    pub id: String,
+    pub id: AccountId,
     pub password_hash: String,
     pub disabled: bool,
 }
@@ -25,8 +26,8 @@ pub struct Credentials {
 pub struct ProfileRow<'a> {
     pub display_name: &'a str,
     pub role: Role,
-    pub unit_id: Option<String>,
-    pub contact_id: Option<&'a str>,
+    pub unit_id: Option<UnitId>,
+    pub contact_id: Option<&'a ContactId>,
 }
 
 pub struct NewAccountRow<'a> {
@@ -39,7 +40,7 @@ pub fn create(
     conn: &mut DbConn,
     new: &NewAccountRow,
     now: DateTime<Utc>,
-) -> Result<String, AppError> {
+) -> Result<AccountId, AppError> {
     let taken: i64 = accounts::table
         .filter(accounts::login.eq(new.login))
         .count()
@@ -50,7 +51,7 @@ pub fn create(
             format!("login {} is taken", new.login),
         ));
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = AccountId::generate();
     let inserted = diesel::insert_into(accounts::table)
         .values((
             accounts::id.eq(&id),
@@ -80,7 +81,11 @@ pub fn create(
 
 /// Sets an account's name, role, scope and contact link. Its sessions read them on their
 /// next request, so the change holds at once.
-pub fn set_profile(conn: &mut DbConn, id: &str, profile: &ProfileRow) -> Result<(), AppError> {
+pub fn set_profile(
+    conn: &mut DbConn,
+    id: &AccountId,
+    profile: &ProfileRow,
+) -> Result<(), AppError> {
     let changed = diesel::update(accounts::table.find(id))
         .set((
             accounts::display_name.eq(profile.display_name),
@@ -96,7 +101,7 @@ pub fn set_profile(conn: &mut DbConn, id: &str, profile: &ProfileRow) -> Result<
 }
 
 pub fn credentials(conn: &mut DbConn, login: &str) -> Result<Option<Credentials>, AppError> {
-    let row: Option<(String, String, Option<NaiveDateTime>)> = accounts::table
+    let row: Option<(AccountId, String, Option<NaiveDateTime>)> = accounts::table
         .filter(accounts::login.eq(login))
         .select((accounts::id, accounts::password_hash, accounts::disabled_at))
         .first(conn)
@@ -108,7 +113,7 @@ pub fn credentials(conn: &mut DbConn, login: &str) -> Result<Option<Credentials>
     }))
 }
 
-pub fn password_hash(conn: &mut DbConn, id: &str) -> Result<String, AppError> {
+pub fn password_hash(conn: &mut DbConn, id: &AccountId) -> Result<String, AppError> {
     Ok(accounts::table
         .find(id)
         .select(accounts::password_hash)
@@ -117,7 +122,7 @@ pub fn password_hash(conn: &mut DbConn, id: &str) -> Result<String, AppError> {
 
 pub fn set_password(
     conn: &mut DbConn,
-    id: &str,
+    id: &AccountId,
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -133,7 +138,7 @@ pub fn set_password(
 /// Disables (Some) or re-enables (None) an account; disabling ends its sessions.
 pub fn set_disabled(
     conn: &mut DbConn,
-    id: &str,
+    id: &AccountId,
     at: Option<DateTime<Utc>>,
 ) -> Result<(), AppError> {
     let n = diesel::update(accounts::table.find(id))
@@ -149,20 +154,23 @@ pub fn set_disabled(
 }
 
 type AccountRow = (
-    String,
+    AccountId,
     String,
     String,
     Role,
     Option<String>,
     Option<String>,
     Option<String>,
-    Option<String>,
+    Option<ContactId>,
     Option<NaiveDateTime>,
     NaiveDateTime,
 );
 
 /// Accounts by login, each with its unit's path for scope checks; one when `id` is given.
-fn load(conn: &mut DbConn, id: Option<&str>) -> Result<Vec<(Account, Option<String>)>, AppError> {
+fn load(
+    conn: &mut DbConn,
+    id: Option<&AccountId>,
+) -> Result<Vec<(Account, Option<String>)>, AppError> {
     let mut query = accounts::table
         .left_join(units::table)
         .order(accounts::login.asc())
@@ -180,7 +188,7 @@ fn load(conn: &mut DbConn, id: Option<&str>) -> Result<Vec<(Account, Option<Stri
         ))
         .into_boxed();
     if let Some(id) = id {
-        query = query.filter(accounts::id.eq(id.to_owned()));
+        query = query.filter(accounts::id.eq(id.clone()));
     }
     let rows: Vec<AccountRow> = query.load(conn)?;
     let locks = login_locks(conn)?;
@@ -221,14 +229,14 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<(Account, Option<String>)>, AppErro
     load(conn, None)
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<(Account, Option<String>), AppError> {
+pub fn find(conn: &mut DbConn, id: &AccountId) -> Result<(Account, Option<String>), AppError> {
     load(conn, Some(id))?
         .pop()
         .ok_or_else(|| AppError::NotFound(format!("account {id}")))
 }
 
 /// The id of an active unit by code, for an account's scope.
-pub fn unit_id(conn: &mut DbConn, code: &str) -> Result<(String, String), AppError> {
+pub fn unit_id(conn: &mut DbConn, code: &str) -> Result<(UnitId, String), AppError> {
     let unit = unit_store::find_active(conn, "unit_code", code)?;
     Ok((unit.id, unit.path))
 }

@@ -14,7 +14,7 @@ use crate::domain::clock::{
     StoredState, remaining_seconds,
 };
 use crate::domain::escalation::{EscalationStatus, Step};
-use crate::domain::ids::{ClockId, IncidentId};
+use crate::domain::ids::{ClockId, ContactId, IncidentId};
 use crate::error::AppError;
 
 #[derive(Queryable, Selectable)]
@@ -172,7 +172,7 @@ pub fn kind_of(conn: &mut DbConn, clock_id: &ClockId) -> Result<ClockKind, AppEr
 }
 
 /// The people (contact ids) who acknowledged this clock's reminders.
-pub fn acknowledged(conn: &mut DbConn, clock_id: &ClockId) -> Result<Vec<String>, AppError> {
+pub fn acknowledged(conn: &mut DbConn, clock_id: &ClockId) -> Result<Vec<ContactId>, AppError> {
     Ok(acknowledgements::table
         .filter(acknowledgements::clock_id.eq(clock_id))
         .select(acknowledgements::contact_id)

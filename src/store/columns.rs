@@ -122,10 +122,13 @@ macro_rules! id_columns {
 use crate::domain::access::Role;
 use crate::domain::clock::{ClockKind, ClockPhase, StoredState};
 use crate::domain::escalation::{Channel, EscalationStatus};
-use crate::domain::ids::{ClockId, EscalationId, IncidentId};
+use crate::domain::ids::{
+    AccountId, ClockId, ContactId, EscalationId, IncidentId, TokenId, UnitId,
+};
 use crate::domain::incident::{
     Category, EventKind, ReferralAuthority, Severity, SourceChannel, SpecialTopic, Status,
 };
+use crate::domain::names::{Email, PersonName, TokenName, UnitCode, UnitName};
 use crate::domain::unit::UnitLevel;
 
 enum_columns!(
@@ -144,7 +147,27 @@ enum_columns!(
     UnitLevel,
 );
 
-id_columns!(IncidentId, ClockId, EscalationId);
+id_columns!(
+    IncidentId,
+    ClockId,
+    EscalationId,
+    ContactId,
+    AccountId,
+    UnitId,
+    TokenId
+);
+
+/// Names and codes: only parsed values are written, so they are read back as stored.
+macro_rules! name_columns {
+    ($($t:ty),+ $(,)?) => {
+        $(
+            text_sql!($t, |text| Ok(<$t>::stored(text)));
+            text_expression!($t, String, |v| v.into_string(), &'a str);
+        )+
+    };
+}
+
+name_columns!(UnitCode, UnitName, PersonName, TokenName, Email);
 
 // Clock kinds are keys from the config: stored and read as written.
 text_sql!(ClockKind, |text| Ok(ClockKind::stored(text)));

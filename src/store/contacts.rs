@@ -7,16 +7,18 @@ use super::columns::Json;
 use super::schema::{contacts, units};
 use super::{DbConn, from_db_time, to_db_time, units as unit_store};
 use crate::domain::contact::{Contact, ContactChange, ContactFilter, ContactRole};
+use crate::domain::ids::{ContactId, UnitId};
+use crate::domain::names::{Email, PersonName, UnitCode};
 use crate::error::AppError;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = contacts)]
 struct ContactRow {
-    id: String,
-    name: String,
-    email: String,
+    id: ContactId,
+    name: PersonName,
+    email: Email,
     phone: Option<String>,
-    unit_id: String,
+    unit_id: UnitId,
     roles: Json<Vec<ContactRole>>,
     active: bool,
     version: i64,
@@ -25,7 +27,7 @@ struct ContactRow {
 }
 
 impl ContactRow {
-    fn into_contact(self, unit_code: String) -> Result<Contact, AppError> {
+    fn into_contact(self, unit_code: UnitCode) -> Result<Contact, AppError> {
         Ok(Contact {
             roles: self.roles.into_inner(),
             id: self.id,
@@ -42,8 +44,8 @@ impl ContactRow {
 }
 
 /// The contact with the path of its unit, for scope checks.
-pub fn find(conn: &mut DbConn, id: &str) -> Result<(Contact, String), AppError> {
-    let (row, code, path): (ContactRow, String, String) = contacts::table
+pub fn find(conn: &mut DbConn, id: &ContactId) -> Result<(Contact, String), AppError> {
+    let (row, code, path): (ContactRow, UnitCode, String) = contacts::table
         .inner_join(units::table)
         .filter(contacts::id.eq(id))
         .select((ContactRow::as_select(), units::code, units::path))
@@ -64,7 +66,7 @@ pub fn list(
         .order((units::code.asc(), contacts::name.asc()))
         .into_boxed();
     if let Some(code) = &filter.unit_code {
-        query = query.filter(units::code.eq(code.clone()));
+        query = query.filter(units::code.eq(code));
     }
     if let Some(active) = filter.active {
         query = query.filter(contacts::active.eq(active));
@@ -72,7 +74,7 @@ pub fn list(
     if let Some(path) = scope_path {
         query = query.filter(units::path.like(format!("{path}%")));
     }
-    let rows: Vec<(ContactRow, String)> = query.load(conn)?;
+    let rows: Vec<(ContactRow, UnitCode)> = query.load(conn)?;
     let mut out = Vec::with_capacity(rows.len());
     for (row, code) in rows {
         let contact = row.into_contact(code)?;
@@ -91,7 +93,7 @@ pub fn insert(
     let unit = unit_store::find_active(conn, "unit_code", &new.unit_code)?;
     let now = to_db_time(now);
     let row = ContactRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: ContactId::generate(),
         name: new.name,
         email: new.email,
         phone: new.phone,
@@ -110,11 +112,11 @@ pub fn insert(
 
 pub fn update(
     conn: &mut DbConn,
-    id: &str,
+    id: &ContactId,
     change: ContactChange,
     now: DateTime<Utc>,
 ) -> Result<Contact, AppError> {
-    let (row, mut unit_code): (ContactRow, String) = contacts::table
+    let (row, mut unit_code): (ContactRow, UnitCode) = contacts::table
         .inner_join(units::table)
         .filter(contacts::id.eq(id))
         .select((ContactRow::as_select(), units::code))

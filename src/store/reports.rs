@@ -9,23 +9,23 @@ use super::schema::{clocks, contacts, incident_units, incidents};
 use super::{DbConn, to_db_time};
 use crate::domain::clock::StoredState;
 use crate::domain::contact::ContactRole;
-use crate::domain::ids::IncidentId;
+use crate::domain::ids::{ContactId, IncidentId, UnitId};
 use crate::domain::incident::{Severity, Status};
 use crate::error::AppError;
 
 /// An active contact holding one of the roles asked for.
 pub struct Leader {
-    pub contact_id: String,
+    pub contact_id: ContactId,
     pub name: String,
     pub email: String,
     /// The first of the roles asked for that this person holds.
     pub role: ContactRole,
-    pub unit_id: String,
+    pub unit_id: UnitId,
 }
 
 /// Active contacts holding one of `roles`, by name.
 pub fn leaders(conn: &mut DbConn, roles: &[ContactRole]) -> Result<Vec<Leader>, AppError> {
-    type Row = (String, String, String, Json<Vec<ContactRole>>, String);
+    type Row = (ContactId, String, String, Json<Vec<ContactRole>>, UnitId);
     let rows: Vec<Row> = contacts::table
         .filter(contacts::active.eq(true))
         .order(contacts::name.asc())
@@ -74,7 +74,7 @@ pub fn clocks_due(
     conn: &mut DbConn,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<(String, StoredState)>, AppError> {
+) -> Result<Vec<(UnitId, StoredState)>, AppError> {
     Ok(clocks::table
         .inner_join(incident_units::table.on(incident_units::incident_id.eq(clocks::incident_id)))
         .filter(clocks::due_at.ge(to_db_time(from)))

@@ -9,12 +9,13 @@ use super::schema::{accounts, sessions, units};
 use super::{DbConn, from_db_time, to_db_time, tokens};
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::account::{Session, actor_name};
+use crate::domain::ids::{AccountId, ContactId, UnitId};
 use crate::error::AppError;
 
 /// Starts a session; returns the cookie's value (never stored).
 pub fn create(
     conn: &mut DbConn,
-    account_id: &str,
+    account_id: &AccountId,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
@@ -32,10 +33,10 @@ pub fn create(
 }
 
 type SessionRow = (
+    AccountId,
     String,
     String,
-    String,
-    Option<String>,
+    Option<ContactId>,
     Role,
     Option<String>,
     Option<String>,
@@ -46,7 +47,11 @@ type SessionRow = (
 );
 
 /// Ends an account's oldest sessions beyond the newest `keep`.
-pub fn keep_newest(conn: &mut DbConn, account_id: &str, keep: i64) -> Result<usize, AppError> {
+pub fn keep_newest(
+    conn: &mut DbConn,
+    account_id: &AccountId,
+    keep: i64,
+) -> Result<usize, AppError> {
     let newest: Vec<String> = sessions::table
         .filter(sessions::account_id.eq(account_id))
         .order((sessions::created_at.desc(), sessions::id_hash.desc()))
@@ -108,7 +113,7 @@ pub fn find(
             contact_id,
             unit_name,
             actor: Actor {
-                id: account_id.clone(),
+                id: account_id.to_string(),
                 name: actor_name(&display_name, &login),
                 role,
                 scope: code
@@ -141,7 +146,7 @@ pub fn delete(conn: &mut DbConn, cookie: &str) -> Result<(), AppError> {
 /// Ends every session of an account but the one given (after a password change).
 pub fn delete_others(
     conn: &mut DbConn,
-    account_id: &str,
+    account_id: &AccountId,
     keep: Option<&str>,
 ) -> Result<(), AppError> {
     let keep = keep.map(tokens::hash).unwrap_or_default();
@@ -165,7 +170,7 @@ pub fn purge_expired(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, App
 
 /// Ends the sessions of accounts limited to a unit (it was deactivated): restoring the
 /// unit later does not bring them back.
-pub fn delete_for_unit(conn: &mut DbConn, unit_id: &str) -> Result<usize, AppError> {
+pub fn delete_for_unit(conn: &mut DbConn, unit_id: &UnitId) -> Result<usize, AppError> {
     let accounts_of_unit = accounts::table
         .filter(accounts::unit_id.eq(unit_id))
         .select(accounts::id);

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::units;
 use super::{DbConn, from_db_time, to_db_time};
+use crate::domain::ids::UnitId;
+use crate::domain::names::{UnitCode, UnitName};
 use crate::domain::unit::{Unit, UnitChange, UnitLevel, child_path};
 use crate::error::{AppError, ConflictCode};
 use crate::rule::Rule;
@@ -12,11 +14,11 @@ use crate::rule::Rule;
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = units)]
 struct UnitRow {
-    id: String,
-    code: String,
-    name: String,
+    id: UnitId,
+    code: UnitCode,
+    name: UnitName,
     level: UnitLevel,
-    parent_id: Option<String>,
+    parent_id: Option<UnitId>,
     path: String,
     active: bool,
     version: i64,
@@ -25,7 +27,7 @@ struct UnitRow {
 }
 
 impl UnitRow {
-    fn into_unit(self, parent_code: Option<String>) -> Result<Unit, AppError> {
+    fn into_unit(self, parent_code: Option<UnitCode>) -> Result<Unit, AppError> {
         Ok(Unit {
             level: self.level,
             id: self.id,
@@ -41,7 +43,7 @@ impl UnitRow {
     }
 }
 
-fn parent_code_of(conn: &mut DbConn, row: &UnitRow) -> Result<Option<String>, AppError> {
+fn parent_code_of(conn: &mut DbConn, row: &UnitRow) -> Result<Option<UnitCode>, AppError> {
     match &row.parent_id {
         None => Ok(None),
         Some(pid) => Ok(Some(
@@ -92,7 +94,7 @@ pub fn list(conn: &mut DbConn, scope_path: Option<&str>) -> Result<Vec<Unit>, Ap
         .select(UnitRow::as_select())
         .order((units::path.asc(),))
         .load(conn)?;
-    let codes: std::collections::HashMap<String, String> = rows
+    let codes: std::collections::HashMap<UnitId, UnitCode> = rows
         .iter()
         .map(|r| (r.id.clone(), r.code.clone()))
         .collect();
@@ -139,10 +141,10 @@ pub fn insert(
         Some(code) => Some(check_parent(conn, code, new.level)?),
         None => None,
     };
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = UnitId::generate();
     let now = to_db_time(now);
     let row = UnitRow {
-        path: child_path(parent.as_ref().map(|p| p.path.as_str()), &id),
+        path: child_path(parent.as_ref().map(|p| p.path.as_str()), id.as_str()),
         parent_id: parent.map(|p| p.id),
         id,
         code: new.code,
@@ -197,12 +199,12 @@ pub fn update(
             if parent.path.starts_with(&old_path) {
                 return Err(AppError::invalid("parent_code", Rule::BelowItself));
             }
-            row.path = child_path(Some(&parent.path), &row.id);
+            row.path = child_path(Some(&parent.path), row.id.as_str());
             row.parent_id = Some(parent.id);
             Some(pcode)
         }
         Some(None) => {
-            row.path = child_path(None, &row.id);
+            row.path = child_path(None, row.id.as_str());
             row.parent_id = None;
             None
         }
@@ -230,7 +232,7 @@ pub fn update(
     row.into_unit(parent_code)
 }
 
-fn check_children(conn: &mut DbConn, id: &str, level: UnitLevel) -> Result<(), AppError> {
+fn check_children(conn: &mut DbConn, id: &UnitId, level: UnitLevel) -> Result<(), AppError> {
     let child_levels: Vec<UnitLevel> = units::table
         .filter(units::parent_id.eq(id))
         .select(units::level)
@@ -250,7 +252,7 @@ fn check_children(conn: &mut DbConn, id: &str, level: UnitLevel) -> Result<(), A
 }
 
 fn move_descendants(conn: &mut DbConn, old: &str, new: &str) -> Result<(), AppError> {
-    let below: Vec<(String, String)> = units::table
+    let below: Vec<(UnitId, String)> = units::table
         .filter(units::path.like(format!("{old}%")))
         .filter(units::path.ne(old))
         .select((units::id, units::path))

@@ -15,6 +15,7 @@ use crate::console::views;
 use crate::domain::access::Role;
 use crate::domain::account::{AccountProfile, NewAccount, NewPassword, PASSWORD_MIN_CHARS};
 use crate::domain::contact::ContactFilter;
+use crate::domain::ids::{AccountId, ContactId};
 use crate::error::AppError;
 use crate::rule::Rule;
 use crate::web::AppState;
@@ -96,7 +97,7 @@ async fn render(
         .into_iter()
         .map(|c| Choice {
             label: format!("{}（{}，{}）", c.name, c.unit_code, c.email),
-            value: c.id,
+            value: c.id.into_string(),
             selected: false,
         })
         .collect();
@@ -122,11 +123,11 @@ async fn render(
                 contact_unlisted: a
                     .contact_id
                     .as_ref()
-                    .is_some_and(|id| !contacts.iter().any(|c| &c.value == id)),
+                    .is_some_and(|id| !contacts.iter().any(|c| c.value == id.as_str())),
                 unit_code: a.unit_code.unwrap_or_default(),
-                contact_id: a.contact_id.unwrap_or_default(),
+                contact_id: a.contact_id.map(ContactId::into_string).unwrap_or_default(),
                 unit: a.unit_name.unwrap_or_else(|| "全部单位".into()),
-                id: a.id,
+                id: a.id.into_string(),
                 login: a.login,
                 name: a.display_name,
             })
@@ -265,7 +266,11 @@ async fn update(
         Ok(profile) => {
             state
                 .app
-                .update_account(&signed.session.actor, id.into_inner(), profile)
+                .update_account(
+                    &signed.session.actor,
+                    AccountId::from(id.into_inner()),
+                    profile,
+                )
                 .await
         }
         Err(e) => Err(e),
@@ -289,7 +294,11 @@ async fn disable(
     let disabled = form.disabled == "true";
     let result = state
         .app
-        .set_account_disabled(&signed.session.actor, id.into_inner(), disabled)
+        .set_account_disabled(
+            &signed.session.actor,
+            AccountId::from(id.into_inner()),
+            disabled,
+        )
         .await;
     after(&state, &signed, "saved", result).await
 }
@@ -311,7 +320,7 @@ async fn reset_password(
         Ok(new) => {
             state
                 .app
-                .reset_password(&signed.session.actor, id.into_inner(), new)
+                .reset_password(&signed.session.actor, AccountId::from(id.into_inner()), new)
                 .await
         }
         Err(e) => Err(e),

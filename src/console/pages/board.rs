@@ -15,7 +15,7 @@ use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::access::Actor;
 use crate::domain::incident::{IncidentFilter, Severity, Sort, Status};
-use crate::domain::unit::parse_code;
+use crate::domain::names::UnitCode;
 use crate::error::AppError;
 use crate::rule::Rule;
 use crate::web::AppState;
@@ -74,7 +74,7 @@ struct BoardPage {
 
 /// The filter, checked: a unit code, a severity and a status, each optional.
 struct Checked {
-    unit: Option<String>,
+    unit: Option<UnitCode>,
     severity: Option<Severity>,
     status: Option<Status>,
 }
@@ -82,7 +82,7 @@ struct Checked {
 fn parse(filter: &BoardFilter) -> Result<Checked, AppError> {
     let unit = match filter.unit.trim() {
         "" => None,
-        code => Some(parse_code("unit", code)?),
+        code => Some(UnitCode::parse("unit", code)?),
     };
     let severity = match filter.severity.as_str() {
         "" => None,

@@ -12,6 +12,8 @@ use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::contact::{ContactChange, ContactFilter, ContactRole, NewContact};
+use crate::domain::ids::ContactId;
+use crate::domain::names::UnitName;
 use crate::domain::unit::{NewUnit, UnitChange, UnitLevel};
 use crate::error::AppError;
 use crate::web::AppState;
@@ -79,17 +81,17 @@ async fn render(
         all_units
             .iter()
             .find(|u| u.code == code)
-            .map_or(code.to_owned(), |u| u.name.clone())
+            .map_or(code.to_owned(), |u| u.name.to_string())
     };
     let contacts = all_contacts
         .iter()
         .map(|c| ContactView {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            email: c.email.clone(),
+            id: c.id.to_string(),
+            name: c.name.to_string(),
+            email: c.email.to_string(),
             phone: c.phone.clone(),
             unit: name_of(&c.unit_code),
-            unit_code: c.unit_code.clone(),
+            unit_code: c.unit_code.to_string(),
             role_options: present::options_of(ContactRole::ALL.iter().copied(), None)
                 .into_iter()
                 .map(|mut o| {
@@ -109,12 +111,12 @@ async fn render(
     let units = all_units
         .iter()
         .map(|u| UnitView {
-            code: u.code.clone(),
-            name: u.name.clone(),
+            code: u.code.to_string(),
+            name: u.name.to_string(),
             level: u.level.label_zh(),
             depth: (u.path.matches('/').count() - base).min(4),
             active: u.active,
-            parent: u.parent_code.clone(),
+            parent: u.parent_code.as_ref().map(ToString::to_string),
         })
         .collect();
     let page = DirectoryPage {
@@ -287,7 +289,11 @@ async fn contact_active(
     };
     let result = state
         .app
-        .change_contact(&signed.session.actor, id.into_inner(), change)
+        .change_contact(
+            &signed.session.actor,
+            ContactId::from(id.into_inner()),
+            change,
+        )
         .await;
     after(&state, &signed, "contact", result).await
 }
@@ -305,7 +311,7 @@ async fn rename_unit(
     posted: Posted<RenameForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
-    let result = match crate::domain::text::name("name", &form.name) {
+    let result = match UnitName::parse("name", &form.name) {
         Ok(name) => {
             let change = UnitChange {
                 name: Some(name),
@@ -343,7 +349,11 @@ async fn edit_contact(
             };
             state
                 .app
-                .change_contact(&signed.session.actor, id.into_inner(), change)
+                .change_contact(
+                    &signed.session.actor,
+                    ContactId::from(id.into_inner()),
+                    change,
+                )
                 .await
         }
         Err(e) => Err(e),

@@ -18,7 +18,7 @@ use crate::console::timeline::Reader;
 use crate::console::views;
 use crate::domain::clock::{ClockKind, ClockRules, MilestoneForm, MilestoneInput, StopReason};
 use crate::domain::escalation::{EscalationStatus, Notification};
-use crate::domain::ids::{ClockId, EscalationId};
+use crate::domain::ids::{ClockId, ContactId, EscalationId};
 use crate::domain::incident::{
     Category, Event, Incident, IncidentPatch, Publication, ReferralAuthority, Status,
 };
@@ -102,7 +102,7 @@ struct AckOffer {
 fn ack_offers(
     incident: &Incident,
     mails: &[Notification],
-    contact_id: &str,
+    contact_id: &ContactId,
     acknowledged: &[ClockId],
 ) -> Vec<AckOffer> {
     let mut offers = Vec::new();
@@ -116,7 +116,7 @@ fn ack_offers(
             .iter()
             .filter(|n| n.clock_id.as_ref() == Some(&clock.id))
             .filter(|n| n.status == EscalationStatus::Sent)
-            .filter(|n| n.recipient.contact_id == contact_id)
+            .filter(|n| n.recipient.contact_id == *contact_id)
             .max_by_key(|n| n.due_at);
         if let Some(n) = latest
             && !acknowledged.contains(&clock.id)
@@ -364,7 +364,10 @@ async fn render(
     };
     // Timeline entries and reminders name units that may no longer be responsible (or
     // active): all units, by code.
-    let unit_names: HashMap<String, String> = units.into_iter().map(|u| (u.code, u.name)).collect();
+    let unit_names: HashMap<String, String> = units
+        .into_iter()
+        .map(|u| (u.code.into_string(), u.name.into_string()))
+        .collect();
     let rules = state.app.clock_rules();
     let reader = Reader {
         units: &unit_names,

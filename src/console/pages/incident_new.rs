@@ -81,10 +81,10 @@ async fn render(
         .filter(|u| u.active)
         .map(|u| UnitChoice {
             depth: u.path.matches('/').count() - base_depth,
-            checked: picked.contains(&u.code),
-            first: first == u.code,
-            code: u.code,
-            name: u.name,
+            checked: picked.iter().any(|p| u.code == p.as_str()),
+            first: u.code == first,
+            code: u.code.into_string(),
+            name: u.name.into_string(),
         })
         .collect();
     let page = NewIncidentPage {

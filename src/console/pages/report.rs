@@ -11,8 +11,8 @@ use crate::console::labels;
 use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
+use crate::domain::names::UnitCode;
 use crate::domain::timeliness::{Durations, GroupBy, KindHeading, Timeliness};
-use crate::domain::unit::parse_code;
 use crate::error::AppError;
 use crate::rule::Rule;
 use crate::web::AppState;
@@ -157,7 +157,7 @@ fn parse(form: &ReportForm, state: &AppState) -> Result<Asked, AppError> {
     )?;
     let unit = match form.unit.trim() {
         "" => None,
-        code => Some(parse_code("unit", code)?),
+        code => Some(UnitCode::parse("unit", code)?),
     };
     let group_by = if form.group_by == "month" {
         GroupBy::Month

@@ -11,7 +11,7 @@ mod lateness;
 mod recipients;
 mod step;
 
-use crate::domain::ids::{ClockId, EscalationId};
+use crate::domain::ids::{ClockId, ContactId, EscalationId};
 
 pub use channel::{Channel, Route};
 pub use lateness::{Lateness, SendFacts};
@@ -32,7 +32,7 @@ text_enum! {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationRecipient {
     /// The directory contact (person) it is for.
-    pub contact_id: String,
+    pub contact_id: ContactId,
     pub name: String,
     /// The ladder audience that selected this person, e.g. `parent:office_director`.
     pub role: String,

@@ -5,11 +5,12 @@
 
 use crate::domain::clock::Audience;
 use crate::domain::contact::ContactRole;
+use crate::domain::ids::{ContactId, UnitId};
 
 /// A person an escalation goes to, as resolved from the directory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recipient {
-    pub contact_id: String,
+    pub contact_id: ContactId,
     pub email: String,
     pub name: String,
     /// What selected this person: a ladder audience (`parent:office_director`) or, for
@@ -20,14 +21,14 @@ pub struct Recipient {
 
 /// A responsible unit of the incident and its parent (ids), first responsible first.
 pub struct Responsible {
-    pub unit_id: String,
-    pub parent_id: Option<String>,
+    pub unit_id: UnitId,
+    pub parent_id: Option<UnitId>,
 }
 
 /// An active contact of one of those units (or their parents).
 pub struct Person {
-    pub contact_id: String,
-    pub unit_id: String,
+    pub contact_id: ContactId,
+    pub unit_id: UnitId,
     pub unit_code: String,
     pub email: String,
     pub name: String,

@@ -18,7 +18,8 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{text, unit};
+use crate::domain::names::UnitCode;
+use crate::domain::text;
 use crate::error::AppError;
 use crate::rule::Rule;
 
@@ -59,7 +60,7 @@ impl ResponsibleUnits {
         }
         let mut units = Vec::with_capacity(refs.len());
         for (i, r) in refs.into_iter().enumerate() {
-            let code = unit::parse_code(&format!("{field}[{i}].code"), &r.code)?;
+            let code = UnitCode::parse(&format!("{field}[{i}].code"), &r.code)?.into_string();
             if units.iter().any(|u: &UnitRef| u.code == code) {
                 return Err(AppError::invalid(
                     format!("{field}[{i}].code"),

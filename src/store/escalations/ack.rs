@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::domain::clock::StopReason;
 use crate::domain::escalation::{Channel, EscalationStatus, Step};
-use crate::domain::ids::{ClockId, EscalationId, IncidentId};
+use crate::domain::ids::{ClockId, ContactId, EscalationId, IncidentId};
 use crate::error::AppError;
 use crate::store::schema::{acknowledgements, escalations, incidents};
 use crate::store::{DbConn, to_db_time};
@@ -14,7 +14,7 @@ use crate::store::{DbConn, to_db_time};
 pub struct Addressed {
     pub clock_id: Option<ClockId>,
     pub incident_id: Option<IncidentId>,
-    pub contact_id: String,
+    pub contact_id: ContactId,
     /// The channel it went out on, and the person's address there.
     pub channel: Channel,
     pub address: String,
@@ -27,7 +27,7 @@ pub fn addressed(conn: &mut DbConn, escalation_id: &EscalationId) -> Result<Addr
     type Row = (
         Option<ClockId>,
         Option<IncidentId>,
-        String,
+        ContactId,
         Channel,
         String,
         String,
@@ -84,7 +84,7 @@ pub fn describe(
 pub fn has_acknowledged(
     conn: &mut DbConn,
     clock_id: &ClockId,
-    contact_id: &str,
+    contact_id: &ContactId,
 ) -> Result<bool, AppError> {
     let n: i64 = acknowledgements::table
         .filter(acknowledgements::clock_id.eq(clock_id))
@@ -119,7 +119,7 @@ pub fn insert_acknowledgement(
 pub fn cancel_repeats_to(
     conn: &mut DbConn,
     clock_id: &ClockId,
-    contact_id: &str,
+    contact_id: &ContactId,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     Ok(diesel::update(escalations::table)

@@ -24,7 +24,7 @@ use crate::domain::escalation::{
     Channel, EscalationStatus, Notification, NotificationRecipient, Person, Recipient, Responsible,
     Step, resolve,
 };
-use crate::domain::ids::{ClockId, EscalationId, IncidentId};
+use crate::domain::ids::{ClockId, ContactId, EscalationId, IncidentId, UnitId};
 use crate::error::AppError;
 
 /// The recipients of a step going to `audiences` (`domain::escalation::resolve`), from the
@@ -34,19 +34,20 @@ pub fn recipients(
     incident_id: &IncidentId,
     audiences: &[Audience],
 ) -> Result<Vec<Recipient>, AppError> {
-    let responsible: Vec<(String, Option<String>)> = incident_units::table
+    let responsible: Vec<(UnitId, Option<UnitId>)> = incident_units::table
         .inner_join(units::table)
         .filter(incident_units::incident_id.eq(incident_id))
         .order(incident_units::first_responsible.desc())
         .select((units::id, units::parent_id))
         .load(conn)?;
-    let unit_ids: Vec<&String> = responsible
+    let unit_ids: Vec<&str> = responsible
         .iter()
         .flat_map(|(id, parent)| std::iter::once(id).chain(parent.as_ref()))
+        .map(UnitId::as_str)
         .collect();
     type Row = (
-        String,
-        String,
+        ContactId,
+        UnitId,
         String,
         String,
         String,
@@ -226,8 +227,8 @@ pub fn future_reminders(
     conn: &mut DbConn,
     clock_id: &ClockId,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, Step, String)>, AppError> {
-    let rows: Vec<(String, String, i32, String)> = escalations::table
+) -> Result<Vec<(String, Step, ContactId)>, AppError> {
+    let rows: Vec<(String, String, i32, ContactId)> = escalations::table
         .filter(escalations::clock_id.eq(clock_id))
         .filter(escalations::status.eq(EscalationStatus::Pending))
         .filter(escalations::rank.ge(Step::FIRST_REMINDER_RANK))
@@ -254,7 +255,7 @@ struct NotificationRow {
     clock_id: Option<ClockId>,
     step: String,
     rank: i32,
-    contact_id: String,
+    contact_id: ContactId,
     channel: Channel,
     address: String,
     recipient_name: String,

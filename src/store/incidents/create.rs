@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Integer};
 
 use super::{IncidentRow, load};
 use crate::domain::access::Actor;
-use crate::domain::ids::IncidentId;
+use crate::domain::ids::{IncidentId, UnitId};
 use crate::domain::incident::{IdempotencyKey, Incident, IncidentContent, Status};
 use crate::error::{AppError, ConflictCode};
 use crate::store::schema::{idempotency_keys, incident_units, incidents};
@@ -15,7 +15,7 @@ use crate::store::{DbConn, to_db_time};
 
 /// A responsible unit, resolved.
 pub struct UnitLink {
-    pub unit_id: String,
+    pub unit_id: UnitId,
     pub path: String,
     pub first_responsible: bool,
 }

@@ -49,6 +49,7 @@ impl TestApp {
             .account_id(login.to_owned())
             .await
             .expect("such an account")
+            .into_string()
     }
 }
 
