@@ -23,8 +23,9 @@ use crate::store::{DbConn, escalations, events};
 
 /// Starts each clock kind the incident's severity calls for that has no clock that runs
 /// or was met (cancelled ones do not count: raised again, the clocks start again), plans
-/// their ladders, and, when the incident had no live clock before, tells the leaders at
-/// once (with the clock of the nearest deadline). Returns whether clocks started.
+/// their ladders, and, when the incident had no live clock of an announced kind (a major
+/// incident's) before, tells the leaders at once (with the announced clock of the nearest
+/// deadline). Returns whether clocks started.
 pub fn start_if_due(
     conn: &mut DbConn,
     actor: &Actor,
@@ -44,15 +45,18 @@ pub fn start_if_due(
     if due.is_empty() {
         return Ok(false);
     }
+    let announced = |kind: &ClockKind| rules.policy(kind).is_some_and(|p| p.announce);
+    let mut untold = !live.iter().any(announced);
     let mut started = Vec::new();
-    for (place, (kind, policy)) in due.into_iter().enumerate() {
+    for (kind, policy) in due {
         let started_at = policy.started_at(discovered_at, now);
         let id = clocks::insert(conn, incident_id, kind, policy, started_at, now)?;
         let due_at = policy.due_at(started_at);
         for step in plan(policy, due_at) {
             plan_for(conn, &id, incident_id, &step, planning, now)?;
         }
-        if place == 0 && live.is_empty() {
+        if untold && policy.announce {
+            untold = false;
             let notice = PlannedStep {
                 step: Step::NewMajor,
                 due_at: now,
@@ -114,12 +118,14 @@ pub fn cancel_running(
     cancel(conn, actor, incident_id, &running, reason, now)
 }
 
-/// After a change of severity: running clocks whose kind no longer applies are cancelled
-/// (with the reason), and the kinds that now apply start.
+/// After a change of severity from `before`: running clocks whose kind no longer applies
+/// are cancelled (lowered: they no longer apply; raised: superseded by the new severity's
+/// clocks), and the kinds that now apply start.
 pub fn follow_severity(
     conn: &mut DbConn,
     actor: &Actor,
     incident: &Incident,
+    before: Severity,
     planning: &Planning,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -128,7 +134,13 @@ pub fn follow_severity(
         .into_iter()
         .filter(|c| !c.policy.applies_to(severity))
         .collect();
-    let reason = StopReason::SeverityLowered(severity).key();
+    // Severities are ordered from the gravest.
+    let reason = if severity < before {
+        StopReason::SeverityRaised(severity)
+    } else {
+        StopReason::SeverityLowered(severity)
+    }
+    .key();
     cancel(conn, actor, &incident.id, &ending, &reason, now)?;
     let discovered_at = incident.discovered_at;
     start_if_due(

@@ -421,7 +421,7 @@ fn update(
         )?;
     }
     if applied.severity_changed {
-        clocks::follow_severity(conn, actor, &updated, planning, now)?;
+        clocks::follow_severity(conn, actor, &updated, incident.severity, planning, now)?;
     }
     store::get(conn, &incident.id, now)
 }

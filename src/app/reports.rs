@@ -64,7 +64,7 @@ pub fn plan_daily_digest(
     message_domain: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let ids = reports::open_incident_ids(conn, &rules.severities())?;
+    let ids = reports::open_incident_ids(conn, &rules.announced_severities())?;
     if ids.is_empty() {
         return Ok(0);
     }

@@ -96,6 +96,7 @@ pub fn field_name(name: &str) -> String {
         "url" => "链接",
         "venue" => "地点",
         "spokesperson" => "发言人",
+        "response_type" => "回应方式",
         "note" => "备注",
         "reason" => "理由",
         "status" => "状态",

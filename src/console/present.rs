@@ -177,6 +177,7 @@ options!(
     crate::domain::incident::ReferralAuthority,
     crate::domain::unit::UnitLevel,
     crate::domain::contact::ContactRole,
+    crate::domain::clock::ResponseType,
 );
 
 impl Options for crate::domain::access::Role {

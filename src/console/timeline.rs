@@ -134,6 +134,9 @@ impl Reader<'_> {
                 venue,
                 spokesperson,
             } => format!("，地点 {venue}，发言人 {spokesperson}"),
+            Evidence::Response { response_type, url } => {
+                format!("，{}（{url}）", response_type.label_zh())
+            }
         };
         let outcome = match m.clock_state {
             Some(state) => format!("计时结束：{}", ClockState::from(state).label_zh()),

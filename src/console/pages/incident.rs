@@ -16,7 +16,9 @@ use crate::console::present::{self, Choice, ClockCell};
 use crate::console::session::Signed;
 use crate::console::timeline::Reader;
 use crate::console::views;
-use crate::domain::clock::{ClockKind, ClockRules, MilestoneForm, MilestoneInput, StopReason};
+use crate::domain::clock::{
+    ClockKind, ClockRules, MilestoneForm, MilestoneInput, ResponseType, StopReason,
+};
 use crate::domain::escalation::{EscalationStatus, Notification};
 use crate::domain::ids::{ClockId, ContactId, EscalationId};
 use crate::domain::incident::{
@@ -157,6 +159,7 @@ struct IncidentPage {
     authorities: Vec<Choice>,
     kinds: Vec<Choice>,
     milestones: MilestoneLabels,
+    response_types: Vec<Choice>,
     conflict: bool,
     error: Option<FormError>,
 }
@@ -168,21 +171,26 @@ struct MilestoneLabels {
     all: String,
     publication: String,
     meeting: String,
+    response: String,
+    /// The kinds whose evidence includes a link.
+    linked: String,
 }
 
 fn milestone_labels(rules: &ClockRules) -> MilestoneLabels {
-    let of = |form: Option<MilestoneForm>| {
+    let of = |forms: &[MilestoneForm]| {
         rules
             .kinds()
             .into_iter()
-            .filter(|(_, p)| form.is_none_or(|f| p.milestone == f))
+            .filter(|(_, p)| forms.is_empty() || forms.contains(&p.milestone))
             .map(|(_, p)| p.label.as_str())
             .collect::<Vec<_>>()
     };
     MilestoneLabels {
-        all: of(None).join(" / "),
-        publication: of(Some(MilestoneForm::Publication)).join("、"),
-        meeting: of(Some(MilestoneForm::Meeting)).join("、"),
+        all: of(&[]).join(" / "),
+        publication: of(&[MilestoneForm::Publication]).join("、"),
+        meeting: of(&[MilestoneForm::Meeting]).join("、"),
+        response: of(&[MilestoneForm::Response]).join("、"),
+        linked: of(&[MilestoneForm::Publication, MilestoneForm::Response]).join("、"),
     }
 }
 
@@ -443,6 +451,7 @@ async fn render(
         authorities: present::options::<ReferralAuthority>(None),
         kinds: milestone_choices(&incident, &timeline_events, rules),
         milestones: milestone_labels(rules),
+        response_types: present::options::<ResponseType>(None),
         done: match &say {
             Say::Done(done) => Some(done.said(&incident, rules)),
             _ => None,
@@ -592,6 +601,7 @@ struct MilestoneFields {
     occurred_at: String,
     channel: Option<String>,
     url: Option<String>,
+    response_type: Option<String>,
     venue: Option<String>,
     spokesperson: Option<String>,
     note: Option<String>,
@@ -622,6 +632,12 @@ async fn milestone(
             )?,
             channel: blank(form.channel),
             url: blank(form.url),
+            response_type: blank(form.response_type)
+                .map(|t| {
+                    t.parse()
+                        .map_err(|e: Rule| AppError::invalid("response_type", e))
+                })
+                .transpose()?,
             venue: blank(form.venue),
             spokesperson: blank(form.spokesperson),
             note: blank(form.note),

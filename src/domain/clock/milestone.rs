@@ -20,6 +20,9 @@ pub struct MilestoneInput {
     pub channel: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
+    /// How a response was given (`response` milestones).
+    #[serde(default)]
+    pub response_type: Option<ResponseType>,
     #[serde(default)]
     pub venue: Option<String>,
     #[serde(default)]
@@ -29,11 +32,12 @@ pub struct MilestoneInput {
 }
 
 text_enum! {
-    /// What proves a kind's milestone: a publication (where, with its link), or a
-    /// meeting held (where, and who spoke).
+    /// What proves a kind's milestone: a publication (where, with its link), a meeting
+    /// held (where, and who spoke), or a response to public concern (how, with its link).
     pub enum MilestoneForm {
         Publication => "publication",
         Meeting => "meeting",
+        Response => "response",
     }
 }
 
@@ -43,6 +47,28 @@ impl MilestoneForm {
         match self {
             Self::Publication => "权威信息发布记录（渠道与链接）",
             Self::Meeting => "新闻发布会记录（地点与发言人）",
+            Self::Response => "回应记录（回应方式与链接）",
+        }
+    }
+}
+
+text_enum! {
+    /// How an office answered public concern (国办发〔2016〕61号: 予以回应): a statement
+    /// of its own, a reply on the platform where the concern was raised, or a published
+    /// explanation.
+    pub enum ResponseType {
+        Statement => "statement",
+        PlatformReply => "platform_reply",
+        Explanation => "explanation",
+    }
+}
+
+impl ResponseType {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Statement => "发布声明",
+            Self::PlatformReply => "在原平台回复",
+            Self::Explanation => "发布解读说明",
         }
     }
 }
@@ -51,8 +77,18 @@ impl MilestoneForm {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Evidence {
-    Publication { channel: String, url: String },
-    Meeting { venue: String, spokesperson: String },
+    Publication {
+        channel: String,
+        url: String,
+    },
+    Meeting {
+        venue: String,
+        spokesperson: String,
+    },
+    Response {
+        response_type: ResponseType,
+        url: String,
+    },
 }
 
 fn required(field: &str, value: Option<&str>, max: usize) -> Result<String, AppError> {
@@ -83,6 +119,13 @@ impl MilestoneInput {
             MilestoneForm::Meeting => Evidence::Meeting {
                 venue: required("venue", self.venue.as_deref(), 200)?,
                 spokesperson: required("spokesperson", self.spokesperson.as_deref(), 100)?,
+            },
+            MilestoneForm::Response => Evidence::Response {
+                response_type: self.response_type.ok_or_else(|| {
+                    AppError::invalid("response_type", Rule::RequiredForMilestone)
+                })?,
+                url: text::optional_url("url", self.url.as_deref())?
+                    .ok_or_else(|| AppError::invalid("url", Rule::RequiredForMilestone))?,
             },
         };
         let note = text::optional("note", self.note.as_deref(), NOTE_MAX)?;

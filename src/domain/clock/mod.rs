@@ -10,7 +10,7 @@ mod state;
 mod stop;
 
 pub use ladder::{Audience, LadderStep, PlannedStep, plan, repeat_after};
-pub use milestone::{Evidence, MilestoneForm, MilestoneInput};
+pub use milestone::{Evidence, MilestoneForm, MilestoneInput, ResponseType};
 pub use rules::{ClockRules, ClockStart};
 pub use state::{ClockPhase, ClockState, ClockView, NextEscalation, remaining_seconds};
 pub use stop::StopReason;
@@ -154,6 +154,15 @@ pub struct ClockPolicy {
     pub repeat_every_minutes: i64,
     #[serde(default)]
     pub repeat_to: Vec<Audience>,
+    /// A major incident's kind: its first clock on an incident tells `new_major_to` at
+    /// once, and open incidents with it are in the leaders' daily digest. (Policies
+    /// stored before this was per kind were all of major incidents.)
+    #[serde(default = "announced")]
+    pub announce: bool,
+}
+
+fn announced() -> bool {
+    true
 }
 
 impl ClockPolicy {

@@ -53,10 +53,11 @@ impl ClockRules {
             .collect()
     }
 
-    /// Every severity some kind applies to.
-    pub fn severities(&self) -> Vec<Severity> {
+    /// Every severity some announced kind (a major incident's) applies to: the
+    /// incidents of the daily digest.
+    pub fn announced_severities(&self) -> Vec<Severity> {
         let mut all: Vec<Severity> = Vec::new();
-        for policy in self.kinds.values() {
+        for policy in self.kinds.values().filter(|p| p.announce) {
             for s in &policy.severities {
                 if !all.contains(s) {
                     all.push(*s);
@@ -110,6 +111,7 @@ impl ClockRules {
                 steps: Vec::new(),
                 repeat_every_minutes: 0,
                 repeat_to: Vec::new(),
+                announce: true,
             };
             (ClockKind::parse(key).expect("a kind"), policy)
         };

@@ -21,6 +21,9 @@ pub enum StopReason {
     IncidentEnded(Status),
     /// The incident's severity went below those that run clocks.
     SeverityLowered(Severity),
+    /// The incident's severity was raised: the clock of the lesser severity (the 48-hour
+    /// response) is superseded by the clocks of the new one.
+    SeverityRaised(Severity),
     /// The clock had stopped (met, cancelled…) by the time the reminder was to go out.
     ClockStopped(ClockState),
 }
@@ -35,6 +38,7 @@ impl StopReason {
             Self::NoLongerResponsible => "no longer responsible".into(),
             Self::IncidentEnded(status) => format!("incident {status}"),
             Self::SeverityLowered(severity) => format!("severity lowered to {severity}"),
+            Self::SeverityRaised(severity) => format!("severity raised to {severity}"),
             Self::ClockStopped(state) => format!("clock {state} before sending"),
         }
     }
@@ -64,6 +68,9 @@ impl StopReason {
         if let Some(severity) = text.strip_prefix("severity lowered to ") {
             return severity.parse().ok().map(Self::SeverityLowered);
         }
+        if let Some(severity) = text.strip_prefix("severity raised to ") {
+            return severity.parse().ok().map(Self::SeverityRaised);
+        }
         text.strip_prefix("clock ")
             .and_then(|t| t.strip_suffix(" before sending"))
             .and_then(|state| state.parse().ok())
@@ -80,6 +87,13 @@ impl StopReason {
             Self::IncidentEnded(status) => format!("舆情{}", status.label_zh()),
             Self::SeverityLowered(severity) => {
                 format!("级别调整为{}，不再计时", severity.label_zh())
+            }
+            Self::SeverityRaised(severity) => {
+                format!(
+                    "级别升为{}，改按{}舆情的时限计时",
+                    severity.label_zh(),
+                    severity.label_zh()
+                )
             }
             Self::ClockStopped(state) => format!("发送前计时已结束（{}）", state.label_zh()),
         }
@@ -117,6 +131,7 @@ mod tests {
             StopReason::IncidentEnded(Status::Closed),
             StopReason::IncidentEnded(Status::Dismissed),
             StopReason::SeverityLowered(Severity::General),
+            StopReason::SeverityRaised(Severity::Major),
             StopReason::ClockStopped(ClockState::Met),
         ];
         for reason in all {

@@ -517,7 +517,68 @@ async fn a_form_posted_twice_records_once(backend: Backend) {
     assert_eq!(added, 1);
 }
 
+/// A 一般 incident's page offers its 48-hour response: how it was answered and where; a
+/// response without its way is refused in Chinese, with the way it was given on the
+/// timeline once recorded.
+async fn a_general_incidents_response_is_recorded_from_its_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("duty", "值班员甲", Role::Admin, None).await;
+    let mut body = crate::helpers::major_incident(chrono::Duration::hours(3));
+    body["severity"] = serde_json::json!("general");
+    let incident = app.create_incident(&app.admin, &body).await;
+    let reference = incident["reference"].as_str().unwrap();
+    let mut console = Console::signed_in(&app, "duty").await;
+    let page = console.get(&format!("/incidents/{reference}")).await;
+    assert!(
+        page.body
+            .contains(r#"<option value="public_response" selected>回应社会关切</option>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("回应方式（回应社会关切必填）"));
+    assert!(
+        page.body
+            .contains(r#"<option value="platform_reply">在原平台回复</option>"#)
+    );
+    let form = |way: &'static str, once: String| {
+        vec![
+            ("once", once),
+            ("kind", "public_response".to_owned()),
+            ("response_type", way.to_owned()),
+            ("url", "https://weibo.com/2".to_owned()),
+        ]
+    };
+    let path = format!("/incidents/{reference}/milestones");
+    let post = |fields: Vec<(&'static str, String)>| {
+        let console = &console;
+        let path = path.clone();
+        async move {
+            let mut all = vec![("csrf", console.csrf.clone())];
+            all.extend(fields);
+            let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            console.post_raw(&path, &pairs, Some(&console.base)).await
+        }
+    };
+    let refused = post(form("", once(&page.body))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("回应方式") && refused.body.contains("此类节点必须填写"),
+        "{}",
+        refused.body
+    );
+    let done = post(form("platform_reply", once(&refused.body))).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let shown = console.get(&format!("/incidents/{reference}")).await;
+    assert!(
+        shown.body.contains("回应社会关切于") && shown.body.contains("，在原平台回复（https:"),
+        "{}",
+        shown.body
+    );
+}
+
 on_both_backends!(
+    a_general_incidents_response_is_recorded_from_its_page,
     a_form_without_its_csrf_token_or_from_another_origin_is_refused,
     a_form_posted_twice_records_once,
     forged_headers_and_borrowed_tokens_are_refused,

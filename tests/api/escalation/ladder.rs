@@ -237,7 +237,17 @@ async fn severity_and_status_start_and_cancel_clocks(backend: Backend) {
     let mut body = major_incident(Duration::hours(1));
     body["severity"] = json!("general");
     let incident = app.create_incident(&app.admin, &body).await;
-    assert_eq!(incident["clocks"], json!([]), "no clocks below major");
+    let clocks = incident["clocks"].as_array().unwrap();
+    assert_eq!(clocks.len(), 1, "below major: the 48-hour response only");
+    let response = clock(&incident, "public_response");
+    assert_eq!(
+        at(&response["due_at"]),
+        at(&body["discovered_at"]) + Duration::hours(48)
+    );
+    assert_eq!(
+        response["next_escalation"]["step"], "before_720m",
+        "no new-major notice"
+    );
     let path = format!("/api/v1/incidents/{}", incident["id"].as_str().unwrap());
 
     let raised: Value = app
@@ -262,6 +272,14 @@ async fn severity_and_status_start_and_cancel_clocks(backend: Backend) {
         at(&body["discovered_at"]) + Duration::hours(24)
     );
     assert_eq!(statement["next_escalation"]["step"], "new_major");
+    let superseded = raised["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "public_response")
+        .unwrap();
+    assert_eq!(superseded["state"], "cancelled");
+    assert_eq!(superseded["stop_reason"], "severity raised to major");
 
     let lowered: Value = app
         .patch(
@@ -274,10 +292,20 @@ async fn severity_and_status_start_and_cancel_clocks(backend: Backend) {
         .await
         .unwrap();
     let clocks = lowered["clocks"].as_array().unwrap();
-    assert_eq!(clocks.len(), 2);
-    assert!(clocks.iter().all(
+    assert_eq!(clocks.len(), 4);
+    let majors: Vec<&Value> = clocks
+        .iter()
+        .filter(|c| c["kind"] != "public_response")
+        .collect();
+    assert_eq!(majors.len(), 2);
+    assert!(majors.iter().all(
         |c| c["state"] == "cancelled" && c["stop_reason"] == "severity lowered to significant"
     ));
+    assert_eq!(
+        at(&clock(&lowered, "public_response")["due_at"]),
+        at(&body["discovered_at"]) + Duration::hours(48),
+        "the 48-hour clock starts again from discovery"
+    );
 
     let again: Value = app
         .patch(
@@ -291,7 +319,7 @@ async fn severity_and_status_start_and_cancel_clocks(backend: Backend) {
         .unwrap();
     assert_eq!(
         again["clocks"].as_array().unwrap().len(),
-        4,
+        6,
         "new clocks; the cancelled ones stay"
     );
     assert_eq!(clock(&again, "press_conference")["state"], "running");

@@ -19,6 +19,7 @@ mod kinds;
 mod ladder;
 mod recipients;
 mod reports;
+mod response;
 mod templates;
 
 pub fn clock<'a>(incident: &'a Value, kind: &str) -> &'a Value {
