@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::Planning;
 use crate::domain::access::Actor;
 use crate::domain::clock::{
-    ClockKind, Evidence, PlannedStep, StopReason, StoredState, plan, repeat_after,
+    ClockKind, Milestone, PlannedStep, StopReason, StoredState, plan, repeat_after,
 };
 use crate::domain::escalation::Step;
 use crate::domain::ids::{ClockId, ContactId, IncidentId};
@@ -182,23 +182,17 @@ fn cancel(
     Ok(())
 }
 
-/// A milestone with its evidence, checked.
-pub struct Milestone {
-    pub kind: ClockKind,
-    pub occurred_at: DateTime<Utc>,
-    pub evidence: Evidence,
-    pub note: Option<String>,
-}
-
 /// Records a milestone; the first of its kind stops the running clock as met or met
 /// late and cancels the clock's pending reminders. Later ones are recorded too.
 pub fn record_milestone(
     conn: &mut DbConn,
     actor: &Actor,
-    incident_id: &IncidentId,
+    incident: &Incident,
     milestone: &Milestone,
+    planning: &Planning,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredState>, AppError> {
+    let incident_id = &incident.id;
     let running = clocks::running(conn, incident_id)?
         .into_iter()
         .find(|c| c.kind == milestone.kind);
@@ -234,11 +228,76 @@ pub fn record_milestone(
             occurred_at: milestone.occurred_at,
             evidence: milestone.evidence.clone(),
             clock_state: outcome,
+            is_final: milestone.is_final,
         }),
         milestone.note.as_deref(),
         now,
     )?;
+    start_after(
+        conn,
+        actor,
+        incident,
+        milestone,
+        running.is_some(),
+        planning,
+        now,
+    )?;
     Ok(outcome)
+}
+
+/// The clocks a milestone starts, from its time, on an open incident: the kinds that
+/// come after its kind (the first time only), and, when it met a running clock of a
+/// recurring kind and is not marked final, that kind's next clock (持续发布).
+fn start_after(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident: &Incident,
+    milestone: &Milestone,
+    met_a_clock: bool,
+    planning: &Planning,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if !incident.status.is_open() {
+        return Ok(());
+    }
+    let live = clocks::live_kinds(conn, &incident.id)?;
+    let mut started = Vec::new();
+    for (kind, policy) in planning
+        .rules
+        .started_by(&milestone.kind, incident.severity)
+    {
+        let next = if *kind == milestone.kind {
+            met_a_clock && !milestone.is_final
+        } else {
+            !live.contains(kind)
+        };
+        if !next {
+            continue;
+        }
+        let started_at = milestone.occurred_at;
+        let id = clocks::insert(conn, &incident.id, kind, policy, started_at, now)?;
+        let due_at = policy.due_at(started_at);
+        for step in plan(policy, due_at) {
+            plan_for(conn, &id, &incident.id, &step, planning, now)?;
+        }
+        started.push(StartedClock {
+            clock_id: id,
+            kind: kind.clone(),
+            started_at,
+            due_at,
+        });
+    }
+    if started.is_empty() {
+        return Ok(());
+    }
+    events::append(
+        conn,
+        &incident.id,
+        actor,
+        &Change::ClocksStarted(ClocksStarted { clocks: started }),
+        None,
+        now,
+    )
 }
 
 /// After an incident's responsible units or discovery time changed: running clocks that

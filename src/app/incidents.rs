@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
-use super::clocks::{self, Milestone};
+use super::clocks;
 use super::{App, Once, Planning};
 use crate::domain::access::Actor;
-use crate::domain::clock::{ClockRules, MilestoneInput, StopReason};
+use crate::domain::clock::{MilestoneInput, StopReason};
 use crate::domain::escalation::Notification;
 use crate::domain::ids::ContactId;
 use crate::domain::incident::{
@@ -216,9 +216,9 @@ impl App {
         input: MilestoneInput,
         once: Once,
     ) -> Result<Incident, AppError> {
-        let rules = self.planning.rules.clone();
+        let planning = self.planning.clone();
         self.change(actor, key, once, move |conn, actor, key, now| {
-            record_milestone(conn, actor, key, input, &rules, now)
+            record_milestone(conn, actor, key, input, &planning, now)
         })
         .await
     }
@@ -579,9 +579,10 @@ fn record_milestone(
     actor: &Actor,
     key: &str,
     input: MilestoneInput,
-    rules: &ClockRules,
+    planning: &Planning,
     now: DateTime<Utc>,
 ) -> Result<Incident, AppError> {
+    let rules = &planning.rules;
     let incident = load_for_change(conn, actor, key, None, now)?;
     let form = incident
         .clocks
@@ -590,14 +591,8 @@ fn record_milestone(
         .map(|c| c.milestone)
         .or_else(|| rules.policy(&input.kind).map(|p| p.milestone))
         .ok_or_else(|| AppError::invalid("kind", Rule::UnknownClockKind))?;
-    let (kind, occurred_at, evidence, note) = input.parse(form, incident.discovered_at, now)?;
+    let milestone = input.parse(form, incident.discovered_at, now)?;
     store::bump(conn, &incident, false, now)?;
-    let milestone = Milestone {
-        kind,
-        occurred_at,
-        evidence,
-        note,
-    };
-    clocks::record_milestone(conn, actor, &incident.id, &milestone, now)?;
+    clocks::record_milestone(conn, actor, &incident, &milestone, planning, now)?;
     store::get(conn, &incident.id, now)
 }

@@ -138,12 +138,17 @@ impl Reader<'_> {
                 format!("，{}（{url}）", response_type.label_zh())
             }
         };
+        let last = if m.is_final {
+            "，为最后一次发布"
+        } else {
+            ""
+        };
         let outcome = match m.clock_state {
             Some(state) => format!("计时结束：{}", ClockState::from(state).label_zh()),
             None => "计时此前已结束，仅作记录".into(),
         };
         format!(
-            "{}于 {}{proof}；{outcome}。",
+            "{}于 {}{proof}{last}；{outcome}。",
             self.clocks.label(&m.kind),
             self.time(m.occurred_at)
         )

@@ -287,6 +287,9 @@ pub struct MilestoneRecorded {
     pub evidence: Evidence,
     /// How the running clock ended; none when no clock of the kind was running.
     pub clock_state: Option<StoredState>,
+    /// Marked as the last release: no further one is due.
+    #[serde(default, rename = "final", skip_serializing_if = "std::ops::Not::not")]
+    pub is_final: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -91,6 +91,8 @@ pub fn running(conn: &mut DbConn, incident_id: &IncidentId) -> Result<Vec<Runnin
     Ok(clocks::table
         .filter(clocks::incident_id.eq(incident_id))
         .filter(clocks::state.eq(StoredState::Running))
+        // Nearest deadline first: the order they are shown and named in.
+        .order((clocks::due_at.asc(), clocks::kind.asc()))
         .select(ClockRow::as_select())
         .load(conn)?
         .into_iter()

@@ -174,9 +174,11 @@ struct MilestoneLabels {
     response: String,
     /// The kinds whose evidence includes a link.
     linked: String,
+    /// The incident's running clocks that recur until a release is marked final.
+    recurring: String,
 }
 
-fn milestone_labels(rules: &ClockRules) -> MilestoneLabels {
+fn milestone_labels(rules: &ClockRules, incident: &Incident) -> MilestoneLabels {
     let of = |forms: &[MilestoneForm]| {
         rules
             .kinds()
@@ -191,6 +193,14 @@ fn milestone_labels(rules: &ClockRules) -> MilestoneLabels {
         meeting: of(&[MilestoneForm::Meeting]).join("、"),
         response: of(&[MilestoneForm::Response]).join("、"),
         linked: of(&[MilestoneForm::Publication, MilestoneForm::Response]).join("、"),
+        recurring: incident
+            .clocks
+            .iter()
+            .filter(|c| c.state.is_running())
+            .filter(|c| rules.policy(&c.kind).is_some_and(|p| p.recurs))
+            .map(|c| c.label.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
     }
 }
 
@@ -450,7 +460,7 @@ async fn render(
         categories: present::options(Some(incident.category)),
         authorities: present::options::<ReferralAuthority>(None),
         kinds: milestone_choices(&incident, &timeline_events, rules),
-        milestones: milestone_labels(rules),
+        milestones: milestone_labels(rules, &incident),
         response_types: present::options::<ResponseType>(None),
         done: match &say {
             Say::Done(done) => Some(done.said(&incident, rules)),
@@ -605,6 +615,9 @@ struct MilestoneFields {
     venue: Option<String>,
     spokesperson: Option<String>,
     note: Option<String>,
+    /// The checkbox's "on".
+    #[serde(rename = "final")]
+    is_final: Option<String>,
 }
 
 #[post("/incidents/{key}/milestones")]
@@ -641,6 +654,7 @@ async fn milestone(
             venue: blank(form.venue),
             spokesperson: blank(form.spokesperson),
             note: blank(form.note),
+            is_final: blank(form.is_final).is_some(),
         })
     })();
     let result = match input {

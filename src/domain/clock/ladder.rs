@@ -131,6 +131,8 @@ mod tests {
             repeat_every_minutes: 60,
             repeat_to: vec![aud("principal_leader"), aud("parent:principal_leader")],
             announce: true,
+            after: None,
+            recurs: false,
         }
     }
 

@@ -29,6 +29,9 @@ pub struct MilestoneInput {
     pub spokesperson: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// The last release of a recurring kind (持续发布): no further one is due.
+    #[serde(default, rename = "final")]
+    pub is_final: bool,
 }
 
 text_enum! {
@@ -96,6 +99,16 @@ fn required(field: &str, value: Option<&str>, max: usize) -> Result<String, AppE
         .ok_or_else(|| AppError::invalid(field, Rule::RequiredForMilestone))
 }
 
+/// A milestone with its evidence, checked.
+pub struct Milestone {
+    pub kind: ClockKind,
+    pub occurred_at: DateTime<Utc>,
+    pub evidence: Evidence,
+    pub note: Option<String>,
+    /// The last release of a recurring kind.
+    pub is_final: bool,
+}
+
 impl MilestoneInput {
     /// Checks the evidence for the kind's form (`form`, from the kind's policy) and the
     /// time against the incident's discovery.
@@ -104,7 +117,7 @@ impl MilestoneInput {
         form: MilestoneForm,
         discovered_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<(ClockKind, DateTime<Utc>, Evidence, Option<String>), AppError> {
+    ) -> Result<Milestone, AppError> {
         let occurred_at =
             parse_since_discovery("occurred_at", self.occurred_at, discovered_at, now)?;
         let evidence = match form {
@@ -129,6 +142,12 @@ impl MilestoneInput {
             },
         };
         let note = text::optional("note", self.note.as_deref(), NOTE_MAX)?;
-        Ok((self.kind, occurred_at, evidence, note))
+        Ok(Milestone {
+            kind: self.kind,
+            occurred_at,
+            evidence,
+            note,
+            is_final: self.is_final,
+        })
     }
 }

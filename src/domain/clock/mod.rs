@@ -10,7 +10,7 @@ mod state;
 mod stop;
 
 pub use ladder::{Audience, LadderStep, PlannedStep, plan, repeat_after};
-pub use milestone::{Evidence, MilestoneForm, MilestoneInput, ResponseType};
+pub use milestone::{Evidence, Milestone, MilestoneForm, MilestoneInput, ResponseType};
 pub use rules::{ClockRules, ClockStart};
 pub use state::{ClockPhase, ClockState, ClockView, NextEscalation, remaining_seconds};
 pub use stop::StopReason;
@@ -159,6 +159,14 @@ pub struct ClockPolicy {
     /// stored before this was per kind were all of major incidents.)
     #[serde(default = "announced")]
     pub announce: bool,
+    /// Starts when the first milestone of that kind is recorded, from its time (持续发布:
+    /// after the first statement), rather than with the incident's severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<ClockKind>,
+    /// Meeting this clock starts the next one, from the milestone, until a milestone is
+    /// marked final or the incident ends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recurs: bool,
 }
 
 fn announced() -> bool {
@@ -190,9 +198,14 @@ impl ClockPolicy {
     }
 
     /// A running clock moves with the incident's discovery time only when it counts
-    /// from it.
+    /// from it (a clock started by a milestone counts from that).
     pub fn follows_discovery(&self) -> bool {
-        self.start_from == ClockStart::DiscoveredAt
+        self.after.is_none() && self.start_from == ClockStart::DiscoveredAt
+    }
+
+    /// Whether the incident's severity starts it (others start with a milestone).
+    pub fn starts_with_severity(&self) -> bool {
+        self.after.is_none()
     }
 
     pub fn validate(&self, key: &str) -> Result<(), String> {

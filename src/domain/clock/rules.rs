@@ -45,11 +45,28 @@ impl ClockRules {
         self.kinds.get(kind)
     }
 
-    /// The kinds an incident of `severity` gets, nearest deadline first.
+    /// The kinds an incident of `severity` gets with its severity, nearest deadline
+    /// first.
     pub fn for_severity(&self, severity: Severity) -> Vec<(&ClockKind, &ClockPolicy)> {
         self.kinds()
             .into_iter()
-            .filter(|(_, policy)| policy.applies_to(severity))
+            .filter(|(_, policy)| policy.applies_to(severity) && policy.starts_with_severity())
+            .collect()
+    }
+
+    /// The kinds a milestone of `kind` on an incident of `severity` starts: those that
+    /// come after it, and itself when it recurs.
+    pub fn started_by(
+        &self,
+        kind: &ClockKind,
+        severity: Severity,
+    ) -> Vec<(&ClockKind, &ClockPolicy)> {
+        self.kinds()
+            .into_iter()
+            .filter(|(k, p)| {
+                p.applies_to(severity)
+                    && (p.after.as_ref() == Some(kind) || (*k == kind && p.recurs))
+            })
             .collect()
     }
 
@@ -87,6 +104,11 @@ impl ClockRules {
         for (kind, policy) in &self.kinds {
             let key = format!("{key}.kinds.{kind}");
             policy.validate(&key)?;
+            if let Some(after) = &policy.after
+                && (after == kind || !self.kinds.contains_key(after))
+            {
+                return Err(format!("{key}.after: name another configured kind"));
+            }
             if !report_names.insert(policy.report_as.as_str()) {
                 return Err(format!("{key}.report_as: used by another kind"));
             }
@@ -112,6 +134,8 @@ impl ClockRules {
                 repeat_every_minutes: 0,
                 repeat_to: Vec::new(),
                 announce: true,
+                after: None,
+                recurs: false,
             };
             (ClockKind::parse(key).expect("a kind"), policy)
         };

@@ -577,7 +577,72 @@ async fn a_general_incidents_response_is_recorded_from_its_page(backend: Backend
     );
 }
 
+/// After the statement, the page offers the continued release and a box to mark it the
+/// last; the last one posted, nothing further is due and the box is gone.
+async fn the_last_continued_release_is_marked_from_the_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("duty", "值班员甲", Role::Admin, None).await;
+    let incident = app
+        .create_incident(
+            &app.admin,
+            &crate::helpers::major_incident(chrono::Duration::hours(1)),
+        )
+        .await;
+    let (id, reference) = (
+        incident["id"].as_str().unwrap(),
+        incident["reference"].as_str().unwrap(),
+    );
+    let mut console = Console::signed_in(&app, "duty").await;
+    let before = console.get(&format!("/incidents/{reference}")).await;
+    assert!(
+        !before.body.contains(r#"name="final""#),
+        "no release due yet"
+    );
+    crate::dashboards::statement_after(&app, id, chrono::Duration::minutes(30)).await;
+    let page = console.get(&format!("/incidents/{reference}")).await;
+    assert!(
+        page.body.contains(r#"name="final""#) && page.body.contains("最后一次持续发布进展"),
+        "{}",
+        page.body
+    );
+    let fields = [
+        ("csrf", console.csrf.clone()),
+        ("once", once(&page.body)),
+        ("kind", "continued_release".to_owned()),
+        ("channel", "区税务局官方微博".to_owned()),
+        ("url", "https://weibo.com/3".to_owned()),
+        ("final", "on".to_owned()),
+    ];
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let posted = console
+        .post_raw(
+            &format!("/incidents/{reference}/milestones"),
+            &pairs,
+            Some(&console.base),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    let after = console.get(&format!("/incidents/{reference}")).await;
+    assert!(after.body.contains("为最后一次发布"), "{}", after.body);
+    assert!(!after.body.contains(r#"name="final""#));
+    let incident: serde_json::Value = app
+        .get(&format!("/api/v1/incidents/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let running = incident["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "continued_release" && c["stopped_at"].is_null())
+        .count();
+    assert_eq!(running, 0);
+}
+
 on_both_backends!(
+    the_last_continued_release_is_marked_from_the_page,
     a_general_incidents_response_is_recorded_from_its_page,
     a_form_without_its_csrf_token_or_from_another_origin_is_refused,
     a_form_posted_twice_records_once,

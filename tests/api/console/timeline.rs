@@ -85,7 +85,8 @@ async fn the_timeline_reads_as_sentences(backend: Backend) {
         "发布渠道 官方微博",
         "计时结束：按时完成",
         "状态由「已登记」改为「已排除」",
-        "举行新闻发布会停止计时：舆情已排除",
+        "开始计时 测试用户 持续发布进展须在",
+        "举行新闻发布会、持续发布进展停止计时：舆情已排除",
     ] {
         assert!(
             timeline.contains(said),

@@ -8,7 +8,8 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     let now = Utc::now();
     // 440106: A met (240 min), B met late (420 min); 440111: C breached; D at both,
     // not yet due; E (一般) has the 48-hour response clock only, not yet due; F's major
-    // clocks were cancelled when it was lowered, and its 48-hour clock started.
+    // clocks were cancelled when it was lowered, and its 48-hour clock started. A's and
+    // B's statements started their first continued release, not yet due.
     let a = create(&app, incident("440106", "major", Duration::hours(6), "A")).await;
     statement_after(&app, &a, Duration::minutes(240)).await;
     let b = create(&app, incident("440106", "major", Duration::hours(7), "B")).await;
@@ -63,7 +64,7 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
             v["not_yet_due"].as_i64().unwrap(),
         )
     };
-    assert_eq!(row(&groups[0]), ("440106".into(), 7, 1, 1, 0, 5));
+    assert_eq!(row(&groups[0]), ("440106".into(), 9, 1, 1, 0, 7));
     assert_eq!(groups[0]["label"], "天河区税务局");
     assert_eq!(groups[0]["on_time_rate"], 0.5);
     assert_eq!(groups[0]["statement"]["median_minutes"], 240);
@@ -71,7 +72,7 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     assert!(field(&groups[0]["press_conference"], "median_minutes").is_null());
     assert_eq!(row(&groups[1]), ("440111".into(), 5, 0, 0, 1, 4));
     assert_eq!(groups[1]["on_time_rate"], 0.0);
-    assert_eq!(row(&report["total"]), ("total".into(), 10, 1, 1, 1, 7));
+    assert_eq!(row(&report["total"]), ("total".into(), 12, 1, 1, 1, 9));
     assert!(field(&report["total"]["response"], "median_minutes").is_null());
     let rate = report["total"]["on_time_rate"].as_f64().unwrap();
     assert!((rate - 1.0 / 3.0).abs() < 1e-9);
@@ -103,7 +104,7 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
         .iter()
         .map(|g| g["clocks_due"].as_i64().unwrap())
         .sum();
-    assert_eq!(sum, 10);
+    assert_eq!(sum, 12);
     let scoped = app.token(Role::Viewer, Some("440106")).await;
     let mine: Value = app
         .get(&format!("/api/v1/reports/timeliness?{period}"), &scoped)
@@ -111,7 +112,7 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(row(&mine["total"]), ("total".into(), 7, 1, 1, 0, 5));
+    assert_eq!(row(&mine["total"]), ("total".into(), 9, 1, 1, 0, 7));
 
     // CSV: Chinese headers with a byte-order mark by default, English on request.
     let res = app
@@ -132,9 +133,12 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     assert!(lines[0].starts_with(
         "\u{feff}单位代码,单位名称,到期时限数,按时完成,超时完成,已超时未完成,未到期,按时率"
     ));
-    assert_eq!(lines[1], "440106,天河区税务局,7,1,1,0,5,50.0%,240,420,,,,");
-    assert_eq!(lines[2], "440111,白云区税务局,5,0,0,1,4,0.0%,,,,,,");
-    assert_eq!(lines[3], "total,合计,10,1,1,1,7,33.3%,240,420,,,,");
+    assert_eq!(
+        lines[1],
+        "440106,天河区税务局,9,1,1,0,7,50.0%,240,420,,,,,,"
+    );
+    assert_eq!(lines[2], "440111,白云区税务局,5,0,0,1,4,0.0%,,,,,,,,");
+    assert_eq!(lines[3], "total,合计,12,1,1,1,9,33.3%,240,420,,,,,,");
     let res = app
         .request(
             Method::GET,
@@ -148,7 +152,7 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     let text = res.text().await.unwrap();
     assert!(text.starts_with("unit_code,unit_name,clocks_due,met_on_time,met_late,breached_open,not_yet_due,on_time_rate,"));
     assert!(
-        text.contains("\ntotal,total,10,1,1,1,7,0.3333,240,420,,,,\n"),
+        text.contains("\ntotal,total,12,1,1,1,9,0.3333,240,420,,,,,,\n"),
         "{text}"
     );
 

@@ -215,7 +215,8 @@ async fn a_kind_from_the_config_alone_is_clocked_shown_mailed_and_reported(backe
     assert!(
         header.ends_with(
             "rebuttal_median_minutes,rebuttal_p90_minutes,statement_median_minutes,\
-             statement_p90_minutes,press_conference_median_minutes,press_conference_p90_minutes,\
+             statement_p90_minutes,continued_release_median_minutes,continued_release_p90_minutes,\
+             press_conference_median_minutes,press_conference_p90_minutes,\
              response_median_minutes,response_p90_minutes"
         ),
         "{header}"

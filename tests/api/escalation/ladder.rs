@@ -199,14 +199,15 @@ async fn meeting_the_milestone_in_time_sends_no_breach(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let last = timeline["items"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
-    assert_eq!(last["kind"], "milestone_recorded");
-    assert_eq!(last["changes"]["clock_state"], "met");
+    // The statement met its clock, and started the first continued release.
+    let items = timeline["items"].as_array().unwrap();
+    let [.., recorded, started] = items.as_slice() else {
+        panic!("{timeline}")
+    };
+    assert_eq!(recorded["kind"], "milestone_recorded");
+    assert_eq!(recorded["changes"]["clock_state"], "met");
+    assert_eq!(started["kind"], "clocks_started");
+    assert_eq!(started["changes"]["clocks"][0]["kind"], "continued_release");
 }
 
 async fn late_statement_is_met_late(backend: Backend) {

@@ -18,6 +18,7 @@ mod delivery;
 mod kinds;
 mod ladder;
 mod recipients;
+mod releases;
 mod reports;
 mod response;
 mod templates;
