@@ -178,13 +178,27 @@ struct MilestoneLabels {
     recurring: String,
 }
 
+/// The wording follows the kinds the form offers (see `milestone_choices`): a major
+/// incident's form does not ask how a 48-hour response was given.
 fn milestone_labels(rules: &ClockRules, incident: &Incident) -> MilestoneLabels {
-    let of = |forms: &[MilestoneForm]| {
+    let current = present::current_clocks(&incident.clocks);
+    let offered: Vec<(&str, MilestoneForm)> = if current.is_empty() {
         rules
             .kinds()
             .into_iter()
-            .filter(|(_, p)| forms.is_empty() || forms.contains(&p.milestone))
-            .map(|(_, p)| p.label.as_str())
+            .map(|(_, p)| (p.label.as_str(), p.milestone))
+            .collect()
+    } else {
+        current
+            .iter()
+            .map(|c| (c.label.as_str(), c.milestone))
+            .collect()
+    };
+    let of = |forms: &[MilestoneForm]| {
+        offered
+            .iter()
+            .filter(|(_, form)| forms.is_empty() || forms.contains(form))
+            .map(|(label, _)| *label)
             .collect::<Vec<_>>()
     };
     MilestoneLabels {

@@ -599,6 +599,10 @@ async fn the_last_continued_release_is_marked_from_the_page(backend: Backend) {
         !before.body.contains(r#"name="final""#),
         "no release due yet"
     );
+    assert!(
+        !before.body.contains("回应方式"),
+        "a major incident's form does not ask how a 48-hour response was given"
+    );
     crate::dashboards::statement_after(&app, id, chrono::Duration::minutes(30)).await;
     let page = console.get(&format!("/incidents/{reference}")).await;
     assert!(
