@@ -216,7 +216,8 @@ pub fn insert_milestone(
     Ok(id)
 }
 
-/// The clocks of these incidents as shown at `now`, newest first per kind.
+/// The clocks of these incidents as shown at `now`, whatever their kind, nearest
+/// deadline first.
 pub fn views(
     conn: &mut DbConn,
     incident_ids: &[IncidentId],
@@ -224,7 +225,11 @@ pub fn views(
 ) -> Result<HashMap<IncidentId, Vec<ClockView>>, AppError> {
     let rows: Vec<ClockRow> = clocks::table
         .filter(clocks::incident_id.eq_any(incident_ids))
-        .order((clocks::kind.asc(), clocks::created_at.desc()))
+        .order((
+            clocks::due_at.asc(),
+            clocks::kind.asc(),
+            clocks::created_at.asc(),
+        ))
         .select(ClockRow::as_select())
         .load(conn)?;
     let running: Vec<&ClockId> = rows

@@ -58,7 +58,8 @@ pub struct Incident {
     pub dismissal_reason: Option<String>,
     pub publication: Option<Publication>,
     pub referrals: Vec<Referral>,
-    /// Both clocks (and earlier cancelled ones), computed by the server at response time.
+    /// Every clock of the incident, whatever its kind (cancelled and met ones too), nearest
+    /// deadline first; computed by the server at response time.
     pub clocks: Vec<ClockView>,
     /// Reference of an open incident with the same source URL at creation.
     pub possible_duplicate_of: Option<String>,
