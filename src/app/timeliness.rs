@@ -170,10 +170,12 @@ pub fn csv(report: &TimelinessReport, lang: Lang) -> Result<Vec<u8>, AppError> {
         Lang::Zh => [
             format!("{}用时中位数(分钟)", k.label),
             format!("{}用时P90(分钟)", k.label),
+            format!("{}按时率", k.label),
         ],
         Lang::En => [
             format!("{}_median_minutes", k.report_as),
             format!("{}_p90_minutes", k.report_as),
+            format!("{}_on_time_rate", k.report_as),
         ],
     });
     let header: Vec<String> = key
@@ -189,11 +191,13 @@ pub fn csv(report: &TimelinessReport, lang: Lang) -> Result<Vec<u8>, AppError> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(&header).map_err(AppError::internal)?;
     let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
-    for row in report.groups.iter().chain(std::iter::once(&report.total)) {
-        let rate = row.on_time_rate.map_or(String::new(), |r| match lang {
+    let rate = |r: Option<f64>| {
+        r.map_or(String::new(), |r| match lang {
             Lang::Zh => format!("{:.1}%", r * 100.0),
             Lang::En => format!("{r:.4}"),
-        });
+        })
+    };
+    for row in report.groups.iter().chain(std::iter::once(&report.total)) {
         let label = if row.key == "total" && lang == Lang::En {
             "total".to_owned()
         } else {
@@ -207,12 +211,13 @@ pub fn csv(report: &TimelinessReport, lang: Lang) -> Result<Vec<u8>, AppError> {
             row.met_late.to_string(),
             row.breached_open.to_string(),
             row.not_yet_due.to_string(),
-            rate,
+            rate(row.on_time_rate),
         ];
         for kind in &report.kinds {
-            let d = row.durations.get(&kind.report_as);
+            let d = row.per_kind.get(&kind.report_as);
             record.push(number(d.and_then(|d| d.median_minutes)));
             record.push(number(d.and_then(|d| d.p90_minutes)));
+            record.push(rate(d.and_then(|d| d.on_time_rate)));
         }
         writer.write_record(&record).map_err(AppError::internal)?;
     }

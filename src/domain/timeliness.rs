@@ -31,14 +31,19 @@ pub struct ClockFact {
     pub unit_name: String,
 }
 
+/// One clock kind's figures in a group: how long its milestone took, and how often it
+/// was on time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Durations {
+pub struct KindTimeliness {
     /// Start to milestone, in minutes begun (5 h 0 min 8 s is 301: a limit of 300 was
     /// missed, and the figure must not say otherwise).
     pub median_minutes: Option<i64>,
     pub p90_minutes: Option<i64>,
     /// Whether the median clock met its milestone after the deadline.
     pub median_late: Option<bool>,
+    /// This kind's met_on_time / (met_on_time + met_late + breached_open); null when
+    /// none of its clocks is decided.
+    pub on_time_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -56,11 +61,11 @@ pub struct Timeliness {
     pub not_yet_due: i64,
     /// met_on_time / (met_on_time + met_late + breached_open); null when none decided.
     pub on_time_rate: Option<f64>,
-    /// Start to milestone per clock kind, under the kind's `report_as` name
-    /// (`statement`, `press_conference`, …).
+    /// Per clock kind, under the kind's `report_as` name (`statement`,
+    /// `press_conference`, …): start to milestone, and its on-time rate.
     #[serde(flatten)]
-    #[schema(value_type = BTreeMap<String, Durations>)]
-    pub durations: BTreeMap<String, Durations>,
+    #[schema(value_type = BTreeMap<String, KindTimeliness>)]
+    pub per_kind: BTreeMap<String, KindTimeliness>,
 }
 
 /// A clock kind as the report names it: the kind and its `report_as`.
@@ -129,7 +134,6 @@ fn tally(
     let met_late = count(&|f| f.state == StoredState::MetLate);
     let breached_open = count(&|f| f.state == StoredState::Running && f.due_at < now);
     let not_yet_due = count(&|f| f.state == StoredState::Running && f.due_at >= now);
-    let decided = met_on_time + met_late + breached_open;
     Timeliness {
         key,
         label,
@@ -138,20 +142,36 @@ fn tally(
         met_late,
         breached_open,
         not_yet_due,
-        on_time_rate: (decided > 0).then(|| met_on_time as f64 / decided as f64),
-        durations: kinds
+        on_time_rate: on_time_rate(facts, now),
+        per_kind: kinds
             .iter()
-            .map(|(kind, name)| (name.clone(), durations(facts, kind)))
+            .map(|(kind, name)| {
+                let of_kind: Vec<&ClockFact> =
+                    facts.iter().copied().filter(|f| f.kind == *kind).collect();
+                (name.clone(), of_kind_figures(&of_kind, now))
+            })
             .collect(),
     }
 }
 
-/// Start to milestone of the met clocks of one kind: median and 90th percentile
-/// (nearest rank), in minutes begun.
-fn durations(facts: &[&ClockFact], kind: &ClockKind) -> Durations {
+/// Met on time among the decided clocks (met, met late, or past due without it).
+fn on_time_rate(facts: &[&ClockFact], now: DateTime<Utc>) -> Option<f64> {
+    let on_time = facts.iter().filter(|f| f.state == StoredState::Met).count();
+    let decided = facts
+        .iter()
+        .filter(|f| {
+            matches!(f.state, StoredState::Met | StoredState::MetLate)
+                || (f.state == StoredState::Running && f.due_at < now)
+        })
+        .count();
+    (decided > 0).then(|| on_time as f64 / decided as f64)
+}
+
+/// The clocks of one kind: start to milestone of the met ones, median and 90th
+/// percentile (nearest rank) in minutes begun, and the kind's on-time rate.
+fn of_kind_figures(facts: &[&ClockFact], now: DateTime<Utc>) -> KindTimeliness {
     let mut taken: Vec<(i64, bool)> = facts
         .iter()
-        .filter(|f| f.kind == *kind)
         .filter(|f| matches!(f.state, StoredState::Met | StoredState::MetLate))
         .filter_map(|f| {
             let seconds = (f.stopped_at? - f.started_at).num_seconds();
@@ -161,10 +181,11 @@ fn durations(facts: &[&ClockFact], kind: &ClockKind) -> Durations {
     taken.sort_unstable();
     let minutes = |(seconds, _): (i64, bool)| (seconds.max(0) + 59) / 60;
     let median = nearest_rank(&taken, 50);
-    Durations {
+    KindTimeliness {
         median_minutes: median.map(minutes),
         p90_minutes: nearest_rank(&taken, 90).map(minutes),
         median_late: median.map(|(_, late)| late),
+        on_time_rate: on_time_rate(facts, now),
     }
 }
 
@@ -186,7 +207,7 @@ pub struct TimelinessReport {
     pub as_of: DateTime<Utc>,
     pub groups: Vec<Timeliness>,
     pub total: Timeliness,
-    /// The kinds whose durations the rows carry, in the order they are shown: their
+    /// The kinds whose figures the rows carry, in the order they are shown: their
     /// `report_as` names and labels.
     #[serde(skip)]
     pub kinds: Vec<KindHeading>,
@@ -299,10 +320,23 @@ mod tests {
             (5, 2, 1, 1, 1)
         );
         assert_eq!(a.on_time_rate, Some(0.5));
-        assert_eq!(a.durations["statement"].median_minutes, Some(120));
-        assert_eq!(a.durations["statement"].median_late, Some(false));
-        assert_eq!(a.durations["statement"].p90_minutes, Some(400));
-        assert_eq!(a.durations["press_conference"], Durations::default());
+        assert_eq!(a.per_kind["statement"].median_minutes, Some(120));
+        assert_eq!(a.per_kind["statement"].median_late, Some(false));
+        assert_eq!(a.per_kind["statement"].p90_minutes, Some(400));
+        let statement_rate = a.per_kind["statement"].on_time_rate.unwrap();
+        assert!(
+            (statement_rate - 2.0 / 3.0).abs() < 1e-9,
+            "{statement_rate}"
+        );
+        // The press conference past due counts against its kind; the later one is not
+        // decided yet.
+        assert_eq!(
+            a.per_kind["press_conference"],
+            KindTimeliness {
+                on_time_rate: Some(0.0),
+                ..KindTimeliness::default()
+            }
+        );
         assert_eq!(rows[1].clocks_due, 1);
         assert_eq!(rows[1].on_time_rate, Some(1.0));
         assert_eq!(total.clocks_due, 5);
@@ -329,8 +363,8 @@ mod tests {
             chrono_tz::Asia::Shanghai,
             t("2026-11-20T00:00:00Z"),
         );
-        assert_eq!(rows[0].durations["statement"].median_minutes, Some(301));
-        assert_eq!(rows[0].durations["statement"].median_late, Some(true));
+        assert_eq!(rows[0].per_kind["statement"].median_minutes, Some(301));
+        assert_eq!(rows[0].per_kind["statement"].median_late, Some(true));
     }
 
     #[test]

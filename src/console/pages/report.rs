@@ -12,7 +12,7 @@ use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::names::UnitCode;
-use crate::domain::timeliness::{Durations, GroupBy, KindHeading, Timeliness};
+use crate::domain::timeliness::{GroupBy, KindHeading, KindTimeliness, Timeliness};
 use crate::error::AppError;
 use crate::rule::Rule;
 use crate::web::AppState;
@@ -40,8 +40,15 @@ struct Row {
     breached_open: i64,
     not_yet_due: i64,
     rate: String,
-    /// The median time taken per clock kind, in the order of `ReportPage::kinds`.
-    medians: Vec<String>,
+    /// Per clock kind, in the order of `ReportPage::kinds`.
+    per_kind: Vec<KindCell>,
+}
+
+/// One clock kind's cell: the median time taken, and the kind's on-time rate.
+#[derive(Serialize)]
+struct KindCell {
+    taken: String,
+    rate: String,
 }
 
 /// One bar of the chart, laid out here.
@@ -76,18 +83,23 @@ struct ReportPage {
 const BAR_PITCH: u32 = 28;
 const BAR_MAX: u32 = 420;
 
-/// The median time taken, and 超时 when the median clock missed its deadline.
-fn median(d: &Durations) -> String {
-    match d.median_minutes {
-        None => "—".into(),
-        Some(m) => {
-            let late = if d.median_late == Some(true) {
-                "（超时）"
-            } else {
-                ""
-            };
-            format!("{}小时{:02}分{late}", m / 60, m % 60)
-        }
+/// The median time taken (超时 when the median clock missed its deadline), and the
+/// kind's on-time rate.
+fn kind_cell(d: Option<&KindTimeliness>) -> KindCell {
+    let taken = d.and_then(|d| {
+        let m = d.median_minutes?;
+        let late = if d.median_late == Some(true) {
+            "（超时）"
+        } else {
+            ""
+        };
+        Some(format!("{}小时{:02}分{late}", m / 60, m % 60))
+    });
+    KindCell {
+        taken: taken.unwrap_or_else(|| "—".into()),
+        rate: d
+            .and_then(|d| d.on_time_rate)
+            .map_or("—".into(), |r| format!("{:.1}%", r * 100.0)),
     }
 }
 
@@ -106,9 +118,9 @@ fn row(t: &Timeliness, kinds: &[KindHeading]) -> Row {
         breached_open: t.breached_open,
         not_yet_due: t.not_yet_due,
         rate: rate(t),
-        medians: kinds
+        per_kind: kinds
             .iter()
-            .map(|k| t.durations.get(&k.report_as).map_or("—".into(), median))
+            .map(|k| kind_cell(t.per_kind.get(&k.report_as)))
             .collect(),
     }
 }

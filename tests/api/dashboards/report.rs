@@ -69,6 +69,8 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     assert_eq!(groups[0]["on_time_rate"], 0.5);
     assert_eq!(groups[0]["statement"]["median_minutes"], 240);
     assert_eq!(groups[0]["statement"]["p90_minutes"], 420);
+    assert_eq!(groups[0]["statement"]["on_time_rate"], 0.5);
+    assert!(field(&groups[0]["continued_release"], "on_time_rate").is_null());
     assert!(field(&groups[0]["press_conference"], "median_minutes").is_null());
     assert_eq!(row(&groups[1]), ("440111".into(), 5, 0, 0, 1, 4));
     assert_eq!(groups[1]["on_time_rate"], 0.0);
@@ -135,10 +137,16 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     ));
     assert_eq!(
         lines[1],
-        "440106,天河区税务局,9,1,1,0,7,50.0%,240,420,,,,,,"
+        "440106,天河区税务局,9,1,1,0,7,50.0%,240,420,50.0%,,,,,,,,,"
     );
-    assert_eq!(lines[2], "440111,白云区税务局,5,0,0,1,4,0.0%,,,,,,,,");
-    assert_eq!(lines[3], "total,合计,12,1,1,1,9,33.3%,240,420,,,,,,");
+    assert_eq!(
+        lines[2],
+        "440111,白云区税务局,5,0,0,1,4,0.0%,,,0.0%,,,,,,,,,"
+    );
+    assert_eq!(
+        lines[3],
+        "total,合计,12,1,1,1,9,33.3%,240,420,33.3%,,,,,,,,,"
+    );
     let res = app
         .request(
             Method::GET,
@@ -152,7 +160,7 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     let text = res.text().await.unwrap();
     assert!(text.starts_with("unit_code,unit_name,clocks_due,met_on_time,met_late,breached_open,not_yet_due,on_time_rate,"));
     assert!(
-        text.contains("\ntotal,total,12,1,1,1,9,0.3333,240,420,,,,,,\n"),
+        text.contains("\ntotal,total,12,1,1,1,9,0.3333,240,420,0.3333,,,,,,,,,\n"),
         "{text}"
     );
 

@@ -214,16 +214,19 @@ async fn a_kind_from_the_config_alone_is_clocked_shown_mailed_and_reported(backe
     let header = csv.lines().next().unwrap();
     assert!(
         header.ends_with(
-            "rebuttal_median_minutes,rebuttal_p90_minutes,statement_median_minutes,\
-             statement_p90_minutes,continued_release_median_minutes,continued_release_p90_minutes,\
-             press_conference_median_minutes,press_conference_p90_minutes,\
-             response_median_minutes,response_p90_minutes"
+            "rebuttal_median_minutes,rebuttal_p90_minutes,rebuttal_on_time_rate,\
+             statement_median_minutes,statement_p90_minutes,statement_on_time_rate,\
+             continued_release_median_minutes,continued_release_p90_minutes,\
+             continued_release_on_time_rate,press_conference_median_minutes,\
+             press_conference_p90_minutes,press_conference_on_time_rate,\
+             response_median_minutes,response_p90_minutes,response_on_time_rate"
         ),
         "{header}"
     );
     let page = console.get(&format!("/report?{period}")).await;
     assert!(
-        page.body.contains("发布辟谣说明用时（中位）"),
+        page.body
+            .contains("data-label=\"发布辟谣说明用时 · 按时率\""),
         "report page"
     );
 
