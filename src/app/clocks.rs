@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::Planning;
 use crate::domain::access::Actor;
 use crate::domain::clock::{
-    ClockKind, Milestone, PlannedStep, StopReason, StoredState, plan, repeat_after,
+    ClockKind, ClockPolicy, Milestone, PlannedStep, StopReason, StoredState, plan, repeat_after,
 };
 use crate::domain::escalation::Step;
 use crate::domain::ids::{ClockId, ContactId, IncidentId};
@@ -50,11 +50,7 @@ pub fn start_if_due(
     let mut started = Vec::new();
     for (kind, policy) in due {
         let started_at = policy.started_at(discovered_at, now);
-        let id = clocks::insert(conn, incident_id, kind, policy, started_at, now)?;
-        let due_at = policy.due_at(started_at);
-        for step in plan(policy, due_at) {
-            plan_for(conn, &id, incident_id, &step, planning, now)?;
-        }
+        let clock = start_clock(conn, incident_id, kind, policy, started_at, planning, now)?;
         if untold && policy.announce {
             untold = false;
             let notice = PlannedStep {
@@ -62,24 +58,56 @@ pub fn start_if_due(
                 due_at: now,
                 to: rules.new_major_to.clone(),
             };
-            plan_for(conn, &id, incident_id, &notice, planning, now)?;
+            plan_for(conn, &clock.clock_id, incident_id, &notice, planning, now)?;
         }
-        started.push(StartedClock {
-            clock_id: id,
-            kind: kind.clone(),
-            started_at,
-            due_at,
-        });
+        started.push(clock);
+    }
+    record_started(conn, actor, incident_id, started, now)?;
+    Ok(true)
+}
+
+/// Inserts a running clock of `kind` started at `started_at` and plans its ladder.
+fn start_clock(
+    conn: &mut DbConn,
+    incident_id: &IncidentId,
+    kind: &ClockKind,
+    policy: &ClockPolicy,
+    started_at: DateTime<Utc>,
+    planning: &Planning,
+    now: DateTime<Utc>,
+) -> Result<StartedClock, AppError> {
+    let id = clocks::insert(conn, incident_id, kind, policy, started_at, now)?;
+    let due_at = policy.due_at(started_at);
+    for step in plan(policy, due_at) {
+        plan_for(conn, &id, incident_id, &step, planning, now)?;
+    }
+    Ok(StartedClock {
+        clock_id: id,
+        kind: kind.clone(),
+        started_at,
+        due_at,
+    })
+}
+
+/// The timeline entry for clocks that started (none: no entry).
+fn record_started(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident_id: &IncidentId,
+    clocks: Vec<StartedClock>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if clocks.is_empty() {
+        return Ok(());
     }
     events::append(
         conn,
         incident_id,
         actor,
-        &Change::ClocksStarted(ClocksStarted { clocks: started }),
+        &Change::ClocksStarted(ClocksStarted { clocks }),
         None,
         now,
-    )?;
-    Ok(true)
+    )
 }
 
 /// Plans one step for whoever holds its roles in the incident's units now.
@@ -271,33 +299,19 @@ fn start_after(
         } else {
             !live.contains(kind)
         };
-        if !next {
-            continue;
+        if next {
+            started.push(start_clock(
+                conn,
+                &incident.id,
+                kind,
+                policy,
+                milestone.occurred_at,
+                planning,
+                now,
+            )?);
         }
-        let started_at = milestone.occurred_at;
-        let id = clocks::insert(conn, &incident.id, kind, policy, started_at, now)?;
-        let due_at = policy.due_at(started_at);
-        for step in plan(policy, due_at) {
-            plan_for(conn, &id, &incident.id, &step, planning, now)?;
-        }
-        started.push(StartedClock {
-            clock_id: id,
-            kind: kind.clone(),
-            started_at,
-            due_at,
-        });
     }
-    if started.is_empty() {
-        return Ok(());
-    }
-    events::append(
-        conn,
-        &incident.id,
-        actor,
-        &Change::ClocksStarted(ClocksStarted { clocks: started }),
-        None,
-        now,
-    )
+    record_started(conn, actor, &incident.id, started, now)
 }
 
 /// After an incident's responsible units or discovery time changed: running clocks that

@@ -117,23 +117,18 @@ impl UnitCode {
     }
 }
 
-impl UnitName {
-    pub fn parse(field: &str, name: &str) -> Result<Self, AppError> {
-        crate::domain::text::required(field, name, NAME_MAX).map(Self)
-    }
+/// Names of units, people and tokens share one rule.
+macro_rules! name_rule {
+    ($($name:ident),+) => {
+        $(impl $name {
+            pub fn parse(field: &str, name: &str) -> Result<Self, AppError> {
+                crate::domain::text::required(field, name, NAME_MAX).map(Self)
+            }
+        })+
+    };
 }
 
-impl PersonName {
-    pub fn parse(field: &str, name: &str) -> Result<Self, AppError> {
-        crate::domain::text::required(field, name, NAME_MAX).map(Self)
-    }
-}
-
-impl TokenName {
-    pub fn parse(field: &str, name: &str) -> Result<Self, AppError> {
-        crate::domain::text::required(field, name, NAME_MAX).map(Self)
-    }
-}
+name_rule!(UnitName, PersonName, TokenName);
 
 impl Email {
     pub fn parse(field: &str, email: &str) -> Result<Self, AppError> {

@@ -129,20 +129,16 @@ fn tally(
     kinds: &[ReportedKind],
     now: DateTime<Utc>,
 ) -> Timeliness {
-    let count = |pred: &dyn Fn(&ClockFact) -> bool| facts.iter().filter(|f| pred(f)).count() as i64;
-    let met_on_time = count(&|f| f.state == StoredState::Met);
-    let met_late = count(&|f| f.state == StoredState::MetLate);
-    let breached_open = count(&|f| f.state == StoredState::Running && f.due_at < now);
-    let not_yet_due = count(&|f| f.state == StoredState::Running && f.due_at >= now);
+    let counts = Counts::of(facts, now);
     Timeliness {
         key,
         label,
         clocks_due: facts.len() as i64,
-        met_on_time,
-        met_late,
-        breached_open,
-        not_yet_due,
-        on_time_rate: on_time_rate(facts, now),
+        met_on_time: counts.met_on_time,
+        met_late: counts.met_late,
+        breached_open: counts.breached_open,
+        not_yet_due: counts.not_yet_due,
+        on_time_rate: counts.on_time_rate(),
         per_kind: kinds
             .iter()
             .map(|(kind, name)| {
@@ -154,17 +150,31 @@ fn tally(
     }
 }
 
-/// Met on time among the decided clocks (met, met late, or past due without it).
-fn on_time_rate(facts: &[&ClockFact], now: DateTime<Utc>) -> Option<f64> {
-    let on_time = facts.iter().filter(|f| f.state == StoredState::Met).count();
-    let decided = facts
-        .iter()
-        .filter(|f| {
-            matches!(f.state, StoredState::Met | StoredState::MetLate)
-                || (f.state == StoredState::Running && f.due_at < now)
-        })
-        .count();
-    (decided > 0).then(|| on_time as f64 / decided as f64)
+/// Where a group's clocks stand at `now`.
+struct Counts {
+    met_on_time: i64,
+    met_late: i64,
+    breached_open: i64,
+    not_yet_due: i64,
+}
+
+impl Counts {
+    fn of(facts: &[&ClockFact], now: DateTime<Utc>) -> Self {
+        let count =
+            |pred: &dyn Fn(&ClockFact) -> bool| facts.iter().filter(|f| pred(f)).count() as i64;
+        Self {
+            met_on_time: count(&|f| f.state == StoredState::Met),
+            met_late: count(&|f| f.state == StoredState::MetLate),
+            breached_open: count(&|f| f.state == StoredState::Running && f.due_at < now),
+            not_yet_due: count(&|f| f.state == StoredState::Running && f.due_at >= now),
+        }
+    }
+
+    /// Met on time among the decided clocks (met, met late, or past due without it).
+    fn on_time_rate(&self) -> Option<f64> {
+        let decided = self.met_on_time + self.met_late + self.breached_open;
+        (decided > 0).then(|| self.met_on_time as f64 / decided as f64)
+    }
 }
 
 /// The clocks of one kind: start to milestone of the met ones, median and 90th
@@ -185,7 +195,7 @@ fn of_kind_figures(facts: &[&ClockFact], now: DateTime<Utc>) -> KindTimeliness {
         median_minutes: median.map(minutes),
         p90_minutes: nearest_rank(&taken, 90).map(minutes),
         median_late: median.map(|(_, late)| late),
-        on_time_rate: on_time_rate(facts, now),
+        on_time_rate: Counts::of(facts, now).on_time_rate(),
     }
 }
 

@@ -178,27 +178,48 @@ struct MilestoneLabels {
     recurring: String,
 }
 
-/// The wording follows the kinds the form offers (see `milestone_choices`): a major
-/// incident's form does not ask how a 48-hour response was given.
-fn milestone_labels(rules: &ClockRules, incident: &Incident) -> MilestoneLabels {
+/// A kind the milestone form offers: its key, label and evidence form.
+struct Offered<'a> {
+    kind: &'a ClockKind,
+    label: &'a str,
+    form: MilestoneForm,
+}
+
+/// The kinds the milestone form offers: those of the incident's clocks (nearest deadline
+/// first), else every configured kind.
+fn offered_kinds<'a>(incident: &'a Incident, rules: &'a ClockRules) -> Vec<Offered<'a>> {
     let current = present::current_clocks(&incident.clocks);
-    let offered: Vec<(&str, MilestoneForm)> = if current.is_empty() {
+    if current.is_empty() {
         rules
             .kinds()
             .into_iter()
-            .map(|(_, p)| (p.label.as_str(), p.milestone))
+            .map(|(kind, p)| Offered {
+                kind,
+                label: &p.label,
+                form: p.milestone,
+            })
             .collect()
     } else {
         current
-            .iter()
-            .map(|c| (c.label.as_str(), c.milestone))
+            .into_iter()
+            .map(|c| Offered {
+                kind: &c.kind,
+                label: &c.label,
+                form: c.milestone,
+            })
             .collect()
-    };
+    }
+}
+
+/// The wording follows the kinds the form offers: a major incident's form does not ask
+/// how a 48-hour response was given.
+fn milestone_labels(rules: &ClockRules, incident: &Incident) -> MilestoneLabels {
+    let offered = offered_kinds(incident, rules);
     let of = |forms: &[MilestoneForm]| {
         offered
             .iter()
-            .filter(|(_, form)| forms.is_empty() || forms.contains(form))
-            .map(|(label, _)| *label)
+            .filter(|o| forms.is_empty() || forms.contains(&o.form))
+            .map(|o| o.label)
             .collect::<Vec<_>>()
     };
     MilestoneLabels {
@@ -218,9 +239,9 @@ fn milestone_labels(rules: &ClockRules, incident: &Incident) -> MilestoneLabels 
     }
 }
 
-/// The milestone form's choices: the kinds of the incident's clocks (nearest deadline
-/// first), else every configured kind; the first not yet recorded is preselected, and
-/// those already recorded say so (recording one again is allowed: a correction).
+/// The milestone form's choices (`offered_kinds`): the first not yet recorded is
+/// preselected, and those already recorded say so (recording one again is allowed: a
+/// correction).
 fn milestone_choices(incident: &Incident, timeline: &[Event], rules: &ClockRules) -> Vec<Choice> {
     let recorded: Vec<ClockKind> = timeline
         .iter()
@@ -229,35 +250,21 @@ fn milestone_choices(incident: &Incident, timeline: &[Event], rules: &ClockRules
             _ => None,
         })
         .collect();
-    let mut kinds: Vec<(ClockKind, String)> = present::current_clocks(&incident.clocks)
-        .into_iter()
-        .map(|c| (c.kind.clone(), c.label.clone()))
-        .collect();
-    if kinds.is_empty() {
-        kinds = rules
-            .kinds()
-            .into_iter()
-            .map(|(kind, policy)| (kind.clone(), policy.label.clone()))
-            .collect();
-    }
-    let next = kinds
+    let offered = offered_kinds(incident, rules);
+    let next = offered
         .iter()
-        .map(|(kind, _)| kind)
-        .find(|k| !recorded.contains(k))
-        .cloned();
-    kinds
-        .into_iter()
-        .map(|(kind, label)| {
-            let done = recorded.contains(&kind);
-            Choice {
-                selected: next.as_ref() == Some(&kind),
-                value: kind.to_string(),
-                label: if done {
-                    format!("{label}（已记录）")
-                } else {
-                    label
-                },
-            }
+        .map(|o| o.kind)
+        .find(|k| !recorded.contains(k));
+    offered
+        .iter()
+        .map(|o| Choice {
+            selected: next == Some(o.kind),
+            value: o.kind.to_string(),
+            label: if recorded.contains(o.kind) {
+                format!("{}（已记录）", o.label)
+            } else {
+                o.label.to_owned()
+            },
         })
         .collect()
 }

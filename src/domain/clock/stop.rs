@@ -89,11 +89,7 @@ impl StopReason {
                 format!("级别调整为{}，不再计时", severity.label_zh())
             }
             Self::SeverityRaised(severity) => {
-                format!(
-                    "级别升为{}，改按{}舆情的时限计时",
-                    severity.label_zh(),
-                    severity.label_zh()
-                )
+                format!("级别升为{0}，改按{0}舆情的时限计时", severity.label_zh())
             }
             Self::ClockStopped(state) => format!("发送前计时已结束（{}）", state.label_zh()),
         }

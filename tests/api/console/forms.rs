@@ -541,33 +541,37 @@ async fn a_general_incidents_response_is_recorded_from_its_page(backend: Backend
         page.body
             .contains(r#"<option value="platform_reply">在原平台回复</option>"#)
     );
-    let form = |way: &'static str, once: String| {
-        vec![
-            ("once", once),
-            ("kind", "public_response".to_owned()),
-            ("response_type", way.to_owned()),
-            ("url", "https://weibo.com/2".to_owned()),
-        ]
-    };
     let path = format!("/incidents/{reference}/milestones");
-    let post = |fields: Vec<(&'static str, String)>| {
-        let console = &console;
-        let path = path.clone();
-        async move {
-            let mut all = vec![("csrf", console.csrf.clone())];
-            all.extend(fields);
-            let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            console.post_raw(&path, &pairs, Some(&console.base)).await
-        }
-    };
-    let refused = post(form("", once(&page.body))).await;
+    let token = once(&page.body);
+    let refused = console
+        .post(
+            &path,
+            &[
+                ("once", token.as_str()),
+                ("kind", "public_response"),
+                ("response_type", ""),
+                ("url", "https://weibo.com/2"),
+            ],
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused.body.contains("回应方式") && refused.body.contains("此类节点必须填写"),
         "{}",
         refused.body
     );
-    let done = post(form("platform_reply", once(&refused.body))).await;
+    let token = once(&refused.body);
+    let done = console
+        .post(
+            &path,
+            &[
+                ("once", token.as_str()),
+                ("kind", "public_response"),
+                ("response_type", "platform_reply"),
+                ("url", "https://weibo.com/2"),
+            ],
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let shown = console.get(&format!("/incidents/{reference}")).await;
     assert!(
@@ -610,20 +614,17 @@ async fn the_last_continued_release_is_marked_from_the_page(backend: Backend) {
         "{}",
         page.body
     );
-    let fields = [
-        ("csrf", console.csrf.clone()),
-        ("once", once(&page.body)),
-        ("kind", "continued_release".to_owned()),
-        ("channel", "区税务局官方微博".to_owned()),
-        ("url", "https://weibo.com/3".to_owned()),
-        ("final", "on".to_owned()),
-    ];
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let token = once(&page.body);
     let posted = console
-        .post_raw(
+        .post(
             &format!("/incidents/{reference}/milestones"),
-            &pairs,
-            Some(&console.base),
+            &[
+                ("once", token.as_str()),
+                ("kind", "continued_release"),
+                ("channel", "区税务局官方微博"),
+                ("url", "https://weibo.com/3"),
+                ("final", "on"),
+            ],
         )
         .await;
     assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
