@@ -24,6 +24,8 @@ command -v pg_isready >/dev/null 2>&1 || need_apt+=(postgresql-client)
 [ -x /usr/bin/firefox-esr ] || need_apt+=(firefox-esr)
 # (grep reads all of fc-list's output: with pipefail, -q would end the pipe early and fail it)
 fc-list 2>/dev/null | grep -i 'Noto Sans CJK' >/dev/null || need_apt+=(fonts-noto-cjk)
+# The printed 舆情快报 is checked as a PDF page: pdfinfo, pdftotext and pdftoppm.
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 # schemathesis (PyPI) goes into a virtualenv.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -28,6 +28,14 @@ pub enum Rule {
     SeveralFirstResponsible,
     /// A clock kind this service's `clocks.kinds` does not have.
     UnknownClockKind,
+    /// A kind met by a briefing to the parent unit, which is submitted as one.
+    SubmittedAsBriefing,
+    /// A kind whose milestone is not a briefing.
+    NotBriefingKind,
+    /// A unit that is not among the incident's responsible units.
+    NotResponsibleUnit(String),
+    /// A unit with no parent to report to.
+    NoParentUnit(String),
     /// A value a closed list does not have.
     UnknownValue {
         value: String,
@@ -105,6 +113,16 @@ impl fmt::Display for Rule {
                 f.write_str("exactly one unit may be first_responsible")
             }
             Self::UnknownClockKind => f.write_str("is not a clock kind of this service"),
+            Self::NotBriefingKind => {
+                f.write_str("is not a kind of briefing (a clock kind whose milestone is `briefing`)")
+            }
+            Self::NotResponsibleUnit(code) => {
+                write!(f, "unit {code} is not responsible for this incident")
+            }
+            Self::NoParentUnit(code) => write!(f, "unit {code} has no parent unit to report to"),
+            Self::SubmittedAsBriefing => f.write_str(
+                "is met by a briefing to the parent unit: submit one to POST /api/v1/incidents/{id}/briefings",
+            ),
             Self::UnknownValue { value, allowed } => write!(
                 f,
                 "unknown value {value:?}; expected one of: {}",

@@ -146,6 +146,29 @@ pub fn cancel_running(
     cancel(conn, actor, incident_id, &running, reason, now)
 }
 
+/// After the incident closed: the kinds closing starts (终报), from the close.
+pub fn start_on_close(
+    conn: &mut DbConn,
+    actor: &Actor,
+    incident: &Incident,
+    planning: &Planning,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut started = Vec::new();
+    for (kind, policy) in planning.rules.on_close(incident.severity) {
+        started.push(start_clock(
+            conn,
+            &incident.id,
+            kind,
+            policy,
+            now,
+            planning,
+            now,
+        )?);
+    }
+    record_started(conn, actor, &incident.id, started, now)
+}
+
 /// After a change of severity from `before`: running clocks whose kind no longer applies
 /// are cancelled (lowered: they no longer apply; raised: superseded by the new severity's
 /// clocks), and the kinds that now apply start.

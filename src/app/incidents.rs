@@ -38,6 +38,8 @@ pub struct IncidentFile {
     /// Clocks the reader acknowledged.
     pub acknowledged: Vec<crate::domain::ids::ClockId>,
     pub units: Vec<crate::domain::unit::Unit>,
+    /// Briefings to the parent unit, newest version first.
+    pub briefings: Vec<crate::domain::briefing::Briefing>,
 }
 
 /// The version the client last saw; `precondition` says it came from If-Match.
@@ -92,11 +94,12 @@ impl App {
         key: String,
         contact: Option<ContactId>,
     ) -> Result<IncidentFile, AppError> {
-        let now = self.now();
+        let (now, rules) = (self.now(), self.planning.rules.clone());
         let file = self
             .read(move |conn| {
                 let incident = store::load(conn, &key, now)?;
                 let timeline = events::timeline(conn, &incident.id)?;
+                let briefings = crate::store::briefings::for_incident(conn, &incident.id, &rules)?;
                 let notifications = escalations::for_incident(conn, &incident.id)?;
                 let mut acknowledged = Vec::new();
                 if let Some(contact) = &contact {
@@ -113,6 +116,7 @@ impl App {
                     notifications,
                     acknowledged,
                     units,
+                    briefings,
                 })
             })
             .await?;
@@ -190,8 +194,9 @@ impl App {
         change: StatusChange,
         once: Once,
     ) -> Result<Incident, AppError> {
+        let planning = self.planning.clone();
         self.change(actor, key, once, move |conn, actor, key, now| {
-            change_status(conn, actor, key, expected, change, now)
+            change_status(conn, actor, key, expected, change, &planning, now)
         })
         .await
     }
@@ -442,6 +447,7 @@ fn change_status(
     key: &str,
     expected: Expected,
     change: StatusChange,
+    planning: &Planning,
     now: DateTime<Utc>,
 ) -> Result<Incident, AppError> {
     let incident = load_for_change(conn, actor, key, Some(expected), now)?;
@@ -514,6 +520,9 @@ fn change_status(
     if !change.to.is_open() {
         let reason = StopReason::IncidentEnded(change.to).key();
         clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
+    }
+    if change.to == Status::Closed {
+        clocks::start_on_close(conn, actor, &incident, planning, now)?;
     }
     store::get(conn, &incident.id, now)
 }

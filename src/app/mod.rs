@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod acknowledge;
+pub mod briefings;
 pub mod clocks;
 pub mod directory;
 pub mod escalations;

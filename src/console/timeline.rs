@@ -137,6 +137,9 @@ impl Reader<'_> {
             Evidence::Response { response_type, url } => {
                 format!("，{}（{url}）", response_type.label_zh())
             }
+            Evidence::Briefing {
+                version, to_unit, ..
+            } => format!("，第 {version} 版快报报送 {to_unit}"),
         };
         let last = if m.is_final {
             "，为最后一次发布"

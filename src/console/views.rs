@@ -32,6 +32,9 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "report.html",
     "directory.html",
     "accounts.html",
+    "briefing_form.html",
+    "briefing.html",
+    "inbox.html",
 );
 
 static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {

@@ -83,3 +83,7 @@ id_type!(
     /// An API token's id (the token's secret is stored only as a hash).
     TokenId
 );
+id_type!(
+    /// A briefing's id: one version of an incident's report to the parent unit (快报).
+    BriefingId
+);

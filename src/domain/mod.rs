@@ -3,6 +3,7 @@
 pub mod access;
 pub mod account;
 pub mod board;
+pub mod briefing;
 pub mod clock;
 pub mod contact;
 pub mod escalation;

@@ -4,6 +4,7 @@ mod ack;
 pub mod auth;
 pub mod board;
 pub mod bodies;
+mod briefings;
 mod contacts;
 pub mod cors;
 pub mod error;
@@ -29,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(incidents::routes)
+            .configure(briefings::routes)
             .service(board::show)
             .service(events::stream)
             .service(events::ticket)

@@ -8,7 +8,9 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, RefOr, ResponseBuilde
 use utoipa::{Modify, OpenApi};
 
 use super::bodies::ErrorBody;
-use super::{board, contacts, events, health, incidents, metrics, reports, tokens, units};
+use super::{
+    board, briefings, contacts, events, health, incidents, metrics, reports, tokens, units,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +28,11 @@ use super::{board, contacts, events, health, incidents, metrics, reports, tokens
         incidents::change::referral,
         incidents::milestones::record,
         incidents::milestones::notifications,
+        briefings::submit,
+        briefings::for_incident,
+        briefings::inbox,
+        briefings::get,
+        briefings::mark_read,
         board::show,
         reports::timeliness_report,
         events::stream,

@@ -123,7 +123,7 @@ use crate::domain::access::Role;
 use crate::domain::clock::{ClockKind, ClockPhase, StoredState};
 use crate::domain::escalation::{Channel, EscalationStatus};
 use crate::domain::ids::{
-    AccountId, ClockId, ContactId, EscalationId, IncidentId, TokenId, UnitId,
+    AccountId, BriefingId, ClockId, ContactId, EscalationId, IncidentId, TokenId, UnitId,
 };
 use crate::domain::incident::{
     Category, EventKind, ReferralAuthority, Severity, SourceChannel, SpecialTopic, Status,
@@ -154,7 +154,8 @@ id_columns!(
     ContactId,
     AccountId,
     UnitId,
-    TokenId
+    TokenId,
+    BriefingId,
 );
 
 /// Names and codes: only parsed values are written, so they are read back as stored.

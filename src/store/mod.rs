@@ -9,6 +9,7 @@ pub mod schema;
 
 pub mod accounts;
 pub mod board;
+pub mod briefings;
 pub mod clocks;
 pub mod contacts;
 pub mod escalations;

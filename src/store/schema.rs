@@ -269,6 +269,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    briefings (id) {
+        id -> Text,
+        incident_id -> Text,
+        version -> BigInt,
+        kind -> Text,
+        from_unit_id -> Text,
+        to_unit_id -> Text,
+        facts -> Text,
+        submitted_at -> Timestamp,
+        submitted_by -> Text,
+        submitted_by_name -> Text,
+        read_at -> Nullable<Timestamp>,
+        read_by_name -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(briefings -> incidents (incident_id));
 diesel::joinable!(clocks -> incidents (incident_id));
 diesel::joinable!(milestones -> incidents (incident_id));
 diesel::joinable!(escalations -> clocks (clock_id));
@@ -295,4 +313,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_throttle,
     form_submissions,
     stream_tickets,
+    briefings,
 );

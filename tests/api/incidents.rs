@@ -410,6 +410,8 @@ async fn walks_the_handling_flow_to_closed(backend: Backend) {
             "referral_recorded",
             "status_changed",
             "clocks_cancelled",
+            // The final report (终报), due a day after closing.
+            "clocks_started",
         ]
     );
     assert_eq!(

@@ -159,6 +159,10 @@ struct IncidentPage {
     authorities: Vec<Choice>,
     kinds: Vec<Choice>,
     milestones: MilestoneLabels,
+    /// Briefings sent to the parent unit, newest first.
+    briefings: Vec<super::briefings::BriefingView>,
+    /// Whether a briefing may be written now (not on a dismissed incident).
+    may_brief: bool,
     response_types: Vec<Choice>,
     conflict: bool,
     error: Option<FormError>,
@@ -186,8 +190,14 @@ struct Offered<'a> {
 }
 
 /// The kinds the milestone form offers: those of the incident's clocks (nearest deadline
-/// first), else every configured kind.
+/// first), else every configured kind; never a briefing's (it has its own form).
 fn offered_kinds<'a>(incident: &'a Incident, rules: &'a ClockRules) -> Vec<Offered<'a>> {
+    let mut offered = every_offered_kind(incident, rules);
+    offered.retain(|o| o.form != MilestoneForm::Briefing);
+    offered
+}
+
+fn every_offered_kind<'a>(incident: &'a Incident, rules: &'a ClockRules) -> Vec<Offered<'a>> {
     let current = present::current_clocks(&incident.clocks);
     if current.is_empty() {
         rules
@@ -393,6 +403,7 @@ async fn render(
         notifications: mails,
         acknowledged,
         units,
+        briefings,
     } = state
         .app
         .incident_file(&signed.session.actor, key, contact.clone())
@@ -482,6 +493,8 @@ async fn render(
         authorities: present::options::<ReferralAuthority>(None),
         kinds: milestone_choices(&incident, &timeline_events, rules),
         milestones: milestone_labels(rules, &incident),
+        briefings: super::briefings::views_of(&briefings, zone),
+        may_brief: incident.status != Status::Dismissed,
         response_types: present::options::<ResponseType>(None),
         done: match &say {
             Say::Done(done) => Some(done.said(&incident, rules)),

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod board;
+mod briefings;
 mod directory;
 mod incident;
 mod incident_new;
@@ -45,5 +46,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(incident::milestone)
         .service(incident::referral)
         .service(incident::edit)
-        .service(incident::acknowledge);
+        .service(incident::acknowledge)
+        .service(briefings::compose)
+        .service(briefings::submit)
+        .service(briefings::inbox)
+        .service(briefings::show)
+        .service(briefings::mark_read);
 }

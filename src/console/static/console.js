@@ -4,7 +4,8 @@
 //   and every 10 s with the ETag it has while the stream is down (a 304 costs nothing);
 // - wall-screen mode goes full screen on request;
 // - the unit list of the new-incident form can be searched;
-// - a form marked data-once disables its button after the first submit.
+// - a form marked data-once disables its button after the first submit;
+// - a button marked data-print prints the page (the briefing's A4 document).
 (function () {
   "use strict";
 
@@ -112,6 +113,9 @@
       }
     });
     document.querySelectorAll("[data-filter-units]").forEach(unitSearch);
+    document.querySelectorAll("button[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
     document.querySelectorAll("form[data-once]").forEach(function (form) {
       form.addEventListener("submit", function () {
         var button = form.querySelector("button[type=submit]");

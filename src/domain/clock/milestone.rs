@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ClockKind;
+use crate::domain::ids::BriefingId;
 use crate::domain::incident::{NOTE_MAX, parse_since_discovery};
 use crate::domain::text;
 use crate::error::AppError;
@@ -41,6 +42,7 @@ text_enum! {
         Publication => "publication",
         Meeting => "meeting",
         Response => "response",
+        Briefing => "briefing",
     }
 }
 
@@ -51,6 +53,7 @@ impl MilestoneForm {
             Self::Publication => "权威信息发布记录（渠道与链接）",
             Self::Meeting => "新闻发布会记录（地点与发言人）",
             Self::Response => "回应记录（回应方式与链接）",
+            Self::Briefing => "报送上级单位的舆情快报",
         }
     }
 }
@@ -91,6 +94,13 @@ pub enum Evidence {
     Response {
         response_type: ResponseType,
         url: String,
+    },
+    /// A briefing (快报) sent to the parent unit; recorded by submitting it, never posted
+    /// as a milestone.
+    Briefing {
+        briefing_id: BriefingId,
+        version: i64,
+        to_unit: String,
     },
 }
 
@@ -140,6 +150,9 @@ impl MilestoneInput {
                 url: text::optional_url("url", self.url.as_deref())?
                     .ok_or_else(|| AppError::invalid("url", Rule::RequiredForMilestone))?,
             },
+            MilestoneForm::Briefing => {
+                return Err(AppError::invalid("kind", Rule::SubmittedAsBriefing));
+            }
         };
         let note = text::optional("note", self.note.as_deref(), NOTE_MAX)?;
         Ok(Milestone {

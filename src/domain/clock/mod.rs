@@ -140,8 +140,8 @@ pub struct ClockPolicy {
     /// Incidents of these severities get this clock.
     #[serde(default)]
     pub severities: Vec<Severity>,
-    /// From discovery (what the rules count from) or from classification (when the
-    /// incident was logged as, or raised to, one of the severities).
+    /// From discovery (what the rules count from), from classification (when the
+    /// incident was logged as, or raised to, one of the severities) or from closing.
     #[serde(default = "ClockStart::from_discovery")]
     pub start_from: ClockStart,
     /// Time from start to the deadline.
@@ -193,7 +193,7 @@ impl ClockPolicy {
     pub fn started_at(&self, discovered_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
         match self.start_from {
             ClockStart::DiscoveredAt => discovered_at,
-            ClockStart::ClassifiedAt => now,
+            ClockStart::ClassifiedAt | ClockStart::ClosedAt => now,
         }
     }
 
@@ -205,7 +205,12 @@ impl ClockPolicy {
 
     /// Whether the incident's severity starts it (others start with a milestone).
     pub fn starts_with_severity(&self) -> bool {
-        self.after.is_none()
+        self.after.is_none() && self.start_from != ClockStart::ClosedAt
+    }
+
+    /// Whether closing the incident starts it (终报).
+    pub fn starts_on_close(&self) -> bool {
+        self.after.is_none() && self.start_from == ClockStart::ClosedAt
     }
 
     pub fn validate(&self, key: &str) -> Result<(), String> {

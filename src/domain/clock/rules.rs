@@ -14,6 +14,8 @@ use crate::domain::incident::Severity;
 pub enum ClockStart {
     DiscoveredAt,
     ClassifiedAt,
+    /// When the incident is closed (终报: within 24 hours of closing).
+    ClosedAt,
 }
 
 impl ClockStart {
@@ -82,6 +84,14 @@ impl ClockRules {
             }
         }
         all
+    }
+
+    /// The kinds closing an incident of `severity` starts, from the close.
+    pub fn on_close(&self, severity: Severity) -> Vec<(&ClockKind, &ClockPolicy)> {
+        self.kinds()
+            .into_iter()
+            .filter(|(_, policy)| policy.applies_to(severity) && policy.starts_on_close())
+            .collect()
     }
 
     /// Whether incidents of `severity` get any clock.

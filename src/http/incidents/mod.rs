@@ -51,7 +51,10 @@ fn expected_version(req: &HttpRequest, body_version: Option<i64>) -> Result<Expe
 
 /// Something recorded about one incident (timeline, notifications):
 /// `{"incident_id", "reference", "items"}`.
-fn incident_items<T: serde::Serialize>(incident: Incident, items: Vec<T>) -> HttpResponse {
+pub(super) fn incident_items<T: serde::Serialize>(
+    incident: Incident,
+    items: Vec<T>,
+) -> HttpResponse {
     HttpResponse::Ok().json(crate::http::bodies::IncidentItems {
         incident_id: incident.id,
         reference: incident.reference,

@@ -64,19 +64,25 @@ async fn a_duty_officer_logs_a_major_incident_and_follows_it_to_closure(
     assert!(path.starts_with("/incidents/YQ-"), "landed on {path}");
     let reference = path.trim_start_matches("/incidents/").to_owned();
 
-    // Both clocks, counting down; the statement clock has seconds left, then slips.
+    // The clocks, nearest deadline first, counting down: the statement has seconds
+    // left, then slips; the first report to the city is due an hour after logging.
     let clocks = browser
         .client
         .find_all(fantoccini::Locator::Css(".clock-panel .clock[data-due]"))
         .await
         .unwrap();
-    assert_eq!(clocks.len(), 2, "both clocks run");
+    assert_eq!(clocks.len(), 3, "statement, first report, press conference");
     let statement = browser.text(".clock-panel .clock:first-child").await;
     assert!(
         statement.contains("发布权威信息") && statement.contains("剩余 0:00:"),
         "{statement}"
     );
-    let press = browser.text(".clock-panel .clock:nth-child(2)").await;
+    let first = browser.text(".clock-panel .clock:nth-child(2)").await;
+    assert!(
+        first.contains("首报") && first.contains("剩余 0:59:"),
+        "{first}"
+    );
+    let press = browser.text(".clock-panel .clock:nth-child(3)").await;
     assert!(
         press.contains("举行新闻发布会") && press.contains("剩余 19:"),
         "{press}"
@@ -128,7 +134,12 @@ async fn a_duty_officer_logs_a_major_incident_and_follows_it_to_closure(
         .await;
     let statement = browser.text(".clock-panel .clock:first-child").await;
     assert!(statement.contains("超时完成"), "{statement}");
-    let press = browser.text(".clock-panel .clock:nth-child(2)").await;
+    let first = browser.text(".clock-panel .clock:nth-child(2)").await;
+    assert!(
+        first.contains("首报") && first.contains("剩余 0:5"),
+        "{first}"
+    );
+    let press = browser.text(".clock-panel .clock:nth-child(3)").await;
     assert!(
         press.contains("剩余"),
         "the press conference clock still runs: {press}"

@@ -10,6 +10,7 @@ use crate::helpers::TestApp;
 
 mod acknowledgement;
 mod admin;
+mod briefings;
 mod browser;
 mod forms;
 mod journey;

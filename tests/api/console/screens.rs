@@ -41,6 +41,25 @@ async fn seed(app: &TestApp) -> String {
 async fn each_page_fits_a_desktop_and_a_phone(backend: Backend, engine: Engine) {
     let app = spawn_app(backend).await;
     let breached = seed(&app).await;
+    let briefing: serde_json::Value = app
+        .post(
+            &format!("/api/v1/incidents/{breached}/briefings"),
+            &app.admin,
+            &json!({ "kind": "first_report",
+                     "event": "微博用户称退税申请被退回，转发 800 余次，评论区出现不实说法。",
+                     "location": "新浪微博",
+                     "discovered_at": (chrono::Utc::now() - chrono::Duration::minutes(370)).to_rfc3339(),
+                     "spread": "转发 800 余次，评论 1200 条，本地两家自媒体转载。",
+                     "units_involved": "天河区税务局",
+                     "actions": "已联系当事人核实退税进度，正在起草情况说明。",
+                     "next_steps": "今日 18 时前在官方微博发布说明。",
+                     "contact": "办公室 王某 020-00000000" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let briefing = briefing["id"].as_str().unwrap().to_owned();
     app.account("admin", "管理员甲", Role::Admin, None).await;
     let browser = Browser::start(engine, DESKTOP.0, DESKTOP.1).await;
     let sizes = [DESKTOP, engine.narrowest(PHONE)];
@@ -67,6 +86,12 @@ async fn each_page_fits_a_desktop_and_a_phone(backend: Backend, engine: Engine) 
         ("incident", format!("/incidents/{breached}")),
         ("list", "/incidents".to_owned()),
         ("report", "/report".to_owned()),
+        (
+            "briefing-form",
+            format!("/incidents/{breached}/briefings/new"),
+        ),
+        ("inbox", "/inbox".to_owned()),
+        ("briefing", format!("/briefings/{briefing}")),
         ("directory", "/directory".to_owned()),
         ("accounts", "/accounts".to_owned()),
         ("password", "/account/password".to_owned()),

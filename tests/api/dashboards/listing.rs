@@ -87,7 +87,8 @@ async fn listing_filters_sorts_and_pages(backend: Backend) {
     assert!(cursor.is_none());
     assert_eq!(page(&app, "limit=1").await.0, ids(&[&e]));
 
-    // Each item carries both clocks.
+    // Each item carries its clocks: the first report, the statement and the press
+    // conference.
     let res: Value = app
         .get("/api/v1/incidents?q=A%20", &app.admin)
         .await
@@ -95,7 +96,7 @@ async fn listing_filters_sorts_and_pages(backend: Backend) {
         .await
         .unwrap();
     let clocks = res["items"][0]["clocks"].as_array().unwrap();
-    assert_eq!(clocks.len(), 2);
+    assert_eq!(clocks.len(), 3);
     assert!(
         clocks
             .iter()

@@ -81,15 +81,16 @@ async fn clock_phases_reach_the_board_and_the_event_stream(backend: Backend) {
     settings.bind(|| insta::assert_json_snapshot!("board", board));
     assert_eq!(board["clocks"]["breached"]["major"], 1);
     assert_eq!(
-        board["clocks"]["running"]["major"], 1,
-        "the press conference clock"
+        board["clocks"]["running"]["major"], 2,
+        "the press conference and the first report"
     );
     assert_eq!(board["open_incidents"]["major"], 1);
     assert_eq!(board["open_incidents"]["general"], 1);
     assert_eq!(board["breached"][0]["incident_id"], id.as_str());
     assert_eq!(board["breached"][0]["units"][0], "天河区税务局");
     assert!(board["breached"][0]["remaining_seconds"].as_i64().unwrap() < -3500);
-    assert_eq!(board["next_deadlines"][0]["clock"], "press_conference");
+    assert_eq!(board["next_deadlines"][0]["clock"], "first_report");
+    assert_eq!(board["next_deadlines"][1]["clock"], "press_conference");
     assert_eq!(board["mails_failed"]["count"], 0);
     let board: Value = app
         .get("/api/v1/board", &scoped)

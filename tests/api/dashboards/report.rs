@@ -9,9 +9,21 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     // 440106: A met (240 min), B met late (420 min); 440111: C breached; D at both,
     // not yet due; E (一般) has the 48-hour response clock only, not yet due; F's major
     // clocks were cancelled when it was lowered, and its 48-hour clock started. A's and
-    // B's statements started their first continued release, not yet due.
+    // B's statements started their first continued release, not yet due. Each major
+    // incident's first report is due an hour after logging: A's was sent at once (met),
+    // B's, C's and D's are not yet due; A's briefing started its first follow-up.
     let a = create(&app, incident("440106", "major", Duration::hours(6), "A")).await;
     statement_after(&app, &a, Duration::minutes(240)).await;
+    let discovered = (now - Duration::hours(6)).to_rfc3339();
+    let res = app
+        .post(
+            &format!("/api/v1/incidents/{a}/briefings"),
+            &app.admin,
+            &json!({ "kind": "first_report", "event": "A 的事件概况", "discovered_at": discovered,
+                     "actions": "已核实" }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
     let b = create(&app, incident("440106", "major", Duration::hours(7), "B")).await;
     statement_after(&app, &b, Duration::minutes(420)).await;
     create(
@@ -64,20 +76,22 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
             v["not_yet_due"].as_i64().unwrap(),
         )
     };
-    assert_eq!(row(&groups[0]), ("440106".into(), 9, 1, 1, 0, 7));
+    assert_eq!(row(&groups[0]), ("440106".into(), 13, 2, 1, 0, 10));
     assert_eq!(groups[0]["label"], "天河区税务局");
-    assert_eq!(groups[0]["on_time_rate"], 0.5);
+    let rate = groups[0]["on_time_rate"].as_f64().unwrap();
+    assert!((rate - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(groups[0]["first_report"]["on_time_rate"], 1.0);
     assert_eq!(groups[0]["statement"]["median_minutes"], 240);
     assert_eq!(groups[0]["statement"]["p90_minutes"], 420);
     assert_eq!(groups[0]["statement"]["on_time_rate"], 0.5);
     assert!(field(&groups[0]["continued_release"], "on_time_rate").is_null());
     assert!(field(&groups[0]["press_conference"], "median_minutes").is_null());
-    assert_eq!(row(&groups[1]), ("440111".into(), 5, 0, 0, 1, 4));
+    assert_eq!(row(&groups[1]), ("440111".into(), 7, 0, 0, 1, 6));
+    assert!(field(&groups[1]["first_report"], "on_time_rate").is_null());
     assert_eq!(groups[1]["on_time_rate"], 0.0);
-    assert_eq!(row(&report["total"]), ("total".into(), 12, 1, 1, 1, 9));
+    assert_eq!(row(&report["total"]), ("total".into(), 17, 2, 1, 1, 13));
     assert!(field(&report["total"]["response"], "median_minutes").is_null());
-    let rate = report["total"]["on_time_rate"].as_f64().unwrap();
-    assert!((rate - 1.0 / 3.0).abs() < 1e-9);
+    assert_eq!(report["total"]["on_time_rate"], 0.5);
 
     // One unit; by month; a scoped token sees its own units only.
     let one: Value = app
@@ -90,7 +104,7 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(one["groups"].as_array().unwrap().len(), 1);
-    assert_eq!(row(&one["total"]), ("total".into(), 5, 0, 0, 1, 4));
+    assert_eq!(row(&one["total"]), ("total".into(), 7, 0, 0, 1, 6));
     let months: Value = app
         .get(
             &format!("/api/v1/reports/timeliness?{period}&group_by=month"),
@@ -106,7 +120,7 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
         .iter()
         .map(|g| g["clocks_due"].as_i64().unwrap())
         .sum();
-    assert_eq!(sum, 12);
+    assert_eq!(sum, 17);
     let scoped = app.token(Role::Viewer, Some("440106")).await;
     let mine: Value = app
         .get(&format!("/api/v1/reports/timeliness?{period}"), &scoped)
@@ -114,7 +128,7 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(row(&mine["total"]), ("total".into(), 9, 1, 1, 0, 7));
+    assert_eq!(row(&mine["total"]), ("total".into(), 13, 2, 1, 0, 10));
 
     // CSV: Chinese headers with a byte-order mark by default, English on request.
     let res = app
@@ -137,15 +151,15 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     ));
     assert_eq!(
         lines[1],
-        "440106,天河区税务局,9,1,1,0,7,50.0%,240,420,50.0%,,,,,,,,,"
+        "440106,天河区税务局,13,2,1,0,10,66.7%,0,0,100.0%,240,420,50.0%,,,,,,,,,,,,,,,"
     );
     assert_eq!(
         lines[2],
-        "440111,白云区税务局,5,0,0,1,4,0.0%,,,0.0%,,,,,,,,,"
+        "440111,白云区税务局,7,0,0,1,6,0.0%,,,,,,0.0%,,,,,,,,,,,,,,,"
     );
     assert_eq!(
         lines[3],
-        "total,合计,12,1,1,1,9,33.3%,240,420,33.3%,,,,,,,,,"
+        "total,合计,17,2,1,1,13,50.0%,0,0,100.0%,240,420,33.3%,,,,,,,,,,,,,,,"
     );
     let res = app
         .request(
@@ -160,7 +174,9 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
     let text = res.text().await.unwrap();
     assert!(text.starts_with("unit_code,unit_name,clocks_due,met_on_time,met_late,breached_open,not_yet_due,on_time_rate,"));
     assert!(
-        text.contains("\ntotal,total,12,1,1,1,9,0.3333,240,420,0.3333,,,,,,,,,\n"),
+        text.contains(
+            "\ntotal,total,17,2,1,1,13,0.5000,0,0,1.0000,240,420,0.3333,,,,,,,,,,,,,,,\n"
+        ),
         "{text}"
     );
 

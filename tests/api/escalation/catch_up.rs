@@ -166,10 +166,11 @@ async fn move_back(app: &TestApp, incident_id: &str, by: Duration) {
 }
 
 /// The same incident logged on time, then 6 h 10 min of downtime: every reminder
-/// planned in time is due at once when the service is back.
+/// planned in time is due at once when the service is back. (Without the first report,
+/// which would be overdue too: its ladder is another clock's, counted in `briefings`.)
 async fn catch_up_after_downtime_tells_each_person_once(backend: Backend) {
     let smtp = TestSmtp::start();
-    let app = smtp_app(backend, smtp.port).await;
+    let app = smtp_app_without_reports(backend, smtp.port).await;
     let incident = app
         .create_incident(&app.admin, &major_incident(Duration::seconds(30)))
         .await;

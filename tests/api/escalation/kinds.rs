@@ -58,7 +58,8 @@ async fn a_kind_from_the_config_alone_is_clocked_shown_mailed_and_reported(backe
         .iter()
         .map(|c| c["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds.len(), 3, "{kinds:?}");
+    // With the default kinds: the first report, the statement, the press conference.
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
 
     // Mail: the breach reaches the principal leader in the kind's words; the new-major
     // notice lists its deadline first (the nearest).
@@ -217,7 +218,9 @@ async fn a_kind_from_the_config_alone_is_clocked_shown_mailed_and_reported(backe
             "rebuttal_median_minutes,rebuttal_p90_minutes,rebuttal_on_time_rate,\
              statement_median_minutes,statement_p90_minutes,statement_on_time_rate,\
              continued_release_median_minutes,continued_release_p90_minutes,\
-             continued_release_on_time_rate,press_conference_median_minutes,\
+             continued_release_on_time_rate,final_report_median_minutes,\
+             final_report_p90_minutes,final_report_on_time_rate,follow_report_median_minutes,\
+             follow_report_p90_minutes,follow_report_on_time_rate,press_conference_median_minutes,\
              press_conference_p90_minutes,press_conference_on_time_rate,\
              response_median_minutes,response_p90_minutes,response_on_time_rate"
         ),

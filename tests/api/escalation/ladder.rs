@@ -293,12 +293,13 @@ async fn severity_and_status_start_and_cancel_clocks(backend: Backend) {
         .await
         .unwrap();
     let clocks = lowered["clocks"].as_array().unwrap();
-    assert_eq!(clocks.len(), 4);
+    assert_eq!(clocks.len(), 5);
+    // The statement, the press conference and the first report.
     let majors: Vec<&Value> = clocks
         .iter()
         .filter(|c| c["kind"] != "public_response")
         .collect();
-    assert_eq!(majors.len(), 2);
+    assert_eq!(majors.len(), 3);
     assert!(majors.iter().all(
         |c| c["state"] == "cancelled" && c["stop_reason"] == "severity lowered to significant"
     ));
@@ -320,7 +321,7 @@ async fn severity_and_status_start_and_cancel_clocks(backend: Backend) {
         .unwrap();
     assert_eq!(
         again["clocks"].as_array().unwrap().len(),
-        6,
+        8,
         "new clocks; the cancelled ones stay"
     );
     assert_eq!(clock(&again, "press_conference")["state"], "running");

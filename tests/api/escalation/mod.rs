@@ -13,6 +13,7 @@ use crate::helpers::{
 use crate::smtp::{Faults, Received, Silent, TestSmtp, free_port};
 
 mod acknowledgement;
+mod briefings;
 mod catch_up;
 mod delivery;
 mod kinds;
@@ -64,6 +65,21 @@ pub fn statuses<'a>(rows: &'a [Value], clock: &Value, step: &str) -> Vec<&'a str
         .filter(|r| r["step"] == step && r["clock_id"] == clock["id"])
         .map(|r| r["status"].as_str().unwrap())
         .collect()
+}
+
+/// An app whose major incidents get the statement and press-conference clocks only, no
+/// reports up the hierarchy: for tests that count one ladder's mail by hand (the report
+/// kinds are tested in `briefings`).
+pub async fn smtp_app_without_reports(backend: Backend, smtp_port: u16) -> TestApp {
+    let app = spawn_app_with(backend, |s| {
+        use_smtp(s, smtp_port);
+        s.clocks
+            .kinds
+            .retain(|_, p| p.milestone != yuqing_tracker::domain::clock::MilestoneForm::Briefing);
+    })
+    .await;
+    app.seed_directory().await;
+    app
 }
 
 pub async fn smtp_app(backend: Backend, smtp_port: u16) -> TestApp {
