@@ -72,6 +72,9 @@ struct ReportPage {
     total: Option<Row>,
     bars: Vec<Bar>,
     chart_height: u32,
+    /// The chart of each clock kind's rate.
+    kind_bars: Vec<Bar>,
+    kind_chart_height: u32,
     csv: String,
     units: Vec<Choice>,
     error: Option<String>,
@@ -125,23 +128,24 @@ fn row(t: &Timeliness, kinds: &[KindHeading]) -> Row {
     }
 }
 
-fn bars(groups: &[Timeliness]) -> Vec<Bar> {
-    groups
-        .iter()
+/// One bar per (label, on-time rate).
+fn bars<'a>(items: impl IntoIterator<Item = (&'a str, Option<f64>)>) -> Vec<Bar> {
+    items
+        .into_iter()
         .enumerate()
-        .map(|(i, t)| Bar {
+        .map(|(i, (label, rate))| Bar {
             // The chart's label column fits about twelve characters.
-            label: if t.label.chars().count() > 12 {
-                t.label.chars().take(11).chain(['…']).collect()
+            label: if label.chars().count() > 12 {
+                label.chars().take(11).chain(['…']).collect()
             } else {
-                t.label.clone()
+                label.to_owned()
             },
-            rate: rate(t),
+            rate: rate.map_or("—".into(), |r| format!("{:.1}%", r * 100.0)),
             y: i as u32 * BAR_PITCH,
-            width: t.on_time_rate.map_or(0, |r| {
+            width: rate.map_or(0, |r| {
                 (r.clamp(0.0, 1.0) * f64::from(BAR_MAX)).round() as u32
             }),
-            grade: match t.on_time_rate {
+            grade: match rate {
                 None => "none",
                 Some(r) if r >= 0.9 => "good",
                 Some(r) if r >= 0.6 => "fair",
@@ -149,6 +153,23 @@ fn bars(groups: &[Timeliness]) -> Vec<Bar> {
             },
         })
         .collect()
+}
+
+/// The groups' overall rates.
+fn group_bars(groups: &[Timeliness]) -> Vec<Bar> {
+    bars(groups.iter().map(|t| (t.label.as_str(), t.on_time_rate)))
+}
+
+/// Each kind's rate over the whole report (the 48-hour response, the releases, the
+/// reports up the hierarchy beside the 5-hour and 24-hour clocks).
+fn kind_bars(total: &Timeliness, kinds: &[KindHeading]) -> Vec<Bar> {
+    bars(kinds.iter().map(|k| {
+        let rate = total
+            .per_kind
+            .get(&k.report_as)
+            .and_then(|d| d.on_time_rate);
+        (k.label.as_str(), rate)
+    }))
 }
 
 fn date(field: &str, v: &str) -> Result<Option<NaiveDate>, AppError> {
@@ -205,7 +226,9 @@ async fn show(
             to: report.to.to_string(),
             by_month: report.group_by == GroupBy::Month,
             chart_height: report.groups.len() as u32 * BAR_PITCH + 4,
-            bars: bars(&report.groups),
+            bars: group_bars(&report.groups),
+            kind_chart_height: report.kinds.len() as u32 * BAR_PITCH + 4,
+            kind_bars: kind_bars(&report.total, &report.kinds),
             rows: report
                 .groups
                 .iter()
@@ -230,6 +253,8 @@ async fn show(
             total: None,
             bars: Vec::new(),
             chart_height: 0,
+            kind_bars: Vec::new(),
+            kind_chart_height: 0,
             csv: String::new(),
             units,
             error: labels::field_message(&e).map(|(_, m)| m),

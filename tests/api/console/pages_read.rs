@@ -78,6 +78,22 @@ async fn the_report_shows_rates_a_chart_and_a_csv(backend: Backend) {
     let page = console.get("/report").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<svg class=\"chart\""), "a chart");
+    // A second chart, one bar per kind: the statement's rate is one in three; the press
+    // conference, not due yet, has none.
+    let kinds = &page.body[page.body.find("各类时限按时率").expect("the kinds' chart")..];
+    let bar = |label: &str| {
+        let at = kinds
+            .find(&format!(">{label}</text>"))
+            .unwrap_or_else(|| panic!("a bar for {label}"));
+        let end = at + kinds[at..].find("</g>").unwrap();
+        kinds[at..end].to_owned()
+    };
+    assert!(
+        bar("发布权威信息").contains(">33.3%</text>"),
+        "{}",
+        bar("发布权威信息")
+    );
+    assert!(bar("举行新闻发布会").contains("bar-none"));
     let at = page
         .body
         .find("<tr><td data-label=\"单位\">天河区税务局")
