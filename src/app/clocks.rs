@@ -13,7 +13,7 @@ use crate::domain::clock::{
 };
 use crate::domain::escalation::Step;
 use crate::domain::ids::{ClockId, ContactId, IncidentId};
-use crate::domain::incident::{Incident, Severity};
+use crate::domain::incident::{Incident, Severity, Status};
 use crate::domain::timeline::{
     Change, ClockRetimed, ClocksCancelled, ClocksStarted, MilestoneRecorded, Moved, StartedClock,
 };
@@ -146,16 +146,26 @@ pub fn cancel_running(
     cancel(conn, actor, incident_id, &running, reason, now)
 }
 
-/// After the incident closed: the kinds closing starts (终报), from the close.
-pub fn start_on_close(
+/// After the incident's status changed to `status`: the kinds that change starts, from
+/// now — on closing the 终报, on another change (an office's 续报 on each change) — unless
+/// one of the kind runs.
+pub fn follow_status(
     conn: &mut DbConn,
     actor: &Actor,
     incident: &Incident,
+    status: Status,
     planning: &Planning,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let running: Vec<ClockKind> = clocks::running(conn, &incident.id)?
+        .into_iter()
+        .map(|c| c.kind)
+        .collect();
     let mut started = Vec::new();
-    for (kind, policy) in planning.rules.on_close(incident.severity) {
+    for (kind, policy) in planning.rules.on_status(incident.severity, status) {
+        if running.contains(kind) {
+            continue;
+        }
         started.push(start_clock(
             conn,
             &incident.id,

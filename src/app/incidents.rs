@@ -521,9 +521,7 @@ fn change_status(
         let reason = StopReason::IncidentEnded(change.to).key();
         clocks::cancel_running(conn, actor, &incident.id, &reason, now)?;
     }
-    if change.to == Status::Closed {
-        clocks::start_on_close(conn, actor, &incident, planning, now)?;
-    }
+    clocks::follow_status(conn, actor, &incident, change.to, planning, now)?;
     store::get(conn, &incident.id, now)
 }
 

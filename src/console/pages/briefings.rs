@@ -13,7 +13,7 @@ use crate::console::session::Signed;
 use crate::console::views;
 use crate::domain::access::Actor;
 use crate::domain::briefing::{Briefing, BriefingInput};
-use crate::domain::clock::{ClockKind, ClockRules, MilestoneForm};
+use crate::domain::clock::{ClockKind, ClockRules, ClockStart, MilestoneForm};
 use crate::domain::ids::BriefingId;
 use crate::domain::incident::{Incident, Status};
 use crate::error::AppError;
@@ -90,7 +90,7 @@ fn suggested_kind(incident: &Incident, earlier: &[Briefing], rules: &ClockRules)
     } else if earlier.is_empty() {
         pick(&|p| p.starts_with_severity())
     } else {
-        pick(&|p| p.after.is_some())
+        pick(&|p| p.after.is_some() || p.start_from == ClockStart::StatusChangedAt)
     };
     stage.or_else(|| pick(&|_| true)).unwrap_or_default()
 }

@@ -141,7 +141,8 @@ pub struct ClockPolicy {
     #[serde(default)]
     pub severities: Vec<Severity>,
     /// From discovery (what the rules count from), from classification (when the
-    /// incident was logged as, or raised to, one of the severities) or from closing.
+    /// incident was logged as, or raised to, one of the severities), from closing, or
+    /// from each change of status.
     #[serde(default = "ClockStart::from_discovery")]
     pub start_from: ClockStart,
     /// Time from start to the deadline.
@@ -193,7 +194,7 @@ impl ClockPolicy {
     pub fn started_at(&self, discovered_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
         match self.start_from {
             ClockStart::DiscoveredAt => discovered_at,
-            ClockStart::ClassifiedAt | ClockStart::ClosedAt => now,
+            ClockStart::ClassifiedAt | ClockStart::ClosedAt | ClockStart::StatusChangedAt => now,
         }
     }
 
@@ -205,7 +206,11 @@ impl ClockPolicy {
 
     /// Whether the incident's severity starts it (others start with a milestone).
     pub fn starts_with_severity(&self) -> bool {
-        self.after.is_none() && self.start_from != ClockStart::ClosedAt
+        self.after.is_none()
+            && matches!(
+                self.start_from,
+                ClockStart::DiscoveredAt | ClockStart::ClassifiedAt
+            )
     }
 
     /// Whether closing the incident starts it (终报).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{Audience, ClockKind, ClockPolicy};
-use crate::domain::incident::Severity;
+use crate::domain::incident::{Severity, Status};
 
 #[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -16,6 +16,9 @@ pub enum ClockStart {
     ClassifiedAt,
     /// When the incident is closed (终报: within 24 hours of closing).
     ClosedAt,
+    /// At each change of status that leaves the incident open (续报 on each change,
+    /// where an office's rule asks for that instead of a fixed interval).
+    StatusChangedAt,
 }
 
 impl ClockStart {
@@ -86,11 +89,18 @@ impl ClockRules {
         all
     }
 
-    /// The kinds closing an incident of `severity` starts, from the close.
-    pub fn on_close(&self, severity: Severity) -> Vec<(&ClockKind, &ClockPolicy)> {
+    /// The kinds a change of an incident of `severity` to `status` starts, from the
+    /// change: closing starts the `closed_at` kinds, any other change to an open status
+    /// the `status_changed_at` ones.
+    pub fn on_status(&self, severity: Severity, status: Status) -> Vec<(&ClockKind, &ClockPolicy)> {
+        let start = match status {
+            Status::Closed => ClockStart::ClosedAt,
+            s if s.is_open() => ClockStart::StatusChangedAt,
+            _ => return Vec::new(),
+        };
         self.kinds()
             .into_iter()
-            .filter(|(_, policy)| policy.applies_to(severity) && policy.starts_on_close())
+            .filter(|(_, p)| p.applies_to(severity) && p.after.is_none() && p.start_from == start)
             .collect()
     }
 

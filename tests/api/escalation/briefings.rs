@@ -384,6 +384,77 @@ async fn briefings_with_bad_input_are_refused_clearly(backend: Backend) {
     );
 }
 
+/// An office whose rule asks for a 续报 on each change of status (within two hours)
+/// rather than every 24 hours: each change starts one unless one is still owed; a
+/// briefing meets it; closing starts the 终报 instead.
+async fn a_follow_report_on_each_change_of_status(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        let kind = ClockKind::parse("follow_report").unwrap();
+        let policy = s.clocks.kinds.get_mut(&kind).unwrap();
+        policy.after = None;
+        policy.recurs = false;
+        policy.start_from = ClockStart::StatusChangedAt;
+        policy.due_after_minutes = 120;
+        policy.at_risk_minutes = 30;
+        policy.steps.retain(|step| step.at_minutes >= -120);
+    })
+    .await;
+    app.seed_directory().await;
+    let created = app
+        .create_incident(&app.admin, &major_incident(Duration::minutes(20)))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    assert!(
+        clocks_of(&created, "follow_report").is_empty(),
+        "not with the severity"
+    );
+    let status = |to: &'static str, version: i64| {
+        let app = &app;
+        async move {
+            let mut body = json!({ "status": to, "version": version });
+            if to == "closed" {
+                body["publication"] = json!({ "summary": "已发布情况说明", "channel": "官方微博",
+                    "published_at": Utc::now().to_rfc3339() });
+            }
+            let res = app
+                .post(&format!("/api/v1/incidents/{id}/status"), &app.admin, &body)
+                .await;
+            assert_eq!(res.status(), 200, "{to}");
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let assessing = status("assessing", created["version"].as_i64().unwrap()).await;
+    let owed = clocks_of(&assessing, "follow_report");
+    assert_eq!(owed.len(), 1);
+    assert_eq!(
+        at(&owed[0]["due_at"]) - at(&owed[0]["started_at"]),
+        Duration::hours(2)
+    );
+    // Still owed: the next change starts no second one.
+    let verifying = status("verifying", assessing["version"].as_i64().unwrap()).await;
+    assert_eq!(clocks_of(&verifying, "follow_report").len(), 1);
+    submit(&app, &app.admin, id, &briefing("follow_report", &created)).await;
+    let after = incident(&app, id).await;
+    assert_eq!(clocks_of(&after, "follow_report")[0]["state"], "met");
+    // The next change owes the next one.
+    let responding = status("responding", after["version"].as_i64().unwrap()).await;
+    let follows = clocks_of(&responding, "follow_report");
+    assert_eq!(follows.len(), 2);
+    assert_eq!(
+        follows.iter().filter(|c| c["state"] == "running").count(),
+        1
+    );
+    // Closing ends it and owes the 终报 instead.
+    let evaluating = status("evaluating", responding["version"].as_i64().unwrap()).await;
+    let closed = status("closed", evaluating["version"].as_i64().unwrap()).await;
+    assert!(
+        clocks_of(&closed, "follow_report")
+            .iter()
+            .all(|c| c["state"] != "running")
+    );
+    assert_eq!(clock(&closed, "final_report")["state"], "running");
+}
+
 /// Any incident may be reported up on demand, clock or not.
 async fn a_general_incident_is_reported_on_demand(backend: Backend) {
     let app = spawn_app_with(backend, |_| {}).await;
@@ -407,4 +478,5 @@ crate::on_both_backends!(
     closing_starts_the_final_report_and_a_briefing_meets_it,
     briefings_with_bad_input_are_refused_clearly,
     a_general_incident_is_reported_on_demand,
+    a_follow_report_on_each_change_of_status,
 );
