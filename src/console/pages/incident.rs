@@ -160,7 +160,7 @@ struct IncidentPage {
     kinds: Vec<Choice>,
     milestones: MilestoneLabels,
     /// Briefings sent to the parent unit, newest first.
-    briefings: Vec<super::briefings::BriefingView>,
+    briefings: Vec<super::briefing_view::BriefingView>,
     /// Whether a briefing may be written now (not on a dismissed incident).
     may_brief: bool,
     response_types: Vec<Choice>,
@@ -493,7 +493,7 @@ async fn render(
         authorities: present::options::<ReferralAuthority>(None),
         kinds: milestone_choices(&incident, &timeline_events, rules),
         milestones: milestone_labels(rules, &incident),
-        briefings: super::briefings::views_of(&briefings, zone),
+        briefings: super::briefing_view::views_of(&briefings, zone),
         may_brief: incident.status != Status::Dismissed,
         response_types: present::options::<ResponseType>(None),
         done: match &say {

@@ -2,6 +2,8 @@
 
 mod accounts;
 mod board;
+mod briefing_form;
+mod briefing_view;
 mod briefings;
 mod directory;
 mod incident;
@@ -47,8 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(incident::referral)
         .service(incident::edit)
         .service(incident::acknowledge)
-        .service(briefings::compose)
-        .service(briefings::submit)
+        .service(briefing_form::compose)
+        .service(briefing_form::submit)
         .service(briefings::inbox)
         .service(briefings::show)
         .service(briefings::mark_read);

@@ -129,6 +129,24 @@ async fn timeliness_report_matches_a_hand_count(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(row(&mine["total"]), ("total".into(), 13, 2, 1, 0, 10));
+    // The city's own view rolls its districts up: a row each, and their total, first
+    // reports included.
+    let city = app.token(Role::Viewer, Some("4401")).await;
+    let rolled: Value = app
+        .get(&format!("/api/v1/reports/timeliness?{period}"), &city)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = rolled["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["440106", "440111"]);
+    assert_eq!(rolled["total"], report["total"]);
+    assert_eq!(rolled["total"]["first_report"]["on_time_rate"], 1.0);
 
     // CSV: Chinese headers with a byte-order mark by default, English on request.
     let res = app
