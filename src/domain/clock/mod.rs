@@ -213,6 +213,17 @@ impl ClockPolicy {
             )
     }
 
+    /// When in an incident's life this kind starts, as a rank: with the severity, after
+    /// another kind's milestone, on a change of status, on closing.
+    pub fn stage(&self) -> u8 {
+        match (&self.after, self.start_from) {
+            (Some(_), _) => 1,
+            (None, ClockStart::DiscoveredAt | ClockStart::ClassifiedAt) => 0,
+            (None, ClockStart::StatusChangedAt) => 2,
+            (None, ClockStart::ClosedAt) => 3,
+        }
+    }
+
     /// Whether closing the incident starts it (终报).
     pub fn starts_on_close(&self) -> bool {
         self.after.is_none() && self.start_from == ClockStart::ClosedAt

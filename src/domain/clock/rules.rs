@@ -39,10 +39,12 @@ pub struct ClockRules {
 }
 
 impl ClockRules {
-    /// The kinds, nearest deadline first (then by key): the order they are shown in.
+    /// The kinds, nearest deadline first, then in the order an incident meets them
+    /// (with its severity, after another kind's milestone, on a change of status, on
+    /// closing: 续报 before 终报), then by key: the order they are shown in.
     pub fn kinds(&self) -> Vec<(&ClockKind, &ClockPolicy)> {
         let mut kinds: Vec<_> = self.kinds.iter().collect();
-        kinds.sort_by_key(|(kind, policy)| (policy.due_after_minutes, *kind));
+        kinds.sort_by_key(|(kind, policy)| (policy.due_after_minutes, policy.stage(), *kind));
         kinds
     }
 

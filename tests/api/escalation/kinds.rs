@@ -217,11 +217,11 @@ async fn a_kind_from_the_config_alone_is_clocked_shown_mailed_and_reported(backe
         header.ends_with(
             "rebuttal_median_minutes,rebuttal_p90_minutes,rebuttal_on_time_rate,\
              statement_median_minutes,statement_p90_minutes,statement_on_time_rate,\
-             continued_release_median_minutes,continued_release_p90_minutes,\
-             continued_release_on_time_rate,final_report_median_minutes,\
-             final_report_p90_minutes,final_report_on_time_rate,follow_report_median_minutes,\
-             follow_report_p90_minutes,follow_report_on_time_rate,press_conference_median_minutes,\
-             press_conference_p90_minutes,press_conference_on_time_rate,\
+             press_conference_median_minutes,press_conference_p90_minutes,\
+             press_conference_on_time_rate,continued_release_median_minutes,\
+             continued_release_p90_minutes,continued_release_on_time_rate,\
+             follow_report_median_minutes,follow_report_p90_minutes,follow_report_on_time_rate,\
+             final_report_median_minutes,final_report_p90_minutes,final_report_on_time_rate,\
              response_median_minutes,response_p90_minutes,response_on_time_rate"
         ),
         "{header}"
