@@ -11,11 +11,12 @@ use crate::domain::briefing::{Briefing, BriefingInput, NewBriefing};
 use crate::domain::clock::{Evidence, Milestone, MilestoneForm};
 use crate::domain::ids::BriefingId;
 use crate::domain::incident::{Incident, ResponsibleUnit, Status};
+use crate::domain::timeline::{BriefingRead, Change};
 use crate::error::{AppError, ConflictCode};
 use crate::rule::Rule;
 use crate::store::briefings::{self, NewBriefingRow};
 use crate::store::incidents as store;
-use crate::store::{DbConn, units};
+use crate::store::{DbConn, events, units};
 
 impl App {
     /// Submits a briefing on the incident `key` to the reporting unit's parent.
@@ -107,6 +108,13 @@ impl App {
                 return Ok(briefing);
             }
             briefings::mark_read(conn, &id, &actor.name, now)?;
+            let read = Change::BriefingRead(BriefingRead {
+                briefing_id: briefing.id.clone(),
+                kind: briefing.kind.clone(),
+                version: briefing.version,
+                unit: briefing.to_unit.name.clone(),
+            });
+            events::append(conn, &briefing.incident_id, &actor, &read, None, now)?;
             Ok(briefings::find(conn, &id, &rules)?.0)
         })
         .await

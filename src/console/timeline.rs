@@ -37,6 +37,7 @@ impl Reader<'_> {
             EventKind::Acknowledged => "确认知悉",
             EventKind::ClockAtRisk => "临近时限",
             EventKind::ClockBreached => "已超时",
+            EventKind::BriefingRead => "上级已阅快报",
         }
     }
 
@@ -63,6 +64,12 @@ impl Reader<'_> {
             ),
             Change::MilestoneRecorded(m) => self.milestone(m),
             Change::Acknowledged(a) => self.acknowledged(a),
+            Change::BriefingRead(b) => format!(
+                "{}已阅第 {} 版快报（{}）。",
+                b.unit,
+                b.version,
+                self.clocks.label(&b.kind)
+            ),
             Change::ClockAtRisk(c) | Change::ClockBreached(c) => format!(
                 "{}{}（时限 {}）。",
                 self.clocks.label(&c.kind),

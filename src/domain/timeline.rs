@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::clock::{ClockKind, ClockPhase, Evidence, StoredState};
 use crate::domain::escalation::Channel;
-use crate::domain::ids::ClockId;
+use crate::domain::ids::{BriefingId, ClockId};
 use crate::domain::incident::{
     Category, EventKind, IncidentContent, Publication, ReferralAuthority, Severity, SourceChannel,
     SpecialTopic, Status, UnitRef,
@@ -31,6 +31,8 @@ pub enum Change {
     Acknowledged(Acknowledged),
     ClockAtRisk(PhaseCrossed),
     ClockBreached(PhaseCrossed),
+    /// The receiving unit read a briefing (its read receipt).
+    BriefingRead(BriefingRead),
 }
 
 impl Change {
@@ -47,6 +49,7 @@ impl Change {
             Self::Acknowledged(_) => EventKind::Acknowledged,
             Self::ClockAtRisk(_) => EventKind::ClockAtRisk,
             Self::ClockBreached(_) => EventKind::ClockBreached,
+            Self::BriefingRead(_) => EventKind::BriefingRead,
         }
     }
 
@@ -65,6 +68,7 @@ impl Change {
             Self::MilestoneRecorded(c) => value(c),
             Self::Acknowledged(c) => value(c),
             Self::ClockAtRisk(c) | Self::ClockBreached(c) => value(c),
+            Self::BriefingRead(c) => value(c),
         }
     }
 
@@ -85,6 +89,7 @@ impl Change {
             EventKind::Acknowledged => Self::Acknowledged(de(recorded)?),
             EventKind::ClockAtRisk => Self::ClockAtRisk(de(recorded)?),
             EventKind::ClockBreached => Self::ClockBreached(de(recorded)?),
+            EventKind::BriefingRead => Self::BriefingRead(de(recorded)?),
         })
     }
 }
@@ -290,6 +295,15 @@ pub struct MilestoneRecorded {
     /// Marked as the last release: no further one is due.
     #[serde(default, rename = "final", skip_serializing_if = "std::ops::Not::not")]
     pub is_final: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BriefingRead {
+    pub briefing_id: BriefingId,
+    pub kind: ClockKind,
+    pub version: i64,
+    /// The unit that read it (its name).
+    pub unit: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

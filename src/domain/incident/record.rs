@@ -119,6 +119,7 @@ text_enum! {
         Acknowledged => "acknowledged",
         ClockAtRisk => "clock_at_risk",
         ClockBreached => "clock_breached",
+        BriefingRead => "briefing_read",
     }
 }
 

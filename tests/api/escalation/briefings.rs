@@ -268,6 +268,22 @@ async fn the_city_reads_the_districts_briefing_and_the_district_sees_it_read(bac
     let mine: Value = res.json().await.unwrap();
     assert_eq!(mine["reference"], created["reference"]);
     assert_eq!(at(&mine["items"][0]["read_at"]), read_at);
+    // And the incident's timeline keeps the receipt, once.
+    let timeline: Value = app
+        .get(&format!("/api/v1/incidents/{id}/timeline"), &district)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let receipts: Vec<&Value> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "briefing_read")
+        .collect();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0]["changes"]["unit"], "广州市税务局");
+    assert_eq!(receipts[0]["changes"]["version"], 1);
 }
 
 async fn closing_starts_the_final_report_and_a_briefing_meets_it(backend: Backend) {
