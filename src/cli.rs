@@ -16,7 +16,7 @@ use crate::domain::ids::AccountId;
 use crate::domain::names::UnitCode;
 use crate::domain::time::SystemClock;
 use crate::error::AppError;
-use crate::mail::{Composer, LinkSigner};
+use crate::mail::LinkSigner;
 use crate::rule::Rule;
 use crate::startup::Application;
 use crate::store::Store;
@@ -148,7 +148,7 @@ async fn open(settings: &Settings) -> Result<App, AppError> {
     let store = Store::open(&settings.database).await?;
     let planning = Planning {
         rules: Arc::new(settings.clocks.clone()),
-        message_domain: Composer::message_domain(&settings.mail.from).into(),
+        addressing: crate::startup::addressing(settings),
     };
     Ok(App::new(
         store,

@@ -30,6 +30,8 @@ pub enum Rule {
     UnknownClockKind,
     /// A kind met by a briefing to the parent unit, which is submitted as one.
     SubmittedAsBriefing,
+    /// A 企业微信 user id: 1–64 letters, digits, '_', '-', '@' or '.'.
+    WecomUserIdShape,
     /// A kind whose milestone is not a briefing.
     NotBriefingKind,
     /// A unit that is not among the incident's responsible units.
@@ -113,6 +115,9 @@ impl fmt::Display for Rule {
                 f.write_str("exactly one unit may be first_responsible")
             }
             Self::UnknownClockKind => f.write_str("is not a clock kind of this service"),
+            Self::WecomUserIdShape => {
+                f.write_str("must be 1 to 64 letters, digits, '_', '-', '@' or '.'")
+            }
             Self::NotBriefingKind => {
                 f.write_str("is not a kind of briefing (a clock kind whose milestone is `briefing`)")
             }

@@ -17,12 +17,13 @@ use crate::web::feed::{Feed, StreamLimits};
 
 use crate::app::Planning;
 use crate::config::Settings;
+use crate::domain::escalation::{Addressing, Channel};
 use crate::domain::time::TimeSource;
 use crate::engine::{Engine, Health};
 use crate::error::AppError;
 use crate::http::{self, BodyLimit};
 use crate::mail::{Composer, LinkSigner, Mailer};
-use crate::notify::{Channels, Email};
+use crate::notify::{Channels, Email, Wecom};
 use crate::store::{Store, secrets, write_tx};
 use crate::web::AppState;
 
@@ -61,6 +62,18 @@ async fn signing_key(
     Ok(key.into_bytes())
 }
 
+/// The channels this service sends on and the domain of Message-IDs, from the settings.
+pub fn addressing(settings: &Settings) -> Addressing {
+    let mut channels = vec![Channel::Email];
+    if settings.channels.wecom.enabled {
+        channels.push(Channel::Wecom);
+    }
+    Addressing {
+        message_domain: Composer::message_domain(&settings.mail.from).into(),
+        channels: channels.into(),
+    }
+}
+
 impl Application {
     /// Opens the database (applying migrations), prepares mail and the engine, binds
     /// `server.bind`; nothing runs until `run_until_stopped`.
@@ -68,7 +81,7 @@ impl Application {
         crate::console::check_templates().map_err(AppError::internal)?;
         let store = Store::open(&settings.database).await?;
         let signer = LinkSigner::new(&signing_key(settings, &store, time.now()).await?);
-        let message_domain = Composer::message_domain(&settings.mail.from);
+        let addressing = addressing(settings);
         let composer =
             Arc::new(crate::mail::composer(settings, signer.clone()).map_err(AppError::internal)?);
         let pages = composer.templates().clone();
@@ -81,16 +94,23 @@ impl Application {
             )
             .map_err(AppError::internal)?,
         );
+        let wecom = if settings.channels.wecom.enabled {
+            let w = &settings.channels.wecom;
+            let secret = w.secret().map_err(AppError::internal)?;
+            Some(Wecom::new(w, secret, composer.clone()).map_err(AppError::internal)?)
+        } else {
+            None
+        };
         let wake = Arc::new(Notify::new());
         let health = Arc::new(Health::default());
         let rules = Arc::new(settings.clocks.clone());
         let engine = engine_settings.enabled.then(|| {
             Arc::new(Engine::new(
                 store.clone(),
-                Arc::new(Channels::new(Email::new(mailer, composer))),
+                Arc::new(Channels::new(Email::new(mailer, composer), wecom)),
                 engine_settings.clone(),
                 rules.clone(),
-                (message_domain.clone(), settings.time.zone),
+                (addressing.clone(), settings.time.zone),
                 wake.clone(),
                 health.clone(),
                 time.clone(),
@@ -109,10 +129,7 @@ impl Application {
         let port = listener.local_addr().map_err(AppError::internal)?.port();
         let service = crate::app::App::new(
             store.clone(),
-            Planning {
-                rules,
-                message_domain: message_domain.into(),
-            },
+            Planning { rules, addressing },
             wake.clone(),
             time,
             settings.time.zone,

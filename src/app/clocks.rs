@@ -11,7 +11,7 @@ use crate::domain::access::Actor;
 use crate::domain::clock::{
     ClockKind, ClockPolicy, Milestone, PlannedStep, StopReason, StoredState, plan, repeat_after,
 };
-use crate::domain::escalation::Step;
+use crate::domain::escalation::{Addressing, Step};
 use crate::domain::ids::{ClockId, ContactId, IncidentId};
 use crate::domain::incident::{Incident, Severity, Status};
 use crate::domain::timeline::{
@@ -129,7 +129,7 @@ fn plan_for(
         incident_id,
         step,
         &to,
-        &planning.message_domain,
+        &planning.addressing,
         now,
     )
 }
@@ -418,7 +418,7 @@ fn follow_responsible_units(
             incident_id,
             step,
             &to,
-            &planning.message_domain,
+            &planning.addressing,
             now,
         )?;
         keep.extend(to.into_iter().map(|r| (step.step.clone(), r.contact_id)));
@@ -438,7 +438,7 @@ fn follow_responsible_units(
 pub fn plan_next_repeat(
     conn: &mut DbConn,
     clock_id: &ClockId,
-    message_domain: &str,
+    addressing: &Addressing,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let Some((incident_id, clock)) = clocks::find_running(conn, clock_id)? else {
@@ -452,13 +452,5 @@ pub fn plan_next_repeat(
         .into_iter()
         .filter(|r| !acknowledged.contains(&r.contact_id))
         .collect();
-    escalations::plan_step(
-        conn,
-        clock_id,
-        &incident_id,
-        &step,
-        &to,
-        message_domain,
-        now,
-    )
+    escalations::plan_step(conn, clock_id, &incident_id, &step, &to, addressing, now)
 }

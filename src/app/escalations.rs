@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::clocks::plan_next_repeat;
+use crate::domain::escalation::Addressing;
 use crate::domain::ids::ClockId;
 use crate::error::AppError;
 use crate::store::DbConn;
@@ -14,7 +15,7 @@ use crate::store::escalations::{self, ClaimSettings, Claimed};
 pub fn claim_due(
     conn: &mut DbConn,
     settings: &ClaimSettings,
-    message_domain: &str,
+    addressing: &Addressing,
 ) -> Result<Vec<Claimed>, AppError> {
     let now = escalations::db_now(conn)?;
     let claimed = escalations::claim_due(conn, settings, now)?;
@@ -26,7 +27,7 @@ pub fn claim_due(
     clock_ids.sort_unstable();
     clock_ids.dedup();
     for clock_id in clock_ids {
-        plan_next_repeat(conn, clock_id, message_domain, now)?;
+        plan_next_repeat(conn, clock_id, addressing, now)?;
     }
     Ok(claimed)
 }
@@ -35,12 +36,12 @@ pub fn claim_due(
 /// planned. Returns how many were repaired.
 pub fn repair_broken_repeats(
     conn: &mut DbConn,
-    message_domain: &str,
+    addressing: &Addressing,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let mut repaired = 0;
     for clock_id in escalations::breached_without_pending(conn, now)? {
-        if plan_next_repeat(conn, &clock_id, message_domain, now)? > 0 {
+        if plan_next_repeat(conn, &clock_id, addressing, now)? > 0 {
             repaired += 1;
         } else {
             tracing::warn!(clock.id = %clock_id, "breached clock has nobody left to remind (no contact holds the repeat roles)");

@@ -37,7 +37,8 @@ pub use once::Once;
 #[derive(Clone)]
 pub struct Planning {
     pub rules: Arc<ClockRules>,
-    pub message_domain: Arc<str>,
+    /// The channels sent on and the domain of Message-IDs.
+    pub addressing: crate::domain::escalation::Addressing,
 }
 
 /// The service both front doors, the CLI and the jobs call. Cheap to clone.

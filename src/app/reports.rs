@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 
 use crate::domain::clock::{ClockRules, ClockState};
 use crate::domain::contact::ContactRole;
+use crate::domain::escalation::Addressing;
 use crate::domain::escalation::Recipient;
 use crate::domain::escalation::Step;
 use crate::domain::ids::UnitId;
@@ -28,12 +29,14 @@ fn plan_for(
     to: &Leader,
     unit_code: &str,
     context: &impl serde::Serialize,
-    message_domain: &str,
+    addressing: &Addressing,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
+    // Reports are long reads: they go by e-mail only.
     let recipient = Recipient {
         contact_id: to.contact_id.clone(),
         email: to.email.clone(),
+        wecom_userid: None,
         name: to.name.clone(),
         role: to.role.to_string(),
         unit_code: unit_code.to_owned(),
@@ -45,7 +48,7 @@ fn plan_for(
         clock: None,
         context: Some(&context),
     };
-    escalations::insert(conn, &planned, &[recipient], message_domain, now)
+    escalations::insert(conn, &planned, &[recipient], addressing, now)
 }
 
 fn units_by_id(conn: &mut DbConn) -> Result<HashMap<UnitId, Unit>, AppError> {
@@ -61,7 +64,7 @@ pub fn plan_daily_digest(
     conn: &mut DbConn,
     rules: &ClockRules,
     zone: Tz,
-    message_domain: &str,
+    addressing: &Addressing,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let ids = reports::open_incident_ids(conn, &rules.announced_severities())?;
@@ -99,15 +102,7 @@ pub fn plan_daily_digest(
                 .count(),
             incidents: theirs,
         };
-        planned += plan_for(
-            conn,
-            &step,
-            &leader,
-            &unit.code,
-            &digest,
-            message_domain,
-            now,
-        )?;
+        planned += plan_for(conn, &step, &leader, &unit.code, &digest, addressing, now)?;
     }
     Ok(planned)
 }
@@ -137,7 +132,7 @@ fn digest_incident(i: &Incident, zone: Tz) -> DigestIncident {
 pub fn plan_weekly_summary(
     conn: &mut DbConn,
     zone: Tz,
-    message_domain: &str,
+    addressing: &Addressing,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let from = now - Duration::days(7);
@@ -181,15 +176,7 @@ pub fn plan_weekly_summary(
             rows: rows.values().map(|(u, t)| t.row(&u.name)).collect(),
             total: total.row("合计"),
         };
-        planned += plan_for(
-            conn,
-            &step,
-            &leader,
-            &unit.code,
-            &summary,
-            message_domain,
-            now,
-        )?;
+        planned += plan_for(conn, &step, &leader, &unit.code, &summary, addressing, now)?;
     }
     Ok(planned)
 }

@@ -29,6 +29,47 @@ pub struct Settings {
     pub time: TimeSettings,
     pub log: LogSettings,
     pub console: ConsoleSettings,
+    pub channels: ChannelSettings,
+}
+
+/// Channels beside e-mail (config `[channels]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSettings {
+    pub wecom: WecomSettings,
+}
+
+/// 企业微信 application messages to the people with a 企业微信 user id (`[channels.wecom]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WecomSettings {
+    pub enabled: bool,
+    /// https://qyapi.weixin.qq.com, or a 政务微信 / private deployment's address.
+    pub api_base: String,
+    pub corp_id: String,
+    pub agent_id: i64,
+    /// The application's secret; or `secret_file`, a file holding it.
+    pub secret: SecretString,
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    pub timeout_seconds: u64,
+}
+
+impl WecomSettings {
+    /// The secret: from `secret_file` when set (trailing newline trimmed), else `secret`.
+    pub fn secret(&self) -> Result<SecretString, ConfigError> {
+        match &self.secret_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|s| SecretString::from(s.trim_end().to_owned()))
+                .map_err(|e| {
+                    ConfigError(format!(
+                        "channels.wecom.secret_file: {}: {e}",
+                        path.display()
+                    ))
+                }),
+            None => Ok(self.secret.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -260,6 +301,27 @@ impl Settings {
             );
         }
         self.clocks.validate("clocks").map_err(ConfigError)?;
+        let w = &self.channels.wecom;
+        if w.enabled {
+            if w.corp_id.trim().is_empty() || w.agent_id <= 0 {
+                return fail(
+                    "channels.wecom",
+                    "corp_id and agent_id are required when enabled",
+                );
+            }
+            if w.secret()?.expose_secret().is_empty() {
+                return fail(
+                    "channels.wecom.secret",
+                    "is required when enabled (or secret_file)",
+                );
+            }
+            if !(w.api_base.starts_with("https://") || w.api_base.starts_with("http://")) {
+                return fail("channels.wecom.api_base", "must be an http(s) URL");
+            }
+            if w.timeout_seconds == 0 {
+                return fail("channels.wecom.timeout_seconds", "must be positive");
+            }
+        }
         let e = &self.engine;
         for (key, value) in [
             ("engine.batch_size", e.batch_size),

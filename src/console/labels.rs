@@ -161,6 +161,7 @@ fn phrase(rule: &Rule) -> String {
         Rule::UnknownClockKind => "不是本系统的时限类型".into(),
         Rule::SubmittedAsBriefing => "此项须撰写并报送舆情快报".into(),
         Rule::NotBriefingKind => "不是快报类型（首报、续报、终报）".into(),
+        Rule::WecomUserIdShape => "企业微信账号为 1–64 位字母、数字或 _ - @ .".into(),
         Rule::NotResponsibleUnit(code) => format!("单位 {code} 不是本舆情的责任单位"),
         Rule::NoParentUnit(code) => format!("单位 {code} 没有上级单位，无需上报"),
         Rule::DismissalNeedsReason => "排除须说明理由".into(),
@@ -297,6 +298,7 @@ mod tests {
             Rule::UnknownClockKind,
             Rule::SubmittedAsBriefing,
             Rule::NotBriefingKind,
+            Rule::WecomUserIdShape,
             Rule::NotResponsibleUnit("1".into()),
             Rule::NoParentUnit("1".into()),
             Rule::UnknownValue {

@@ -41,11 +41,28 @@ pub fn parse_roles(field: &str, roles: &[ContactRole]) -> Result<Vec<ContactRole
     Ok(set.into_iter().collect())
 }
 
+/// A person's 企业微信 user id (账号): 1–64 letters, digits, '_', '-', '@' or '.'.
+pub fn parse_wecom_userid(field: &str, value: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(id) = crate::domain::text::optional(field, value, 64)? else {
+        return Ok(None);
+    };
+    let fits = id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'@' | b'.'));
+    if fits {
+        Ok(Some(id))
+    } else {
+        Err(AppError::invalid(field, Rule::WecomUserIdShape))
+    }
+}
+
 /// A contact to add.
 pub struct NewContact {
     pub name: PersonName,
     pub email: Email,
     pub phone: Option<String>,
+    /// Reached by 企业微信 application messages too, when that channel is configured.
+    pub wecom_userid: Option<String>,
     pub unit_code: UnitCode,
     pub roles: Vec<ContactRole>,
 }
@@ -56,6 +73,7 @@ impl NewContact {
         name: &str,
         email: &str,
         phone: Option<&str>,
+        wecom_userid: Option<&str>,
         unit_code: &str,
         roles: &[ContactRole],
     ) -> Result<Self, AppError> {
@@ -63,6 +81,7 @@ impl NewContact {
             name: PersonName::parse("name", name)?,
             email: Email::parse("email", email)?,
             phone: crate::domain::text::optional("phone", phone, 40)?,
+            wecom_userid: parse_wecom_userid("wecom_userid", wecom_userid)?,
             unit_code: UnitCode::parse("unit_code", unit_code)?,
             roles: parse_roles("roles", roles)?,
         })
@@ -75,6 +94,7 @@ pub struct ContactChange {
     pub name: Option<PersonName>,
     pub email: Option<Email>,
     pub phone: Option<Option<String>>,
+    pub wecom_userid: Option<Option<String>>,
     pub unit_code: Option<UnitCode>,
     pub roles: Option<Vec<ContactRole>>,
     pub active: Option<bool>,
@@ -95,6 +115,8 @@ pub struct Contact {
     pub name: PersonName,
     pub email: Email,
     pub phone: Option<String>,
+    /// Their 企业微信 user id, if they are reached there too.
+    pub wecom_userid: Option<String>,
     pub unit_code: UnitCode,
     pub roles: Vec<ContactRole>,
     pub active: bool,

@@ -24,6 +24,7 @@ use chrono_tz::Tz;
 use crate::app;
 use crate::config::EngineSettings;
 use crate::domain::clock::ClockRules;
+use crate::domain::escalation::Addressing;
 use crate::domain::time::TimeSource;
 use crate::error::AppError;
 use crate::notify::Channels;
@@ -36,7 +37,7 @@ pub struct Engine {
     channels: Arc<Channels>,
     settings: EngineSettings,
     claim: ClaimSettings,
-    message_domain: Arc<str>,
+    addressing: Addressing,
     wake: Arc<Notify>,
     health: Arc<Health>,
     sends: Arc<Semaphore>,
@@ -61,7 +62,7 @@ impl Engine {
         channels: Arc<Channels>,
         settings: EngineSettings,
         rules: Arc<ClockRules>,
-        (message_domain, zone): (String, Tz),
+        (addressing, zone): (Addressing, Tz),
         wake: Arc<Notify>,
         health: Arc<Health>,
         time: Arc<dyn TimeSource>,
@@ -79,7 +80,7 @@ impl Engine {
             channels,
             settings,
             claim,
-            message_domain: message_domain.into(),
+            addressing,
             wake,
             health,
             time,
@@ -116,12 +117,12 @@ impl Engine {
     pub async fn round(&self, shutdown: &watch::Receiver<bool>) -> Result<Round, AppError> {
         let mut total = Round::default();
         loop {
-            let (settings, domain) = (self.claim.clone(), self.message_domain.clone());
+            let (settings, addressing) = (self.claim.clone(), self.addressing.clone());
             let started = std::time::Instant::now();
             let claimed_at = tokio::time::Instant::now();
             let claimed = self
                 .store
-                .write(move |conn| app::escalations::claim_due(conn, &settings, &domain))
+                .write(move |conn| app::escalations::claim_due(conn, &settings, &addressing))
                 .await?;
             self.health.swept(self.time.now());
             if claimed.is_empty() {

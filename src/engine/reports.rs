@@ -12,17 +12,17 @@ impl Engine {
     /// (0 when another replica, or an earlier tick, planned them already).
     pub async fn plan_report(&self, kind: ReportKind) -> Result<usize, AppError> {
         let (rules, zone) = (self.rules.clone(), self.zone);
-        let domain = self.message_domain.clone();
+        let addressing = self.addressing.clone();
         let planned = self
             .store
             .write(move |conn| {
                 let now = escalations::db_now(conn)?;
                 match kind {
                     ReportKind::DailyDigest => {
-                        reports::plan_daily_digest(conn, &rules, zone, &domain, now)
+                        reports::plan_daily_digest(conn, &rules, zone, &addressing, now)
                     }
                     ReportKind::WeeklySummary => {
-                        reports::plan_weekly_summary(conn, zone, &domain, now)
+                        reports::plan_weekly_summary(conn, zone, &addressing, now)
                     }
                 }
             })

@@ -17,12 +17,13 @@ pub struct Checkup {
 
 impl Engine {
     pub async fn watchdog(&self) -> Result<Checkup, AppError> {
-        let domain = self.message_domain.clone();
+        let addressing = self.addressing.clone();
         let checkup = self
             .store
             .write(move |conn| {
                 let now = escalations::db_now(conn)?;
-                let repaired_clocks = app::escalations::repair_broken_repeats(conn, &domain, now)?;
+                let repaired_clocks =
+                    app::escalations::repair_broken_repeats(conn, &addressing, now)?;
                 let lag_seconds = escalations::lag_seconds(conn, now)?;
                 let expired_sessions = sessions::purge_expired(conn, now)?;
                 throttle::purge(conn, now - chrono::Duration::days(1))?;

@@ -7,7 +7,7 @@ use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
 use crate::app::Once;
 use crate::domain::contact::{
-    Contact, ContactChange, ContactFilter, ContactRole, NewContact, parse_roles,
+    Contact, ContactChange, ContactFilter, ContactRole, NewContact, parse_roles, parse_wecom_userid,
 };
 use crate::domain::ids::ContactId;
 use crate::domain::names::{Email, PersonName, UnitCode};
@@ -24,6 +24,10 @@ struct CreateContact {
     email: String,
     #[serde(default)]
     phone: Option<String>,
+    /// Their 企业微信 user id: reminders reach them there too when `channels.wecom` is on.
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_@.-]{1,64}$", example = "ZhangSan")]
+    wecom_userid: Option<String>,
     #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "440106")]
     unit_code: String,
     #[schema(min_items = 1)]
@@ -37,6 +41,8 @@ struct PatchContact {
     email: Option<String>,
     #[serde(default, deserialize_with = "crate::domain::nullable::present")]
     phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::nullable::present")]
+    wecom_userid: Option<Option<String>>,
     unit_code: Option<String>,
     roles: Option<Vec<ContactRole>>,
     active: Option<bool>,
@@ -107,6 +113,7 @@ async fn create(
         &b.name,
         &b.email,
         b.phone.as_deref(),
+        b.wecom_userid.as_deref(),
         &b.unit_code,
         &b.roles,
     )?;
@@ -135,6 +142,10 @@ async fn update(
         name: b.name.map(|n| PersonName::parse("name", &n)).transpose()?,
         email: b.email.map(|e| Email::parse("email", &e)).transpose()?,
         phone: b.phone.map(|p| phone(p.as_deref())).transpose()?,
+        wecom_userid: b
+            .wecom_userid
+            .map(|u| parse_wecom_userid("wecom_userid", u.as_deref()))
+            .transpose()?,
         unit_code: b
             .unit_code
             .map(|c| UnitCode::parse("unit_code", &c))

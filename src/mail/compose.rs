@@ -159,6 +159,33 @@ impl Composer {
         }
     }
 
+    /// The same reminder as a chat message (企业微信): the mail's subject, the incident,
+    /// and the two links, within `max_bytes` of UTF-8 (the first line is shortened when
+    /// it must be; the links never are).
+    pub fn chat_text(&self, c: &MailContext, max_bytes: usize) -> Result<String, String> {
+        let rendered = self
+            .render(c)
+            .map_err(|e| format!("rendering the message: {e:#}"))?;
+        let i = c.incident;
+        let rest = format!(
+            "\n{} · {}\n查看：{}/incidents/{}\n确认知悉：{}",
+            i.reference,
+            i.title,
+            self.public_url.as_str(),
+            i.reference,
+            self.ack_url(c.escalation_id, c.now)
+        );
+        let mut first = rendered.subject.trim().to_owned();
+        let mut text = format!("{first}{rest}");
+        while text.len() > max_bytes {
+            if first.pop().is_none() {
+                return Err(format!("the message exceeds {max_bytes} bytes"));
+            }
+            text = format!("{first}…{rest}");
+        }
+        Ok(text)
+    }
+
     pub fn compose(&self, c: &MailContext) -> Result<Message, String> {
         let rendered = self
             .render(c)

@@ -1,11 +1,13 @@
 //! Sending one planned escalation on its channel. The engine claims, leases and records
 //! (`engine`); a channel composes the message for its medium and sends it, and says
-//! whether a failure may pass. E-mail is the first channel (`email.rs`); another is one
-//! more module and one more arm in `Channels::send`.
+//! whether a failure may pass: e-mail (`email.rs`) and 企业微信 application messages
+//! (`wecom.rs`); another is one more module and one more arm in `Channels::send`.
 
 mod email;
+mod wecom;
 
 pub use email::Email;
+pub use wecom::{TEXT_MAX_BYTES as WECOM_TEXT_MAX_BYTES, Wecom};
 
 use chrono::{DateTime, Utc};
 
@@ -55,11 +57,13 @@ pub struct Outgoing<'a> {
 /// The sender of every channel.
 pub struct Channels {
     email: Email,
+    /// None: not configured (`channels.wecom.enabled = false`).
+    wecom: Option<Wecom>,
 }
 
 impl Channels {
-    pub fn new(email: Email) -> Self {
-        Self { email }
+    pub fn new(email: Email, wecom: Option<Wecom>) -> Self {
+        Self { email, wecom }
     }
 
     /// Closes connections idle past their limit (SMTP sessions).
@@ -71,6 +75,11 @@ impl Channels {
     pub async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
         match out.channel {
             Channel::Email => self.email.send(out).await,
+            Channel::Wecom => match &self.wecom {
+                Some(wecom) => wecom.send(out).await,
+                // Planned while it was on, sent after it was turned off.
+                None => Err(SendError::Permanent("企业微信 is not configured".into())),
+            },
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::domain::names::{Email, PersonName, UnitCode};
 use crate::error::AppError;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = contacts)]
+#[diesel(table_name = contacts, treat_none_as_null = true)]
 struct ContactRow {
     id: ContactId,
     name: PersonName,
@@ -24,6 +24,7 @@ struct ContactRow {
     version: i64,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    wecom_userid: Option<String>,
 }
 
 impl ContactRow {
@@ -34,6 +35,7 @@ impl ContactRow {
             name: self.name,
             email: self.email,
             phone: self.phone,
+            wecom_userid: self.wecom_userid,
             unit_code,
             active: self.active,
             version: self.version,
@@ -103,6 +105,7 @@ pub fn insert(
         version: 1,
         created_at: now,
         updated_at: now,
+        wecom_userid: new.wecom_userid,
     };
     diesel::insert_into(contacts::table)
         .values(&row)
@@ -132,6 +135,9 @@ pub fn update(
     }
     if let Some(phone) = change.phone {
         row.phone = phone;
+    }
+    if let Some(userid) = change.wecom_userid {
+        row.wecom_userid = userid;
     }
     if let Some(code) = change.unit_code {
         row.unit_id = unit_store::find_active(conn, "unit_code", &code)?.id;

@@ -27,6 +27,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        wecom_userid -> Nullable<Text>,
     }
 }
 

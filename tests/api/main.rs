@@ -6,6 +6,7 @@
 mod helpers;
 mod smtp;
 mod tls;
+mod wecom;
 
 mod abuse;
 mod access;

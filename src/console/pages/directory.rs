@@ -34,6 +34,7 @@ struct ContactView {
     name: String,
     email: String,
     phone: Option<String>,
+    wecom_userid: Option<String>,
     unit: String,
     unit_code: String,
     roles: String,
@@ -90,6 +91,7 @@ async fn render(
             name: c.name.to_string(),
             email: c.email.to_string(),
             phone: c.phone.clone(),
+            wecom_userid: c.wecom_userid.clone(),
             unit: name_of(&c.unit_code),
             unit_code: c.unit_code.to_string(),
             role_options: present::options_of(ContactRole::ALL.iter().copied(), None)
@@ -247,10 +249,12 @@ fn contact_form(form: &[(String, String)]) -> Result<NewContact, AppError> {
         .map(|v| v.parse().map_err(|e| AppError::invalid("roles", e)))
         .collect::<Result<Vec<ContactRole>, AppError>>()?;
     let phone = Some(field(form, "phone")).filter(|p| !p.trim().is_empty());
+    let wecom = Some(field(form, "wecom_userid")).filter(|p| !p.trim().is_empty());
     NewContact::parse(
         field(form, "name"),
         field(form, "email"),
         phone,
+        wecom,
         field(form, "unit_code"),
         &roles,
     )
@@ -343,6 +347,7 @@ async fn edit_contact(
                 name: Some(c.name),
                 email: Some(c.email),
                 phone: Some(c.phone),
+                wecom_userid: Some(c.wecom_userid),
                 unit_code: Some(c.unit_code),
                 roles: Some(c.roles),
                 active: None,

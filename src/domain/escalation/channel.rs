@@ -6,9 +6,10 @@ use super::Recipient;
 use crate::text_enum;
 
 text_enum! {
-    /// A way of reaching people. E-mail is the only one so far.
+    /// A way of reaching people: e-mail, and 企业微信 application messages.
     pub enum Channel {
         Email => "email",
+        Wecom => "wecom",
     }
 }
 
@@ -19,8 +20,18 @@ impl Channel {
     pub fn message_id(self, row_id: &str, domain: &str) -> String {
         match self {
             Self::Email => format!("<{row_id}@{domain}>"),
+            // 企业微信 takes no id of the caller's: the row's own, kept for the record.
+            Self::Wecom => row_id.to_owned(),
         }
     }
+}
+
+/// How planned messages are addressed: the channels this service sends on, and the
+/// domain of e-mail Message-IDs. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Addressing {
+    pub message_domain: std::sync::Arc<str>,
+    pub channels: std::sync::Arc<[Channel]>,
 }
 
 /// A channel and the person's address on it.
@@ -31,11 +42,22 @@ pub struct Route {
 }
 
 impl Recipient {
-    /// Where this person is reached: by e-mail, at the address in the directory.
-    pub fn routes(&self) -> Vec<Route> {
-        vec![Route {
+    /// Where this person is reached on the channels this service sends on (`enabled`):
+    /// by e-mail at the address in the directory, and by 企业微信 at their user id when
+    /// they have one.
+    pub fn routes(&self, enabled: &[Channel]) -> Vec<Route> {
+        let mut routes = vec![Route {
             channel: Channel::Email,
             address: self.email.clone(),
-        }]
+        }];
+        if let Some(userid) = &self.wecom_userid
+            && enabled.contains(&Channel::Wecom)
+        {
+            routes.push(Route {
+                channel: Channel::Wecom,
+                address: userid.clone(),
+            });
+        }
+        routes
     }
 }

@@ -13,7 +13,7 @@ mod step;
 
 use crate::domain::ids::{ClockId, ContactId, EscalationId};
 
-pub use channel::{Channel, Route};
+pub use channel::{Addressing, Channel, Route};
 pub use lateness::{Lateness, SendFacts};
 pub use recipients::{Person, Recipient, Responsible, resolve};
 pub use step::Step;

@@ -12,6 +12,8 @@ use crate::domain::ids::{ContactId, UnitId};
 pub struct Recipient {
     pub contact_id: ContactId,
     pub email: String,
+    /// Their 企业微信 user id, when they have one.
+    pub wecom_userid: Option<String>,
     pub name: String,
     /// What selected this person: a ladder audience (`parent:office_director`) or, for
     /// reports, the role held.
@@ -31,6 +33,7 @@ pub struct Person {
     pub unit_id: UnitId,
     pub unit_code: String,
     pub email: String,
+    pub wecom_userid: Option<String>,
     pub name: String,
     pub roles: Vec<ContactRole>,
 }
@@ -58,6 +61,7 @@ pub fn resolve(
                     out.push(Recipient {
                         contact_id: person.contact_id.clone(),
                         email: person.email.clone(),
+                        wecom_userid: person.wecom_userid.clone(),
                         name: person.name.clone(),
                         role: String::from(*audience),
                         unit_code: person.unit_code.clone(),
@@ -79,6 +83,7 @@ mod tests {
             unit_id: unit.into(),
             unit_code: format!("code-{unit}"),
             email: email.into(),
+            wecom_userid: None,
             name: format!("name-{id}"),
             roles: roles.to_vec(),
         }

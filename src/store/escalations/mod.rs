@@ -21,8 +21,8 @@ use super::{DbConn, execute_native, from_db_time, to_db_time};
 use crate::domain::clock::{Audience, PlannedStep};
 use crate::domain::contact::ContactRole;
 use crate::domain::escalation::{
-    Channel, EscalationStatus, Notification, NotificationRecipient, Person, Recipient, Responsible,
-    Step, resolve,
+    Addressing, Channel, EscalationStatus, Notification, NotificationRecipient, Person, Recipient,
+    Responsible, Step, resolve,
 };
 use crate::domain::ids::{ClockId, ContactId, EscalationId, IncidentId, UnitId};
 use crate::error::AppError;
@@ -50,6 +50,7 @@ pub fn recipients(
         UnitId,
         String,
         String,
+        Option<String>,
         String,
         Json<Vec<ContactRole>>,
     );
@@ -63,6 +64,7 @@ pub fn recipients(
             contacts::unit_id,
             units::code,
             contacts::email,
+            contacts::wecom_userid,
             contacts::name,
             contacts::roles,
         ))
@@ -74,11 +76,12 @@ pub fn recipients(
     let people: Vec<Person> = people
         .into_iter()
         .map(
-            |(contact_id, unit_id, unit_code, email, name, roles)| Person {
+            |(contact_id, unit_id, unit_code, email, wecom_userid, name, roles)| Person {
                 contact_id,
                 unit_id,
                 unit_code,
                 email,
+                wecom_userid,
                 name,
                 roles: roles.into_inner(),
             },
@@ -104,18 +107,19 @@ pub fn insert(
     conn: &mut DbConn,
     planned: &Planned,
     recipients: &[Recipient],
-    message_domain: &str,
+    addressing: &Addressing,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let (clock_id, incident_id) = planned.clock.unzip();
     let due_at = to_db_time(planned.due_at);
     let mut inserted = 0;
-    for (r, route) in recipients
-        .iter()
-        .flat_map(|r| r.routes().into_iter().map(move |route| (r, route)))
-    {
+    for (r, route) in recipients.iter().flat_map(|r| {
+        r.routes(&addressing.channels)
+            .into_iter()
+            .map(move |route| (r, route))
+    }) {
         let id = uuid::Uuid::new_v4().to_string();
-        let message_id = route.channel.message_id(&id, message_domain);
+        let message_id = route.channel.message_id(&id, &addressing.message_domain);
         let values = (
             escalations::id.eq(&id),
             escalations::clock_id.eq(clock_id),
@@ -153,7 +157,7 @@ pub fn plan_step(
     incident_id: &IncidentId,
     step: &PlannedStep,
     recipients: &[Recipient],
-    message_domain: &str,
+    addressing: &Addressing,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let planned = Planned {
@@ -162,7 +166,7 @@ pub fn plan_step(
         clock: Some((clock_id, incident_id)),
         context: None,
     };
-    insert(conn, &planned, recipients, message_domain, now)
+    insert(conn, &planned, recipients, addressing, now)
 }
 
 /// Cancels what is still waiting to be sent for these clocks; `ladder_only` keeps the

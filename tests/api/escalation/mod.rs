@@ -23,6 +23,7 @@ mod releases;
 mod reports;
 mod response;
 mod templates;
+mod wecom;
 
 pub fn clock<'a>(incident: &'a Value, kind: &str) -> &'a Value {
     incident["clocks"]
