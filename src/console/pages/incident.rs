@@ -43,6 +43,8 @@ struct MailRow {
     step: String,
     clock: String,
     recipient: String,
+    /// 邮件 or 企业微信.
+    channel: &'static str,
     unit: String,
     status: &'static str,
     status_label: &'static str,
@@ -438,6 +440,7 @@ async fn render(
             step: n.step.label_zh(),
             clock: clock_kind(n),
             recipient: n.recipient.name.clone(),
+            channel: n.channel.label_zh(),
             unit: unit_names
                 .get(&n.recipient.unit_code)
                 .cloned()

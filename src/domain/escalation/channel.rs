@@ -14,6 +14,13 @@ text_enum! {
 }
 
 impl Channel {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Email => "邮件",
+            Self::Wecom => "企业微信",
+        }
+    }
+
     /// The id a message carries on its channel, fixed when it is planned: a resend after
     /// a crash carries the same one, so the receiving side can tell (for e-mail, the
     /// Message-ID, in the domain of `mail.from`).

@@ -3,6 +3,8 @@
 //! the 企业微信 link stops their repeats on both; a lapsed token is fetched again, a busy
 //! answer is tried again, an invalid user fails with the vendor's code.
 
+use yuqing_tracker::domain::access::Role;
+
 use crate::wecom::{AGENT_ID, CORP_ID, SECRET, TestWecom};
 
 use super::*;
@@ -145,6 +147,27 @@ async fn a_breach_reaches_a_leader_on_wecom_too_and_the_wecom_link_acknowledges(
         .find(|e| e["kind"] == "acknowledged")
         .expect("an acknowledged entry");
     assert_eq!(ack["changes"]["channel"], "wecom", "{ack}");
+
+    // The incident page lists each message with its channel.
+    app.account("leader", "领导甲", Role::Leader, None).await;
+    let mut console = crate::console::Console::signed_in(&app, "leader").await;
+    let page = console
+        .get(&format!(
+            "/incidents/{}",
+            incident["reference"].as_str().unwrap()
+        ))
+        .await;
+    let at = page
+        .body
+        .find("id=\"mails-h\"")
+        .expect("the messages section");
+    let messages = &page.body[at..];
+    for channel in ["企业微信", "邮件"] {
+        assert!(
+            messages.contains(&format!("<td data-label=\"渠道\">{channel}</td>")),
+            "{channel}: {messages}"
+        );
+    }
 }
 
 async fn a_lapsed_token_is_fetched_again_and_a_busy_answer_is_tried_again(backend: Backend) {
