@@ -79,7 +79,7 @@ impl App {
     /// unit's scope covers the sender's).
     pub async fn briefing(&self, actor: &Actor, id: BriefingId) -> Result<Briefing, AppError> {
         let rules = self.planning.rules.clone();
-        let (briefing, _, from_path) = self
+        let (briefing, from_path) = self
             .read(move |conn| briefings::find(conn, &id, &rules))
             .await?;
         actor.require_covers(&from_path, "this briefing")?;
@@ -93,12 +93,11 @@ impl App {
         actor: &Actor,
         id: BriefingId,
     ) -> Result<Briefing, AppError> {
-        actor.require_incident_writer()?;
         let (actor, now) = (actor.clone(), self.now());
         let rules = self.planning.rules.clone();
         self.write(move |conn| {
-            let (briefing, to_path, _) = briefings::find(conn, &id, &rules)?;
-            if actor.scope.as_ref().map(|s| s.path.as_str()) != Some(to_path.as_str()) {
+            let (mut briefing, _) = briefings::find(conn, &id, &rules)?;
+            if actor.officer_of() != Some(briefing.to_unit.code.as_str()) {
                 return Err(AppError::Forbidden(format!(
                     "only an officer of {} marks this briefing read",
                     briefing.to_unit.name
@@ -107,7 +106,7 @@ impl App {
             if briefing.read_at.is_some() {
                 return Ok(briefing);
             }
-            briefings::mark_read(conn, &id, &actor.name, now)?;
+            let read_at = briefings::mark_read(conn, &id, &actor.name, now)?;
             let read = Change::BriefingRead(BriefingRead {
                 briefing_id: briefing.id.clone(),
                 kind: briefing.kind.clone(),
@@ -115,7 +114,9 @@ impl App {
                 unit: briefing.to_unit.name.clone(),
             });
             events::append(conn, &briefing.incident_id, &actor, &read, None, now)?;
-            Ok(briefings::find(conn, &id, &rules)?.0)
+            briefing.read_at = Some(read_at);
+            briefing.read_by = Some(actor.name.clone());
+            Ok(briefing)
         })
         .await
     }

@@ -60,6 +60,16 @@ impl Actor {
         }
     }
 
+    /// The unit this caller acts for: a writer's account or token of one unit (what
+    /// marking a briefing to that unit read needs). None for viewers and callers
+    /// without a unit.
+    pub fn officer_of(&self) -> Option<&str> {
+        match self.role {
+            Role::Viewer => None,
+            _ => self.scope.as_ref().map(|s| s.unit_code.as_str()),
+        }
+    }
+
     /// Logging and changing incidents: everyone but dashboards.
     pub fn require_incident_writer(&self) -> Result<(), AppError> {
         match self.role {

@@ -111,47 +111,48 @@ pub fn inbox(
     hydrate(conn, rows, rules)
 }
 
-/// One briefing, with the paths of the unit it was sent to (whose officers mark it
-/// read) and of the unit that sent it (who may see it).
+/// One briefing, with the path of the unit that sent it (who may see it).
 pub fn find(
     conn: &mut DbConn,
     id: &BriefingId,
     rules: &ClockRules,
-) -> Result<(Briefing, String, String), AppError> {
+) -> Result<(Briefing, String), AppError> {
     let row = briefings::table
         .find(id)
         .select(BriefingRow::as_select())
         .first(conn)
         .optional()?
         .ok_or_else(|| AppError::NotFound(format!("briefing {id}")))?;
-    let mut path = |unit: &UnitId| -> Result<String, AppError> {
-        Ok(units::table.find(unit).select(units::path).first(conn)?)
-    };
-    let (to_path, from_path) = (path(&row.to_unit_id)?, path(&row.from_unit_id)?);
+    let from_path: String = units::table
+        .find(&row.from_unit_id)
+        .select(units::path)
+        .first(conn)?;
     let briefing = hydrate(conn, vec![row], rules)?
         .pop()
         .ok_or_else(|| AppError::NotFound(format!("briefing {id}")))?;
-    Ok((briefing, to_path, from_path))
+    Ok((briefing, from_path))
 }
 
-/// Stamps the read receipt unless one is there: the first reader's time stays.
+/// Stamps the read receipt unless one is there (the first reader's time stays); returns
+/// the time as stored.
 pub fn mark_read(
     conn: &mut DbConn,
     id: &BriefingId,
     reader: &str,
     now: DateTime<Utc>,
-) -> Result<bool, AppError> {
-    let stamped = diesel::update(
+) -> Result<DateTime<Utc>, AppError> {
+    let at = to_db_time(now);
+    diesel::update(
         briefings::table
             .filter(briefings::id.eq(id))
             .filter(briefings::read_at.is_null()),
     )
     .set((
-        briefings::read_at.eq(to_db_time(now)),
+        briefings::read_at.eq(at),
         briefings::read_by_name.eq(reader),
     ))
     .execute(conn)?;
-    Ok(stamped == 1)
+    Ok(from_db_time(at))
 }
 
 /// Rows as listed: with their incident's reference and title, the units' codes and

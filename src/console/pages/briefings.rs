@@ -9,18 +9,8 @@ use crate::console::error::ConsoleError;
 use crate::console::form::Posted;
 use crate::console::session::Signed;
 use crate::console::views;
-use crate::domain::access::{Actor, Role};
 use crate::domain::ids::BriefingId;
 use crate::web::AppState;
-
-/// The unit whose officer this caller is (a writer's account or token of one unit):
-/// the unit whose briefings it marks read.
-fn officer_of(actor: &Actor) -> Option<&str> {
-    match actor.role {
-        Role::Viewer => None,
-        _ => actor.scope.as_ref().map(|s| s.unit_code.as_str()),
-    }
-}
 
 #[derive(Serialize)]
 struct DocumentPage {
@@ -48,7 +38,8 @@ async fn show(
         .briefing(actor, BriefingId::from(id.into_inner()))
         .await?;
     let page = DocumentPage {
-        may_mark: briefing.read_at.is_none() && officer_of(actor) == Some(&briefing.to_unit.code),
+        may_mark: briefing.read_at.is_none()
+            && actor.officer_of() == Some(briefing.to_unit.code.as_str()),
         done: match q.done.as_str() {
             "sent" => Some("快报已报送。"),
             "read" => Some("已标为已阅，报送单位可以看到阅读时间。"),
@@ -114,7 +105,7 @@ async fn inbox(
     let page = InboxPage {
         unread: items.iter().filter(|b| b.read_at.is_none()).count(),
         every_unit: actor.scope.is_none(),
-        may_mark: officer_of(actor).is_some(),
+        may_mark: actor.officer_of().is_some(),
         items: items.iter().map(|b| view(b, zone)).collect(),
         done: q.done == "read",
     };

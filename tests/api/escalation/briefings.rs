@@ -48,19 +48,24 @@ fn clocks_of<'a>(incident: &'a Value, kind: &str) -> Vec<&'a Value> {
 
 /// "step address" of the clock's rows with `status`, sorted.
 fn rows_of(rows: &[Value], clock: &Value, status: &str) -> Vec<String> {
-    let mut out: Vec<String> = rows
-        .iter()
-        .filter(|r| r["clock_id"] == clock["id"] && r["status"] == status)
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["step"].as_str().unwrap(),
-                r["address"].as_str().unwrap()
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    steps_to(rows, |r| {
+        r["clock_id"] == clock["id"] && r["status"] == status
+    })
+}
+
+/// Moves the incident to `to` from `version` (closing with its publication), returning
+/// the incident as the answer shows it.
+async fn move_to(app: &TestApp, id: &str, to: &str, version: i64) -> Value {
+    let mut body = json!({ "status": to, "version": version });
+    if to == "closed" {
+        body["publication"] = json!({ "summary": "已发布情况说明", "channel": "官方微博",
+            "published_at": Utc::now().to_rfc3339() });
+    }
+    let res = app
+        .post(&format!("/api/v1/incidents/{id}/status"), &app.admin, &body)
+        .await;
+    assert_eq!(res.status(), 200, "{to}");
+    res.json().await.unwrap()
 }
 
 /// An office whose rule counts the first report from discovery: an incident logged late
@@ -296,16 +301,7 @@ async fn closing_starts_the_final_report_and_a_briefing_meets_it(backend: Backen
     assert!(clocks_of(&created, "final_report").is_empty());
     let mut version = created["version"].as_i64().unwrap();
     for status in ["assessing", "responding", "evaluating", "closed"] {
-        let mut body = json!({ "status": status, "version": version });
-        if status == "closed" {
-            body["publication"] = json!({ "summary": "已发布情况说明", "channel": "官方微博",
-                "published_at": Utc::now().to_rfc3339() });
-        }
-        let res = app
-            .post(&format!("/api/v1/incidents/{id}/status"), &app.admin, &body)
-            .await;
-        assert_eq!(res.status(), 200, "{status}");
-        version = res.json::<Value>().await.unwrap()["version"]
+        version = move_to(&app, id, status, version).await["version"]
             .as_i64()
             .unwrap();
     }
@@ -424,21 +420,7 @@ async fn a_follow_report_on_each_change_of_status(backend: Backend) {
         clocks_of(&created, "follow_report").is_empty(),
         "not with the severity"
     );
-    let status = |to: &'static str, version: i64| {
-        let app = &app;
-        async move {
-            let mut body = json!({ "status": to, "version": version });
-            if to == "closed" {
-                body["publication"] = json!({ "summary": "已发布情况说明", "channel": "官方微博",
-                    "published_at": Utc::now().to_rfc3339() });
-            }
-            let res = app
-                .post(&format!("/api/v1/incidents/{id}/status"), &app.admin, &body)
-                .await;
-            assert_eq!(res.status(), 200, "{to}");
-            res.json::<Value>().await.unwrap()
-        }
-    };
+    let status = |to: &'static str, version: i64| move_to(&app, id, to, version);
     let assessing = status("assessing", created["version"].as_i64().unwrap()).await;
     let owed = clocks_of(&assessing, "follow_report");
     assert_eq!(owed.len(), 1);

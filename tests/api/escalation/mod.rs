@@ -60,6 +60,23 @@ pub fn delivered(rows: &[Value], received: &[Received]) -> HashMap<String, Vec<S
     out
 }
 
+/// "step address" of the rows `pick` keeps, sorted.
+pub fn steps_to(rows: &[Value], pick: impl Fn(&Value) -> bool) -> Vec<String> {
+    let mut out: Vec<String> = rows
+        .iter()
+        .filter(|r| pick(r))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["step"].as_str().unwrap(),
+                r["address"].as_str().unwrap()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Statuses of one step of one clock.
 pub fn statuses<'a>(rows: &'a [Value], clock: &Value, step: &str) -> Vec<&'a str> {
     rows.iter()

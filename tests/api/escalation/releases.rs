@@ -20,23 +20,6 @@ fn release(at: DateTime<Utc>, last: bool) -> Value {
             "channel": "区税务局官方微博", "url": "https://weibo.example/update", "final": last })
 }
 
-/// "step address" of the rows `pick` keeps, sorted.
-fn steps_to(rows: &[Value], pick: impl Fn(&Value) -> bool) -> Vec<String> {
-    let mut out: Vec<String> = rows
-        .iter()
-        .filter(|r| pick(r))
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["step"].as_str().unwrap(),
-                r["address"].as_str().unwrap()
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 /// The incident's clocks of `kind` that have not stopped.
 fn running<'a>(incident: &'a Value, kind: &str) -> Vec<&'a Value> {
     incident["clocks"]
