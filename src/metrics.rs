@@ -78,6 +78,24 @@ pub static MAIL_ATTEMPTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
 });
 
+/// Results of sends per channel: sent, retry, failed.
+#[allow(
+    clippy::expect_used,
+    reason = "a constant definition, forced at start-up by init()"
+)]
+pub static CHANNEL_SENDS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register(
+        IntCounterVec::new(
+            Opts::new(
+                "yuqing_channel_sends_total",
+                "Messages handed to a channel (email, wecom, sms) by outcome",
+            ),
+            &["channel", "outcome"],
+        )
+        .expect("metric definition"),
+    )
+});
+
 /// What the database holds at a scrape.
 pub struct Snapshot {
     pub mails_by_status: Vec<(&'static str, i64)>,
@@ -125,5 +143,6 @@ pub fn render(snapshot: &Snapshot) -> Result<String, prometheus::Error> {
 pub fn init() {
     LazyLock::force(&HTTP_DURATION);
     LazyLock::force(&MAIL_ATTEMPTS);
+    LazyLock::force(&CHANNEL_SENDS);
     LazyLock::force(&CONSOLE_RENDER);
 }

@@ -32,6 +32,10 @@ pub enum Rule {
     SubmittedAsBriefing,
     /// A 企业微信 user id: 1–64 letters, digits, '_', '-', '@' or '.'.
     WecomUserIdShape,
+    /// A mobile number: 11 digits from 1[3-9], optionally after +86.
+    MobileShape,
+    /// A channel named twice in one notification rule.
+    ChannelTwice(String),
     /// A kind whose milestone is not a briefing.
     NotBriefingKind,
     /// A unit that is not among the incident's responsible units.
@@ -118,6 +122,10 @@ impl fmt::Display for Rule {
             Self::WecomUserIdShape => {
                 f.write_str("must be 1 to 64 letters, digits, '_', '-', '@' or '.'")
             }
+            Self::MobileShape => {
+                f.write_str("must be a mainland mobile number: 11 digits starting 13–19")
+            }
+            Self::ChannelTwice(channel) => write!(f, "channel {channel} is listed twice"),
             Self::NotBriefingKind => {
                 f.write_str("is not a kind of briefing (a clock kind whose milestone is `briefing`)")
             }

@@ -23,7 +23,7 @@ use crate::engine::{Engine, Health};
 use crate::error::AppError;
 use crate::http::{self, BodyLimit};
 use crate::mail::{Composer, LinkSigner, Mailer};
-use crate::notify::{Channels, Email, Wecom};
+use crate::notify::{Channels, Email, Sms, Wecom};
 use crate::store::{Store, secrets, write_tx};
 use crate::web::AppState;
 
@@ -68,9 +68,13 @@ pub fn addressing(settings: &Settings) -> Addressing {
     if settings.channels.wecom.enabled {
         channels.push(Channel::Wecom);
     }
+    if settings.channels.sms.enabled {
+        channels.push(Channel::Sms);
+    }
     Addressing {
         message_domain: Composer::message_domain(&settings.mail.from).into(),
         channels: channels.into(),
+        rules: Arc::new(settings.notification_rules.clone()),
     }
 }
 
@@ -101,13 +105,20 @@ impl Application {
         } else {
             None
         };
+        let sms = if settings.channels.sms.enabled {
+            let m = &settings.channels.sms;
+            let secret = m.secret().map_err(AppError::internal)?;
+            Some(Sms::new(m, secret, composer.clone()).map_err(AppError::internal)?)
+        } else {
+            None
+        };
         let wake = Arc::new(Notify::new());
         let health = Arc::new(Health::default());
         let rules = Arc::new(settings.clocks.clone());
         let engine = engine_settings.enabled.then(|| {
             Arc::new(Engine::new(
                 store.clone(),
-                Arc::new(Channels::new(Email::new(mailer, composer), wecom)),
+                Arc::new(Channels::new(Email::new(mailer, composer), wecom, sms)),
                 engine_settings.clone(),
                 rules.clone(),
                 (addressing.clone(), settings.time.zone),

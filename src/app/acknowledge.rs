@@ -128,7 +128,7 @@ fn record(
         });
     }
     escalations::insert_acknowledgement(conn, &clock_id, escalation_id, &to, now)?;
-    let stopped = escalations::cancel_repeats_to(conn, &clock_id, &to.contact_id, now)?;
+    let stopped = escalations::cancel_unacknowledged_to(conn, &clock_id, &to.contact_id, now)?;
     let kind = clocks::kind_of(conn, &clock_id)?;
     let actor = match account {
         Some(account) => account.clone(),

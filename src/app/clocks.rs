@@ -11,7 +11,7 @@ use crate::domain::access::Actor;
 use crate::domain::clock::{
     ClockKind, ClockPolicy, Milestone, PlannedStep, StopReason, StoredState, plan, repeat_after,
 };
-use crate::domain::escalation::{Addressing, Step};
+use crate::domain::escalation::{Addressing, Recipient, Step};
 use crate::domain::ids::{ClockId, ContactId, IncidentId};
 use crate::domain::incident::{Incident, Severity, Status};
 use crate::domain::timeline::{
@@ -410,7 +410,11 @@ fn follow_responsible_units(
     for step in &steps {
         let to: Vec<_> = escalations::recipients(conn, incident_id, &step.to)?
             .into_iter()
-            .filter(|r| !(step.step.is_repeat() && acknowledged.contains(&r.contact_id)))
+            .map(|r| Recipient {
+                acknowledged: acknowledged.contains(&r.contact_id),
+                ..r
+            })
+            .filter(|r| !(step.step.is_repeat() && r.acknowledged))
             .collect();
         escalations::plan_step(
             conn,

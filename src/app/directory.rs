@@ -6,12 +6,20 @@ use chrono::{DateTime, Utc};
 use super::{App, Once};
 use crate::domain::access::Actor;
 use crate::domain::contact::{Contact, ContactChange, ContactFilter, NewContact};
+use crate::domain::escalation::{Channel, RoleRules};
 use crate::domain::ids::ContactId;
 use crate::domain::unit::{NewUnit, Unit, UnitChange};
 use crate::error::AppError;
 use crate::store::{DbConn, contacts, sessions, units};
 
 impl App {
+    /// How people are reached by default: the rule of each role (config), and the
+    /// channels this service sends on.
+    pub fn notification_defaults(&self) -> (&RoleRules, &[Channel]) {
+        let addressing = &self.planning.addressing;
+        (&addressing.rules, &addressing.channels)
+    }
+
     /// Units at or below a scope (a unit's path; none for all).
     pub async fn units(&self, scope: Option<String>) -> Result<Vec<Unit>, AppError> {
         self.read(move |conn| units::list(conn, scope.as_deref()))

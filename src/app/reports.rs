@@ -9,9 +9,9 @@ use chrono_tz::Tz;
 
 use crate::domain::clock::{ClockRules, ClockState};
 use crate::domain::contact::ContactRole;
-use crate::domain::escalation::Addressing;
 use crate::domain::escalation::Recipient;
 use crate::domain::escalation::Step;
+use crate::domain::escalation::{Addressing, NotifyRules};
 use crate::domain::ids::UnitId;
 use crate::domain::incident::Incident;
 use crate::domain::report::{Digest, DigestClock, DigestIncident, ReportKind, Summary, Tally};
@@ -37,8 +37,12 @@ fn plan_for(
         contact_id: to.contact_id.clone(),
         email: to.email.clone(),
         wecom_userid: None,
+        mobile: None,
+        rules: Some(NotifyRules::mail_at_once()),
+        acknowledged: false,
         name: to.name.clone(),
         role: to.role.to_string(),
+        reached_as: to.role,
         unit_code: unit_code.to_owned(),
     };
     let context = serde_json::to_string(context).map_err(AppError::internal)?;

@@ -30,6 +30,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub console: ConsoleSettings,
     pub channels: ChannelSettings,
+    /// Which methods reach a person in each role, and when (`[notification_rules]`).
+    pub notification_rules: crate::domain::escalation::RoleRules,
 }
 
 /// Channels beside e-mail (config `[channels]`).
@@ -37,6 +39,90 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct ChannelSettings {
     pub wecom: WecomSettings,
+    pub sms: SmsSettings,
+}
+
+/// A secret from `secret_file` when set (trailing newline trimmed), else `secret`.
+fn secret_from(
+    key: &str,
+    secret: &SecretString,
+    file: Option<&Path>,
+) -> Result<SecretString, ConfigError> {
+    match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map(|s| SecretString::from(s.trim_end().to_owned()))
+            .map_err(|e| ConfigError(format!("{key}.secret_file: {}: {e}", path.display()))),
+        None => Ok(secret.clone()),
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+/// How a request's fields travel: a JSON body, or form fields (`GET`: the query).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyEncoding {
+    Json,
+    Form,
+}
+
+/// SMS through an HTTP gateway (`[channels.sms]`): an office's own SMS platform or a
+/// provider's API, one request per message, described rather than coded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    pub enabled: bool,
+    pub method: HttpMethod,
+    pub url: String,
+    pub encoding: BodyEncoding,
+    /// Request headers; `{secret}` in a value is replaced by the secret.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The request's fields as a JSON object; in its string values `{mobile}`, `{text}`,
+    /// `{message_id}`, `{params}` (JSON text of the template variables) and `{secret}`
+    /// are replaced.
+    pub body: String,
+    /// Where the answer says it worked: a dotted path into its JSON (`Code`), and the
+    /// value that means success (`OK`), compared as text.
+    pub success_field: String,
+    pub success_value: String,
+    /// The answer's explanation of a failure (dotted path; "" = none).
+    #[serde(default)]
+    pub message_field: String,
+    /// Values of `success_field` that mean "later" (flow control): retried.
+    #[serde(default)]
+    pub transient_codes: Vec<String>,
+    /// The longest text sent, in characters (a long SMS is split by the network).
+    pub text_max_chars: usize,
+    /// Messages one number receives in a day (office time) before the gateway refuses;
+    /// a warning is logged from four fifths of it on.
+    pub daily_limit_per_number: i64,
+    pub secret: SecretString,
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    pub timeout_seconds: u64,
+}
+
+impl SmsSettings {
+    pub fn secret(&self) -> Result<SecretString, ConfigError> {
+        secret_from("channels.sms", &self.secret, self.secret_file.as_deref())
+    }
+
+    /// The body template, read as a JSON object.
+    pub fn body_template(&self) -> Result<serde_json::Map<String, serde_json::Value>, ConfigError> {
+        match serde_json::from_str(&self.body) {
+            Ok(serde_json::Value::Object(fields)) => Ok(fields),
+            Ok(_) => Err(ConfigError(
+                "channels.sms.body: must be a JSON object".into(),
+            )),
+            Err(e) => Err(ConfigError(format!("channels.sms.body: not JSON: {e}"))),
+        }
+    }
 }
 
 /// 企业微信 application messages to the people with a 企业微信 user id (`[channels.wecom]`).
@@ -56,19 +142,8 @@ pub struct WecomSettings {
 }
 
 impl WecomSettings {
-    /// The secret: from `secret_file` when set (trailing newline trimmed), else `secret`.
     pub fn secret(&self) -> Result<SecretString, ConfigError> {
-        match &self.secret_file {
-            Some(path) => std::fs::read_to_string(path)
-                .map(|s| SecretString::from(s.trim_end().to_owned()))
-                .map_err(|e| {
-                    ConfigError(format!(
-                        "channels.wecom.secret_file: {}: {e}",
-                        path.display()
-                    ))
-                }),
-            None => Ok(self.secret.clone()),
-        }
+        secret_from("channels.wecom", &self.secret, self.secret_file.as_deref())
     }
 }
 
@@ -321,6 +396,34 @@ impl Settings {
             if w.timeout_seconds == 0 {
                 return fail("channels.wecom.timeout_seconds", "must be positive");
             }
+        }
+        let m = &self.channels.sms;
+        if m.enabled {
+            if !(m.url.starts_with("https://") || m.url.starts_with("http://")) {
+                return fail("channels.sms.url", "must be an http(s) URL");
+            }
+            let body = m.body_template()?;
+            if m.encoding == BodyEncoding::Form
+                && body.values().any(|v| v.is_object() || v.is_array())
+            {
+                return fail("channels.sms.body", "form fields must be plain values");
+            }
+            if !m.body.contains("{mobile}") {
+                return fail("channels.sms.body", "must carry {mobile}");
+            }
+            if m.success_field.trim().is_empty() {
+                return fail("channels.sms.success_field", "is required when enabled");
+            }
+            if !(20..=1000).contains(&m.text_max_chars) {
+                return fail("channels.sms.text_max_chars", "must be between 20 and 1000");
+            }
+            if m.daily_limit_per_number < 1 || m.timeout_seconds == 0 {
+                return fail(
+                    "channels.sms",
+                    "daily_limit_per_number and timeout_seconds must be positive",
+                );
+            }
+            m.secret()?;
         }
         let e = &self.engine;
         for (key, value) in [

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::domain::escalation::{NotifyRule, NotifyRules};
 use crate::domain::ids::ContactId;
 use crate::domain::names::{Email, PersonName, UnitCode};
 use crate::error::AppError;
@@ -56,6 +57,29 @@ pub fn parse_wecom_userid(field: &str, value: Option<&str>) -> Result<Option<Str
     }
 }
 
+/// A mainland mobile number (SMS, and @ in group robots): 11 digits from 1[3-9],
+/// kept without a `+86` prefix, spaces or dashes.
+pub fn parse_mobile(field: &str, value: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(raw) = crate::domain::text::optional(field, value, 20)? else {
+        return Ok(None);
+    };
+    let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let digits = digits
+        .strip_prefix("+86")
+        .or_else(|| digits.strip_prefix("0086"))
+        .unwrap_or(&digits);
+    let b = digits.as_bytes();
+    let fits = b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit);
+    if fits {
+        Ok(Some(digits.to_owned()))
+    } else {
+        Err(AppError::invalid(field, Rule::MobileShape))
+    }
+}
+
 /// A contact to add.
 pub struct NewContact {
     pub name: PersonName,
@@ -63,29 +87,42 @@ pub struct NewContact {
     pub phone: Option<String>,
     /// Reached by 企业微信 application messages too, when that channel is configured.
     pub wecom_userid: Option<String>,
+    pub mobile: Option<String>,
+    /// Their own notification rule; None follows their role's.
+    pub notification_rules: Option<NotifyRules>,
     pub unit_code: UnitCode,
     pub roles: Vec<ContactRole>,
 }
 
 impl NewContact {
     /// A contact to add, checked (the API's and the console's rules).
-    pub fn parse(
-        name: &str,
-        email: &str,
-        phone: Option<&str>,
-        wecom_userid: Option<&str>,
-        unit_code: &str,
-        roles: &[ContactRole],
-    ) -> Result<Self, AppError> {
+    pub fn parse(fields: ContactFields<'_>) -> Result<Self, AppError> {
         Ok(Self {
-            name: PersonName::parse("name", name)?,
-            email: Email::parse("email", email)?,
-            phone: crate::domain::text::optional("phone", phone, 40)?,
-            wecom_userid: parse_wecom_userid("wecom_userid", wecom_userid)?,
-            unit_code: UnitCode::parse("unit_code", unit_code)?,
-            roles: parse_roles("roles", roles)?,
+            name: PersonName::parse("name", fields.name)?,
+            email: Email::parse("email", fields.email)?,
+            phone: crate::domain::text::optional("phone", fields.phone, 40)?,
+            wecom_userid: parse_wecom_userid("wecom_userid", fields.wecom_userid)?,
+            mobile: parse_mobile("mobile", fields.mobile)?,
+            notification_rules: fields
+                .notification_rules
+                .map(|r| NotifyRules::parse("notification_rules", r))
+                .transpose()?,
+            unit_code: UnitCode::parse("unit_code", fields.unit_code)?,
+            roles: parse_roles("roles", fields.roles)?,
         })
     }
+}
+
+/// A new contact's fields as typed, before checking.
+pub struct ContactFields<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub phone: Option<&'a str>,
+    pub wecom_userid: Option<&'a str>,
+    pub mobile: Option<&'a str>,
+    pub notification_rules: Option<Vec<NotifyRule>>,
+    pub unit_code: &'a str,
+    pub roles: &'a [ContactRole],
 }
 
 /// What a PATCH may change.
@@ -95,6 +132,9 @@ pub struct ContactChange {
     pub email: Option<Email>,
     pub phone: Option<Option<String>>,
     pub wecom_userid: Option<Option<String>>,
+    pub mobile: Option<Option<String>>,
+    /// Some(None): back to the role's rule.
+    pub notification_rules: Option<Option<NotifyRules>>,
     pub unit_code: Option<UnitCode>,
     pub roles: Option<Vec<ContactRole>>,
     pub active: Option<bool>,
@@ -117,6 +157,11 @@ pub struct Contact {
     pub phone: Option<String>,
     /// Their 企业微信 user id, if they are reached there too.
     pub wecom_userid: Option<String>,
+    /// Their mobile number (SMS; @ in group robots), 11 digits.
+    pub mobile: Option<String>,
+    /// Their own notification rule: which methods, how many minutes after a step falls
+    /// due. `null`: their role's rule from config.
+    pub notification_rules: Option<NotifyRules>,
     pub unit_code: UnitCode,
     pub roles: Vec<ContactRole>,
     pub active: bool,

@@ -126,6 +126,7 @@ impl Engine {
             retry_max: Duration::seconds(self.settings.retry_max_seconds),
             late_after: Duration::seconds(self.settings.late_after_seconds),
             time: self.time.clone(),
+            zone: self.zone,
         }
     }
 }
@@ -140,6 +141,7 @@ struct Sender {
     retry_max: Duration,
     late_after: Duration,
     time: Arc<dyn TimeSource>,
+    zone: chrono_tz::Tz,
 }
 
 impl Sender {
@@ -231,15 +233,25 @@ impl Sender {
         };
         drop(permit);
         let duration_ms = started.elapsed().as_millis() as u64;
+        let counted = |outcome: &str| {
+            crate::metrics::CHANNEL_SENDS
+                .with_label_values(&[row.channel.as_str(), outcome])
+                .inc();
+        };
         match result {
             Ok(()) => {
+                counted("sent");
                 tracing::info!(duration_ms, late = row.late, channel = %row.channel, "escalation sent");
+                if let Some(limit) = self.channels.daily_limit(row.channel) {
+                    self.count_today(&row, limit).await;
+                }
                 if !self.accepted.hand_in(row.id, row.lease_token) {
                     tracing::error!("sent mail could not be recorded; its lease will expire");
                 }
                 Outcome::Accepted
             }
             Err(SendError::Transient(e)) => {
+                counted("retry");
                 let wait = backoff(self.retry_initial, self.retry_max, row.attempts);
                 tracing::warn!(duration_ms, attempts = row.attempts, retry_in_s = wait.num_seconds(), error = %e, "not accepted; will retry");
                 let retry = SendResult::Retry {
@@ -249,8 +261,41 @@ impl Sender {
                 self.finish(&row, retry).await
             }
             Err(SendError::Permanent(e)) => {
+                counted("failed");
                 tracing::error!(duration_ms, error = %e, "not delivered, and will not be for this recipient");
                 self.finish(&row, SendResult::Failed(e)).await
+            }
+        }
+    }
+
+    /// Counts what this address received on a capped channel today (office time), this
+    /// message included, and warns from four fifths of the cap on: past it the gateway
+    /// refuses (flow control), and those messages wait for the next day's quota.
+    async fn count_today(&self, row: &Claimed, limit: i64) {
+        let now = self.time.now();
+        let midnight = now
+            .with_timezone(&self.zone)
+            .date_naive()
+            .and_time(chrono::NaiveTime::MIN)
+            .and_local_timezone(self.zone)
+            .earliest()
+            .map_or(now - Duration::days(1), |t| t.with_timezone(&chrono::Utc));
+        let (channel, address) = (row.channel, row.address.clone());
+        let counted = self
+            .store
+            .run(move |c| escalations::sent_to_since(c, channel, &address, midnight))
+            .await;
+        match counted {
+            Ok(before) if (before + 1) * 5 >= limit * 4 => tracing::warn!(
+                channel = %row.channel,
+                to = %masked(&row.address),
+                sent_today = before + 1,
+                daily_limit = limit,
+                "an address nears its daily cap on this channel; past it the gateway holds its messages until tomorrow"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e.chain(), "could not count today's messages to an address")
             }
         }
     }
@@ -289,6 +334,21 @@ impl Sender {
     }
 }
 
+/// A mobile number as logs show it: 138****8000.
+fn masked(address: &str) -> String {
+    let chars: Vec<char> = address.chars().collect();
+    if chars.len() < 8 {
+        return "*".repeat(chars.len());
+    }
+    let (head, tail) = (&chars[..3], &chars[chars.len() - 4..]);
+    format!(
+        "{}{}{}",
+        head.iter().collect::<String>(),
+        "*".repeat(chars.len() - 7),
+        tail.iter().collect::<String>()
+    )
+}
+
 /// A row given up because its lease ran out (counted: a replica paused or cut off
 /// from the database shows here).
 fn lost_lease() -> Outcome {
@@ -325,6 +385,12 @@ fn backoff(initial: Duration, max: Duration, attempts: i32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_masked_in_logs() {
+        assert_eq!(masked("13800138000"), "138****8000");
+        assert_eq!(masked("123"), "***");
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

@@ -7,8 +7,10 @@ use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
 use crate::app::Once;
 use crate::domain::contact::{
-    Contact, ContactChange, ContactFilter, ContactRole, NewContact, parse_roles, parse_wecom_userid,
+    Contact, ContactChange, ContactFields, ContactFilter, ContactRole, NewContact, parse_mobile,
+    parse_roles, parse_wecom_userid,
 };
+use crate::domain::escalation::{NotifyRule, NotifyRules};
 use crate::domain::ids::ContactId;
 use crate::domain::names::{Email, PersonName, UnitCode};
 use crate::domain::text;
@@ -28,6 +30,14 @@ struct CreateContact {
     #[serde(default)]
     #[schema(pattern = "^[A-Za-z0-9_@.-]{1,64}$", example = "ZhangSan")]
     wecom_userid: Option<String>,
+    /// A mainland mobile number (SMS): 11 digits, `+86` and spaces allowed.
+    #[serde(default)]
+    #[schema(example = "13800138000")]
+    mobile: Option<String>,
+    /// Their own notification rule; absent or `null` follows their role's rule.
+    #[serde(default)]
+    #[schema(min_items = 1)]
+    notification_rules: Option<Vec<NotifyRule>>,
     #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "440106")]
     unit_code: String,
     #[schema(min_items = 1)]
@@ -43,6 +53,11 @@ struct PatchContact {
     phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::domain::nullable::present")]
     wecom_userid: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::nullable::present")]
+    mobile: Option<Option<String>>,
+    /// `null`: back to the role's rule.
+    #[serde(default, deserialize_with = "crate::domain::nullable::present")]
+    notification_rules: Option<Option<Vec<NotifyRule>>>,
     unit_code: Option<String>,
     roles: Option<Vec<ContactRole>>,
     active: Option<bool>,
@@ -109,14 +124,16 @@ async fn create(
     body: JsonBody<CreateContact>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.parse()?.value;
-    let new = NewContact::parse(
-        &b.name,
-        &b.email,
-        b.phone.as_deref(),
-        b.wecom_userid.as_deref(),
-        &b.unit_code,
-        &b.roles,
-    )?;
+    let new = NewContact::parse(ContactFields {
+        name: &b.name,
+        email: &b.email,
+        phone: b.phone.as_deref(),
+        wecom_userid: b.wecom_userid.as_deref(),
+        mobile: b.mobile.as_deref(),
+        notification_rules: b.notification_rules,
+        unit_code: &b.unit_code,
+        roles: &b.roles,
+    })?;
     let contact = state
         .app
         .add_contact(&actor, new, Once::none())
@@ -145,6 +162,17 @@ async fn update(
         wecom_userid: b
             .wecom_userid
             .map(|u| parse_wecom_userid("wecom_userid", u.as_deref()))
+            .transpose()?,
+        mobile: b
+            .mobile
+            .map(|m| parse_mobile("mobile", m.as_deref()))
+            .transpose()?,
+        notification_rules: b
+            .notification_rules
+            .map(|r| {
+                r.map(|r| NotifyRules::parse("notification_rules", r))
+                    .transpose()
+            })
             .transpose()?,
         unit_code: b
             .unit_code

@@ -186,6 +186,38 @@ impl Composer {
         Ok(text)
     }
 
+    /// The same reminder as an SMS: the mail's subject (shortened when it must be), the
+    /// reference and the acknowledgement link, within `max_chars` characters; and the
+    /// variables a provider's SMS template takes (reference, step, deadline, link).
+    pub fn sms_text(
+        &self,
+        c: &MailContext,
+        max_chars: usize,
+    ) -> Result<(String, serde_json::Value), String> {
+        let rendered = self
+            .render(c)
+            .map_err(|e| format!("rendering the message: {e:#}"))?;
+        let link = self.ack_url(c.escalation_id, c.now);
+        let rest = format!(" {} 确认知悉：{link}", c.incident.reference);
+        let mut first: Vec<char> = rendered.subject.trim().chars().collect();
+        let room = max_chars.saturating_sub(rest.chars().count());
+        if first.len() > room {
+            if room == 0 {
+                return Err(format!("the message exceeds {max_chars} characters"));
+            }
+            first.truncate(room - 1);
+            first.push('…');
+        }
+        let text = format!("{}{rest}", first.into_iter().collect::<String>());
+        let params = json!({
+            "reference": c.incident.reference,
+            "step": c.step.label_zh(),
+            "deadline": local_time(c.clock.due_at, self.zone),
+            "link": link,
+        });
+        Ok((text, params))
+    }
+
     pub fn compose(&self, c: &MailContext) -> Result<Message, String> {
         let rendered = self
             .render(c)

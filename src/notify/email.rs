@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{About, Outgoing, SendError};
-use crate::mail::{self, Composer, MailContext, Mailer};
+use crate::mail::{self, Composer, Mailer};
 
 pub struct Email {
     mailer: Arc<Mailer>,
@@ -21,32 +21,16 @@ impl Email {
     }
 
     pub(super) async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
-        let message = match &out.about {
-            About::Reminder {
-                incident,
-                clock,
-                planned_at,
-                lateness,
-                now,
-            } => self.composer.compose(&MailContext {
-                escalation_id: out.escalation_id,
-                message_id: out.message_id,
-                step: out.step,
-                recipient_name: out.recipient_name,
-                recipient_email: out.address,
-                incident,
-                clock,
-                planned_at: *planned_at,
-                lateness: *lateness,
-                now: *now,
-            }),
-            About::Report { kind, context } => self.composer.compose_report(
+        let message = match (out.reminder(), &out.about) {
+            (Some(context), _) => self.composer.compose(&context),
+            (None, About::Report { kind, context }) => self.composer.compose_report(
                 *kind,
                 out.recipient_name,
                 out.address,
                 out.message_id,
                 context,
             ),
+            (None, About::Reminder { .. }) => Err("a reminder without its incident".into()),
         }
         .map_err(|e| SendError::Permanent(format!("could not compose the mail: {e}")))?;
         self.mailer.send(message).await.map_err(|e| match e {

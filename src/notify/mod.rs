@@ -1,12 +1,15 @@
 //! Sending one planned escalation on its channel. The engine claims, leases and records
 //! (`engine`); a channel composes the message for its medium and sends it, and says
-//! whether a failure may pass: e-mail (`email.rs`) and 企业微信 application messages
-//! (`wecom.rs`); another is one more module and one more arm in `Channels::send`.
+//! whether a failure may pass: e-mail (`email.rs`), 企业微信 application messages
+//! (`wecom.rs`) and SMS through an HTTP gateway (`sms.rs`); another is one more module
+//! and one more arm in `Channels::send`.
 
 mod email;
+mod sms;
 mod wecom;
 
 pub use email::Email;
+pub use sms::Sms;
 pub use wecom::{TEXT_MAX_BYTES as WECOM_TEXT_MAX_BYTES, Wecom};
 
 use chrono::{DateTime, Utc};
@@ -54,16 +57,53 @@ pub struct Outgoing<'a> {
     pub about: About<'a>,
 }
 
+impl Outgoing<'_> {
+    /// What a reminder says, for the composer; None for a report.
+    fn reminder(&self) -> Option<crate::mail::MailContext<'_>> {
+        let About::Reminder {
+            incident,
+            clock,
+            planned_at,
+            lateness,
+            now,
+        } = &self.about
+        else {
+            return None;
+        };
+        Some(crate::mail::MailContext {
+            escalation_id: self.escalation_id,
+            message_id: self.message_id,
+            step: self.step,
+            recipient_name: self.recipient_name,
+            recipient_email: self.address,
+            incident,
+            clock,
+            planned_at: *planned_at,
+            lateness: *lateness,
+            now: *now,
+        })
+    }
+}
+
 /// The sender of every channel.
 pub struct Channels {
     email: Email,
-    /// None: not configured (`channels.wecom.enabled = false`).
+    /// None: not configured (`channels.<name>.enabled = false`).
     wecom: Option<Wecom>,
+    sms: Option<Sms>,
 }
 
 impl Channels {
-    pub fn new(email: Email, wecom: Option<Wecom>) -> Self {
-        Self { email, wecom }
+    pub fn new(email: Email, wecom: Option<Wecom>, sms: Option<Sms>) -> Self {
+        Self { email, wecom, sms }
+    }
+
+    /// Messages one address may receive on `channel` in a day, when its vendor caps it.
+    pub fn daily_limit(&self, channel: Channel) -> Option<i64> {
+        match channel {
+            Channel::Sms => self.sms.as_ref().map(Sms::daily_limit),
+            Channel::Email | Channel::Wecom => None,
+        }
     }
 
     /// Closes connections idle past their limit (SMTP sessions).
@@ -79,6 +119,10 @@ impl Channels {
                 Some(wecom) => wecom.send(out).await,
                 // Planned while it was on, sent after it was turned off.
                 None => Err(SendError::Permanent("企业微信 is not configured".into())),
+            },
+            Channel::Sms => match &self.sms {
+                Some(sms) => sms.send(out).await,
+                None => Err(SendError::Permanent("SMS is not configured".into())),
             },
         }
     }

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::{About, Outgoing, SendError};
+use super::{Outgoing, SendError};
 use crate::config::WecomSettings;
-use crate::mail::{Composer, MailContext};
+use crate::mail::Composer;
 
 /// The most a text message may carry (企业微信: 2,048 bytes of UTF-8).
 pub const TEXT_MAX_BYTES: usize = 2048;
@@ -139,35 +139,14 @@ impl Wecom {
     }
 
     pub(super) async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
-        let About::Reminder {
-            incident,
-            clock,
-            planned_at,
-            lateness,
-            now,
-        } = &out.about
-        else {
+        let Some(context) = out.reminder() else {
             return Err(SendError::Permanent(
                 "reports go by e-mail, not 企业微信".into(),
             ));
         };
         let text = self
             .composer
-            .chat_text(
-                &MailContext {
-                    escalation_id: out.escalation_id,
-                    message_id: out.message_id,
-                    step: out.step,
-                    recipient_name: out.recipient_name,
-                    recipient_email: out.address,
-                    incident,
-                    clock,
-                    planned_at: *planned_at,
-                    lateness: *lateness,
-                    now: *now,
-                },
-                TEXT_MAX_BYTES,
-            )
+            .chat_text(&context, TEXT_MAX_BYTES)
             .map_err(SendError::Permanent)?;
         let body = json!({
             "touser": out.address,

@@ -7,6 +7,7 @@ use super::columns::Json;
 use super::schema::{contacts, units};
 use super::{DbConn, from_db_time, to_db_time, units as unit_store};
 use crate::domain::contact::{Contact, ContactChange, ContactFilter, ContactRole};
+use crate::domain::escalation::NotifyRules;
 use crate::domain::ids::{ContactId, UnitId};
 use crate::domain::names::{Email, PersonName, UnitCode};
 use crate::error::AppError;
@@ -25,6 +26,8 @@ struct ContactRow {
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
     wecom_userid: Option<String>,
+    mobile: Option<String>,
+    notification_rules: Option<Json<NotifyRules>>,
 }
 
 impl ContactRow {
@@ -36,6 +39,8 @@ impl ContactRow {
             email: self.email,
             phone: self.phone,
             wecom_userid: self.wecom_userid,
+            mobile: self.mobile,
+            notification_rules: self.notification_rules.map(Json::into_inner),
             unit_code,
             active: self.active,
             version: self.version,
@@ -106,6 +111,8 @@ pub fn insert(
         created_at: now,
         updated_at: now,
         wecom_userid: new.wecom_userid,
+        mobile: new.mobile,
+        notification_rules: new.notification_rules.map(Json::new).transpose()?,
     };
     diesel::insert_into(contacts::table)
         .values(&row)
@@ -138,6 +145,12 @@ pub fn update(
     }
     if let Some(userid) = change.wecom_userid {
         row.wecom_userid = userid;
+    }
+    if let Some(mobile) = change.mobile {
+        row.mobile = mobile;
+    }
+    if let Some(rules) = change.notification_rules {
+        row.notification_rules = rules.map(Json::new).transpose()?;
     }
     if let Some(code) = change.unit_code {
         row.unit_id = unit_store::find_active(conn, "unit_code", &code)?.id;

@@ -28,6 +28,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         wecom_userid -> Nullable<Text>,
+        mobile -> Nullable<Text>,
+        notification_rules -> Nullable<Text>,
     }
 }
 
@@ -247,6 +249,7 @@ diesel::table! {
         context -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        after_minutes -> Integer,
     }
 }
 

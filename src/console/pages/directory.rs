@@ -11,11 +11,15 @@ use crate::console::form::{Posted, every, field};
 use crate::console::present::{self, Choice};
 use crate::console::session::Signed;
 use crate::console::views;
-use crate::domain::contact::{ContactChange, ContactFilter, ContactRole, NewContact};
+use crate::domain::contact::{
+    ContactChange, ContactFields, ContactFilter, ContactRole, NewContact,
+};
+use crate::domain::escalation::{Channel, MAX_AFTER_MINUTES, NotifyRule, NotifyRules, RoleRules};
 use crate::domain::ids::ContactId;
 use crate::domain::names::UnitName;
 use crate::domain::unit::{NewUnit, UnitChange, UnitLevel};
 use crate::error::AppError;
+use crate::rule::Rule;
 use crate::web::AppState;
 
 #[derive(Serialize)]
@@ -35,12 +39,62 @@ struct ContactView {
     email: String,
     phone: Option<String>,
     wecom_userid: Option<String>,
+    mobile: Option<String>,
     unit: String,
     unit_code: String,
     roles: String,
+    /// Their own notification rule, as read (None: their roles' rules).
+    own_rule: Option<String>,
+    /// The rules of the roles they hold, as read.
+    role_rule: String,
+    /// One row per personal channel for the rule editor.
+    methods: Vec<MethodView>,
     /// Every role, those the contact holds selected (for the edit form).
     role_options: Vec<Choice>,
     active: bool,
+}
+
+/// A channel in the rule editor: used or not, and how many minutes after.
+#[derive(Serialize)]
+struct MethodView {
+    channel: &'static str,
+    label: &'static str,
+    on: bool,
+    after: i64,
+    /// This service does not send on it (config): shown, but noted.
+    disabled: bool,
+}
+
+/// The editor's rows: the person's own rule, or else their first role's.
+fn methods(rules: &NotifyRules, enabled: &[Channel]) -> Vec<MethodView> {
+    Channel::ALL
+        .iter()
+        .filter(|c| c.is_personal())
+        .map(|&c| MethodView {
+            channel: c.as_str(),
+            label: c.label_zh(),
+            on: rules.after(c).is_some(),
+            after: rules.after(c).unwrap_or(0),
+            disabled: !enabled.contains(&c),
+        })
+        .collect()
+}
+
+/// 主要负责人：企业微信 立即、邮件 立即、短信 10分钟后未确认 (roles sharing a rule once).
+fn role_rules_zh(roles: &[ContactRole], defaults: &RoleRules) -> String {
+    let mut lines: Vec<(Vec<&str>, &NotifyRules)> = Vec::new();
+    for &role in roles {
+        let rule = defaults.for_role(role);
+        match lines.iter_mut().find(|(_, r)| *r == rule) {
+            Some((names, _)) => names.push(role.label_zh()),
+            None => lines.push((vec![role.label_zh()], rule)),
+        }
+    }
+    lines
+        .iter()
+        .map(|(names, rule)| format!("{}：{}", names.join("、"), rule.summary_zh()))
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 #[derive(Serialize)]
@@ -84,9 +138,20 @@ async fn render(
             .find(|u| u.code == code)
             .map_or(code.to_owned(), |u| u.name.to_string())
     };
+    let (defaults, enabled) = state.app.notification_defaults();
     let contacts = all_contacts
         .iter()
         .map(|c| ContactView {
+            mobile: c.mobile.clone(),
+            own_rule: c.notification_rules.as_ref().map(NotifyRules::summary_zh),
+            role_rule: role_rules_zh(&c.roles, defaults),
+            methods: methods(
+                c.notification_rules
+                    .as_ref()
+                    .or_else(|| c.roles.first().map(|&r| defaults.for_role(r)))
+                    .unwrap_or(&defaults.default),
+                enabled,
+            ),
             id: c.id.to_string(),
             name: c.name.to_string(),
             email: c.email.to_string(),
@@ -248,16 +313,46 @@ fn contact_form(form: &[(String, String)]) -> Result<NewContact, AppError> {
     let roles = every(form, "role")
         .map(|v| v.parse().map_err(|e| AppError::invalid("roles", e)))
         .collect::<Result<Vec<ContactRole>, AppError>>()?;
-    let phone = Some(field(form, "phone")).filter(|p| !p.trim().is_empty());
-    let wecom = Some(field(form, "wecom_userid")).filter(|p| !p.trim().is_empty());
-    NewContact::parse(
-        field(form, "name"),
-        field(form, "email"),
-        phone,
-        wecom,
-        field(form, "unit_code"),
-        &roles,
-    )
+    let given = |name: &str| Some(field(form, name)).filter(|p| !p.trim().is_empty());
+    NewContact::parse(ContactFields {
+        name: field(form, "name"),
+        email: field(form, "email"),
+        phone: given("phone"),
+        wecom_userid: given("wecom_userid"),
+        mobile: given("mobile"),
+        notification_rules: own_rule(form)?,
+        unit_code: field(form, "unit_code"),
+        roles: &roles,
+    })
+}
+
+/// The rule editor: "role" follows the roles' rules; "own" takes each ticked channel
+/// with its minutes.
+fn own_rule(form: &[(String, String)]) -> Result<Option<Vec<NotifyRule>>, AppError> {
+    if field(form, "rule_mode") != "own" {
+        return Ok(None);
+    }
+    let ticked: Vec<&str> = every(form, "rule_channel").collect();
+    let mut rules = Vec::new();
+    for (i, channel) in ticked.iter().enumerate() {
+        let channel: Channel = channel
+            .parse()
+            .map_err(|e| AppError::invalid(format!("notification_rules[{i}].channel"), e))?;
+        let after = field(form, &format!("after_{channel}"))
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| {
+                AppError::invalid(
+                    format!("notification_rules[{i}].after_minutes"),
+                    Rule::OutOfRange(0, MAX_AFTER_MINUTES),
+                )
+            })?;
+        rules.push(NotifyRule {
+            channel,
+            after_minutes: after,
+        });
+    }
+    Ok(Some(rules))
 }
 
 #[post("/directory/contacts")]
@@ -348,6 +443,8 @@ async fn edit_contact(
                 email: Some(c.email),
                 phone: Some(c.phone),
                 wecom_userid: Some(c.wecom_userid),
+                mobile: Some(c.mobile),
+                notification_rules: Some(c.notification_rules),
                 unit_code: Some(c.unit_code),
                 roles: Some(c.roles),
                 active: None,

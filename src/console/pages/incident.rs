@@ -49,7 +49,11 @@ struct MailRow {
     status: &'static str,
     status_label: &'static str,
     due: String,
+    /// A delayed method of the person's rule: 未确认 10 分钟后.
+    after: Option<String>,
     sent: Option<String>,
+    /// How long after it was planned it went, when a minute or more: 3分钟.
+    sent_after: Option<String>,
     late: bool,
     attempts: i32,
     /// Why sending failed (or will be tried again).
@@ -448,7 +452,14 @@ async fn render(
             status: n.status.as_str(),
             status_label: mail_status(n.status),
             due: labels::local(n.due_at, zone),
+            after: (n.after_minutes > 0)
+                .then(|| format!("到期{}分钟后仍未确认时", n.after_minutes)),
             sent: n.sent_at.map(|t| labels::local(t, zone)),
+            sent_after: n
+                .sent_at
+                .map(|t| t - n.due_at)
+                .filter(|d| *d >= chrono::Duration::minutes(1))
+                .map(|d| format!("{}分钟", d.num_minutes())),
             late: n.late,
             attempts: n.attempts,
             error: n

@@ -9,6 +9,7 @@ use crate::text_enum;
 mod channel;
 mod lateness;
 mod recipients;
+mod rules;
 mod step;
 
 use crate::domain::ids::{ClockId, ContactId, EscalationId};
@@ -16,6 +17,7 @@ use crate::domain::ids::{ClockId, ContactId, EscalationId};
 pub use channel::{Addressing, Channel, Route};
 pub use lateness::{Lateness, SendFacts};
 pub use recipients::{Person, Recipient, Responsible, resolve};
+pub use rules::{MAX_AFTER_MINUTES, NotifyRule, NotifyRules, RoleRules};
 pub use step::Step;
 
 text_enum! {
@@ -49,6 +51,9 @@ pub struct Notification {
     pub channel: Channel,
     /// The person's address on the channel, when it was planned.
     pub address: String,
+    /// Minutes after the step it was planned for, by the person's rule: 0 at once, more
+    /// only while unacknowledged (acknowledging cancels it).
+    pub after_minutes: i64,
     pub status: EscalationStatus,
     pub attempts: i32,
     pub last_error: Option<String>,

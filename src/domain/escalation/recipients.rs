@@ -3,6 +3,7 @@
 //! responsible unit first, once per person. Two contacts sharing an address are two
 //! people; one person holding two audiences' roles is mailed once, as the first.
 
+use super::NotifyRules;
 use crate::domain::clock::Audience;
 use crate::domain::contact::ContactRole;
 use crate::domain::ids::{ContactId, UnitId};
@@ -12,12 +13,19 @@ use crate::domain::ids::{ContactId, UnitId};
 pub struct Recipient {
     pub contact_id: ContactId,
     pub email: String,
-    /// Their 企业微信 user id, when they have one.
+    /// Their 企业微信 user id and mobile number, when they have them.
     pub wecom_userid: Option<String>,
+    pub mobile: Option<String>,
+    /// Their own notification rule; None follows the rule of `reached_as`.
+    pub rules: Option<NotifyRules>,
+    /// They acknowledged the clock already: no delayed method is planned for them.
+    pub acknowledged: bool,
     pub name: String,
     /// What selected this person: a ladder audience (`parent:office_director`) or, for
     /// reports, the role held.
     pub role: String,
+    /// The role they are reached in.
+    pub reached_as: ContactRole,
     pub unit_code: String,
 }
 
@@ -34,6 +42,8 @@ pub struct Person {
     pub unit_code: String,
     pub email: String,
     pub wecom_userid: Option<String>,
+    pub mobile: Option<String>,
+    pub rules: Option<NotifyRules>,
     pub name: String,
     pub roles: Vec<ContactRole>,
 }
@@ -62,8 +72,12 @@ pub fn resolve(
                         contact_id: person.contact_id.clone(),
                         email: person.email.clone(),
                         wecom_userid: person.wecom_userid.clone(),
+                        mobile: person.mobile.clone(),
+                        rules: person.rules.clone(),
+                        acknowledged: false,
                         name: person.name.clone(),
                         role: String::from(*audience),
+                        reached_as: audience.role,
                         unit_code: person.unit_code.clone(),
                     });
                 }
@@ -84,6 +98,8 @@ mod tests {
             unit_code: format!("code-{unit}"),
             email: email.into(),
             wecom_userid: None,
+            mobile: None,
+            rules: None,
             name: format!("name-{id}"),
             roles: roles.to_vec(),
         }

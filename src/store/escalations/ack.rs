@@ -115,8 +115,9 @@ pub fn insert_acknowledgement(
     Ok(())
 }
 
-/// Cancels the clock's pending repeats to this person; returns how many.
-pub fn cancel_repeats_to(
+/// Cancels what the clock still had waiting for this person's acknowledgement: repeats,
+/// and the delayed methods of their rule ("SMS after 10 minutes"); returns how many.
+pub fn cancel_unacknowledged_to(
     conn: &mut DbConn,
     clock_id: &ClockId,
     contact_id: &ContactId,
@@ -125,7 +126,11 @@ pub fn cancel_repeats_to(
     Ok(diesel::update(escalations::table)
         .filter(escalations::clock_id.eq(clock_id))
         .filter(escalations::contact_id.eq(contact_id))
-        .filter(escalations::rank.ge(Step::FIRST_REPEAT_RANK))
+        .filter(
+            escalations::rank
+                .ge(Step::FIRST_REPEAT_RANK)
+                .or(escalations::after_minutes.gt(0)),
+        )
         .filter(escalations::status.eq(EscalationStatus::Pending))
         .set(super::Cancellation::because(
             &StopReason::Acknowledged.key(),

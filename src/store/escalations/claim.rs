@@ -116,13 +116,14 @@ impl ClaimedRow {
 }
 
 /// A reminder (rank ≥ `Step::FIRST_REMINDER_RANK`) is outranked when a more severe step
-/// of the same clock *to the same person on the same channel* is due too: when several
-/// steps fall due together (late logging, downtime), each person gets exactly one message
-/// per channel, the most severe due step that names them, and nobody named on a due step
-/// is left untold.
+/// of the same clock *to the same person* is due too, on any channel: when several steps
+/// fall due together (late logging, downtime), each person gets the most severe due step
+/// that names them on each of their methods, and nobody named on a due step is left
+/// untold. A method delayed by the person's rule ("SMS after 10 minutes") of a step
+/// already followed by a more severe one is outranked the same way.
 const OUTRANKED: &str = "(rank >= {FIRST_REMINDER_RANK} AND EXISTS (SELECT 1 FROM escalations h \
        WHERE h.clock_id = escalations.clock_id \
-       AND h.contact_id = escalations.contact_id AND h.channel = escalations.channel \
+       AND h.contact_id = escalations.contact_id \
        AND h.rank > escalations.rank AND h.due_at <= $1 \
        AND h.status IN ('pending', 'sending', 'sent', 'failed')))";
 

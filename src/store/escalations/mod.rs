@@ -7,7 +7,8 @@ mod claim;
 mod mark;
 
 pub use ack::{
-    Addressed, addressed, cancel_repeats_to, describe, has_acknowledged, insert_acknowledgement,
+    Addressed, addressed, cancel_unacknowledged_to, describe, has_acknowledged,
+    insert_acknowledgement,
 };
 pub use claim::{ClaimSettings, Claimed, claim_due, db_now, renew_lease, take_due};
 pub use mark::{SendResult, record};
@@ -21,8 +22,8 @@ use super::{DbConn, execute_native, from_db_time, to_db_time};
 use crate::domain::clock::{Audience, PlannedStep};
 use crate::domain::contact::ContactRole;
 use crate::domain::escalation::{
-    Addressing, Channel, EscalationStatus, Notification, NotificationRecipient, Person, Recipient,
-    Responsible, Step, resolve,
+    Addressing, Channel, EscalationStatus, Notification, NotificationRecipient, NotifyRules,
+    Person, Recipient, Responsible, Step, resolve,
 };
 use crate::domain::ids::{ClockId, ContactId, EscalationId, IncidentId, UnitId};
 use crate::error::AppError;
@@ -50,7 +51,7 @@ pub fn recipients(
         UnitId,
         String,
         String,
-        Option<String>,
+        (Option<String>, Option<String>, Option<Json<NotifyRules>>),
         String,
         Json<Vec<ContactRole>>,
     );
@@ -64,7 +65,11 @@ pub fn recipients(
             contacts::unit_id,
             units::code,
             contacts::email,
-            contacts::wecom_userid,
+            (
+                contacts::wecom_userid,
+                contacts::mobile,
+                contacts::notification_rules,
+            ),
             contacts::name,
             contacts::roles,
         ))
@@ -76,12 +81,22 @@ pub fn recipients(
     let people: Vec<Person> = people
         .into_iter()
         .map(
-            |(contact_id, unit_id, unit_code, email, wecom_userid, name, roles)| Person {
+            |(
+                contact_id,
+                unit_id,
+                unit_code,
+                email,
+                (wecom_userid, mobile, rules),
+                name,
+                roles,
+            )| Person {
                 contact_id,
                 unit_id,
                 unit_code,
                 email,
                 wecom_userid,
+                mobile,
+                rules: rules.map(Json::into_inner),
                 name,
                 roles: roles.into_inner(),
             },
@@ -100,9 +115,9 @@ pub struct Planned<'a> {
     pub context: Option<&'a str>,
 }
 
-/// Inserts one pending row per recipient and channel they are reached on, skipping those
-/// that exist already (unique per clock or period, step, person and channel). Returns
-/// how many were new.
+/// Inserts one pending row per recipient and channel their rule reaches them on, due the
+/// rule's minutes after the step, skipping those that exist already (unique per clock or
+/// period, step, person and channel). Returns how many were new.
 pub fn insert(
     conn: &mut DbConn,
     planned: &Planned,
@@ -111,13 +126,13 @@ pub fn insert(
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let (clock_id, incident_id) = planned.clock.unzip();
-    let due_at = to_db_time(planned.due_at);
     let mut inserted = 0;
     for (r, route) in recipients.iter().flat_map(|r| {
-        r.routes(&addressing.channels)
+        r.routes(addressing)
             .into_iter()
             .map(move |route| (r, route))
     }) {
+        let due_at = to_db_time(planned.due_at + chrono::Duration::minutes(route.after_minutes));
         let id = uuid::Uuid::new_v4().to_string();
         let message_id = route.channel.message_id(&id, &addressing.message_domain);
         let values = (
@@ -130,6 +145,7 @@ pub fn insert(
             escalations::contact_id.eq(&r.contact_id),
             escalations::channel.eq(route.channel),
             escalations::address.eq(&route.address),
+            escalations::after_minutes.eq(route.after_minutes as i32),
             escalations::recipient_name.eq(&r.name),
             escalations::recipient_role.eq(&r.role),
             escalations::recipient_unit.eq(&r.unit_code),
@@ -262,6 +278,7 @@ struct NotificationRow {
     contact_id: ContactId,
     channel: Channel,
     address: String,
+    after_minutes: i32,
     recipient_name: String,
     recipient_role: String,
     recipient_unit: String,
@@ -304,6 +321,7 @@ pub fn for_incident(
                 },
                 channel: r.channel,
                 address: r.address,
+                after_minutes: r.after_minutes.into(),
                 attempts: r.attempts,
                 last_error: r.last_error,
                 due_at: from_db_time(r.due_at),
@@ -313,6 +331,23 @@ pub fn for_incident(
             })
         })
         .collect()
+}
+
+/// How many messages went to `address` on `channel` since `since` (a gateway's daily
+/// cap counts them).
+pub fn sent_to_since(
+    conn: &mut DbConn,
+    channel: Channel,
+    address: &str,
+    since: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    Ok(escalations::table
+        .filter(escalations::channel.eq(channel))
+        .filter(escalations::address.eq(address))
+        .filter(escalations::status.eq(EscalationStatus::Sent))
+        .filter(escalations::sent_at.ge(to_db_time(since)))
+        .count()
+        .get_result(conn)?)
 }
 
 /// When the engine next has something to do: the earliest pending attempt or expiring

@@ -443,6 +443,68 @@ async fn units_and_contacts_are_edited_in_the_console(backend: Backend) {
         contact["roles"],
         serde_json::json!(["press_officer", "liaison"])
     );
+
+    // A mobile number and a rule of their own: SMS at once, mail if still unacknowledged
+    // after 15 minutes. The page says so; "按角色默认" clears it again.
+    let page = admin.get("/directory").await;
+    assert!(
+        page.body
+            .contains("按角色默认（新闻发言人、舆情联络员：邮件 立即、企业微信 立即）"),
+        "the roles' rule is shown: {}",
+        page.body
+    );
+    let mut own = fields("press2@440106.example.org");
+    own.extend([
+        ("mobile", "+86 139 0013 9000"),
+        ("rule_mode", "own"),
+        ("rule_channel", "sms"),
+        ("after_sms", "0"),
+        ("rule_channel", "email"),
+        ("after_email", "15"),
+        ("after_wecom", "0"),
+    ]);
+    let page = admin.post(&path, &own).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let contact: Value = app
+        .get(&format!("/api/v1/contacts/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(contact["mobile"], "13900139000");
+    assert_eq!(
+        contact["notification_rules"],
+        serde_json::json!([
+            { "channel": "sms", "after_minutes": 0 },
+            { "channel": "email", "after_minutes": 15 },
+        ])
+    );
+    let page = admin.get("/directory").await;
+    assert!(
+        page.body
+            .contains("本人规则 短信 立即、邮件 15分钟后未确认"),
+        "{}",
+        page.body
+    );
+    // A minute count that is not one is refused beside the form, and nothing changes.
+    let mut bad = own.clone();
+    bad.retain(|(k, _)| *k != "after_email");
+    bad.push(("after_email", "soon"));
+    let page = admin.post(&path, &bad).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("提醒方式"), "{}", page.body);
+    let mut back = own.clone();
+    back.retain(|(k, _)| *k != "rule_mode");
+    back.push(("rule_mode", "role"));
+    let page = admin.post(&path, &back).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let contact: Value = app
+        .get(&format!("/api/v1/contacts/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(contact["notification_rules"].is_null(), "{contact}");
 }
 
 /// An admin changes another account's name, role and scope; the change holds at once in

@@ -22,8 +22,51 @@ mod recipients;
 mod releases;
 mod reports;
 mod response;
+mod rules;
 mod templates;
 mod wecom;
+
+/// Changes the contact with `email` as an admin would (PATCH); returns it.
+pub async fn change_contact(app: &TestApp, email: &str, change: &Value) -> Value {
+    let list: Value = app
+        .get("/api/v1/contacts", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let contact = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["email"] == email)
+        .unwrap_or_else(|| panic!("no contact {email}"));
+    let res = app
+        .patch(
+            &format!("/api/v1/contacts/{}", contact["id"].as_str().unwrap()),
+            &app.admin,
+            change,
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{change}");
+    res.json().await.unwrap()
+}
+
+/// Acknowledges through the link in a message's text, as its confirm page's button does.
+pub async fn acknowledge_from(app: &TestApp, text: &str) {
+    let start = text.find("/ack/").expect("an acknowledgement link");
+    let link = format!(
+        "{}{}",
+        app.base,
+        text[start..].split_whitespace().next().unwrap()
+    );
+    let (path, query) = link.split_once('?').unwrap();
+    let form: HashMap<&str, &str> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let post = app.client.post(path).form(&form).send().await.unwrap();
+    assert_eq!(post.status(), 200);
+}
 
 pub fn clock<'a>(incident: &'a Value, kind: &str) -> &'a Value {
     incident["clocks"]

@@ -27,27 +27,7 @@ async fn wecom_app(backend: Backend, smtp: &TestSmtp, wecom: &TestWecom) -> Test
 
 /// Gives the contact with `email` the 企业微信 user id `userid`.
 async fn give_wecom_id(app: &TestApp, email: &str, userid: &str) {
-    let list: Value = app
-        .get("/api/v1/contacts", &app.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let contact = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["email"] == email)
-        .unwrap();
-    let res = app
-        .patch(
-            &format!("/api/v1/contacts/{}", contact["id"].as_str().unwrap()),
-            &app.admin,
-            &json!({ "wecom_userid": userid }),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let changed: Value = res.json().await.unwrap();
+    let changed = change_contact(app, email, &json!({ "wecom_userid": userid })).await;
     assert_eq!(changed["wecom_userid"], userid);
 }
 
@@ -112,19 +92,7 @@ async fn a_breach_reaches_a_leader_on_wecom_too_and_the_wecom_link_acknowledges(
 
     // Acknowledged from the 企业微信 link: the person's next repeats of that clock end on
     // both channels.
-    let start = text.find("/ack/").expect("an acknowledgement link");
-    let link = format!(
-        "{}{}",
-        app.base,
-        text[start..].split_whitespace().next().unwrap()
-    );
-    let (path, query) = link.split_once('?').unwrap();
-    let form: HashMap<&str, &str> = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
-    let post = app.client.post(path).form(&form).send().await.unwrap();
-    assert_eq!(post.status(), 200);
+    acknowledge_from(&app, text).await;
     let rows = app.notifications(&id).await;
     let statement = clock(&incident, "authoritative_statement")["id"].clone();
     let pending_repeats: Vec<&Value> = rows
