@@ -34,6 +34,8 @@ pub enum Rule {
     WecomUserIdShape,
     /// A mobile number: 11 digits from 1[3-9], optionally after +86.
     MobileShape,
+    /// A 钉钉 or 飞书 robot without its signing secret.
+    RequiredForRobot,
     /// A channel named twice in one notification rule.
     ChannelTwice(String),
     /// A kind whose milestone is not a briefing.
@@ -124,6 +126,9 @@ impl fmt::Display for Rule {
             }
             Self::MobileShape => {
                 f.write_str("must be a mainland mobile number: 11 digits starting 13–19")
+            }
+            Self::RequiredForRobot => {
+                f.write_str("is required for a signed robot (钉钉, 飞书: 加签 secret)")
             }
             Self::ChannelTwice(channel) => write!(f, "channel {channel} is listed twice"),
             Self::NotBriefingKind => {

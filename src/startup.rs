@@ -23,7 +23,7 @@ use crate::engine::{Engine, Health};
 use crate::error::AppError;
 use crate::http::{self, BodyLimit};
 use crate::mail::{Composer, LinkSigner, Mailer};
-use crate::notify::{Channels, Email, Sms, Wecom};
+use crate::notify::{Channels, Email, Robots, Sms, Wecom};
 use crate::store::{Store, secrets, write_tx};
 use crate::web::AppState;
 
@@ -71,6 +71,9 @@ pub fn addressing(settings: &Settings) -> Addressing {
     if settings.channels.sms.enabled {
         channels.push(Channel::Sms);
     }
+    if settings.channels.robots.enabled {
+        channels.extend([Channel::WecomRobot, Channel::Dingtalk, Channel::Feishu]);
+    }
     Addressing {
         message_domain: Composer::message_domain(&settings.mail.from).into(),
         channels: channels.into(),
@@ -112,13 +115,26 @@ impl Application {
         } else {
             None
         };
+        let robots = if settings.channels.robots.enabled {
+            Some(
+                Robots::new(settings.channels.robots.timeout_seconds, composer.clone())
+                    .map_err(AppError::internal)?,
+            )
+        } else {
+            None
+        };
         let wake = Arc::new(Notify::new());
         let health = Arc::new(Health::default());
         let rules = Arc::new(settings.clocks.clone());
         let engine = engine_settings.enabled.then(|| {
             Arc::new(Engine::new(
                 store.clone(),
-                Arc::new(Channels::new(Email::new(mailer, composer), wecom, sms)),
+                Arc::new(Channels::new(
+                    Email::new(mailer, composer),
+                    wecom,
+                    sms,
+                    robots,
+                )),
                 engine_settings.clone(),
                 rules.clone(),
                 (addressing.clone(), settings.time.zone),

@@ -425,6 +425,12 @@ fn follow_responsible_units(
             &planning.addressing,
             now,
         )?;
+        let robots = escalations::robots_for(conn, &to, &planning.addressing)?;
+        keep.extend(
+            robots
+                .into_iter()
+                .map(|r| (step.step.clone(), ContactId::from(r.robot_id))),
+        );
         keep.extend(to.into_iter().map(|r| (step.step.clone(), r.contact_id)));
     }
     let dropped: Vec<String> = escalations::future_reminders(conn, &clock.id, now)?

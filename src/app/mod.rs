@@ -15,6 +15,7 @@ pub mod once;
 pub mod overview;
 pub mod passwords;
 pub mod reports;
+pub mod robots;
 pub mod spreadsheet;
 pub mod timeliness;
 pub mod tokens;

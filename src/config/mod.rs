@@ -40,6 +40,15 @@ pub struct Settings {
 pub struct ChannelSettings {
     pub wecom: WecomSettings,
     pub sms: SmsSettings,
+    pub robots: RobotSettings,
+}
+
+/// Units' group robots (企业微信, 钉钉, 飞书), added in the directory (`[channels.robots]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotSettings {
+    pub enabled: bool,
+    pub timeout_seconds: u64,
 }
 
 /// A secret from `secret_file` when set (trailing newline trimmed), else `secret`.
@@ -396,6 +405,9 @@ impl Settings {
             if w.timeout_seconds == 0 {
                 return fail("channels.wecom.timeout_seconds", "must be positive");
             }
+        }
+        if self.channels.robots.enabled && self.channels.robots.timeout_seconds == 0 {
+            return fail("channels.robots.timeout_seconds", "must be positive");
         }
         let m = &self.channels.sms;
         if m.enabled {

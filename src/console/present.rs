@@ -178,6 +178,7 @@ options!(
     crate::domain::unit::UnitLevel,
     crate::domain::contact::ContactRole,
     crate::domain::clock::ResponseType,
+    crate::domain::robot::RobotKind,
 );
 
 impl Options for crate::domain::access::Role {

@@ -31,6 +31,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
     "incidents.html",
     "report.html",
     "directory.html",
+    "robots.html",
     "accounts.html",
     "briefing_form.html",
     "briefing.html",

@@ -84,6 +84,10 @@ id_type!(
     TokenId
 );
 id_type!(
+    /// A unit's group robot's id (企业微信, 钉钉, 飞书).
+    RobotId
+);
+id_type!(
     /// A briefing's id: one version of an incident's report to the parent unit (快报).
     BriefingId
 );

@@ -12,6 +12,7 @@ pub mod incident;
 pub mod names;
 pub mod nullable;
 pub mod report;
+pub mod robot;
 pub mod text;
 mod text_enum;
 pub mod throttle;

@@ -2,7 +2,9 @@
 //! its own, so one bad address or slow reply holds up nobody else. The bound covers the
 //! SMTP exchange only; what the server accepted is recorded in batches (`record`).
 
-use std::collections::HashMap;
+mod group;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -67,7 +69,31 @@ impl Engine {
         };
         let (accepted, recorder) = record::start(self.store.clone(), self.time.clone());
         let mut tasks = JoinSet::new();
-        for row in claimed {
+        // A robot's rows go together, as one group message.
+        let (personal, robot_rows): (Vec<Claimed>, Vec<Claimed>) =
+            claimed.into_iter().partition(|r| r.channel.is_personal());
+        let mut groups: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
+        for row in robot_rows {
+            groups.entry(row.address.clone()).or_default().push(row);
+        }
+        let mut group_tasks = JoinSet::new();
+        for (_, rows) in groups {
+            if *shutdown.borrow() {
+                let store = self.store.clone();
+                for row in rows {
+                    let store = store.clone();
+                    tasks.spawn(async move { release(&store, &row).await });
+                }
+                continue;
+            }
+            let Ok(permit) = self.sends.clone().acquire_owned().await else {
+                break;
+            };
+            let engine = self.handles(accepted.clone(), lease.clone());
+            let incidents = incidents.clone();
+            group_tasks.spawn(async move { engine.deliver_group(rows, &incidents, permit).await });
+        }
+        for row in personal {
             if *shutdown.borrow() {
                 // Not started: hand it back at once instead of waiting for the lease.
                 let store = self.store.clone();
@@ -82,6 +108,20 @@ impl Engine {
             tasks.spawn(async move { engine.deliver_one(row, &incidents, permit).await });
         }
         drop(accepted);
+        while let Some(done) = group_tasks.join_next().await {
+            match done {
+                Ok(outcomes) => {
+                    for outcome in outcomes {
+                        match outcome {
+                            Outcome::Retried => round.retried += 1,
+                            Outcome::Failed => round.failed += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "robot send task panicked"),
+            }
+        }
         while let Some(done) = tasks.join_next().await {
             match done {
                 Ok(Outcome::Retried) => round.retried += 1,
@@ -164,52 +204,9 @@ impl Sender {
         permit: OwnedSemaphorePermit,
     ) -> Outcome {
         let now = self.time.now();
-        let about = match (&row.incident_id, &row.clock_id) {
-            (Some(incident_id), Some(clock_id)) => {
-                let Some(incident) = incidents.get(incident_id) else {
-                    return self
-                        .finish(&row, SendResult::Failed("incident not found".into()))
-                        .await;
-                };
-                let Some(clock) = incident.clocks.iter().find(|c| &c.id == clock_id) else {
-                    return self
-                        .finish(&row, SendResult::Failed("clock not found".into()))
-                        .await;
-                };
-                if !clock.state.is_running() && row.step.is_reminder() {
-                    let reason = StopReason::ClockStopped(clock.state).key();
-                    return self.finish(&row, SendResult::Cancelled(reason)).await;
-                }
-                let lateness = Lateness::of(
-                    &SendFacts {
-                        due_at: row.due_at,
-                        planned_at: row.planned_at,
-                        attempts: row.attempts,
-                        discovered_at: incident.discovered_at,
-                        logged_at: incident.created_at,
-                        now,
-                    },
-                    self.late_after,
-                );
-                About::Reminder {
-                    incident,
-                    clock,
-                    planned_at: row.due_at,
-                    lateness,
-                    now,
-                }
-            }
-            _ => match (&row.step, &row.context) {
-                (Step::Report { kind, .. }, Some(context)) => About::Report {
-                    kind: *kind,
-                    context,
-                },
-                _ => {
-                    let e = format!("step {} is neither a reminder nor a report", row.step);
-                    tracing::error!(error = %e, "nothing to send");
-                    return self.finish(&row, SendResult::Failed(e)).await;
-                }
-            },
+        let about = match self.about_of(&row, incidents, now) {
+            Ok(about) => about,
+            Err(result) => return self.finish(&row, result).await,
         };
         let message = Outgoing {
             escalation_id: row.id.as_str(),
@@ -298,6 +295,59 @@ impl Sender {
                 tracing::warn!(error = %e.chain(), "could not count today's messages to an address")
             }
         }
+    }
+
+    /// What a claimed row is about, from the incidents loaded for the batch; or the result
+    /// to record without sending (its incident or clock gone, its clock stopped).
+    pub(super) fn about_of<'a>(
+        &self,
+        row: &'a Claimed,
+        incidents: &'a HashMap<IncidentId, Incident>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<About<'a>, SendResult> {
+        Ok(match (&row.incident_id, &row.clock_id) {
+            (Some(incident_id), Some(clock_id)) => {
+                let Some(incident) = incidents.get(incident_id) else {
+                    return Err(SendResult::Failed("incident not found".into()));
+                };
+                let Some(clock) = incident.clocks.iter().find(|c| &c.id == clock_id) else {
+                    return Err(SendResult::Failed("clock not found".into()));
+                };
+                if !clock.state.is_running() && row.step.is_reminder() {
+                    let reason = StopReason::ClockStopped(clock.state).key();
+                    return Err(SendResult::Cancelled(reason));
+                }
+                let lateness = Lateness::of(
+                    &SendFacts {
+                        due_at: row.due_at,
+                        planned_at: row.planned_at,
+                        attempts: row.attempts,
+                        discovered_at: incident.discovered_at,
+                        logged_at: incident.created_at,
+                        now,
+                    },
+                    self.late_after,
+                );
+                About::Reminder {
+                    incident,
+                    clock,
+                    planned_at: row.due_at,
+                    lateness,
+                    now,
+                }
+            }
+            _ => match (&row.step, &row.context) {
+                (Step::Report { kind, .. }, Some(context)) => About::Report {
+                    kind: *kind,
+                    context,
+                },
+                _ => {
+                    let e = format!("step {} is neither a reminder nor a report", row.step);
+                    tracing::error!(error = %e, "nothing to send");
+                    return Err(SendResult::Failed(e));
+                }
+            },
+        })
     }
 
     /// Records a result other than acceptance (those go through the recorder).

@@ -16,6 +16,7 @@ mod metrics;
 pub mod middleware;
 mod openapi;
 pub(crate) mod reports;
+mod robots;
 pub(crate) mod tokens;
 mod units;
 
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(events::ticket)
             .configure(units::routes)
             .configure(contacts::routes)
+            .configure(robots::routes)
             .configure(tokens::routes)
             .service(reports::timeliness_report)
             .service(openapi::openapi_json),

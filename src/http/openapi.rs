@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::bodies::ErrorBody;
 use super::{
-    board, briefings, contacts, events, health, incidents, metrics, reports, tokens, units,
+    board, briefings, contacts, events, health, incidents, metrics, reports, robots, tokens, units,
 };
 
 #[derive(OpenApi)]
@@ -47,6 +47,9 @@ use super::{
         contacts::create,
         contacts::update,
         contacts::deactivate,
+        robots::list,
+        robots::create,
+        robots::update,
         tokens::list,
         tokens::create,
         tokens::revoke,

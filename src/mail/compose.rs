@@ -218,6 +218,55 @@ impl Composer {
         Ok((text, params))
     }
 
+    /// Reminders as one group message for a unit's robot: each reminder's subject and its
+    /// incident page (no acknowledgement link: a group is nobody in particular), numbered
+    /// when there are several, then the people it @s. As many as fit in `max_bytes`;
+    /// returns the text and how many it lists (the rest go in the next message).
+    pub fn robot_text(
+        &self,
+        reminders: &[MailContext],
+        mentions: &str,
+        max_bytes: usize,
+    ) -> Result<(String, usize), String> {
+        let mut lines: Vec<String> = Vec::new();
+        for c in reminders {
+            let rendered = self
+                .render(c)
+                .map_err(|e| format!("rendering the message: {e:#}"))?;
+            lines.push(format!(
+                "{}\n查看：{}/incidents/{}",
+                rendered.subject.trim(),
+                self.public_url.as_str(),
+                c.incident.reference
+            ));
+        }
+        let text = |n: usize| -> String {
+            let body = if n == 1 {
+                lines[0].clone()
+            } else {
+                let listed: Vec<String> = lines[..n]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| format!("{}. {l}", i + 1))
+                    .collect();
+                format!("舆情提醒 {n} 条：\n{}", listed.join("\n"))
+            };
+            if mentions.is_empty() {
+                body
+            } else {
+                format!("{body}\n{mentions}")
+            }
+        };
+        let mut n = lines.len();
+        while n > 0 && text(n).len() > max_bytes {
+            n -= 1;
+        }
+        if n == 0 {
+            return Err(format!("one reminder exceeds {max_bytes} bytes"));
+        }
+        Ok((text(n), n))
+    }
+
     pub fn compose(&self, c: &MailContext) -> Result<Message, String> {
         let rendered = self
             .render(c)

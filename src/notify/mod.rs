@@ -5,10 +5,12 @@
 //! and one more arm in `Channels::send`.
 
 mod email;
+mod robot;
 mod sms;
 mod wecom;
 
 pub use email::Email;
+pub use robot::{PER_MINUTE as ROBOT_PER_MINUTE, Robots, dingtalk_sign, feishu_sign};
 pub use sms::Sms;
 pub use wecom::{TEXT_MAX_BYTES as WECOM_TEXT_MAX_BYTES, Wecom};
 
@@ -59,7 +61,7 @@ pub struct Outgoing<'a> {
 
 impl Outgoing<'_> {
     /// What a reminder says, for the composer; None for a report.
-    fn reminder(&self) -> Option<crate::mail::MailContext<'_>> {
+    pub fn reminder(&self) -> Option<crate::mail::MailContext<'_>> {
         let About::Reminder {
             incident,
             clock,
@@ -91,18 +93,44 @@ pub struct Channels {
     /// None: not configured (`channels.<name>.enabled = false`).
     wecom: Option<Wecom>,
     sms: Option<Sms>,
+    robots: Option<Robots>,
 }
 
 impl Channels {
-    pub fn new(email: Email, wecom: Option<Wecom>, sms: Option<Sms>) -> Self {
-        Self { email, wecom, sms }
+    pub fn new(
+        email: Email,
+        wecom: Option<Wecom>,
+        sms: Option<Sms>,
+        robots: Option<Robots>,
+    ) -> Self {
+        Self {
+            email,
+            wecom,
+            sms,
+            robots,
+        }
+    }
+
+    /// Sends reminders to a unit's robot as one group message, as many as fit; returns
+    /// how many it listed.
+    pub async fn send_group(
+        &self,
+        target: &crate::domain::robot::Target,
+        reminders: &[crate::mail::MailContext<'_>],
+        mentions: &[String],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, SendError> {
+        match &self.robots {
+            Some(robots) => robots.send(target, reminders, mentions, now).await,
+            None => Err(SendError::Permanent("robots are not configured".into())),
+        }
     }
 
     /// Messages one address may receive on `channel` in a day, when its vendor caps it.
     pub fn daily_limit(&self, channel: Channel) -> Option<i64> {
         match channel {
             Channel::Sms => self.sms.as_ref().map(Sms::daily_limit),
-            Channel::Email | Channel::Wecom => None,
+            _ => None,
         }
     }
 
@@ -124,6 +152,10 @@ impl Channels {
                 Some(sms) => sms.send(out).await,
                 None => Err(SendError::Permanent("SMS is not configured".into())),
             },
+            // A unit's robot gets group messages (`send_group`), not one per row.
+            Channel::WecomRobot | Channel::Dingtalk | Channel::Feishu => Err(SendError::Permanent(
+                "a robot's message is sent as a group message".into(),
+            )),
         }
     }
 }

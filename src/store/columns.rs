@@ -123,12 +123,13 @@ use crate::domain::access::Role;
 use crate::domain::clock::{ClockKind, ClockPhase, StoredState};
 use crate::domain::escalation::{Channel, EscalationStatus};
 use crate::domain::ids::{
-    AccountId, BriefingId, ClockId, ContactId, EscalationId, IncidentId, TokenId, UnitId,
+    AccountId, BriefingId, ClockId, ContactId, EscalationId, IncidentId, RobotId, TokenId, UnitId,
 };
 use crate::domain::incident::{
     Category, EventKind, ReferralAuthority, Severity, SourceChannel, SpecialTopic, Status,
 };
 use crate::domain::names::{Email, PersonName, TokenName, UnitCode, UnitName};
+use crate::domain::robot::RobotKind;
 use crate::domain::unit::UnitLevel;
 
 enum_columns!(
@@ -145,6 +146,7 @@ enum_columns!(
     SpecialTopic,
     Status,
     UnitLevel,
+    RobotKind,
 );
 
 id_columns!(
@@ -156,6 +158,7 @@ id_columns!(
     UnitId,
     TokenId,
     BriefingId,
+    RobotId,
 );
 
 /// Names and codes: only parsed values are written, so they are read back as stored.

@@ -20,6 +20,7 @@ pub mod incidents;
 pub mod phases;
 pub mod reports;
 pub mod revision;
+pub mod robots;
 pub mod secrets;
 pub mod sessions;
 pub mod throttle;

@@ -318,4 +318,29 @@ diesel::allow_tables_to_appear_in_same_query!(
     form_submissions,
     stream_tickets,
     briefings,
+    robots,
+    robot_sends,
 );
+
+diesel::table! {
+    robots (id) {
+        id -> Text,
+        unit_id -> Text,
+        kind -> Text,
+        name -> Text,
+        webhook -> Text,
+        secret -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    robot_sends (robot_id, sent_at) {
+        robot_id -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(robots -> units (unit_id));

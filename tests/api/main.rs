@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod robots;
 mod sms;
 mod smtp;
 mod tls;

@@ -11,6 +11,7 @@ mod incident_new;
 mod incidents;
 mod password;
 mod report;
+mod robots;
 mod signin;
 
 use actix_web::web;
@@ -33,6 +34,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(directory::edit_contact)
         .service(directory::add_contact)
         .service(directory::contact_active)
+        .service(robots::show)
+        .service(robots::add)
+        .service(robots::set_active)
         .service(accounts::show)
         .service(accounts::create)
         .service(accounts::update)

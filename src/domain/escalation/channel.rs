@@ -7,11 +7,15 @@ use super::{NotifyRules, Recipient, RoleRules};
 use crate::text_enum;
 
 text_enum! {
-    /// A way of reaching people: e-mail, 企业微信 application messages, SMS.
+    /// A way of reaching people: e-mail, 企业微信 application messages and SMS to a
+    /// person; a unit's group robot on 企业微信, 钉钉 or 飞书.
     pub enum Channel {
         Email => "email",
         Wecom => "wecom",
         Sms => "sms",
+        WecomRobot => "wecom_robot",
+        Dingtalk => "dingtalk",
+        Feishu => "feishu",
     }
 }
 
@@ -24,6 +28,9 @@ impl Channel {
             Self::Email => "邮件",
             Self::Wecom => "企业微信",
             Self::Sms => "短信",
+            Self::WecomRobot => "企业微信群",
+            Self::Dingtalk => "钉钉群",
+            Self::Feishu => "飞书群",
         }
     }
 
@@ -42,6 +49,8 @@ impl Channel {
             // Gateways bound the caller's id (阿里云 OutId: 64 characters): the row's own
             // without dashes.
             Self::Sms => row_id.replace('-', ""),
+            // Robots take no id of the caller's.
+            Self::WecomRobot | Self::Dingtalk | Self::Feishu => row_id.to_owned(),
         }
     }
 }
@@ -71,6 +80,8 @@ impl Recipient {
             Channel::Email => Some(&self.email),
             Channel::Wecom => self.wecom_userid.as_deref(),
             Channel::Sms => self.mobile.as_deref(),
+            // A robot is a unit's, not a person's.
+            Channel::WecomRobot | Channel::Dingtalk | Channel::Feishu => None,
         }
     }
 

@@ -115,9 +115,102 @@ pub struct Planned<'a> {
     pub context: Option<&'a str>,
 }
 
+/// A unit's robot a step reaches: the robot, its channel, name and unit, and the mobile
+/// numbers of the step's recipients in that unit (the people it @s).
+pub struct RobotPlan {
+    pub robot_id: String,
+    pub channel: Channel,
+    pub name: String,
+    pub unit_code: String,
+    pub mentions: Vec<String>,
+}
+
+/// The active robots of the recipients' units, on the robot channels this service sends
+/// on.
+pub fn robots_for(
+    conn: &mut DbConn,
+    recipients: &[Recipient],
+    addressing: &Addressing,
+) -> Result<Vec<RobotPlan>, AppError> {
+    let mut codes: Vec<&str> = recipients.iter().map(|r| r.unit_code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    if codes.is_empty() || !addressing.channels.iter().any(|c| !c.is_personal()) {
+        return Ok(Vec::new());
+    }
+    Ok(crate::store::robots::of_units(conn, &codes)?
+        .into_iter()
+        .filter(|(_, kind, _, _)| addressing.channels.contains(&kind.channel()))
+        .map(|(id, kind, name, unit_code)| RobotPlan {
+            mentions: recipients
+                .iter()
+                .filter(|r| r.unit_code == unit_code)
+                .filter_map(|r| r.mobile.clone())
+                .collect(),
+            robot_id: id.to_string(),
+            channel: kind.channel(),
+            name,
+            unit_code,
+        })
+        .collect())
+}
+
+/// One queue row: to whom (a person or a unit's robot), on which channel and address, how
+/// long after its step.
+struct Row<'a> {
+    to: &'a str,
+    channel: Channel,
+    address: &'a str,
+    after_minutes: i64,
+    name: &'a str,
+    role: &'a str,
+    unit_code: &'a str,
+    context: Option<&'a str>,
+}
+
+fn insert_row(
+    conn: &mut DbConn,
+    planned: &Planned,
+    row: Row,
+    message_domain: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let (clock_id, incident_id) = planned.clock.unzip();
+    let id = uuid::Uuid::new_v4().to_string();
+    let due_at = to_db_time(planned.due_at + chrono::Duration::minutes(row.after_minutes));
+    let values = (
+        escalations::id.eq(&id),
+        escalations::clock_id.eq(clock_id),
+        escalations::incident_id.eq(incident_id),
+        escalations::step.eq(planned.step.key()),
+        escalations::rank.eq(planned.step.rank()),
+        escalations::due_at.eq(due_at),
+        escalations::contact_id.eq(row.to),
+        escalations::channel.eq(row.channel),
+        escalations::address.eq(row.address),
+        escalations::after_minutes.eq(row.after_minutes as i32),
+        escalations::recipient_name.eq(row.name),
+        escalations::recipient_role.eq(row.role),
+        escalations::recipient_unit.eq(row.unit_code),
+        escalations::status.eq(EscalationStatus::Pending),
+        escalations::attempts.eq(0),
+        escalations::next_attempt_at.eq(due_at),
+        escalations::late.eq(false),
+        escalations::message_id.eq(row.channel.message_id(&id, message_domain)),
+        escalations::context.eq(row.context),
+        escalations::created_at.eq(to_db_time(now)),
+        escalations::updated_at.eq(to_db_time(now)),
+    );
+    let insert = diesel::insert_into(escalations::table)
+        .values(values)
+        .on_conflict_do_nothing();
+    execute_native(conn, insert)
+}
+
 /// Inserts one pending row per recipient and channel their rule reaches them on, due the
-/// rule's minutes after the step, skipping those that exist already (unique per clock or
-/// period, step, person and channel). Returns how many were new.
+/// rule's minutes after the step, and, for a clock's step, one per active robot of their
+/// units; skipping those that exist already (unique per clock or period, step, person or
+/// robot, and channel). Returns how many were new.
 pub fn insert(
     conn: &mut DbConn,
     planned: &Planned,
@@ -125,43 +218,38 @@ pub fn insert(
     addressing: &Addressing,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let (clock_id, incident_id) = planned.clock.unzip();
+    let domain = &addressing.message_domain;
     let mut inserted = 0;
-    for (r, route) in recipients.iter().flat_map(|r| {
-        r.routes(addressing)
-            .into_iter()
-            .map(move |route| (r, route))
-    }) {
-        let due_at = to_db_time(planned.due_at + chrono::Duration::minutes(route.after_minutes));
-        let id = uuid::Uuid::new_v4().to_string();
-        let message_id = route.channel.message_id(&id, &addressing.message_domain);
-        let values = (
-            escalations::id.eq(&id),
-            escalations::clock_id.eq(clock_id),
-            escalations::incident_id.eq(incident_id),
-            escalations::step.eq(planned.step.key()),
-            escalations::rank.eq(planned.step.rank()),
-            escalations::due_at.eq(due_at),
-            escalations::contact_id.eq(&r.contact_id),
-            escalations::channel.eq(route.channel),
-            escalations::address.eq(&route.address),
-            escalations::after_minutes.eq(route.after_minutes as i32),
-            escalations::recipient_name.eq(&r.name),
-            escalations::recipient_role.eq(&r.role),
-            escalations::recipient_unit.eq(&r.unit_code),
-            escalations::status.eq(EscalationStatus::Pending),
-            escalations::attempts.eq(0),
-            escalations::next_attempt_at.eq(due_at),
-            escalations::late.eq(false),
-            escalations::message_id.eq(message_id),
-            escalations::context.eq(planned.context),
-            escalations::created_at.eq(to_db_time(now)),
-            escalations::updated_at.eq(to_db_time(now)),
-        );
-        let insert = diesel::insert_into(escalations::table)
-            .values(values)
-            .on_conflict_do_nothing();
-        inserted += execute_native(conn, insert)?;
+    for r in recipients {
+        for route in r.routes(addressing) {
+            let row = Row {
+                to: r.contact_id.as_str(),
+                channel: route.channel,
+                address: &route.address,
+                after_minutes: route.after_minutes,
+                name: &r.name,
+                role: &r.role,
+                unit_code: &r.unit_code,
+                context: planned.context,
+            };
+            inserted += insert_row(conn, planned, row, domain, now)?;
+        }
+    }
+    if planned.clock.is_some() {
+        for robot in robots_for(conn, recipients, addressing)? {
+            let context = serde_json::json!({ "mention_mobiles": robot.mentions }).to_string();
+            let row = Row {
+                to: &robot.robot_id,
+                channel: robot.channel,
+                address: &robot.robot_id,
+                after_minutes: 0,
+                name: &robot.name,
+                role: "robot",
+                unit_code: &robot.unit_code,
+                context: Some(&context),
+            };
+            inserted += insert_row(conn, planned, row, domain, now)?;
+        }
     }
     Ok(inserted)
 }

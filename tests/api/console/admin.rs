@@ -507,6 +507,91 @@ async fn units_and_contacts_are_edited_in_the_console(backend: Backend) {
     assert!(contact["notification_rules"].is_null(), "{contact}");
 }
 
+/// 群机器人: added from the console, refused without the secret a 钉钉 robot needs (the
+/// form keeps what was typed but the secret), shown masked, switched off.
+async fn robots_are_added_and_switched_off_in_the_console(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_units().await;
+    app.account("admin", "系统管理员", Role::Admin, None).await;
+    let mut admin = Console::signed_in(&app, "admin").await;
+    let page = admin.get("/directory").await;
+    assert!(
+        page.body.contains("href=\"/directory/robots\""),
+        "linked from the directory"
+    );
+    let page = admin.get("/directory/robots").await;
+    assert!(page.body.contains("还没有群机器人"), "{}", page.body);
+    let token = "dd55aa00bb11cc22dd33ee44ff5566778899";
+    let webhook = format!("https://oapi.dingtalk.com/robot/send?access_token={token}");
+    let fields = |secret: &'static str| {
+        vec![
+            ("unit_code", "440106".to_owned()),
+            ("kind", "dingtalk".to_owned()),
+            ("name", "天河区局舆情值班群".to_owned()),
+            ("webhook", webhook.clone()),
+            ("secret", secret.to_owned()),
+        ]
+    };
+    let refused = fields("");
+    let refused: Vec<(&str, &str)> = refused.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = admin.post("/directory/robots", &refused).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("钉钉、飞书机器人需填写加签密钥"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("value=\"天河区局舆情值班群\""),
+        "the form keeps the name"
+    );
+    let page = admin.get("/directory/robots").await;
+    let mut good = fields("SECsigning0000000000");
+    good.push(("once", once_token(&page.body)));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = admin.post("/directory/robots", &good).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = admin.get("/directory/robots").await;
+    assert!(
+        page.body.contains("钉钉群") && page.body.contains("access_token=dd55…"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains(token) && !page.body.contains("SECsigning"),
+        "masked"
+    );
+    let robots: Value = app
+        .get("/api/v1/robots", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = robots["items"][0]["id"].as_str().unwrap().to_owned();
+    let page = admin
+        .post(
+            &format!("/directory/robots/{id}/active"),
+            &[("active", "false")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let robots: Value = app
+        .get("/api/v1/robots", &app.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(robots["items"][0]["active"], false);
+}
+
+fn once_token(body: &str) -> String {
+    let at = body
+        .find("name=\"once\" value=\"")
+        .expect("a once-only token")
+        + 20;
+    body[at..].split('"').next().unwrap().to_owned()
+}
+
 /// An admin changes another account's name, role and scope; the change holds at once in
 /// that person's open session. Nobody changes their own account, a scoped admin cannot
 /// move one outside its scope, and a refused change writes nothing.
@@ -666,4 +751,5 @@ on_both_backends!(
     admin_pages_are_for_admins_within_their_scope,
     a_linked_leader_acknowledges_on_the_incident_page,
     units_and_contacts_are_edited_in_the_console,
+    robots_are_added_and_switched_off_in_the_console,
 );

@@ -60,6 +60,16 @@ async fn each_page_fits_a_desktop_and_a_phone(backend: Backend, engine: Engine) 
         .await
         .unwrap();
     let briefing = briefing["id"].as_str().unwrap().to_owned();
+    let robot = app
+        .post(
+            "/api/v1/robots",
+            &app.admin,
+            &json!({ "unit_code": "440106", "kind": "dingtalk", "name": "天河区局舆情值班群",
+                     "webhook": "https://oapi.dingtalk.com/robot/send?access_token=3f2a9c0d11e84b7f9a6c5d4e3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a",
+                     "secret": "SEC000000000000000000000000000000000000000000000000000000000000000" }),
+        )
+        .await;
+    assert_eq!(robot.status(), 201);
     app.account("admin", "管理员甲", Role::Admin, None).await;
     let browser = Browser::start(engine, DESKTOP.0, DESKTOP.1).await;
     let sizes = [DESKTOP, engine.narrowest(PHONE)];
@@ -93,6 +103,7 @@ async fn each_page_fits_a_desktop_and_a_phone(backend: Backend, engine: Engine) 
         ("inbox", "/inbox".to_owned()),
         ("briefing", format!("/briefings/{briefing}")),
         ("directory", "/directory".to_owned()),
+        ("robots", "/directory/robots".to_owned()),
         ("accounts", "/accounts".to_owned()),
         ("password", "/account/password".to_owned()),
     ] {

@@ -22,6 +22,7 @@ mod recipients;
 mod releases;
 mod reports;
 mod response;
+mod robots;
 mod rules;
 mod templates;
 mod wecom;

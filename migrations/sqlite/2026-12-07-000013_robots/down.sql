@@ -1,0 +1,2 @@
+DROP TABLE robot_sends;
+DROP TABLE robots;
