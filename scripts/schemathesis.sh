@@ -14,7 +14,7 @@ if [ ! -x "$ST" ] || [ ! -x "$VALIDATOR" ]; then
   .ci/venv/bin/pip install -q 'schemathesis>=4,<5' 'openapi-spec-validator>=0.7,<1'
 fi
 cargo build --locked --bin yuqing-tracker
-BIN="$PWD/target/debug/yuqing-tracker"
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/yuqing-tracker"
 ADMIN_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PG_DB="yq_schemathesis_$$"
 work="$(mktemp -d)"

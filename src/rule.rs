@@ -34,6 +34,8 @@ pub enum Rule {
     WecomUserIdShape,
     /// A mobile number: 11 digits from 1[3-9], optionally after +86.
     MobileShape,
+    /// A contact without an address on this channel.
+    NoAddressOn(String),
     /// A 钉钉 or 飞书 robot without its signing secret.
     RequiredForRobot,
     /// A channel named twice in one notification rule.
@@ -126,6 +128,9 @@ impl fmt::Display for Rule {
             }
             Self::MobileShape => {
                 f.write_str("must be a mainland mobile number: 11 digits starting 13–19")
+            }
+            Self::NoAddressOn(channel) => {
+                write!(f, "the contact has no address on {channel}")
             }
             Self::RequiredForRobot => {
                 f.write_str("is required for a signed robot (钉钉, 飞书: 加签 secret)")

@@ -81,6 +81,38 @@ pub fn addressing(settings: &Settings) -> Addressing {
     }
 }
 
+/// The sender of each channel that is on.
+fn channels(
+    settings: &Settings,
+    mailer: Arc<Mailer>,
+    composer: Arc<Composer>,
+) -> Result<Channels, AppError> {
+    let c = &settings.channels;
+    let wecom = if c.wecom.enabled {
+        let secret = c.wecom.secret().map_err(AppError::internal)?;
+        Some(Wecom::new(&c.wecom, secret, composer.clone()).map_err(AppError::internal)?)
+    } else {
+        None
+    };
+    let sms = if c.sms.enabled {
+        let secret = c.sms.secret().map_err(AppError::internal)?;
+        Some(Sms::new(&c.sms, secret, composer.clone()).map_err(AppError::internal)?)
+    } else {
+        None
+    };
+    let robots = if c.robots.enabled {
+        Some(Robots::new(c.robots.timeout_seconds, composer.clone()).map_err(AppError::internal)?)
+    } else {
+        None
+    };
+    Ok(Channels::new(
+        Email::new(mailer, composer),
+        wecom,
+        sms,
+        robots,
+    ))
+}
+
 impl Application {
     /// Opens the database (applying migrations), prepares mail and the engine, binds
     /// `server.bind`; nothing runs until `run_until_stopped`.
@@ -101,40 +133,14 @@ impl Application {
             )
             .map_err(AppError::internal)?,
         );
-        let wecom = if settings.channels.wecom.enabled {
-            let w = &settings.channels.wecom;
-            let secret = w.secret().map_err(AppError::internal)?;
-            Some(Wecom::new(w, secret, composer.clone()).map_err(AppError::internal)?)
-        } else {
-            None
-        };
-        let sms = if settings.channels.sms.enabled {
-            let m = &settings.channels.sms;
-            let secret = m.secret().map_err(AppError::internal)?;
-            Some(Sms::new(m, secret, composer.clone()).map_err(AppError::internal)?)
-        } else {
-            None
-        };
-        let robots = if settings.channels.robots.enabled {
-            Some(
-                Robots::new(settings.channels.robots.timeout_seconds, composer.clone())
-                    .map_err(AppError::internal)?,
-            )
-        } else {
-            None
-        };
+        let channels = Arc::new(channels(settings, mailer, composer)?);
         let wake = Arc::new(Notify::new());
         let health = Arc::new(Health::default());
         let rules = Arc::new(settings.clocks.clone());
         let engine = engine_settings.enabled.then(|| {
             Arc::new(Engine::new(
                 store.clone(),
-                Arc::new(Channels::new(
-                    Email::new(mailer, composer),
-                    wecom,
-                    sms,
-                    robots,
-                )),
+                channels.clone(),
                 engine_settings.clone(),
                 rules.clone(),
                 (addressing.clone(), settings.time.zone),
@@ -161,7 +167,8 @@ impl Application {
             time,
             settings.time.zone,
             crate::app::passwords::Passwords::per_core(),
-        );
+        )
+        .with_channels(channels);
         let state = web::Data::new(AppState {
             app: service.clone(),
             health: health.clone(),

@@ -17,6 +17,7 @@ pub mod passwords;
 pub mod reports;
 pub mod robots;
 pub mod spreadsheet;
+pub mod test_message;
 pub mod timeliness;
 pub mod tokens;
 
@@ -53,6 +54,8 @@ pub struct App {
     zone: Tz,
     /// Hashes and checks passwords, a few at a time.
     passwords: passwords::Passwords,
+    /// The senders, for test messages (none in a command-line run).
+    channels: Option<Arc<crate::notify::Channels>>,
 }
 
 impl App {
@@ -71,7 +74,14 @@ impl App {
             time,
             zone,
             passwords,
+            channels: None,
         }
+    }
+
+    /// Sends test messages through these senders (the server's; the engine's too).
+    pub fn with_channels(mut self, channels: Arc<crate::notify::Channels>) -> Self {
+        self.channels = Some(channels);
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

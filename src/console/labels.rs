@@ -170,6 +170,7 @@ fn phrase(rule: &Rule) -> String {
         Rule::MobileShape => "手机号为 11 位数字，以 13–19 开头".into(),
         Rule::ChannelTwice(_) => "同一提醒方式只能设置一次".into(),
         Rule::RequiredForRobot => "钉钉、飞书机器人需填写加签密钥".into(),
+        Rule::NoAddressOn(_) => "此人没有该渠道的账号或号码".into(),
         Rule::NotResponsibleUnit(code) => format!("单位 {code} 不是本舆情的责任单位"),
         Rule::NoParentUnit(code) => format!("单位 {code} 没有上级单位，无需上报"),
         Rule::DismissalNeedsReason => "排除须说明理由".into(),
@@ -310,6 +311,7 @@ mod tests {
             Rule::MobileShape,
             Rule::ChannelTwice("sms".into()),
             Rule::RequiredForRobot,
+            Rule::NoAddressOn("sms".into()),
             Rule::NotResponsibleUnit("1".into()),
             Rule::NoParentUnit("1".into()),
             Rule::UnknownValue {

@@ -211,8 +211,36 @@ async fn save(
     Ok(HttpResponse::Ok().json(contact))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TestMessage {
+    /// The contact method to try: `email`, `wecom` or `sms`.
+    channel: crate::domain::escalation::Channel,
+}
+
+/// Sends a test message to one of the contact's methods now (outside the queue) and says
+/// whether the vendor took it.
+#[utoipa::path(
+    post, path = "/api/v1/contacts/{id}/test", operation_id = "testContactMethod", tag = "directory", params(("id" = String, Path)), request_body = TestMessage, responses((status = 200, body = crate::app::test_message::TestOutcome))
+)]
+#[post("/contacts/{id}/test")]
+async fn test(
+    state: web::Data<AppState>,
+    Admin(actor): Admin,
+    id: web::Path<String>,
+    body: JsonBody<TestMessage>,
+) -> Result<HttpResponse, AppError> {
+    let b = body.parse()?.value;
+    let outcome = state
+        .app
+        .test_contact(&actor, ContactId::from(id.into_inner()), b.channel)
+        .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
+    cfg.service(test)
+        .service(list)
         .service(get)
         .service(create)
         .service(update)

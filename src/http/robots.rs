@@ -93,6 +93,27 @@ async fn update(
     Ok(HttpResponse::Ok().json(robot))
 }
 
+/// Sends a test message to the robot now (outside the queue) and says whether the vendor
+/// took it.
+#[utoipa::path(
+    post, path = "/api/v1/robots/{id}/test", operation_id = "testRobot", tag = "directory", params(("id" = String, Path)), responses((status = 200, body = crate::app::test_message::TestOutcome))
+)]
+#[post("/robots/{id}/test")]
+async fn test(
+    state: web::Data<AppState>,
+    Admin(actor): Admin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let outcome = state
+        .app
+        .test_robot(&actor, RobotId::from(id.into_inner()))
+        .await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(create).service(update);
+    cfg.service(test)
+        .service(list)
+        .service(create)
+        .service(update);
 }

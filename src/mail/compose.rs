@@ -267,6 +267,34 @@ impl Composer {
         Ok((text(n), n))
     }
 
+    /// A test message's words: who it is for, on which channel, when it was sent, and
+    /// that nothing needs doing.
+    pub fn test_text(&self, recipient_name: &str, channel_zh: &str, now: DateTime<Utc>) -> String {
+        format!(
+            "【测试消息】舆情提醒系统：{recipient_name}，这是一条{channel_zh}测试消息（{}），收到即表示提醒可以经{channel_zh}送达，无需处理。{}",
+            local_time(now, self.zone),
+            self.public_url.as_str()
+        )
+    }
+
+    /// The test message as a mail.
+    pub fn compose_test(
+        &self,
+        recipient_name: &str,
+        recipient_email: &str,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Message, String> {
+        let text = self.test_text(recipient_name, "邮件", now);
+        let html = format!("<p>{}</p>", minijinja::HtmlEscape(&text));
+        let rendered = Rendered {
+            subject: "【测试消息】舆情提醒系统".into(),
+            text,
+            html,
+        };
+        self.build(rendered, recipient_name, recipient_email, message_id)
+    }
+
     pub fn compose(&self, c: &MailContext) -> Result<Message, String> {
         let rendered = self
             .render(c)

@@ -16,8 +16,33 @@ impl Email {
         Self { mailer, composer }
     }
 
+    pub(super) fn composer(&self) -> &Composer {
+        &self.composer
+    }
+
     pub(super) fn close_idle(&self) {
         self.mailer.close_idle();
+    }
+
+    pub(super) async fn send_test(
+        &self,
+        name: &str,
+        address: &str,
+        message_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), SendError> {
+        let message = self
+            .composer
+            .compose_test(name, address, message_id, now)
+            .map_err(SendError::Permanent)?;
+        self.deliver(message).await
+    }
+
+    async fn deliver(&self, message: lettre::Message) -> Result<(), SendError> {
+        self.mailer.send(message).await.map_err(|e| match e {
+            mail::SendError::Transient(e) => SendError::Transient(e),
+            mail::SendError::Permanent(e) => SendError::Permanent(e),
+        })
     }
 
     pub(super) async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
@@ -33,9 +58,6 @@ impl Email {
             (None, About::Reminder { .. }) => Err("a reminder without its incident".into()),
         }
         .map_err(|e| SendError::Permanent(format!("could not compose the mail: {e}")))?;
-        self.mailer.send(message).await.map_err(|e| match e {
-            mail::SendError::Transient(e) => SendError::Transient(e),
-            mail::SendError::Permanent(e) => SendError::Permanent(e),
-        })
+        self.deliver(message).await
     }
 }

@@ -12,6 +12,7 @@ mod wecom;
 pub use email::Email;
 pub use robot::{PER_MINUTE as ROBOT_PER_MINUTE, Robots, dingtalk_sign, feishu_sign};
 pub use sms::Sms;
+
 pub use wecom::{TEXT_MAX_BYTES as WECOM_TEXT_MAX_BYTES, Wecom};
 
 use chrono::{DateTime, Utc};
@@ -87,6 +88,19 @@ impl Outgoing<'_> {
     }
 }
 
+/// Where a test message goes: a person's method, or a unit's robot.
+pub enum TestTo<'a> {
+    Person {
+        channel: Channel,
+        name: &'a str,
+        address: &'a str,
+    },
+    Robot {
+        target: &'a crate::domain::robot::Target,
+        name: &'a str,
+    },
+}
+
 /// The sender of every channel.
 pub struct Channels {
     email: Email,
@@ -123,6 +137,57 @@ impl Channels {
         match &self.robots {
             Some(robots) => robots.send(target, reminders, mentions, now).await,
             None => Err(SendError::Permanent("robots are not configured".into())),
+        }
+    }
+
+    /// Sends a test message now, outside the queue (发送测试消息): the caller sees at once
+    /// whether the method works, with the vendor's answer when it does not.
+    pub async fn send_test(
+        &self,
+        to: TestTo<'_>,
+        message_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), SendError> {
+        let off = |what: &str| SendError::Permanent(format!("{what} is not configured"));
+        let words = |name: &str, channel: Channel| {
+            self.email
+                .composer()
+                .test_text(name, channel.label_zh(), now)
+        };
+        match to {
+            TestTo::Person {
+                channel: Channel::Email,
+                name,
+                address,
+            } => self.email.send_test(name, address, message_id, now).await,
+            TestTo::Person {
+                channel: Channel::Wecom,
+                name,
+                address,
+            } => {
+                let wecom = self.wecom.as_ref().ok_or_else(|| off("企业微信"))?;
+                wecom.send_text(address, &words(name, Channel::Wecom)).await
+            }
+            TestTo::Person {
+                channel: Channel::Sms,
+                name,
+                address,
+            } => {
+                let sms = self.sms.as_ref().ok_or_else(|| off("SMS"))?;
+                let params = serde_json::json!({
+                    "reference": "测试", "step": "测试消息", "deadline": "", "link": "",
+                });
+                let text = words(name, Channel::Sms);
+                sms.send_text(address, &text, &params, message_id).await
+            }
+            TestTo::Person { channel, .. } => Err(SendError::Permanent(format!(
+                "{channel} is not a contact method"
+            ))),
+            TestTo::Robot { target, name } => {
+                let robots = self.robots.as_ref().ok_or_else(|| off("robots"))?;
+                let text = words(name, target.kind.channel());
+                robots.send_text(target, &text, 1, &[], now).await
+            }
         }
     }
 

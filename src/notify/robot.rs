@@ -115,6 +115,21 @@ impl Robots {
             .composer
             .robot_text(reminders, &at, max_bytes(kind))
             .map_err(SendError::Permanent)?;
+        self.send_text(target, &text, listed, mentions, now)
+            .await
+            .map(|()| listed)
+    }
+
+    /// Posts `text` (which lists `listed` reminders) to the robot.
+    pub(super) async fn send_text(
+        &self,
+        target: &Target,
+        text: &str,
+        listed: usize,
+        mentions: &[String],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), SendError> {
+        let kind = target.kind;
         let secret = target.secret.as_deref().unwrap_or_default();
         let (url, body) = match kind {
             RobotKind::WecomRobot => (
@@ -169,7 +184,7 @@ impl Robots {
                 status.as_u16()
             ))
         })?;
-        verdict(kind, &answer).map(|()| listed)
+        verdict(kind, &answer)
     }
 }
 

@@ -131,11 +131,24 @@ impl Sms {
             .composer
             .sms_text(&context, self.text_max_chars)
             .map_err(SendError::Permanent)?;
+        self.send_text(out.address, &text, &params, out.message_id)
+            .await
+    }
+
+    /// Sends `text` (and the template variables `params`) to `mobile`, carrying this
+    /// service's id of the message.
+    pub(super) async fn send_text(
+        &self,
+        mobile: &str,
+        text: &str,
+        params: &Value,
+        message_id: &str,
+    ) -> Result<(), SendError> {
         let params = params.to_string();
         let vars = [
-            ("mobile", out.address),
-            ("text", text.as_str()),
-            ("message_id", out.message_id),
+            ("mobile", mobile),
+            ("text", text),
+            ("message_id", message_id),
             ("params", params.as_str()),
             ("secret", self.secret.expose_secret()),
         ];

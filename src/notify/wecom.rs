@@ -148,8 +148,13 @@ impl Wecom {
             .composer
             .chat_text(&context, TEXT_MAX_BYTES)
             .map_err(SendError::Permanent)?;
+        self.send_text(out.address, &text).await
+    }
+
+    /// Sends `text` to the member `touser`.
+    pub(super) async fn send_text(&self, touser: &str, text: &str) -> Result<(), SendError> {
         let body = json!({
-            "touser": out.address,
+            "touser": touser,
             "msgtype": "text",
             "agentid": self.agent_id,
             "text": { "content": text },

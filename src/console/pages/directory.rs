@@ -49,6 +49,8 @@ struct ContactView {
     role_rule: String,
     /// One row per personal channel for the rule editor.
     methods: Vec<MethodView>,
+    /// The methods a test message can go to: (channel, label).
+    testable: Vec<(&'static str, &'static str)>,
     /// Every role, those the contact holds selected (for the edit form).
     role_options: Vec<Choice>,
     active: bool,
@@ -103,7 +105,7 @@ struct DirectoryPage {
     contacts: Vec<ContactView>,
     levels: Vec<Choice>,
     roles: Vec<Choice>,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
     /// The add form to keep open: after adding one, offices usually add the next.
     open_form: Option<&'static str>,
@@ -118,7 +120,7 @@ async fn render(
     state: &AppState,
     signed: &Signed,
     status: StatusCode,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
     open_form: Option<&'static str>,
 ) -> Result<HttpResponse, ConsoleError> {
@@ -142,6 +144,15 @@ async fn render(
     let contacts = all_contacts
         .iter()
         .map(|c| ContactView {
+            testable: [
+                (Channel::Email, true),
+                (Channel::Wecom, c.wecom_userid.is_some()),
+                (Channel::Sms, c.mobile.is_some()),
+            ]
+            .into_iter()
+            .filter(|(channel, has)| *has && enabled.contains(channel))
+            .map(|(channel, _)| (channel.as_str(), channel.label_zh()))
+            .collect(),
             mobile: c.mobile.clone(),
             own_rule: c.notification_rules.as_ref().map(NotifyRules::summary_zh),
             role_rule: role_rules_zh(&c.roles, defaults),
@@ -213,6 +224,7 @@ async fn show(
         "contact" => "联系人已保存。",
         _ => "已保存。",
     });
+    let notice = notice.map(str::to_owned);
     let open_form = done.and_then(add_form_of);
     render(&state, &signed, StatusCode::OK, notice, None, open_form).await
 }
@@ -461,4 +473,58 @@ async fn edit_contact(
         Err(e) => Err(e),
     };
     after(&state, &signed, "contact", result).await
+}
+
+#[derive(Deserialize)]
+struct TestForm {
+    #[serde(default)]
+    channel: String,
+}
+
+/// 发送测试消息 to one of a contact's methods: the page says at once whether it arrived.
+#[post("/directory/contacts/{id}/test")]
+async fn test_contact(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Posted<TestForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, form, .. } = posted;
+    let result = match form.channel.parse::<Channel>() {
+        Ok(channel) => {
+            state
+                .app
+                .test_contact(
+                    &signed.session.actor,
+                    ContactId::from(id.into_inner()),
+                    channel,
+                )
+                .await
+        }
+        Err(e) => Err(AppError::invalid("channel", e)),
+    };
+    match result {
+        Ok(outcome) if outcome.sent => {
+            let notice = format!(
+                "测试消息已发出：{} → {}",
+                outcome.channel.label_zh(),
+                outcome.to
+            );
+            render(&state, &signed, StatusCode::OK, Some(notice), None, None).await
+        }
+        Ok(outcome) => {
+            let error = format!(
+                "测试消息未能发出（{} → {}）：{}{}",
+                outcome.channel.label_zh(),
+                outcome.to,
+                outcome.error.unwrap_or_default(),
+                if outcome.transient {
+                    "。可稍后再试。"
+                } else {
+                    "。请检查设置。"
+                }
+            );
+            render(&state, &signed, StatusCode::OK, None, Some(error), None).await
+        }
+        Err(e) => after(&state, &signed, "contact", Err::<(), _>(e)).await,
+    }
 }

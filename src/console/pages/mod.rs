@@ -34,6 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(directory::edit_contact)
         .service(directory::add_contact)
         .service(directory::contact_active)
+        .service(directory::test_contact)
+        .service(robots::test)
         .service(robots::show)
         .service(robots::add)
         .service(robots::set_active)

@@ -39,7 +39,7 @@ struct RobotsPage {
     units: Vec<Choice>,
     kinds: Vec<Choice>,
     form: Kept,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -61,7 +61,7 @@ async fn render(
     state: &AppState,
     signed: &Signed,
     status: StatusCode,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     refused: Option<(String, &RobotForm)>,
 ) -> Result<HttpResponse, ConsoleError> {
     let actor = signed.session.actor.clone();
@@ -123,6 +123,7 @@ async fn show(
         "added" => "机器人已添加。",
         _ => "已保存。",
     });
+    let notice = notice.map(str::to_owned);
     render(&state, &signed, StatusCode::OK, notice, None).await
 }
 
@@ -176,6 +177,56 @@ async fn set_active(
         .await;
     match result {
         Ok(_) => Ok(views::see_other("/directory/robots?done=saved")),
+        Err(e) => {
+            let (status, message) = shown_on_form(e)?;
+            render(
+                &state,
+                &signed,
+                status,
+                None,
+                Some((message, &RobotForm::default())),
+            )
+            .await
+        }
+    }
+}
+
+/// 发送测试消息 to a robot: the page says at once whether the group got it.
+#[post("/directory/robots/{id}/test")]
+async fn test(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    posted: Posted<ActiveForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let Posted { signed, .. } = posted;
+    let result = state
+        .app
+        .test_robot(&signed.session.actor, RobotId::from(id.into_inner()))
+        .await;
+    match result {
+        Ok(outcome) if outcome.sent => {
+            let notice = format!(
+                "测试消息已发到{}「{}」。",
+                outcome.channel.label_zh(),
+                outcome.to
+            );
+            render(&state, &signed, StatusCode::OK, Some(notice), None).await
+        }
+        Ok(outcome) => {
+            let error = format!(
+                "测试消息未能发到「{}」：{}",
+                outcome.to,
+                outcome.error.unwrap_or_default()
+            );
+            render(
+                &state,
+                &signed,
+                StatusCode::OK,
+                None,
+                Some((error, &RobotForm::default())),
+            )
+            .await
+        }
         Err(e) => {
             let (status, message) = shown_on_form(e)?;
             render(

@@ -25,6 +25,7 @@ mod response;
 mod robots;
 mod rules;
 mod templates;
+mod test_messages;
 mod wecom;
 
 /// Changes the contact with `email` as an admin would (PATCH); returns it.
