@@ -34,6 +34,8 @@ pub enum Rule {
     WecomUserIdShape,
     /// A mobile number: 11 digits from 1[3-9], optionally after +86.
     MobileShape,
+    /// A time of day as HH:MM.
+    NotTimeOfDay,
     /// A contact without an address on this channel.
     NoAddressOn(String),
     /// A 钉钉 or 飞书 robot without its signing secret.
@@ -129,6 +131,7 @@ impl fmt::Display for Rule {
             Self::MobileShape => {
                 f.write_str("must be a mainland mobile number: 11 digits starting 13–19")
             }
+            Self::NotTimeOfDay => f.write_str("must be a time of day, HH:MM"),
             Self::NoAddressOn(channel) => {
                 write!(f, "the contact has no address on {channel}")
             }

@@ -78,6 +78,7 @@ pub fn addressing(settings: &Settings) -> Addressing {
         message_domain: Composer::message_domain(&settings.mail.from).into(),
         channels: channels.into(),
         rules: Arc::new(settings.notification_rules.clone()),
+        zone: settings.time.zone,
     }
 }
 

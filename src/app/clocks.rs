@@ -364,7 +364,13 @@ pub fn realign(
             let new_due = clock.policy.due_at(incident.discovered_at);
             if new_due != clock.due_at {
                 let before = clock.due_at;
-                clocks::shift(conn, &clock, incident.discovered_at, new_due - before)?;
+                clocks::shift(
+                    conn,
+                    &clock,
+                    incident.discovered_at,
+                    new_due - before,
+                    planning.addressing.zone,
+                )?;
                 events::append(
                     conn,
                     &incident.id,

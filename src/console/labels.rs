@@ -130,6 +130,7 @@ pub fn field_name(name: &str) -> String {
         "contact_id" => "联系人",
         "mobile" => "手机",
         "webhook" => "Webhook 地址",
+        "quiet_hours" => "免打扰时段",
         "secret" => "加签密钥",
         "wecom_userid" => "企业微信账号",
         "notification_rules" => "提醒方式",
@@ -171,6 +172,7 @@ fn phrase(rule: &Rule) -> String {
         Rule::ChannelTwice(_) => "同一提醒方式只能设置一次".into(),
         Rule::RequiredForRobot => "钉钉、飞书机器人需填写加签密钥".into(),
         Rule::NoAddressOn(_) => "此人没有该渠道的账号或号码".into(),
+        Rule::NotTimeOfDay => "请填写时刻，如 22:00".into(),
         Rule::NotResponsibleUnit(code) => format!("单位 {code} 不是本舆情的责任单位"),
         Rule::NoParentUnit(code) => format!("单位 {code} 没有上级单位，无需上报"),
         Rule::DismissalNeedsReason => "排除须说明理由".into(),
@@ -312,6 +314,7 @@ mod tests {
             Rule::ChannelTwice("sms".into()),
             Rule::RequiredForRobot,
             Rule::NoAddressOn("sms".into()),
+            Rule::NotTimeOfDay,
             Rule::NotResponsibleUnit("1".into()),
             Rule::NoParentUnit("1".into()),
             Rule::UnknownValue {

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod incident;
 pub mod names;
 pub mod nullable;
+pub mod quiet;
 pub mod report;
 pub mod robot;
 pub mod text;

@@ -97,8 +97,9 @@ pub struct Robot {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// A webhook as people may see it: every query value and the last path segment cut to
-/// their first four characters (the key or token is what lets anyone post to the group).
+/// A webhook as people may see it: every query value, or without a query the last path
+/// segment, cut to its first four characters (the key or token is what lets anyone post
+/// to the group).
 pub fn mask_webhook(url: &str) -> String {
     fn cut(s: &str) -> String {
         if s.chars().count() <= 4 {
@@ -108,15 +109,14 @@ pub fn mask_webhook(url: &str) -> String {
         }
     }
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
-    let masked_path = match path.rsplit_once('/') {
-        Some((head, last)) if head.contains("://") && head.matches('/').count() >= 3 => {
-            format!("{head}/{}", cut(last))
-        }
-        _ => path.to_owned(),
-    };
     if query.is_empty() {
-        return masked_path;
+        // The key is the path's last segment (飞书: …/hook/KEY).
+        return match path.rsplit_once('/') {
+            Some((head, last)) if head.matches('/').count() >= 3 => format!("{head}/{}", cut(last)),
+            _ => path.to_owned(),
+        };
     }
+    let masked_path = path;
     let masked_query: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {

@@ -65,6 +65,8 @@ pub struct UnitChange {
     pub level: Option<UnitLevel>,
     pub parent_code: Option<Option<UnitCode>>,
     pub active: Option<bool>,
+    /// Some(None) ends them.
+    pub quiet_hours: Option<Option<crate::domain::quiet::QuietHours>>,
 }
 
 /// The materialized path of a unit below `parent_path` (or at the root).
@@ -87,4 +89,6 @@ pub struct Unit {
     pub version: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Its quiet hours (免打扰时段), office time: early warnings inside wait for their end.
+    pub quiet_hours: Option<crate::domain::quiet::QuietHours>,
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::auth::{Admin, Auth};
 use super::extract::{JsonBody, Query};
 use crate::domain::names::{UnitCode, UnitName};
+use crate::domain::quiet::QuietHours;
 use crate::domain::unit::NewUnit;
 use crate::domain::unit::Unit;
 use crate::domain::unit::{UnitChange, UnitLevel};
@@ -34,6 +35,18 @@ struct PatchUnit {
     #[serde(default, deserialize_with = "crate::domain::nullable::present")]
     parent_code: Option<Option<String>>,
     active: Option<bool>,
+    /// `{"from": "22:00", "to": "07:00"}` (office time), or `null` to end them.
+    #[serde(default, deserialize_with = "crate::domain::nullable::present")]
+    quiet_hours: Option<Option<QuietHoursBody>>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct QuietHoursBody {
+    #[schema(example = "22:00")]
+    from: String,
+    #[schema(example = "07:00")]
+    to: String,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -109,6 +122,13 @@ async fn update(
             .map(|p| p.map(|c| UnitCode::parse("parent_code", &c)).transpose())
             .transpose()?,
         active: b.active,
+        quiet_hours: b
+            .quiet_hours
+            .map(|q| {
+                q.map(|q| QuietHours::parse("quiet_hours", &q.from, &q.to))
+                    .transpose()
+            })
+            .transpose()?,
     };
     let unit = state
         .app

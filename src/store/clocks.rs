@@ -140,6 +140,7 @@ pub fn shift(
     clock: &Running,
     started_at: DateTime<Utc>,
     delta: Duration,
+    zone: chrono_tz::Tz,
 ) -> Result<(), AppError> {
     let due = clock.due_at + delta;
     diesel::update(clocks::table.find(&clock.id))
@@ -150,16 +151,50 @@ pub fn shift(
             clocks::phase.eq(ClockPhase::OnTime),
         ))
         .execute(conn)?;
-    let pending: Vec<(String, chrono::NaiveDateTime)> = esc::table
+    type Pending = (
+        String,
+        String,
+        i32,
+        chrono::NaiveDateTime,
+        Option<chrono::NaiveDateTime>,
+        i32,
+        String,
+    );
+    let pending: Vec<Pending> = esc::table
         .filter(esc::clock_id.eq(&clock.id))
         .filter(esc::status.eq(EscalationStatus::Pending))
         .filter(esc::rank.ge(Step::FIRST_REMINDER_RANK))
-        .select((esc::id, esc::due_at))
+        .select((
+            esc::id,
+            esc::step,
+            esc::rank,
+            esc::due_at,
+            esc::held_from,
+            esc::after_minutes,
+            esc::recipient_unit,
+        ))
         .load(conn)?;
-    for (id, due) in pending {
-        let moved = to_db_time(from_db_time(due) + delta);
+    let codes: Vec<&str> = pending.iter().map(|p| p.6.as_str()).collect();
+    let quiet = super::units::quiet_hours_of(conn, &codes)?;
+    for (id, step, rank, due, held_from, after, unit) in &pending {
+        // From when it was first due, not from where quiet hours held it: the hold is
+        // decided again for the new deadline.
+        let first_due = from_db_time(held_from.unwrap_or(*due)) + delta;
+        let step = Step::from_stored(step, *rank).map_err(AppError::internal)?;
+        let step_due = first_due - Duration::minutes((*after).into());
+        let (moved, held) = crate::domain::quiet::due_with_quiet_hours(
+            &step,
+            step_due,
+            first_due,
+            quiet.get(unit),
+            zone,
+        );
         diesel::update(esc::table.find(id))
-            .set((esc::due_at.eq(moved), esc::next_attempt_at.eq(moved)))
+            .set((
+                esc::due_at.eq(to_db_time(moved)),
+                esc::next_attempt_at.eq(to_db_time(moved)),
+                esc::held_from.eq(held.map(to_db_time)),
+            ))
             .execute(conn)?;
     }
     Ok(())

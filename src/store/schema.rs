@@ -12,6 +12,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        quiet_hours -> Nullable<Text>,
     }
 }
 
@@ -250,6 +251,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         after_minutes -> Integer,
+        held_from -> Nullable<Timestamp>,
     }
 }
 

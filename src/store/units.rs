@@ -3,10 +3,12 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::columns::Json;
 use super::schema::units;
 use super::{DbConn, from_db_time, to_db_time};
 use crate::domain::ids::UnitId;
 use crate::domain::names::{UnitCode, UnitName};
+use crate::domain::quiet::QuietHours;
 use crate::domain::unit::{Unit, UnitChange, UnitLevel, child_path};
 use crate::error::{AppError, ConflictCode};
 use crate::rule::Rule;
@@ -24,6 +26,7 @@ struct UnitRow {
     version: i64,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    quiet_hours: Option<Json<QuietHours>>,
 }
 
 impl UnitRow {
@@ -39,6 +42,7 @@ impl UnitRow {
             version: self.version,
             created_at: from_db_time(self.created_at),
             updated_at: from_db_time(self.updated_at),
+            quiet_hours: self.quiet_hours.map(Json::into_inner),
         })
     }
 }
@@ -154,6 +158,7 @@ pub fn insert(
         version: 1,
         created_at: now,
         updated_at: now,
+        quiet_hours: None,
     };
     let taken = || {
         AppError::conflict(
@@ -190,6 +195,9 @@ pub fn update(
     }
     if let Some(active) = change.active {
         row.active = active;
+    }
+    if let Some(quiet) = change.quiet_hours {
+        row.quiet_hours = quiet.map(Json::new).transpose()?;
     }
     let level = row.level;
     let level_changed = change.level.is_some();
@@ -264,4 +272,20 @@ fn move_descendants(conn: &mut DbConn, old: &str, new: &str) -> Result<(), AppEr
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The quiet hours of these units (by code), those that have them.
+pub fn quiet_hours_of(
+    conn: &mut DbConn,
+    codes: &[&str],
+) -> Result<std::collections::HashMap<String, QuietHours>, AppError> {
+    let rows: Vec<(String, Option<Json<QuietHours>>)> = units::table
+        .filter(units::code.eq_any(codes))
+        .filter(units::quiet_hours.is_not_null())
+        .select((units::code, units::quiet_hours))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(code, q)| Some((code, q?.into_inner())))
+        .collect())
 }

@@ -17,6 +17,7 @@ use crate::domain::contact::{
 use crate::domain::escalation::{Channel, MAX_AFTER_MINUTES, NotifyRule, NotifyRules, RoleRules};
 use crate::domain::ids::ContactId;
 use crate::domain::names::UnitName;
+use crate::domain::quiet::QuietHours;
 use crate::domain::unit::{NewUnit, UnitChange, UnitLevel};
 use crate::error::AppError;
 use crate::rule::Rule;
@@ -30,6 +31,8 @@ struct UnitView {
     depth: usize,
     active: bool,
     parent: Option<String>,
+    /// 免打扰时段: ("22:00", "07:00").
+    quiet: Option<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -195,6 +198,12 @@ async fn render(
             depth: (u.path.matches('/').count() - base).min(4),
             active: u.active,
             parent: u.parent_code.as_ref().map(ToString::to_string),
+            quiet: u.quiet_hours.map(|q| {
+                (
+                    q.from.format("%H:%M").to_string(),
+                    q.to.format("%H:%M").to_string(),
+                )
+            }),
         })
         .collect();
     let page = DirectoryPage {
@@ -413,6 +422,19 @@ async fn contact_active(
 struct RenameForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    quiet_from: String,
+    #[serde(default)]
+    quiet_to: String,
+}
+
+/// Both blank: none; both given: the window.
+fn quiet_hours(form: &RenameForm) -> Result<Option<QuietHours>, AppError> {
+    let (from, to) = (form.quiet_from.trim(), form.quiet_to.trim());
+    if from.is_empty() && to.is_empty() {
+        return Ok(None);
+    }
+    QuietHours::parse("quiet_hours", from, to).map(Some)
 }
 
 #[post("/directory/units/{code}")]
@@ -422,10 +444,13 @@ async fn rename_unit(
     posted: Posted<RenameForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { signed, form, .. } = posted;
-    let result = match UnitName::parse("name", &form.name) {
-        Ok(name) => {
+    let checked =
+        UnitName::parse("name", &form.name).and_then(|name| Ok((name, quiet_hours(&form)?)));
+    let result = match checked {
+        Ok((name, quiet)) => {
             let change = UnitChange {
                 name: Some(name),
+                quiet_hours: Some(quiet),
                 ..Default::default()
             };
             state

@@ -51,6 +51,8 @@ struct MailRow {
     due: String,
     /// A delayed method of the person's rule: 未确认 10 分钟后.
     after: Option<String>,
+    /// Held by the office's quiet hours: 按免打扰时段顺延至 07:00.
+    held: Option<String>,
     sent: Option<String>,
     /// How long after it was planned it went, when a minute or more: 3分钟.
     sent_after: Option<String>,
@@ -452,6 +454,12 @@ async fn render(
             status: n.status.as_str(),
             status_label: mail_status(n.status),
             due: labels::local(n.due_at, zone),
+            held: n.held_from.map(|_| {
+                format!(
+                    "按免打扰时段顺延至 {}",
+                    n.due_at.with_timezone(&zone).format("%H:%M")
+                )
+            }),
             after: (n.after_minutes > 0)
                 .then(|| format!("到期{}分钟后仍未确认时", n.after_minutes)),
             sent: n.sent_at.map(|t| labels::local(t, zone)),

@@ -62,6 +62,8 @@ pub struct Addressing {
     pub message_domain: std::sync::Arc<str>,
     pub channels: std::sync::Arc<[Channel]>,
     pub rules: std::sync::Arc<RoleRules>,
+    /// The offices' time zone, which quiet hours are read in.
+    pub zone: chrono_tz::Tz,
 }
 
 /// A channel, the person's address on it, and how long after the step it goes.
@@ -164,6 +166,7 @@ mod tests {
             message_domain: "x".into(),
             channels: channels.into(),
             rules: rules.into(),
+            zone: chrono_tz::Asia::Shanghai,
         }
     }
 

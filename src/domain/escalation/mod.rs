@@ -54,6 +54,8 @@ pub struct Notification {
     /// Minutes after the step it was planned for, by the person's rule: 0 at once, more
     /// only while unacknowledged (acknowledging cancels it).
     pub after_minutes: i64,
+    /// When it was first due, if the office's quiet hours held it to `due_at`.
+    pub held_from: Option<DateTime<Utc>>,
     pub status: EscalationStatus,
     pub attempts: i32,
     pub last_error: Option<String>,

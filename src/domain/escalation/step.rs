@@ -124,6 +124,24 @@ impl Step {
         matches!(self, Self::Ladder { .. } | Self::Repeat(_))
     }
 
+    /// An early warning (a rung before the deadline): the only step quiet hours may hold.
+    pub fn may_wait_for_quiet_hours(&self) -> bool {
+        matches!(self, Self::Ladder { at_minutes, .. } if *at_minutes < 0)
+    }
+
+    /// The deadline a ladder rung due at `due_at` warns of.
+    pub fn deadline_of(
+        &self,
+        due_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Self::Ladder { at_minutes, .. } => {
+                Some(due_at - chrono::Duration::minutes(*at_minutes))
+            }
+            _ => None,
+        }
+    }
+
     pub fn is_repeat(&self) -> bool {
         matches!(self, Self::Repeat(_))
     }

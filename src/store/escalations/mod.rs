@@ -13,6 +13,8 @@ pub use ack::{
 pub use claim::{ClaimSettings, Claimed, claim_due, db_now, renew_lease, take_due};
 pub use mark::{SendResult, record};
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
@@ -26,6 +28,7 @@ use crate::domain::escalation::{
     Person, Recipient, Responsible, Step, resolve,
 };
 use crate::domain::ids::{ClockId, ContactId, EscalationId, IncidentId, UnitId};
+use crate::domain::quiet::{QuietHours, due_with_quiet_hours};
 use crate::error::AppError;
 
 /// The recipients of a step going to `audiences` (`domain::escalation::resolve`), from the
@@ -172,12 +175,20 @@ fn insert_row(
     conn: &mut DbConn,
     planned: &Planned,
     row: Row,
-    message_domain: &str,
+    (addressing, quiet): (&Addressing, &HashMap<String, QuietHours>),
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
+    let message_domain = &addressing.message_domain;
     let (clock_id, incident_id) = planned.clock.unzip();
     let id = uuid::Uuid::new_v4().to_string();
-    let due_at = to_db_time(planned.due_at + chrono::Duration::minutes(row.after_minutes));
+    let (due_at, held_from) = due_with_quiet_hours(
+        planned.step,
+        planned.due_at,
+        planned.due_at + chrono::Duration::minutes(row.after_minutes),
+        quiet.get(row.unit_code),
+        addressing.zone,
+    );
+    let due_at = to_db_time(due_at);
     let values = (
         escalations::id.eq(&id),
         escalations::clock_id.eq(clock_id),
@@ -189,6 +200,7 @@ fn insert_row(
         escalations::channel.eq(row.channel),
         escalations::address.eq(row.address),
         escalations::after_minutes.eq(row.after_minutes as i32),
+        escalations::held_from.eq(held_from.map(to_db_time)),
         escalations::recipient_name.eq(row.name),
         escalations::recipient_role.eq(row.role),
         escalations::recipient_unit.eq(row.unit_code),
@@ -218,7 +230,22 @@ pub fn insert(
     addressing: &Addressing,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let domain = &addressing.message_domain;
+    let robots = if planned.clock.is_some() {
+        robots_for(conn, recipients, addressing)?
+    } else {
+        Vec::new()
+    };
+    let quiet = if planned.step.may_wait_for_quiet_hours() {
+        let codes: Vec<&str> = recipients
+            .iter()
+            .map(|r| r.unit_code.as_str())
+            .chain(robots.iter().map(|r| r.unit_code.as_str()))
+            .collect();
+        crate::store::units::quiet_hours_of(conn, &codes)?
+    } else {
+        HashMap::new()
+    };
+    let domain = (addressing, &quiet);
     let mut inserted = 0;
     for r in recipients {
         for route in r.routes(addressing) {
@@ -235,21 +262,19 @@ pub fn insert(
             inserted += insert_row(conn, planned, row, domain, now)?;
         }
     }
-    if planned.clock.is_some() {
-        for robot in robots_for(conn, recipients, addressing)? {
-            let context = serde_json::json!({ "mention_mobiles": robot.mentions }).to_string();
-            let row = Row {
-                to: &robot.robot_id,
-                channel: robot.channel,
-                address: &robot.robot_id,
-                after_minutes: 0,
-                name: &robot.name,
-                role: "robot",
-                unit_code: &robot.unit_code,
-                context: Some(&context),
-            };
-            inserted += insert_row(conn, planned, row, domain, now)?;
-        }
+    for robot in robots {
+        let context = serde_json::json!({ "mention_mobiles": robot.mentions }).to_string();
+        let row = Row {
+            to: &robot.robot_id,
+            channel: robot.channel,
+            address: &robot.robot_id,
+            after_minutes: 0,
+            name: &robot.name,
+            role: "robot",
+            unit_code: &robot.unit_code,
+            context: Some(&context),
+        };
+        inserted += insert_row(conn, planned, row, domain, now)?;
     }
     Ok(inserted)
 }
@@ -367,6 +392,7 @@ struct NotificationRow {
     channel: Channel,
     address: String,
     after_minutes: i32,
+    held_from: Option<chrono::NaiveDateTime>,
     recipient_name: String,
     recipient_role: String,
     recipient_unit: String,
@@ -410,6 +436,7 @@ pub fn for_incident(
                 channel: r.channel,
                 address: r.address,
                 after_minutes: r.after_minutes.into(),
+                held_from: r.held_from.map(from_db_time),
                 attempts: r.attempts,
                 last_error: r.last_error,
                 due_at: from_db_time(r.due_at),

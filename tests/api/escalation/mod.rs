@@ -18,6 +18,7 @@ mod catch_up;
 mod delivery;
 mod kinds;
 mod ladder;
+mod quiet_hours;
 mod recipients;
 mod releases;
 mod reports;
