@@ -23,3 +23,4 @@ mod incidents;
 mod mail_security;
 mod migrations;
 mod process;
+mod process_channels;

@@ -14,12 +14,13 @@ use crate::smtp::{Faults, TestSmtp, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_yuqing-tracker");
 
-struct Service {
+pub(crate) struct Service {
     child: Option<Child>,
-    base: String,
+    pub(crate) base: String,
 }
 
-fn start(
+/// Starts the binary; what it logs goes to `service.log` in `workdir`.
+pub(crate) fn start(
     db: &TestDb,
     smtp_port: u16,
     workdir: &std::path::Path,
@@ -41,7 +42,7 @@ fn start(
         .env("YUQING__ENGINE__RETRY_MAX_SECONDS", "2")
         .env("YUQING__LOG__FILTER", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(log_file(workdir));
     for (k, v) in extra {
         cmd.env(k, v);
     }
@@ -51,8 +52,16 @@ fn start(
     }
 }
 
+fn log_file(workdir: &std::path::Path) -> Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(workdir.join("service.log"))
+        .map_or_else(|_| Stdio::null(), Stdio::from)
+}
+
 impl Service {
-    async fn ready(&self) {
+    pub(crate) async fn ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(res) = reqwest::get(format!("{}/readyz", self.base)).await
@@ -91,7 +100,7 @@ impl Service {
             .unwrap_or(0.0)
     }
 
-    fn signal(&mut self, sig: &str) -> Child {
+    pub(crate) fn signal(&mut self, sig: &str) -> Child {
         let child = self.child.take().unwrap();
         let status = Command::new("kill")
             .args([sig, &child.id().to_string()])
@@ -111,7 +120,7 @@ impl Drop for Service {
     }
 }
 
-fn wait_exit(mut child: Child, within: Duration) -> std::process::ExitStatus {
+pub(crate) fn wait_exit(mut child: Child, within: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + within;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -122,7 +131,7 @@ fn wait_exit(mut child: Child, within: Duration) -> std::process::ExitStatus {
     }
 }
 
-async fn admin_token(db: &TestDb) -> String {
+pub(crate) async fn admin_token(db: &TestDb) -> String {
     let mut settings = yuqing_tracker::config::Settings::load(None).unwrap();
     settings.database.url = yuqing_tracker::config::DbTarget::parse(&db.url()).unwrap();
     let store = Store::open(&settings.database).await.unwrap();
@@ -147,7 +156,7 @@ async fn admin_token(db: &TestDb) -> String {
 }
 
 /// Rows the database holds as being sent under a lease (read while no service runs).
-async fn leased(db: &TestDb) -> usize {
+pub(crate) async fn leased(db: &TestDb) -> usize {
     let mut settings = yuqing_tracker::config::Settings::load(None).unwrap();
     settings.database.url = yuqing_tracker::config::DbTarget::parse(&db.url()).unwrap();
     let store = Store::open(&settings.database).await.unwrap();

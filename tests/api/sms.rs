@@ -36,6 +36,10 @@ struct State {
     /// (HTTP status, Code) to answer the next sends with, in order.
     scripted: VecDeque<(u16, String)>,
     daily_cap: usize,
+    /// How long each answer takes (a slow gateway, to be killed mid-send).
+    delay: std::time::Duration,
+    /// Requests being answered.
+    in_flight: usize,
 }
 
 pub struct TestSms {
@@ -63,7 +67,16 @@ async fn send(
     req: HttpRequest,
     body: web::Json<Value>,
 ) -> HttpResponse {
+    let delay = {
+        let mut s = state.lock().unwrap();
+        s.in_flight += 1;
+        s.delay
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let mut s = state.lock().unwrap();
+    s.in_flight -= 1;
     let auth = req
         .headers()
         .get("authorization")
@@ -158,6 +171,42 @@ impl TestSms {
 
     pub fn received(&self) -> Vec<Received> {
         self.state.lock().unwrap().received.clone()
+    }
+
+    /// Once no request is being answered (30 s at most): what the gateway took is all
+    /// in `received`.
+    pub async fn wait_idle(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.state.lock().unwrap().in_flight > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the gateway stayed busy"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Each answer from now on takes `delay`.
+    pub fn slow_down(&self, delay: std::time::Duration) {
+        self.state.lock().unwrap().delay = delay;
+    }
+
+    /// The gateway settings as the binary's environment (`YUQING__CHANNELS__SMS__…`).
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("ENABLED", "true".to_owned()),
+            ("URL", self.url.clone()),
+            ("BODY", BODY.to_owned()),
+            ("HEADERS__AUTHORIZATION", "Bearer {secret}".to_owned()),
+            ("SUCCESS_FIELD", "Code".to_owned()),
+            ("SUCCESS_VALUE", "OK".to_owned()),
+            ("MESSAGE_FIELD", "Message".to_owned()),
+            ("SECRET", SECRET.to_owned()),
+            ("TIMEOUT_SECONDS", "3".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("YUQING__CHANNELS__SMS__{k}"), v))
+        .collect()
     }
 
     /// How many OutIds arrived more than once (a resend the vendor could not tell).

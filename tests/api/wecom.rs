@@ -136,6 +136,15 @@ impl TestWecom {
         }
     }
 
+    /// Members it knows from now on, beside those it started with.
+    pub fn add_users(&self, users: &[String]) {
+        self.state
+            .lock()
+            .unwrap()
+            .users
+            .extend(users.iter().cloned());
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.state.lock().unwrap().received.clone()
     }
