@@ -89,6 +89,12 @@ impl Composer {
     }
 
     fn render(&self, c: &MailContext) -> Result<Rendered, minijinja::Error> {
+        let (template, ctx) = self.context(c);
+        self.templates.render(template, ctx)
+    }
+
+    /// The template folder a reminder uses and what its templates read.
+    fn context(&self, c: &MailContext) -> (&'static str, serde_json::Value) {
         let i = c.incident;
         let units: Vec<&str> = i
             .responsible_units
@@ -124,7 +130,7 @@ impl Composer {
             "deadlines": deadlines,
         });
         match c.step {
-            Step::NewMajor => self.templates.render("new_major", common),
+            Step::NewMajor => ("new_major", common),
             _ => {
                 let left = c.clock.due_at - c.now;
                 let mut ctx = common;
@@ -154,66 +160,57 @@ impl Composer {
                 ctx["late_since"] = json!(since);
                 ctx["failed_attempts"] = json!(failures);
                 ctx["logged_at"] = json!(logged);
-                self.templates.render("escalation", ctx)
+                ("escalation", ctx)
             }
         }
     }
 
-    /// The same reminder as a chat message (企业微信): the mail's subject, the incident,
-    /// and the two links, within `max_bytes` of UTF-8 (the first line is shortened when
-    /// it must be; the links never are).
+    /// A reminder as one channel's text (`chat.txt`, `sms.txt`, `robot.txt` beside the
+    /// mail's templates), within `fits`: when it is longer, the title is shortened (with
+    /// an ellipsis) until it fits; links and the rest never are.
+    fn channel_text(
+        &self,
+        c: &MailContext,
+        part: &str,
+        fits: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        let (template, mut ctx) = self.context(c);
+        let mut title: Vec<char> = c.incident.title.chars().collect();
+        loop {
+            let text = self
+                .templates
+                .render_part(template, part, &ctx)
+                .map_err(|e| format!("rendering {template}/{part}: {e:#}"))?;
+            if fits(&text) {
+                return Ok(text);
+            }
+            if title.pop().is_none() {
+                return Err(format!(
+                    "{template}/{part} does not fit even without a title"
+                ));
+            }
+            ctx["title"] = json!(format!("{}…", title.iter().collect::<String>()));
+        }
+    }
+
+    /// The reminder as a 企业微信 message (`chat.txt`), within `max_bytes` of UTF-8.
     pub fn chat_text(&self, c: &MailContext, max_bytes: usize) -> Result<String, String> {
-        let rendered = self
-            .render(c)
-            .map_err(|e| format!("rendering the message: {e:#}"))?;
-        let i = c.incident;
-        let rest = format!(
-            "\n{} · {}\n查看：{}/incidents/{}\n确认知悉：{}",
-            i.reference,
-            i.title,
-            self.public_url.as_str(),
-            i.reference,
-            self.ack_url(c.escalation_id, c.now)
-        );
-        let mut first = rendered.subject.trim().to_owned();
-        let mut text = format!("{first}{rest}");
-        while text.len() > max_bytes {
-            if first.pop().is_none() {
-                return Err(format!("the message exceeds {max_bytes} bytes"));
-            }
-            text = format!("{first}…{rest}");
-        }
-        Ok(text)
+        self.channel_text(c, "chat.txt", |t| t.len() <= max_bytes)
     }
 
-    /// The same reminder as an SMS: the mail's subject (shortened when it must be), the
-    /// reference and the acknowledgement link, within `max_chars` characters; and the
+    /// The reminder as an SMS (`sms.txt`) within `max_chars` characters, and the
     /// variables a provider's SMS template takes (reference, step, deadline, link).
     pub fn sms_text(
         &self,
         c: &MailContext,
         max_chars: usize,
     ) -> Result<(String, serde_json::Value), String> {
-        let rendered = self
-            .render(c)
-            .map_err(|e| format!("rendering the message: {e:#}"))?;
-        let link = self.ack_url(c.escalation_id, c.now);
-        let rest = format!(" {} 确认知悉：{link}", c.incident.reference);
-        let mut first: Vec<char> = rendered.subject.trim().chars().collect();
-        let room = max_chars.saturating_sub(rest.chars().count());
-        if first.len() > room {
-            if room == 0 {
-                return Err(format!("the message exceeds {max_chars} characters"));
-            }
-            first.truncate(room - 1);
-            first.push('…');
-        }
-        let text = format!("{}{rest}", first.into_iter().collect::<String>());
+        let text = self.channel_text(c, "sms.txt", |t| t.chars().count() <= max_chars)?;
         let params = json!({
             "reference": c.incident.reference,
             "step": c.step.label_zh(),
             "deadline": local_time(c.clock.due_at, self.zone),
-            "link": link,
+            "link": self.ack_url(c.escalation_id, c.now),
         });
         Ok((text, params))
     }
@@ -228,17 +225,13 @@ impl Composer {
         mentions: &str,
         max_bytes: usize,
     ) -> Result<(String, usize), String> {
+        // Each reminder's own lines (`robot.txt`), its title shortened so that one fits
+        // with the mentions.
         let mut lines: Vec<String> = Vec::new();
         for c in reminders {
-            let rendered = self
-                .render(c)
-                .map_err(|e| format!("rendering the message: {e:#}"))?;
-            lines.push(format!(
-                "{}\n查看：{}/incidents/{}",
-                rendered.subject.trim(),
-                self.public_url.as_str(),
-                c.incident.reference
-            ));
+            lines.push(self.channel_text(c, "robot.txt", |t| {
+                t.len() + mentions.len() < max_bytes
+            })?);
         }
         let text = |n: usize| -> String {
             let body = if n == 1 {
@@ -395,6 +388,59 @@ mod tests {
         insta::assert_snapshot!("daily_digest", report(ReportKind::DailyDigest, digest));
         let summary = serde_json::to_value(specimens::summary()).unwrap();
         insta::assert_snapshot!("weekly_summary", report(ReportKind::WeeklySummary, summary));
+    }
+
+    /// Each channel's text of every specimen reminder, with the longest title an incident
+    /// may have (CJK: three bytes a character), stays within the vendor's limit, the
+    /// title shortened and the links whole.
+    #[test]
+    fn channel_texts_keep_within_the_vendors_limits() {
+        let composer = composer();
+        let mut incident = specimens::incident();
+        incident.title = "网传某地个税汇算退税被暂停"
+            .repeat(20)
+            .chars()
+            .take(crate::domain::incident::TITLE_MAX)
+            .collect();
+        assert_eq!(
+            incident.title.chars().count(),
+            crate::domain::incident::TITLE_MAX
+        );
+        for (name, step, now, lateness) in specimens::mails(&incident) {
+            let c = specimens::context(&incident, &step, now, lateness);
+            let link = composer.ack_url(c.escalation_id, c.now);
+            let chat = composer
+                .chat_text(&c, crate::notify::WECOM_TEXT_MAX_BYTES)
+                .unwrap();
+            assert!(chat.len() <= 2048, "{name}: {} bytes", chat.len());
+            assert!(chat.ends_with(&link), "{name}: {chat}");
+            let (sms, params) = composer.sms_text(&c, 300).unwrap();
+            assert!(
+                sms.chars().count() <= 300,
+                "{name}: {} characters",
+                sms.chars().count()
+            );
+            assert!(sms.ends_with(&link) && sms.contains('…'), "{name}: {sms}");
+            assert_eq!(params["link"], json!(link));
+            let (robot, listed) = composer.robot_text(&[c], "@13800138000", 2048).unwrap();
+            assert_eq!(listed, 1);
+            assert!(
+                robot.len() <= 2048 && robot.ends_with("@13800138000"),
+                "{name}: {robot}"
+            );
+        }
+        // Several reminders in one robot message: as many as fit, numbered.
+        let many: Vec<_> = specimens::mails(&incident)
+            .into_iter()
+            .map(|(_, step, now, lateness)| (step, now, lateness))
+            .collect();
+        let contexts: Vec<_> = many
+            .iter()
+            .map(|(step, now, lateness)| specimens::context(&incident, step, *now, *lateness))
+            .collect();
+        let (text, listed) = composer.robot_text(&contexts, "", 4096).unwrap();
+        assert!(text.len() <= 4096 && listed >= 2, "{listed}: {text}");
+        assert!(text.starts_with(&format!("舆情提醒 {listed} 条")), "{text}");
     }
 
     #[test]

@@ -197,9 +197,16 @@ pub fn ack_done() -> AckDone {
 pub fn check(composer: &Composer) -> Result<(), String> {
     let incident = incident();
     for (name, step, now, lateness) in mails(&incident) {
+        let c = context(&incident, &step, now, lateness);
         composer
-            .compose(&context(&incident, &step, now, lateness))
+            .compose(&c)
             .map_err(|e| format!("mail template ({name}): {e}"))?;
+        // The other channels' wording of the same reminder (limits far from binding).
+        composer
+            .chat_text(&c, 1 << 16)
+            .and_then(|_| composer.sms_text(&c, 1 << 16))
+            .and_then(|_| composer.robot_text(&[c], "", 1 << 16))
+            .map_err(|e| format!("channel template ({name}): {e}"))?;
     }
     for (kind, ctx) in [
         (

@@ -12,15 +12,23 @@ macro_rules! embedded {
     };
 }
 
-/// (name, built-in text). One folder per mail: subject, plain text and HTML.
+/// (name, built-in text). One folder per mail: subject, plain text and HTML; reminders
+/// also as a 企业微信 message (`chat.txt`), an SMS (`sms.txt`) and a robot's lines
+/// (`robot.txt`).
 const EMBEDDED: &[(&str, &str)] = embedded!(
     "base.html",
     "escalation/subject.txt",
     "escalation/body.txt",
     "escalation/body.html",
+    "escalation/chat.txt",
+    "escalation/sms.txt",
+    "escalation/robot.txt",
     "new_major/subject.txt",
     "new_major/body.txt",
     "new_major/body.html",
+    "new_major/chat.txt",
+    "new_major/sms.txt",
+    "new_major/robot.txt",
     "daily_digest/subject.txt",
     "daily_digest/body.txt",
     "daily_digest/body.html",
@@ -80,6 +88,20 @@ impl Templates {
         self.env
             .get_template(&format!("pages/{page}.html"))?
             .render(minijinja::Value::from_serialize(&ctx))
+    }
+
+    /// One channel's text of a reminder (`escalation/sms.txt`), trimmed.
+    pub fn render_part(
+        &self,
+        mail: &str,
+        part: &str,
+        ctx: impl Serialize,
+    ) -> Result<String, minijinja::Error> {
+        let text = self
+            .env
+            .get_template(&format!("{mail}/{part}"))?
+            .render(minijinja::Value::from_serialize(&ctx))?;
+        Ok(text.trim().to_owned())
     }
 
     pub fn render(&self, mail: &str, ctx: impl Serialize) -> Result<Rendered, minijinja::Error> {
