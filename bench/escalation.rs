@@ -11,12 +11,18 @@
 // Tests and benchmarks stop at the first surprise: a panic names it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/api/sms.rs"]
+#[allow(dead_code)]
+mod sms;
 #[path = "../tests/api/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;
 #[path = "../tests/api/tls.rs"]
 #[allow(dead_code)]
 mod tls;
+#[path = "../tests/api/wecom.rs"]
+#[allow(dead_code)]
+mod wecom;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,7 +48,12 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 /// Bulk rows with one recursive CTE, the same SQL on both backends.
-fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at: DateTime<Utc>) {
+fn seed(
+    conn: &mut DbConn,
+    (clocks, due, across_channels): (usize, usize, bool),
+    now: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+) {
     let kind = yuqing_tracker::domain::clock::ClockKind::parse("authoritative_statement").unwrap();
     let policy = serde_json::to_string(&Settings::load(None).unwrap().clocks.kinds[&kind]).unwrap();
     let series = |n: usize| {
@@ -51,7 +62,8 @@ fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at
     let (n, far) = (ts(now), ts(now + chrono::Duration::hours(4)));
     let risk = ts(now + chrono::Duration::hours(2));
     let mut sql = format!(
-        "INSERT INTO units VALUES ('u1', '4401', '广州市税务局', 'city_bureau', NULL, '/u1/', TRUE, 1, '{n}', '{n}');
+        "INSERT INTO units (id, code, name, level, parent_id, path, active, version, created_at, updated_at)
+           VALUES ('u1', '4401', '广州市税务局', 'city_bureau', NULL, '/u1/', TRUE, 1, '{n}', '{n}');
          INSERT INTO api_tokens VALUES ('bench', '基准', 'admin', NULL, 'x', '{n}', NULL, NULL);
          {s} INSERT INTO incidents SELECT 'inc-' || g, 'YQ-BENCH-' || g, '基准测试舆情 ' || g, '摘要', 'weibo', NULL,
            '{n}', 'bench', '基准', 'major', 'other', NULL, 'reported', NULL, NULL, NULL, 1, '{n}', '{n}', '{far}' FROM s;
@@ -74,10 +86,24 @@ fn seed(conn: &mut DbConn, clocks: usize, due: usize, now: DateTime<Utc>, due_at
         );
     }
     let d = ts(due_at);
+    // Mail only, or a third each by mail, 企业微信 (member u<g>) and SMS (139…<g>).
+    let (channel, address, id) = if across_channels {
+        (
+            "CASE g % 3 WHEN 0 THEN 'email' WHEN 1 THEN 'wecom' ELSE 'sms' END",
+            "CASE g % 3 WHEN 0 THEN 'r' || g || '@example.org' WHEN 1 THEN 'u' || g ELSE '' || (13900000000 + g) END",
+            "CASE g % 3 WHEN 0 THEN '<due-' || g || '@bench>' ELSE 'due' || g END",
+        )
+    } else {
+        (
+            "'email'",
+            "'r' || g || '@example.org'",
+            "'<due-' || g || '@bench>'",
+        )
+    };
     sql += &format!(
         "{s} INSERT INTO escalations {cols} SELECT 'due-' || g, 'clk-' || g, 'inc-' || g, 'before_30m', 10,
-           '{d}', 'r' || g, 'email', 'r' || g || '@example.org', '领导', 'principal_leader', '4401', 'pending', 0, '{d}',
-           NULL, NULL, NULL, FALSE, '<due-' || g || '@bench>', NULL, NULL, '{n}', '{n}' FROM s;",
+           '{d}', 'r' || g, {channel}, {address}, '领导', 'principal_leader', '4401', 'pending', 0, '{d}',
+           NULL, NULL, NULL, FALSE, {id}, NULL, NULL, '{n}', '{n}' FROM s;",
         s = series(due)
     );
     conn.batch_execute(&format!("BEGIN; {sql} COMMIT;"))
@@ -161,7 +187,65 @@ async fn baseline(floor: Floor, settings: &Settings, n: usize) -> Stats {
     )
 }
 
-async fn run(backend: &str, clocks: usize, due: usize) {
+/// The stand-ins' own floor: the same number of messages posted straight to a fresh
+/// stand-in with the engine's concurrency, no database or engine around them; each
+/// message's receipt counted from the start.
+async fn stand_in_floor(channel: &str, settings: &Settings, n: usize) -> Stats {
+    let concurrency = settings.engine.max_concurrent_sends;
+    let client = reqwest::Client::new();
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut set = tokio::task::JoinSet::new();
+    let text = "【舆情时限预警】YQ-BENCH-1 距发布权威信息时限还剩30分钟：基准测试舆情 1 确认知悉：http://127.0.0.1:8080/ack/x";
+    let (wecom, sms) = (wecom::TestWecom::start(&[]), sms::TestSms::start());
+    wecom.add_users(&(0..n).map(|i| format!("u{i}")).collect::<Vec<_>>());
+    let token: serde_json::Value = client
+        .get(format!("{}/cgi-bin/gettoken", wecom.base))
+        .query(&[("corpid", wecom::CORP_ID), ("corpsecret", wecom::SECRET)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let start = Utc::now();
+    for i in 0..n {
+        let permit = sem.clone().acquire_owned().await.unwrap();
+        let request = match channel {
+            "wecom" => client
+                .post(format!("{}/cgi-bin/message/send", wecom.base))
+                .query(&[("access_token", token.as_str())])
+                .json(&serde_json::json!({ "touser": format!("u{i}"), "msgtype": "text",
+                    "agentid": wecom::AGENT_ID, "text": { "content": text } })),
+            _ => client
+                .post(&sms.url)
+                .bearer_auth(sms::SECRET)
+                .json(&serde_json::json!({ "PhoneNumbers": format!("{}", 13_900_000_000u64 + i as u64),
+                    "SignName": sms::SIGN_NAME, "TemplateCode": sms::TEMPLATE_CODE,
+                    "TemplateParam": serde_json::json!({"reference": "YQ", "step": "s", "deadline": "d", "link": "l"}).to_string(),
+                    "OutId": format!("floor{i}") })),
+        };
+        set.spawn(async move {
+            let _p = permit;
+            request.send().await.unwrap().error_for_status().unwrap();
+        });
+    }
+    set.join_all().await;
+    let at: Vec<DateTime<Utc>> = match channel {
+        "wecom" => wecom.received().iter().map(|m| m.at).collect(),
+        _ => sms.received().iter().map(|m| m.at).collect(),
+    };
+    assert_eq!(at.len(), n, "{channel} floor: every message taken");
+    stats(
+        at.iter()
+            .map(|t| (*t - start).num_microseconds().unwrap() as f64 / 1000.0)
+            .collect(),
+    )
+}
+
+/// Every channel's messages (`across`: a third each by mail, 企业微信 and SMS against the
+/// stand-ins), or mail only.
+async fn run(backend: &str, clocks: usize, due: usize, across: bool) {
     let workdir = tempfile::tempdir().unwrap();
     let (url, cleanup) = match backend {
         "sqlite" => (
@@ -185,6 +269,19 @@ async fn run(backend: &str, clocks: usize, due: usize) {
     settings.mail.transport = MailTransport::Smtp;
     settings.mail.smtp.host = "127.0.0.1".into();
     settings.mail.smtp.port = smtp.port;
+    let stand_ins = across.then(|| (wecom::TestWecom::start(&[]), sms::TestSms::start()));
+    let channels = stand_ins.as_ref();
+    if let Some((w, m)) = channels {
+        w.add_users(&(0..=due).map(|g| format!("u{g}")).collect::<Vec<_>>());
+        let c = &mut settings.channels.wecom;
+        c.enabled = true;
+        c.api_base = w.base.clone();
+        c.corp_id = wecom::CORP_ID.into();
+        c.agent_id = wecom::AGENT_ID;
+        c.secret = wecom::SECRET.to_owned().into();
+        m.configure(&mut settings);
+        settings.channels.sms.timeout_seconds = 30;
+    }
     // BENCH_LOG=yuqing_tracker::engine=debug shows the engine's batch timings.
     settings.log.filter = std::env::var("BENCH_LOG").unwrap_or_else(|_| "error".into());
     yuqing_tracker::telemetry::init(&settings.log);
@@ -201,8 +298,7 @@ async fn run(backend: &str, clocks: usize, due: usize) {
             .unwrap();
         seed(
             &mut conn,
-            clocks,
-            due,
+            (clocks, due, across),
             now,
             now + chrono::Duration::hours(1),
         );
@@ -228,21 +324,98 @@ async fn run(backend: &str, clocks: usize, due: usize) {
         .unwrap();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    let got = smtp
-        .wait_for("due mail", Duration::from_secs(120), |r| r.len() >= due)
-        .await;
-    let engine = stats(
-        got.iter()
-            .map(|m| (m.at - due_at).num_microseconds().unwrap() as f64 / 1000.0)
-            .collect(),
-    );
+    let Some((w, m)) = channels else {
+        let got = smtp
+            .wait_for("due mail", Duration::from_secs(120), |r| r.len() >= due)
+            .await;
+        let engine = stats(
+            got.iter()
+                .map(|m| (m.at - due_at).num_microseconds().unwrap() as f64 / 1000.0)
+                .collect(),
+        );
+        handle.stop(true).await;
+        let floor = baseline(Floor::Service, &settings, due).await;
+        let stock = baseline(Floor::Lettre, &settings, due).await;
+        println!(
+            "| {backend} | {clocks} | {due} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {seed_s:.1} |",
+            engine.p50,
+            engine.p99,
+            engine.max,
+            floor.p50,
+            floor.p99,
+            floor.max,
+            stock.p50,
+            stock.p99
+        );
+        drop_database(cleanup);
+        return;
+    };
+    let counts = |g: usize| (1..=due).filter(|i| i % 3 == g).count();
+    let (n_mail, n_chat, n_sms) = (counts(0), counts(1), counts(2));
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while smtp.received().len() < n_mail
+        || w.received().len() < n_chat
+        || m.received().len() < n_sms
+    {
+        assert!(Instant::now() < deadline, "not everything arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     handle.stop(true).await;
-    let floor = baseline(Floor::Service, &settings, due).await;
-    let stock = baseline(Floor::Lettre, &settings, due).await;
+    let since = |t: DateTime<Utc>| (t - due_at).num_microseconds().unwrap() as f64 / 1000.0;
+    let all: Vec<f64> = smtp
+        .received()
+        .iter()
+        .map(|r| since(r.at))
+        .chain(w.received().iter().map(|r| since(r.at)))
+        .chain(m.received().iter().map(|r| since(r.at)))
+        .collect();
+    let rows = [
+        (
+            "email",
+            stats(smtp.received().iter().map(|r| since(r.at)).collect()),
+            baseline(Floor::Service, &settings, n_mail).await,
+        ),
+        (
+            "wecom",
+            stats(w.received().iter().map(|r| since(r.at)).collect()),
+            stand_in_floor("wecom", &settings, n_chat).await,
+        ),
+        (
+            "sms",
+            stats(m.received().iter().map(|r| since(r.at)).collect()),
+            stand_in_floor("sms", &settings, n_sms).await,
+        ),
+    ];
+    for (channel, engine, floor) in &rows {
+        println!(
+            "| {backend} | {channel} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
+            match *channel {
+                "email" => n_mail,
+                "wecom" => n_chat,
+                _ => n_sms,
+            },
+            engine.p50,
+            engine.p99,
+            engine.max,
+            floor.p50,
+            floor.p99,
+            floor.max,
+            engine.p99 / floor.p99
+        );
+    }
+    let all = stats(all);
+    let slowest_floor = rows.iter().map(|r| r.2.p99).fold(0.0, f64::max);
     println!(
-        "| {backend} | {clocks} | {due} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {seed_s:.1} |",
-        engine.p50, engine.p99, engine.max, floor.p50, floor.p99, floor.max, stock.p50, stock.p99
+        "| {backend} | all | {due} | {:.0} | {:.0} | {:.0} | | {slowest_floor:.0} (slowest) | | {:.1} |",
+        all.p50,
+        all.p99,
+        all.max,
+        all.p99 / slowest_floor
     );
+    drop_database(cleanup);
+}
+
+fn drop_database(cleanup: Option<String>) {
     if let Some(name) = cleanup {
         let mut admin = diesel::PgConnection::establish(&pg_admin()).unwrap();
         diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
@@ -257,16 +430,26 @@ async fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    // `channels` first: a third each by mail, 企业微信 and SMS.
+    let across = args.first().is_some_and(|a| a == "channels");
+    let args = &args[usize::from(across)..];
     let which = args.first().map_or("both", String::as_str).to_owned();
     let clocks: usize = args.get(1).map_or(100_000, |a| a.parse().unwrap());
     let due: usize = args.get(2).map_or(1_000, |a| a.parse().unwrap());
-    println!(
-        "| backend | running clocks | due in one second | p50 ms | p99 ms | max ms | baseline p50 ms | baseline p99 ms | baseline max ms | lettre transport p50 ms | lettre transport p99 ms | seed s |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    if across {
+        println!(
+            "| backend | channel | messages | p50 ms | p99 ms | max ms | floor p50 ms | floor p99 ms | floor max ms | p99 / floor p99 |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+    } else {
+        println!(
+            "| backend | running clocks | due in one second | p50 ms | p99 ms | max ms | baseline p50 ms | baseline p99 ms | baseline max ms | lettre transport p50 ms | lettre transport p99 ms | seed s |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    }
     for backend in ["sqlite", "postgres"] {
         if which == "both" || which == backend {
-            run(backend, clocks, due).await;
+            run(backend, clocks, due, across).await;
         }
     }
 }

@@ -229,9 +229,8 @@ impl Composer {
         // with the mentions.
         let mut lines: Vec<String> = Vec::new();
         for c in reminders {
-            lines.push(self.channel_text(c, "robot.txt", |t| {
-                t.len() + mentions.len() < max_bytes
-            })?);
+            lines
+                .push(self.channel_text(c, "robot.txt", |t| t.len() + mentions.len() < max_bytes)?);
         }
         let text = |n: usize| -> String {
             let body = if n == 1 {

@@ -28,6 +28,8 @@ pub struct Received {
     pub mobile: String,
     pub out_id: String,
     pub params: Value,
+    /// When it arrived.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Default)]
@@ -116,6 +118,7 @@ async fn send(
         mobile,
         out_id,
         params,
+        at: chrono::Utc::now(),
     });
     HttpResponse::Ok().json(json!({
         "Code": "OK", "Message": "OK", "BizId": format!("{}^0", uuid::Uuid::new_v4().simple()),

@@ -20,6 +20,8 @@ pub const AGENT_ID: i64 = 1000002;
 pub struct Received {
     pub touser: String,
     pub content: String,
+    /// When it arrived.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Default)]
@@ -101,6 +103,7 @@ async fn send(
     s.received.push(Received {
         touser: touser.clone(),
         content,
+        at: chrono::Utc::now(),
     });
     HttpResponse::Ok().json(json!({
         "errcode": 0, "errmsg": "ok", "invaliduser": unknown.join("|"), "msgid": uuid::Uuid::new_v4().to_string()

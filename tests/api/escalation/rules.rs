@@ -147,8 +147,12 @@ async fn each_method_goes_at_its_moment_and_the_wecom_link_stops_the_sms(backend
         .await
         .into_iter()
         .find(|m| m.content.starts_with("【舆情超时】"))
-        .unwrap()
-        .content;
+        .unwrap();
+    assert!(
+        text.at >= deadline,
+        "the breach goes at the deadline, not before"
+    );
+    let text = text.content;
     acknowledge_from(&app, &text).await;
     let rows = app.notifications(&id).await;
     let waiting: Vec<&Value> = rows
@@ -219,6 +223,7 @@ async fn an_unacknowledged_leader_gets_the_sms_and_gateway_answers_are_told_apar
     let got = sms.received();
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!(got[0].out_id, row["message_id"].as_str().unwrap());
+    assert!(got[0].at >= at(&row["due_at"]), "not before its moment");
     assert!(!got[0].out_id.contains('-') && got[0].out_id.len() <= 64);
     let mail = rows_of(&rows, PRINCIPAL, "breach")[0].clone();
     assert!(at(&row["due_at"]) - at(&mail["due_at"]) == Duration::minutes(10));
