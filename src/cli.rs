@@ -118,12 +118,18 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), AppError> {
             // Override templates too: each is rendered once with a specimen.
             crate::mail::composer(&settings, LinkSigner::new(b"check-config"))
                 .map_err(AppError::internal)?;
+            let channels: Vec<&str> = crate::startup::addressing(&settings)
+                .channels
+                .iter()
+                .map(|c| c.as_str())
+                .collect();
             println!(
-                "configuration ok: bind {}, database {}, mail {:?}, zone {}",
+                "configuration ok: bind {}, database {}, mail {:?}, zone {}, channels {}",
                 settings.server.bind,
                 settings.database.url.backend_name(),
                 settings.mail.transport,
-                settings.time.zone
+                settings.time.zone,
+                channels.join(", ")
             );
             Ok(())
         }

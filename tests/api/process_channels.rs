@@ -136,6 +136,11 @@ async fn kill_9_while_sms_and_chat_go_out_loses_nothing(backend: Backend) {
     sms.slow_down(Duration::from_millis(150));
     let mut env = channel_env(&wecom, &sms);
     env.push(("YUQING__ENGINE__MAX_CONCURRENT_SENDS".into(), "3".into()));
+    // A cap of one a day: each number's one SMS reaches four fifths of it.
+    env.push((
+        "YUQING__CHANNELS__SMS__DAILY_LIMIT_PER_NUMBER".into(),
+        "1".into(),
+    ));
     let mut service = start_with(&db, &smtp, dir.path(), &env);
     service.ready().await;
     let token = admin_token(&db).await;
@@ -207,6 +212,11 @@ async fn kill_9_while_sms_and_chat_go_out_loses_nothing(backend: Backend) {
     let members: HashSet<String> = wecom.received().into_iter().map(|m| m.touser).collect();
     assert_eq!(members.len(), N);
     assert_no_secret_in(dir.path());
+    // The daily cap is counted and warned of, the number masked.
+    let log = std::fs::read_to_string(dir.path().join("service.log")).unwrap();
+    assert!(log.contains("nears its daily cap"), "no cap warning");
+    assert!(log.contains("139****0001"), "the number masked");
+    assert!(!log.contains(&mobile(1)), "a whole number in the log");
 }
 
 crate::on_both_backends!(kill_9_while_sms_and_chat_go_out_loses_nothing);
