@@ -222,6 +222,30 @@ impl Sender {
             tracing::warn!("lease ran out before sending; the next holder sends it");
             return lost_lease();
         }
+        if let Some((key, limits)) = self.channels.rate_limits(row.channel, &row.address) {
+            let taken = self
+                .store
+                .write(move |c| {
+                    let at = escalations::db_now(c)?;
+                    crate::store::slots::take(c, &key, limits, at)
+                })
+                .await;
+            match taken {
+                Ok(None) => {}
+                Ok(Some(free_at)) => {
+                    tracing::info!(channel = %row.channel, "the address is at its vendor's limit; the message waits for a slot");
+                    let wait = SendResult::Retry {
+                        error: "接收人已达渠道频率上限，顺延发送".into(),
+                        at: free_at,
+                    };
+                    return self.finish(&row, wait).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e.chain(), "could not take a send slot; the row waits for its lease");
+                    return Outcome::MarkFailed;
+                }
+            }
+        }
         let started = std::time::Instant::now();
         let Ok(result) = self.lease.within(self.channels.send(&message)).await else {
             // Dropping the send closes the connection before the mail is accepted.

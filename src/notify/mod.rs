@@ -191,6 +191,22 @@ impl Channels {
         }
     }
 
+    /// What the vendor lets one address receive (企业微信 members: 30 a minute, 1,000 an
+    /// hour; past that it drops messages and still answers 0), with the key the sends to
+    /// that address are counted under.
+    pub fn rate_limits(
+        &self,
+        channel: Channel,
+        address: &str,
+    ) -> Option<(String, &'static [crate::domain::escalation::RateLimit])> {
+        match channel {
+            Channel::Wecom if self.wecom.is_some() => {
+                Some((format!("wecom:{address}"), wecom::MEMBER_LIMITS))
+            }
+            _ => None,
+        }
+    }
+
     /// Messages one address may receive on `channel` in a day, when its vendor caps it.
     pub fn daily_limit(&self, channel: Channel) -> Option<i64> {
         match channel {

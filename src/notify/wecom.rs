@@ -15,6 +15,19 @@ use super::{Outgoing, SendError};
 use crate::config::WecomSettings;
 use crate::mail::Composer;
 
+/// What one member may receive: 30 a minute and 1,000 an hour (the minute counted as 65 s,
+/// a margin for the time a request takes to arrive).
+pub const MEMBER_LIMITS: &[crate::domain::escalation::RateLimit] = &[
+    crate::domain::escalation::RateLimit {
+        count: 30,
+        window: chrono::Duration::seconds(65),
+    },
+    crate::domain::escalation::RateLimit {
+        count: 1000,
+        window: chrono::Duration::seconds(3600),
+    },
+];
+
 /// The most a text message may carry (企业微信: 2,048 bytes of UTF-8).
 pub const TEXT_MAX_BYTES: usize = 2048;
 

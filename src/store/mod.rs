@@ -23,6 +23,7 @@ pub mod revision;
 pub mod robots;
 pub mod secrets;
 pub mod sessions;
+pub mod slots;
 pub mod throttle;
 pub mod timeliness;
 pub mod tokens;

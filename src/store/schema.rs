@@ -322,6 +322,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     briefings,
     robots,
     robot_sends,
+    send_slots,
 );
 
 diesel::table! {
@@ -346,3 +347,10 @@ diesel::table! {
 }
 
 diesel::joinable!(robots -> units (unit_id));
+
+diesel::table! {
+    send_slots (key, sent_at) {
+        key -> Text,
+        sent_at -> Timestamp,
+    }
+}

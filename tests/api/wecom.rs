@@ -33,6 +33,8 @@ struct State {
     received: Vec<Received>,
     /// Error codes to answer the next sends with, in order.
     scripted: VecDeque<i64>,
+    /// Messages past a member's 30 a minute: answered 0 and dropped, as the vendor does.
+    dropped: usize,
 }
 
 pub struct TestWecom {
@@ -100,6 +102,16 @@ async fn send(
     if known.is_empty() {
         return answer(81013, "user & party & tag all invalid");
     }
+    let now = chrono::Utc::now();
+    let in_last_minute = s
+        .received
+        .iter()
+        .filter(|r| r.touser == touser && now - r.at < chrono::Duration::seconds(60))
+        .count();
+    if in_last_minute >= 30 {
+        s.dropped += 1;
+        return HttpResponse::Ok().json(json!({ "errcode": 0, "errmsg": "ok" }));
+    }
     s.received.push(Received {
         touser: touser.clone(),
         content,
@@ -152,6 +164,11 @@ impl TestWecom {
         self.state.lock().unwrap().received.clone()
     }
 
+    /// Messages dropped silently for a member's limit (a careful sender causes none).
+    pub fn dropped(&self) -> usize {
+        self.state.lock().unwrap().dropped
+    }
+
     pub fn token_requests(&self) -> usize {
         self.state.lock().unwrap().token_requests
     }
@@ -170,7 +187,18 @@ impl TestWecom {
 
     /// What was received once `done` holds (30 s at most).
     pub async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        self.wait_for_within(what, std::time::Duration::from_secs(30), done)
+            .await
+    }
+
+    /// What was received once `done` holds (`within` at most).
+    pub async fn wait_for_within(
+        &self,
+        what: &str,
+        within: std::time::Duration,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + within;
         loop {
             let got = self.received();
             if done(&got) {

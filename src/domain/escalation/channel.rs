@@ -55,6 +55,13 @@ impl Channel {
     }
 }
 
+/// A vendor's cap on what one address receives: at most `count` within `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub count: i64,
+    pub window: chrono::Duration,
+}
+
 /// How planned messages are addressed: the channels this service sends on, the rule of
 /// each role, and the domain of e-mail Message-IDs. Cheap to clone.
 #[derive(Debug, Clone)]

@@ -234,7 +234,45 @@ async fn a_wecom_user_id_is_checked_and_can_be_cleared(backend: Backend) {
     assert!(field(&cleared, "wecom_userid").is_null(), "{cleared}");
 }
 
+/// 企业微信 drops a member's messages past 30 a minute and still answers 0: the service
+/// counts its own sends per member and holds the rest for the next minute, so none is
+/// lost. Sixteen breached incidents: 32 messages (the notice and the reminder each).
+async fn a_members_messages_past_thirty_a_minute_wait_and_none_is_dropped(backend: Backend) {
+    let smtp = TestSmtp::start();
+    let wecom = TestWecom::start(&["ZhangZhuren"]);
+    let app = wecom_app(backend, &smtp, &wecom).await;
+    change_contact(
+        &app,
+        PRINCIPAL,
+        &json!({ "wecom_userid": "ZhangZhuren",
+                 "notification_rules": [{ "channel": "wecom", "after_minutes": 0 }] }),
+    )
+    .await;
+    for _ in 0..16 {
+        app.create_incident(
+            &app.admin,
+            &major_incident(Duration::hours(5) + Duration::minutes(5)),
+        )
+        .await;
+    }
+    let got = wecom
+        .wait_for_within("all 32 messages", StdDuration::from_secs(150), |r| {
+            r.len() >= 32
+        })
+        .await;
+    assert_eq!(wecom.dropped(), 0, "the vendor dropped none");
+    assert_eq!(got.len(), 32);
+    let first = got.iter().map(|m| m.at).min().unwrap();
+    let last = got.iter().map(|m| m.at).max().unwrap();
+    assert!(
+        last - first >= Duration::seconds(60),
+        "the last two waited for the next minute: {}s",
+        (last - first).num_seconds()
+    );
+}
+
 crate::on_both_backends!(
+    a_members_messages_past_thirty_a_minute_wait_and_none_is_dropped,
     a_wecom_user_id_is_checked_and_can_be_cleared,
     a_breach_reaches_a_leader_on_wecom_too_and_the_wecom_link_acknowledges,
     a_lapsed_token_is_fetched_again_and_a_busy_answer_is_tried_again,
