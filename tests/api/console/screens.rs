@@ -119,6 +119,29 @@ async fn each_page_fits_a_desktop_and_a_phone(backend: Backend, engine: Engine) 
         browser.resize(DESKTOP.0, DESKTOP.1).await;
     }
 
+    // The directory's contact editor open: contact methods and the notification rule.
+    browser.goto(&format!("{}/directory", app.base)).await;
+    browser.open_details("fieldset.rules").await;
+    for (w, h) in sizes {
+        browser.resize(w, h).await;
+        browser
+            .client
+            .execute(
+                "document.querySelector('fieldset.rules').scrollIntoView(); return null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            !browser.scrolls_sideways().await,
+            "the contact editor scrolls sideways at {w}px"
+        );
+        browser
+            .screenshot(&format!("{db}-contact-rules-{w}x{h}"))
+            .await;
+    }
+    browser.resize(DESKTOP.0, DESKTOP.1).await;
+
     // The keyboard: the first Tab lands on the skip link, which is visible when focused.
     browser.goto(&format!("{}/", app.base)).await;
     browser
