@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestDb, incident_body};
 use crate::process::{Service, admin_token, leased, start, wait_exit};
+use crate::robots::{DING_SECRET, TestRobots};
 use crate::sms::TestSms;
 use crate::smtp::TestSmtp;
 use crate::wecom::{AGENT_ID, CORP_ID, SECRET as WECOM_SECRET, TestWecom};
@@ -248,4 +249,100 @@ async fn three_replicas_send_each_sms_and_chat_once() {
     assert_eq!(wecom.received().len(), N, "each 企业微信 message once");
     assert!(rows.iter().all(|r| r["attempts"] == 1));
     assert_no_secret_in(dir.path());
+}
+
+/// Three replicas on one PostgreSQL and a unit's 钉钉 robot: thirty incidents' notices and
+/// breaches, claimed by whichever replica, reach the robot each once, merged, never more
+/// than 20 messages a minute among the three (the slot is taken in the database), none
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_keep_a_robot_within_its_limit_and_send_each_reminder_once() {
+    const INCIDENTS: usize = 30;
+    let db = TestDb::create(Backend::Postgres);
+    let dir = tempfile::tempdir().unwrap();
+    let (smtp, robots) = (TestSmtp::start(), TestRobots::start());
+    let env = [("YUQING__ENGINE__BATCH_SIZE".to_owned(), "4".to_owned())];
+    let replicas: Vec<Service> = (0..3)
+        .map(|_| start_with(&db, &smtp, dir.path(), &env))
+        .collect();
+    for r in &replicas {
+        r.ready().await;
+    }
+    let token = admin_token(&db).await;
+    let base = &replicas[0].base;
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let res = post(
+        "/api/v1/units",
+        json!({ "code": "4401", "name": "广州市税务局", "level": "city_bureau" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let body = json!({ "name": "局长", "email": "leader@example.org", "unit_code": "4401",
+                       "roles": ["principal_leader"] });
+    assert_eq!(post("/api/v1/contacts", body).await.unwrap().status(), 201);
+    let robot = json!({ "unit_code": "4401", "kind": "dingtalk", "name": "值班群",
+                        "webhook": robots.dingtalk_webhook(), "secret": DING_SECRET });
+    assert_eq!(post("/api/v1/robots", robot).await.unwrap().status(), 201);
+    // Logged after the statement's deadline: the notice and the breach of each are due.
+    let mut references = Vec::new();
+    for _ in 0..INCIDENTS {
+        let mut body = incident_body("4401");
+        body["discovered_at"] = json!(
+            (chrono::Utc::now() - chrono::Duration::minutes(301))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        body["severity"] = json!("major");
+        let res = post("/api/v1/incidents", body).await.unwrap();
+        assert_eq!(res.status(), 201);
+        let incident: Value = res.json().await.unwrap();
+        references.push(incident["reference"].as_str().unwrap().to_owned());
+    }
+    let listed = |kind: &str, reference: &str, got: &[crate::robots::Received]| {
+        got.iter()
+            .map(|m| {
+                m.text
+                    .split('\n')
+                    .filter(|l| l.contains(kind) && l.contains(&format!("{reference} ")))
+                    .count()
+            })
+            .sum::<usize>()
+    };
+    robots
+        .wait_for("each notice and breach", Duration::from_secs(200), |got| {
+            references.iter().all(|r| {
+                listed("【重大涉税舆情】", r, got) >= 1 && listed("【舆情超时】", r, got) >= 1
+            })
+        })
+        .await;
+    // A duplicate would come from a lease taken over: wait one lease past the last send.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let got = robots
+        .received()
+        .into_iter()
+        .chain(std::iter::empty())
+        .collect::<Vec<_>>();
+    for r in &references {
+        assert_eq!(
+            listed("【重大涉税舆情】", r, &got),
+            1,
+            "{r}: the notice once"
+        );
+        assert_eq!(listed("【舆情超时】", r, &got), 1, "{r}: the breach once");
+    }
+    assert_eq!(robots.refusals(), (0, 0), "nothing refused");
+    for (i, first) in got.iter().enumerate() {
+        let in_minute = got[i..]
+            .iter()
+            .filter(|m| m.at.duration_since(first.at) < Duration::from_secs(60))
+            .count();
+        assert!(in_minute <= 20, "{in_minute} messages in a minute");
+    }
 }
