@@ -3,6 +3,7 @@
 //! SMTP exchange only; what the server accepted is recorded in batches (`record`).
 
 mod group;
+mod limits;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -222,29 +223,8 @@ impl Sender {
             tracing::warn!("lease ran out before sending; the next holder sends it");
             return lost_lease();
         }
-        if let Some((key, limits)) = self.channels.rate_limits(row.channel, &row.address) {
-            let taken = self
-                .store
-                .write(move |c| {
-                    let at = escalations::db_now(c)?;
-                    crate::store::slots::take(c, &key, limits, at)
-                })
-                .await;
-            match taken {
-                Ok(None) => {}
-                Ok(Some(free_at)) => {
-                    tracing::info!(channel = %row.channel, "the address is at its vendor's limit; the message waits for a slot");
-                    let wait = SendResult::Retry {
-                        error: "接收人已达渠道频率上限，顺延发送".into(),
-                        at: free_at,
-                    };
-                    return self.finish(&row, wait).await;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e.chain(), "could not take a send slot; the row waits for its lease");
-                    return Outcome::MarkFailed;
-                }
-            }
+        if let Some(waiting) = self.wait_for_slot(&row).await {
+            return waiting;
         }
         let started = std::time::Instant::now();
         let Ok(result) = self.lease.within(self.channels.send(&message)).await else {
@@ -285,38 +265,6 @@ impl Sender {
                 counted("failed");
                 tracing::error!(duration_ms, error = %e, "not delivered, and will not be for this recipient");
                 self.finish(&row, SendResult::Failed(e)).await
-            }
-        }
-    }
-
-    /// Counts what this address received on a capped channel today (office time), this
-    /// message included, and warns from four fifths of the cap on: past it the gateway
-    /// refuses (flow control), and those messages wait for the next day's quota.
-    async fn count_today(&self, row: &Claimed, limit: i64) {
-        let now = self.time.now();
-        let midnight = now
-            .with_timezone(&self.zone)
-            .date_naive()
-            .and_time(chrono::NaiveTime::MIN)
-            .and_local_timezone(self.zone)
-            .earliest()
-            .map_or(now - Duration::days(1), |t| t.with_timezone(&chrono::Utc));
-        let (channel, address) = (row.channel, row.address.clone());
-        let counted = self
-            .store
-            .run(move |c| escalations::sent_to_since(c, channel, &address, midnight))
-            .await;
-        match counted {
-            Ok(before) if (before + 1) * 5 >= limit * 4 => tracing::warn!(
-                channel = %row.channel,
-                to = %masked(&row.address),
-                sent_today = before + 1,
-                daily_limit = limit,
-                "an address nears its daily cap on this channel; past it the gateway holds its messages until tomorrow"
-            ),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e.chain(), "could not count today's messages to an address")
             }
         }
     }
@@ -408,21 +356,6 @@ impl Sender {
     }
 }
 
-/// A mobile number as logs show it: 138****8000.
-fn masked(address: &str) -> String {
-    let chars: Vec<char> = address.chars().collect();
-    if chars.len() < 8 {
-        return "*".repeat(chars.len());
-    }
-    let (head, tail) = (&chars[..3], &chars[chars.len() - 4..]);
-    format!(
-        "{}{}{}",
-        head.iter().collect::<String>(),
-        "*".repeat(chars.len() - 7),
-        tail.iter().collect::<String>()
-    )
-}
-
 /// A row given up because its lease ran out (counted: a replica paused or cut off
 /// from the database shows here).
 fn lost_lease() -> Outcome {
@@ -459,12 +392,6 @@ fn backoff(initial: Duration, max: Duration, attempts: i32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_are_masked_in_logs() {
-        assert_eq!(masked("13800138000"), "138****8000");
-        assert_eq!(masked("123"), "***");
-    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
