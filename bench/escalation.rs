@@ -17,6 +17,9 @@ mod sms;
 #[path = "../tests/api/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;
+#[path = "../tests/api/stand_in.rs"]
+#[allow(dead_code)]
+mod stand_in;
 #[path = "../tests/api/tls.rs"]
 #[allow(dead_code)]
 mod tls;

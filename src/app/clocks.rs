@@ -412,7 +412,9 @@ fn follow_responsible_units(
     }
     let acknowledged: HashSet<ContactId> =
         clocks::acknowledged(conn, &clock.id)?.into_iter().collect();
-    let mut keep: HashSet<(Step, ContactId)> = HashSet::new();
+    // Kept: each step's people, and the robots of their units.
+    let mut people: HashSet<(Step, ContactId)> = HashSet::new();
+    let mut units: HashSet<(Step, String)> = HashSet::new();
     for step in &steps {
         let to: Vec<_> = escalations::recipients(conn, incident_id, &step.to)?
             .into_iter()
@@ -431,18 +433,22 @@ fn follow_responsible_units(
             &planning.addressing,
             now,
         )?;
-        let robots = escalations::robots_for(conn, &to, &planning.addressing)?;
-        keep.extend(
-            robots
-                .into_iter()
-                .map(|r| (step.step.clone(), ContactId::from(r.robot_id))),
-        );
-        keep.extend(to.into_iter().map(|r| (step.step.clone(), r.contact_id)));
+        for r in to {
+            units.insert((step.step.clone(), r.unit_code));
+            people.insert((step.step.clone(), r.contact_id));
+        }
     }
     let dropped: Vec<String> = escalations::future_reminders(conn, &clock.id, now)?
         .into_iter()
-        .filter(|(_, step, person)| !keep.contains(&(step.clone(), person.clone())))
-        .map(|(id, _, _)| id)
+        .filter(|w| {
+            let step = w.step.clone();
+            if w.channel.is_personal() {
+                !people.contains(&(step, w.to.clone()))
+            } else {
+                !units.contains(&(step, w.unit_code.clone()))
+            }
+        })
+        .map(|w| w.id)
         .collect();
     escalations::cancel(conn, &dropped, &StopReason::NoLongerResponsible.key(), now)?;
     Ok(())

@@ -33,6 +33,20 @@ pub enum SendError {
     Permanent(String),
 }
 
+/// A client for a vendor's HTTP API, every request bounded by `timeout_seconds`.
+fn http_client(vendor: &str, timeout_seconds: u64) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(timeout_seconds))
+        .build()
+        .map_err(|e| format!("{vendor} client: {e}"))
+}
+
+/// A request that got no answer (refused, timed out): later. Said without its URL, which
+/// may carry a key or secret.
+fn no_answer(vendor: &str, e: reqwest::Error) -> SendError {
+    SendError::Transient(format!("{vendor} unreachable: {}", e.without_url()))
+}
+
 /// What a message is about.
 pub enum About<'a> {
     /// A clock's reminder, or the new-major notice.

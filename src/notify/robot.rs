@@ -5,15 +5,13 @@
 //! can (企业微信, 钉钉). The vendors' codes decide whether a failure may pass. Webhooks hold
 //! the robot's key: errors are logged without URLs.
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::SendError;
+use super::{SendError, http_client, no_answer};
 use crate::domain::robot::{RobotKind, Target};
 use crate::mail::{Composer, MailContext};
 
@@ -80,16 +78,9 @@ fn verdict(kind: RobotKind, a: &Answer) -> Result<(), SendError> {
     }
 }
 
-fn unreachable_robot(e: reqwest::Error) -> SendError {
-    SendError::Transient(format!("robot unreachable: {}", e.without_url()))
-}
-
 impl Robots {
     pub fn new(timeout_seconds: u64, composer: std::sync::Arc<Composer>) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(timeout_seconds))
-            .build()
-            .map_err(|e| format!("robot client: {e}"))?;
+        let http = http_client("robot", timeout_seconds)?;
         Ok(Self { http, composer })
     }
 
@@ -167,7 +158,7 @@ impl Robots {
             .json(&body)
             .send()
             .await
-            .map_err(unreachable_robot)?;
+            .map_err(|e| no_answer("robot", e))?;
         let status = response.status();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {

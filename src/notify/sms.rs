@@ -6,12 +6,10 @@
 //! sent again by this service, but a crash between its answer and the record can repeat
 //! one (counted by the stand-in in tests).
 
-use std::time::Duration;
-
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
-use super::{Outgoing, SendError};
+use super::{Outgoing, SendError, http_client, no_answer};
 use crate::config::{BodyEncoding, HttpMethod, SmsSettings};
 use crate::mail::Composer;
 
@@ -83,20 +81,13 @@ fn field_text(answer: &Value, path: &str) -> Option<String> {
     }
 }
 
-fn unreachable_gateway(e: reqwest::Error) -> SendError {
-    SendError::Transient(format!("SMS gateway unreachable: {}", e.without_url()))
-}
-
 impl Sms {
     pub fn new(
         settings: &SmsSettings,
         secret: SecretString,
         composer: std::sync::Arc<Composer>,
     ) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(settings.timeout_seconds))
-            .build()
-            .map_err(|e| format!("SMS client: {e}"))?;
+        let http = http_client("SMS", settings.timeout_seconds)?;
         Ok(Self {
             http,
             method: settings.method,
@@ -178,7 +169,10 @@ impl Sms {
             (HttpMethod::Get, BodyEncoding::Form) => request.query(&form()),
             (HttpMethod::Post, BodyEncoding::Form) => request.form(&form()),
         };
-        let response = request.send().await.map_err(unreachable_gateway)?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| no_answer("SMS gateway", e))?;
         let status = response.status();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         self.verdict(status, &answer)

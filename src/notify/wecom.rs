@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::{Outgoing, SendError};
+use super::{Outgoing, SendError, http_client, no_answer};
 use crate::config::WecomSettings;
 use crate::mail::Composer;
 
@@ -83,20 +83,13 @@ fn verdict(a: &Answer) -> Verdict {
     }
 }
 
-fn transport(e: reqwest::Error) -> SendError {
-    SendError::Transient(format!("企业微信 unreachable: {}", e.without_url()))
-}
-
 impl Wecom {
     pub fn new(
         settings: &WecomSettings,
         secret: SecretString,
         composer: std::sync::Arc<Composer>,
     ) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(settings.timeout_seconds))
-            .build()
-            .map_err(|e| format!("企业微信 client: {e}"))?;
+        let http = http_client("企业微信", settings.timeout_seconds)?;
         Ok(Self {
             http,
             api_base: settings.api_base.trim_end_matches('/').to_owned(),
@@ -128,12 +121,12 @@ impl Wecom {
             ])
             .send()
             .await
-            .map_err(transport)?
+            .map_err(|e| no_answer("企业微信", e))?
             .error_for_status()
-            .map_err(transport)?
+            .map_err(|e| no_answer("企业微信", e))?
             .json()
             .await
-            .map_err(transport)?;
+            .map_err(|e| no_answer("企业微信", e))?;
         if answer.errcode != 0 || answer.access_token.is_empty() {
             // A wrong corp id or secret says nothing about the message: it waits for the
             // settings to be fixed, as mail waits for a relay that refuses the login.
@@ -186,12 +179,12 @@ impl Wecom {
                 .json(&body)
                 .send()
                 .await
-                .map_err(transport)?
+                .map_err(|e| no_answer("企业微信", e))?
                 .error_for_status()
-                .map_err(transport)?
+                .map_err(|e| no_answer("企业微信", e))?
                 .json()
                 .await
-                .map_err(transport)?;
+                .map_err(|e| no_answer("企业微信", e))?;
             match verdict(&answer) {
                 Verdict::Sent => return Ok(()),
                 Verdict::Refresh if attempt == 0 => refused = Some(token),

@@ -7,6 +7,7 @@ mod helpers;
 mod robots;
 mod sms;
 mod smtp;
+mod stand_in;
 mod tls;
 mod wecom;
 

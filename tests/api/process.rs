@@ -221,7 +221,7 @@ async fn notices(base: &str, token: &str, incident: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn wait_all_sent(base: &str, token: &str, incident: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn wait_all_sent(base: &str, token: &str, incident: &str, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let rows = notices(base, token, incident).await;

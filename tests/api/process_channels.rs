@@ -4,12 +4,12 @@
 //! no secret reaches the log.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestDb, incident_body};
-use crate::process::{Service, admin_token, leased, start, wait_exit};
+use crate::process::{Service, admin_token, leased, start, wait_all_sent, wait_exit};
 use crate::robots::{DING_SECRET, TestRobots};
 use crate::sms::TestSms;
 use crate::smtp::TestSmtp;
@@ -88,36 +88,6 @@ fn mobile(i: usize) -> String {
 
 fn users(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("leader{i}")).collect()
-}
-
-/// The notices once every one is sent.
-async fn wait_all_sent(base: &str, token: &str, incident: &str, n: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let res = reqwest::Client::new()
-            .get(format!("{base}/api/v1/incidents/{incident}/notifications"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let body: Value = res.json().await.unwrap();
-        let rows: Vec<Value> = body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["step"] == "new_major")
-            .cloned()
-            .collect();
-        if rows.len() == n && rows.iter().all(|r| r["status"] == "sent") {
-            return rows;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not all sent: {:?}",
-            rows.iter().map(|r| r["status"].clone()).collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 fn assert_no_secret_in(dir: &std::path::Path) {

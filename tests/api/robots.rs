@@ -8,15 +8,16 @@
 //! crates directly, not with the service's code.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
+
+use super::stand_in::{Served, serve, wait_until};
 
 pub const WECOM_KEY: &str = "693a91f6-wecom-robot-key";
 pub const DING_TOKEN: &str = "ding-access-token-0123";
@@ -46,7 +47,7 @@ struct State {
 pub struct TestRobots {
     pub base: String,
     state: Arc<Mutex<State>>,
-    server: actix_web::dev::ServerHandle,
+    _served: Served<State>,
 }
 
 fn sign(key: &[u8], message: &[u8]) -> String {
@@ -217,27 +218,15 @@ async fn feishu(
 
 impl TestRobots {
     pub fn start() -> Self {
-        let state = Arc::new(Mutex::new(State::default()));
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let data = web::Data::new(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .route("/cgi-bin/webhook/send", web::post().to(wecom))
+        let served = serve(State::default(), |cfg| {
+            cfg.route("/cgi-bin/webhook/send", web::post().to(wecom))
                 .route("/robot/send", web::post().to(dingtalk))
-                .route("/open-apis/bot/v2/hook/{hook}", web::post().to(feishu))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+                .route("/open-apis/bot/v2/hook/{hook}", web::post().to(feishu));
+        });
         Self {
-            base: format!("http://127.0.0.1:{port}"),
-            state,
-            server: handle,
+            base: served.base.clone(),
+            state: served.state.clone(),
+            _served: served,
         }
     }
 
@@ -270,23 +259,6 @@ impl TestRobots {
         within: Duration,
         done: impl Fn(&[Received]) -> bool,
     ) -> Vec<Received> {
-        let deadline = Instant::now() + within;
-        loop {
-            let got = self.received();
-            if done(&got) {
-                return got;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}: {got:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for TestRobots {
-    fn drop(&mut self) {
-        drop(self.server.stop(false));
+        wait_until(what, within, || self.received(), |got| done(got)).await
     }
 }

@@ -8,10 +8,11 @@
 //! refused. It can be told to answer the next sends with a code or an HTTP status.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::stand_in::{Served, serve, wait_until};
 use serde_json::{Value, json};
 
 pub const SECRET: &str = "sms-key-do-not-log";
@@ -47,7 +48,7 @@ struct State {
 pub struct TestSms {
     pub url: String,
     state: Arc<Mutex<State>>,
-    server: actix_web::dev::ServerHandle,
+    _served: Served<State>,
 }
 
 fn answer(status: u16, code: &str, message: &str) -> HttpResponse {
@@ -129,28 +130,17 @@ async fn send(
 impl TestSms {
     /// Serves on a random port, with the vendor's daily cap of 50 per number.
     pub fn start() -> Self {
-        let state = Arc::new(Mutex::new(State {
+        let state = State {
             daily_cap: 50,
             ..State::default()
-        }));
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let data = web::Data::new(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .route("/sms/send", web::post().to(send))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        };
+        let served = serve(state, |cfg| {
+            cfg.route("/sms/send", web::post().to(send));
+        });
         Self {
-            url: format!("http://127.0.0.1:{port}/sms/send"),
-            state,
-            server: handle,
+            url: format!("{}/sms/send", served.base),
+            state: served.state.clone(),
+            _served: served,
         }
     }
 
@@ -179,14 +169,9 @@ impl TestSms {
     /// Once no request is being answered (30 s at most): what the gateway took is all
     /// in `received`.
     pub async fn wait_idle(&self) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while self.state.lock().unwrap().in_flight > 0 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the gateway stayed busy"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        let within = std::time::Duration::from_secs(30);
+        let busy = || self.state.lock().unwrap().in_flight;
+        wait_until("the gateway to be idle", within, busy, |n| *n == 0).await;
     }
 
     /// Each answer from now on takes `delay`.
@@ -232,23 +217,7 @@ impl TestSms {
 
     /// What was received once `done` holds (30 s at most).
     pub async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let got = self.received();
-            if done(&got) {
-                return got;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting for {what}: {got:#?}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for TestSms {
-    fn drop(&mut self) {
-        drop(self.server.stop(false));
+        let within = std::time::Duration::from_secs(30);
+        wait_until(what, within, || self.received(), |got| done(got)).await
     }
 }

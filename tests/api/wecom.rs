@@ -6,10 +6,11 @@
 //! next sends with an error code.
 
 use std::collections::{HashSet, VecDeque};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
+
+use super::stand_in::{Served, serve, wait_until};
 use serde_json::{Value, json};
 
 pub const CORP_ID: &str = "ww-test-corp";
@@ -40,7 +41,7 @@ struct State {
 pub struct TestWecom {
     pub base: String,
     state: Arc<Mutex<State>>,
-    server: actix_web::dev::ServerHandle,
+    _served: Served<State>,
 }
 
 async fn gettoken(
@@ -125,29 +126,18 @@ async fn send(
 impl TestWecom {
     /// Serves on a random port; `users` are the members it knows.
     pub fn start(users: &[&str]) -> Self {
-        let state = Arc::new(Mutex::new(State {
+        let state = State {
             users: users.iter().map(|u| u.to_string()).collect(),
             ..State::default()
-        }));
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let data = web::Data::new(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .route("/cgi-bin/gettoken", web::get().to(gettoken))
-                .route("/cgi-bin/message/send", web::post().to(send))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        };
+        let served = serve(state, |cfg| {
+            cfg.route("/cgi-bin/gettoken", web::get().to(gettoken))
+                .route("/cgi-bin/message/send", web::post().to(send));
+        });
         Self {
-            base: format!("http://127.0.0.1:{port}"),
-            state,
-            server: handle,
+            base: served.base.clone(),
+            state: served.state.clone(),
+            _served: served,
         }
     }
 
@@ -198,23 +188,6 @@ impl TestWecom {
         within: std::time::Duration,
         done: impl Fn(&[Received]) -> bool,
     ) -> Vec<Received> {
-        let deadline = std::time::Instant::now() + within;
-        loop {
-            let got = self.received();
-            if done(&got) {
-                return got;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting for {what}: {got:#?}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for TestWecom {
-    fn drop(&mut self) {
-        drop(self.server.stop(false));
+        wait_until(what, within, || self.received(), |got| done(got)).await
     }
 }

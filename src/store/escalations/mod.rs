@@ -120,17 +120,17 @@ pub struct Planned<'a> {
 
 /// A unit's robot a step reaches: the robot, its channel, name and unit, and the mobile
 /// numbers of the step's recipients in that unit (the people it @s).
-pub struct RobotPlan {
-    pub robot_id: String,
-    pub channel: Channel,
-    pub name: String,
-    pub unit_code: String,
-    pub mentions: Vec<String>,
+struct RobotPlan {
+    robot_id: String,
+    channel: Channel,
+    name: String,
+    unit_code: String,
+    mentions: Vec<String>,
 }
 
 /// The active robots of the recipients' units, on the robot channels this service sends
 /// on.
-pub fn robots_for(
+fn robots_for(
     conn: &mut DbConn,
     recipients: &[Recipient],
     addressing: &Addressing,
@@ -355,13 +355,24 @@ pub fn cancel(
         .execute(conn)?)
 }
 
-/// A clock's reminders still waiting for a moment after `now`: (id, step, person).
+/// A reminder still waiting, and whom it is for.
+pub struct Waiting {
+    pub id: String,
+    pub step: Step,
+    /// A person, or on a robot's channel the unit's robot.
+    pub to: ContactId,
+    pub channel: Channel,
+    pub unit_code: String,
+}
+
+/// A clock's reminders still waiting for a moment after `now`.
 pub fn future_reminders(
     conn: &mut DbConn,
     clock_id: &ClockId,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, Step, ContactId)>, AppError> {
-    let rows: Vec<(String, String, i32, ContactId)> = escalations::table
+) -> Result<Vec<Waiting>, AppError> {
+    type Row = (String, String, i32, ContactId, Channel, String);
+    let rows: Vec<Row> = escalations::table
         .filter(escalations::clock_id.eq(clock_id))
         .filter(escalations::status.eq(EscalationStatus::Pending))
         .filter(escalations::rank.ge(Step::FIRST_REMINDER_RANK))
@@ -371,12 +382,20 @@ pub fn future_reminders(
             escalations::step,
             escalations::rank,
             escalations::contact_id,
+            escalations::channel,
+            escalations::recipient_unit,
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, step, rank, person)| {
+        .map(|(id, step, rank, to, channel, unit_code)| {
             let step = Step::from_stored(&step, rank).map_err(AppError::internal)?;
-            Ok((id, step, person))
+            Ok(Waiting {
+                id,
+                step,
+                to,
+                channel,
+                unit_code,
+            })
         })
         .collect()
 }
