@@ -111,14 +111,21 @@ pub fn since(
     scope: Option<&str>,
     limit: i64,
 ) -> Result<Vec<StreamEvent>, AppError> {
-    let in_scope = incident_units::table
-        .inner_join(units::table)
-        .filter(units::path.like(format!("{}%", scope.unwrap_or(""))))
-        .select(incident_units::incident_id);
-    let rows: Vec<StreamRow> = incident_events::table
+    let mut query = incident_events::table
         .inner_join(incidents::table)
         .filter(incident_events::seq.gt(after))
-        .filter(incident_events::incident_id.eq_any(in_scope))
+        .into_boxed();
+    // Unscoped (the process-wide feed) reads by the counter's index alone; scoped, each
+    // event's incident is looked up by its key, never the whole unit table's incidents.
+    if let Some(scope) = scope {
+        query = query.filter(diesel::dsl::exists(
+            incident_units::table
+                .inner_join(units::table)
+                .filter(incident_units::incident_id.eq(incident_events::incident_id))
+                .filter(units::path.like(format!("{scope}%"))),
+        ));
+    }
+    let rows: Vec<StreamRow> = query
         .order(incident_events::seq.asc())
         .limit(limit)
         .select((
