@@ -5,6 +5,8 @@
 mod group;
 mod limits;
 
+use self::limits::SlotDesk;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -50,65 +52,86 @@ impl Engine {
         };
         let length = std::time::Duration::from_secs(self.settings.lease_seconds.unsigned_abs());
         let lease = Arc::new(Lease::hold(self.store.clone(), token, length, claimed_at));
-        let started = std::time::Instant::now();
-        let loaded = self.load_incidents(&claimed).await;
-        tracing::debug!(
-            load_ms = started.elapsed().as_millis() as u64,
-            "incidents loaded for mail"
-        );
-        let incidents = match loaded {
-            Ok(found) => Arc::new(found),
-            Err(e) => {
-                // Leave the rows leased: they are retried when the lease ends.
-                tracing::error!(error = %e.chain(), "could not load incidents for escalation mail");
-                return Round::default();
-            }
-        };
         let mut round = Round {
             claimed: claimed.len(),
             ..Round::default()
         };
         let (accepted, recorder) = record::start(self.store.clone(), self.time.clone());
+        let (slots, desk) = SlotDesk::open(self.store.clone());
         let mut tasks = JoinSet::new();
         // A robot's rows go together, as one group message.
         let (personal, robot_rows): (Vec<Claimed>, Vec<Claimed>) =
             claimed.into_iter().partition(|r| r.channel.is_personal());
-        let mut groups: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
-        for row in robot_rows {
-            groups.entry(row.address.clone()).or_default().push(row);
-        }
         let mut group_tasks = JoinSet::new();
-        for (_, rows) in groups {
-            if *shutdown.borrow() {
-                let store = self.store.clone();
-                for row in rows {
-                    let store = store.clone();
-                    tasks.spawn(async move { release(&store, &row).await });
+        if !robot_rows.is_empty() {
+            match self.load_incidents(&robot_rows).await {
+                Ok(incidents) => {
+                    let incidents = Arc::new(incidents);
+                    let mut groups: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
+                    for row in robot_rows {
+                        groups.entry(row.address.clone()).or_default().push(row);
+                    }
+                    for (_, rows) in groups {
+                        if *shutdown.borrow() {
+                            for row in rows {
+                                let store = self.store.clone();
+                                tasks.spawn(async move { release(&store, &row).await });
+                            }
+                            continue;
+                        }
+                        let Ok(permit) = self.sends.clone().acquire_owned().await else {
+                            break;
+                        };
+                        let engine = self.handles(accepted.clone(), lease.clone(), slots.clone());
+                        let incidents = incidents.clone();
+                        group_tasks.spawn(async move {
+                            engine.deliver_group(rows, &incidents, permit).await
+                        });
+                    }
                 }
-                continue;
+                // Left leased: retried when the lease ends.
+                Err(e) => {
+                    tracing::error!(error = %e.chain(), "could not load incidents for robot messages")
+                }
             }
-            let Ok(permit) = self.sends.clone().acquire_owned().await else {
-                break;
-            };
-            let engine = self.handles(accepted.clone(), lease.clone());
-            let incidents = incidents.clone();
-            group_tasks.spawn(async move { engine.deliver_group(rows, &incidents, permit).await });
         }
-        for row in personal {
-            if *shutdown.borrow() {
-                // Not started: hand it back at once instead of waiting for the lease.
-                let store = self.store.clone();
-                tasks.spawn(async move { release(&store, &row).await });
-                continue;
+        // Sending starts once the first chunk's incidents are in; each next chunk loads
+        // while the one before it goes out.
+        let mut chunks = in_chunks(personal).into_iter();
+        let mut loading = chunks.next().map(|rows| self.spawn_load(rows));
+        while let Some(load) = loading.take() {
+            let (rows, loaded) = match load.await {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::error!(error = %e, "loading incidents panicked; the rows wait for their lease");
+                    break;
+                }
+            };
+            let incidents = match loaded {
+                Ok(found) => Arc::new(found),
+                Err(e) => {
+                    // Left leased: retried when the lease ends.
+                    tracing::error!(error = %e.chain(), "could not load incidents for escalation messages");
+                    break;
+                }
+            };
+            loading = chunks.next().map(|rows| self.spawn_load(rows));
+            for row in rows {
+                if *shutdown.borrow() {
+                    // Not started: hand it back at once instead of waiting for the lease.
+                    let store = self.store.clone();
+                    tasks.spawn(async move { release(&store, &row).await });
+                    continue;
+                }
+                let Ok(permit) = self.sends.clone().acquire_owned().await else {
+                    break;
+                };
+                let engine = self.handles(accepted.clone(), lease.clone(), slots.clone());
+                let incidents = incidents.clone();
+                tasks.spawn(async move { engine.deliver_one(row, &incidents, permit).await });
             }
-            let Ok(permit) = self.sends.clone().acquire_owned().await else {
-                break;
-            };
-            let engine = self.handles(accepted.clone(), lease.clone());
-            let incidents = incidents.clone();
-            tasks.spawn(async move { engine.deliver_one(row, &incidents, permit).await });
         }
-        drop(accepted);
+        drop((accepted, slots));
         while let Some(done) = group_tasks.join_next().await {
             match done {
                 Ok(outcomes) => {
@@ -131,6 +154,9 @@ impl Engine {
                 Err(e) => tracing::error!(error = %e, "escalation send task panicked"),
             }
         }
+        if let Err(e) = desk.await {
+            tracing::error!(error = %e, "the send-slot desk panicked");
+        }
         round.sent = recorder.await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "the sent-mail recorder panicked");
             0
@@ -138,36 +164,33 @@ impl Engine {
         round
     }
 
-    async fn load_incidents(
+    /// Loads the incidents of `rows` on the side; resolves to the rows and their incidents.
+    fn spawn_load(
         &self,
-        claimed: &[Claimed],
-    ) -> Result<HashMap<IncidentId, Incident>, AppError> {
-        let mut ids: Vec<IncidentId> = claimed
-            .iter()
-            .filter_map(|c| c.incident_id.clone())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        self.store
-            .run(move |conn| {
-                let now = escalations::db_now(conn)?;
-                let found = incidents::load_many(conn, &ids, now)?;
-                Ok(found.into_iter().map(|i| (i.id.clone(), i)).collect())
-            })
-            .await
+        rows: Vec<Claimed>,
+    ) -> tokio::task::JoinHandle<(Vec<Claimed>, Result<Incidents, AppError>)> {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let loaded = load_incidents(&store, &rows).await;
+            (rows, loaded)
+        })
     }
 
-    fn handles(&self, accepted: Accepted, lease: Arc<Lease>) -> Sender {
+    async fn load_incidents(&self, claimed: &[Claimed]) -> Result<Incidents, AppError> {
+        load_incidents(&self.store, claimed).await
+    }
+
+    fn handles(&self, accepted: Accepted, lease: Arc<Lease>, slots: SlotDesk) -> Sender {
         Sender {
             accepted,
             lease,
+            slots,
             store: self.store.clone(),
             channels: self.channels.clone(),
             retry_initial: Duration::seconds(self.settings.retry_initial_seconds),
             retry_max: Duration::seconds(self.settings.retry_max_seconds),
             late_after: Duration::seconds(self.settings.late_after_seconds),
             time: self.time.clone(),
-            zone: self.zone,
         }
     }
 }
@@ -176,13 +199,13 @@ impl Engine {
 struct Sender {
     accepted: Accepted,
     lease: Arc<Lease>,
+    slots: SlotDesk,
     store: Store,
     channels: Arc<Channels>,
     retry_initial: Duration,
     retry_max: Duration,
     late_after: Duration,
     time: Arc<dyn TimeSource>,
-    zone: chrono_tz::Tz,
 }
 
 impl Sender {
@@ -243,9 +266,6 @@ impl Sender {
             Ok(()) => {
                 counted("sent");
                 tracing::info!(duration_ms, late = row.late, channel = %row.channel, "escalation sent");
-                if let Some(limit) = self.channels.daily_limit(row.channel) {
-                    self.count_today(&row, limit).await;
-                }
                 if !self.accepted.hand_in(row.id, row.lease_token) {
                     tracing::error!("sent mail could not be recorded; its lease will expire");
                 }
@@ -354,6 +374,47 @@ impl Sender {
             }
         }
     }
+}
+
+/// The incidents of claimed rows, by id.
+type Incidents = HashMap<IncidentId, Incident>;
+
+/// Rows whose incidents are loaded together: small enough that sending starts soon after
+/// the claim, large enough that a thousand rows take ten queries, not a thousand.
+const LOAD_CHUNK: usize = 100;
+
+fn in_chunks(rows: Vec<Claimed>) -> Vec<Vec<Claimed>> {
+    let mut chunks: Vec<Vec<Claimed>> = Vec::new();
+    for row in rows {
+        match chunks.last_mut() {
+            Some(chunk) if chunk.len() < LOAD_CHUNK => chunk.push(row),
+            _ => chunks.push(vec![row]),
+        }
+    }
+    chunks
+}
+
+async fn load_incidents(store: &Store, claimed: &[Claimed]) -> Result<Incidents, AppError> {
+    let started = std::time::Instant::now();
+    let mut ids: Vec<IncidentId> = claimed
+        .iter()
+        .filter_map(|c| c.incident_id.clone())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let found = store
+        .run(move |conn| {
+            let now = escalations::db_now(conn)?;
+            let found = incidents::load_many(conn, &ids, now)?;
+            Ok(found.into_iter().map(|i| (i.id.clone(), i)).collect())
+        })
+        .await;
+    tracing::debug!(
+        rows = claimed.len(),
+        load_ms = started.elapsed().as_millis() as u64,
+        "incidents loaded"
+    );
+    found
 }
 
 /// A row given up because its lease ran out (counted: a replica paused or cut off

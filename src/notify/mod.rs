@@ -18,7 +18,7 @@ pub use wecom::{TEXT_MAX_BYTES as WECOM_TEXT_MAX_BYTES, Wecom};
 use chrono::{DateTime, Utc};
 
 use crate::domain::clock::ClockView;
-use crate::domain::escalation::{Channel, Lateness, Step};
+use crate::domain::escalation::{AddressLimits, Channel, Lateness, RateLimit, Step};
 use crate::domain::incident::Incident;
 use crate::domain::report::ReportKind;
 
@@ -205,26 +205,25 @@ impl Channels {
         }
     }
 
-    /// What the vendor lets one address receive (企业微信 members: 30 a minute, 1,000 an
-    /// hour; past that it drops messages and still answers 0), with the key the sends to
-    /// that address are counted under.
-    pub fn rate_limits(
-        &self,
-        channel: Channel,
-        address: &str,
-    ) -> Option<(String, &'static [crate::domain::escalation::RateLimit])> {
+    /// What the vendor lets one address receive, with the key its sends are counted
+    /// under: 企业微信 members 30 a minute and 1,000 an hour (past that it drops messages
+    /// and still answers 0), held; SMS numbers a daily cap, counted over the last 24
+    /// hours and warned of (past it the gateway refuses with its flow-control code).
+    pub fn address_limits(&self, channel: Channel, address: &str) -> Option<AddressLimits> {
         match channel {
-            Channel::Wecom if self.wecom.is_some() => {
-                Some((format!("wecom:{address}"), wecom::MEMBER_LIMITS))
-            }
-            _ => None,
-        }
-    }
-
-    /// Messages one address may receive on `channel` in a day, when its vendor caps it.
-    pub fn daily_limit(&self, channel: Channel) -> Option<i64> {
-        match channel {
-            Channel::Sms => self.sms.as_ref().map(Sms::daily_limit),
+            Channel::Wecom if self.wecom.is_some() => Some(AddressLimits {
+                key: format!("wecom:{address}"),
+                windows: wecom::MEMBER_LIMITS.to_vec(),
+                daily_cap: None,
+            }),
+            Channel::Sms => self.sms.as_ref().map(|sms| AddressLimits {
+                key: format!("sms:{address}"),
+                windows: vec![RateLimit {
+                    count: i64::MAX,
+                    window: chrono::Duration::days(1),
+                }],
+                daily_cap: Some(sms.daily_limit()),
+            }),
             _ => None,
         }
     }

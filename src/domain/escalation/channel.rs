@@ -62,6 +62,16 @@ pub struct RateLimit {
     pub window: chrono::Duration,
 }
 
+/// What one address may receive: a slot is taken under `key` within every window before
+/// a message goes, and held past a window's count; a `daily_cap` is only counted and
+/// warned of as it nears.
+#[derive(Debug, Clone)]
+pub struct AddressLimits {
+    pub key: String,
+    pub windows: Vec<RateLimit>,
+    pub daily_cap: Option<i64>,
+}
+
 /// How planned messages are addressed: the channels this service sends on, the rule of
 /// each role, and the domain of e-mail Message-IDs. Cheap to clone.
 #[derive(Debug, Clone)]

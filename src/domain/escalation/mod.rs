@@ -14,7 +14,7 @@ mod step;
 
 use crate::domain::ids::{ClockId, ContactId, EscalationId};
 
-pub use channel::{Addressing, Channel, RateLimit, Route};
+pub use channel::{AddressLimits, Addressing, Channel, RateLimit, Route};
 pub use lateness::{Lateness, SendFacts};
 pub use recipients::{Person, Recipient, Responsible, resolve};
 pub use rules::{MAX_AFTER_MINUTES, NotifyRule, NotifyRules, RoleRules};

@@ -467,23 +467,6 @@ pub fn for_incident(
         .collect()
 }
 
-/// How many messages went to `address` on `channel` since `since` (a gateway's daily
-/// cap counts them).
-pub fn sent_to_since(
-    conn: &mut DbConn,
-    channel: Channel,
-    address: &str,
-    since: DateTime<Utc>,
-) -> Result<i64, AppError> {
-    Ok(escalations::table
-        .filter(escalations::channel.eq(channel))
-        .filter(escalations::address.eq(address))
-        .filter(escalations::status.eq(EscalationStatus::Sent))
-        .filter(escalations::sent_at.ge(to_db_time(since)))
-        .count()
-        .get_result(conn)?)
-}
-
 /// When the engine next has something to do: the earliest pending attempt or expiring
 /// lease. In the past means the engine is behind by that much.
 pub fn next_due(conn: &mut DbConn) -> Result<Option<DateTime<Utc>>, AppError> {
