@@ -42,6 +42,9 @@ struct State {
     /// Answers refused for a bad signature or key.
     refused: usize,
     ding_throttled_until: Option<Instant>,
+    /// How long 钉钉 takes to answer, and how many of its requests are being answered.
+    ding_delay: Duration,
+    ding_in_flight: usize,
 }
 
 pub struct TestRobots {
@@ -120,7 +123,17 @@ async fn dingtalk(
     q: web::Query<HashMap<String, String>>,
     body: web::Json<Value>,
 ) -> HttpResponse {
+    let delay = {
+        let mut s = state.lock().unwrap();
+        s.ding_in_flight += 1;
+        s.ding_delay
+    };
+    // Taken, then answered late: a sender killed meanwhile never hears that it went.
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let mut s = state.lock().unwrap();
+    s.ding_in_flight -= 1;
     if q.get("access_token").map(String::as_str) != Some(DING_TOKEN) {
         s.refused += 1;
         return answer(300001, "token is not exist");
@@ -244,6 +257,23 @@ impl TestRobots {
 
     pub fn received(&self) -> Vec<Received> {
         self.state.lock().unwrap().received.clone()
+    }
+
+    /// 钉钉's answers from now on take `delay`.
+    pub fn slow_down(&self, delay: Duration) {
+        self.state.lock().unwrap().ding_delay = delay;
+    }
+
+    /// Waits until `n` requests to 钉钉 are being answered (0: until it is idle).
+    pub async fn wait_in_flight(&self, n: usize) {
+        let busy = || self.state.lock().unwrap().ding_in_flight;
+        wait_until(
+            "钉钉's requests in flight",
+            Duration::from_secs(30),
+            busy,
+            |b| *b == n,
+        )
+        .await;
     }
 
     /// Refusals for a limit, and for a key or signature.
