@@ -10,6 +10,7 @@ use crate::domain::escalation::{Channel, RoleRules};
 use crate::domain::ids::ContactId;
 use crate::domain::unit::{NewUnit, Unit, UnitChange};
 use crate::error::AppError;
+use crate::store::escalations::hold::{self, Whose};
 use crate::store::{DbConn, contacts, sessions, units};
 
 impl App {
@@ -42,8 +43,8 @@ impl App {
         code: String,
         change: UnitChange,
     ) -> Result<Unit, AppError> {
-        let (actor, now) = (actor.clone(), self.now());
-        self.write(move |conn| change_unit(conn, &actor, &code, change, now))
+        let (actor, now, zone) = (actor.clone(), self.now(), self.zone());
+        self.write(move |conn| change_unit(conn, &actor, &code, change, (now, zone)))
             .await
     }
 
@@ -122,7 +123,7 @@ fn change_unit(
     actor: &Actor,
     code: &str,
     change: UnitChange,
-    now: DateTime<Utc>,
+    (now, zone): (DateTime<Utc>, chrono_tz::Tz),
 ) -> Result<Unit, AppError> {
     actor.require_admin()?;
     actor.require_covers(&units::find(conn, code)?.path, "unit")?;
@@ -133,8 +134,18 @@ fn change_unit(
         ));
     }
     let deactivated = change.active == Some(false);
+    let quiet_changed = change.quiet_hours.is_some();
     let unit = units::update(conn, code, change, now)?;
     actor.require_covers(&unit.path, "the unit's new place")?;
+    if quiet_changed {
+        // Warnings already planned for the office are held, or released, by the new hours.
+        let moved = hold::redecide(conn, Whose::Unit(code), chrono::Duration::zero(), zone)?;
+        tracing::info!(
+            unit = code,
+            reminders = moved,
+            "quiet hours changed; planned warnings decided again"
+        );
+    }
     if deactivated {
         sessions::delete_for_unit(conn, &unit.id)?;
     }

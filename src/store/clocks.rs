@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use super::columns::Json;
+use super::escalations::hold::Whose;
 use super::schema::{acknowledgements, clocks, escalations as esc, milestones};
 use super::{DbConn, from_db_time, to_db_time};
 use crate::domain::clock::{
@@ -151,52 +152,7 @@ pub fn shift(
             clocks::phase.eq(ClockPhase::OnTime),
         ))
         .execute(conn)?;
-    type Pending = (
-        String,
-        String,
-        i32,
-        chrono::NaiveDateTime,
-        Option<chrono::NaiveDateTime>,
-        i32,
-        String,
-    );
-    let pending: Vec<Pending> = esc::table
-        .filter(esc::clock_id.eq(&clock.id))
-        .filter(esc::status.eq(EscalationStatus::Pending))
-        .filter(esc::rank.ge(Step::FIRST_REMINDER_RANK))
-        .select((
-            esc::id,
-            esc::step,
-            esc::rank,
-            esc::due_at,
-            esc::held_from,
-            esc::after_minutes,
-            esc::recipient_unit,
-        ))
-        .load(conn)?;
-    let codes: Vec<&str> = pending.iter().map(|p| p.6.as_str()).collect();
-    let quiet = super::units::quiet_hours_of(conn, &codes)?;
-    for (id, step, rank, due, held_from, after, unit) in &pending {
-        // From when it was first due, not from where quiet hours held it: the hold is
-        // decided again for the new deadline.
-        let first_due = from_db_time(held_from.unwrap_or(*due)) + delta;
-        let step = Step::from_stored(step, *rank).map_err(AppError::internal)?;
-        let step_due = first_due - Duration::minutes((*after).into());
-        let (moved, held) = crate::domain::quiet::due_with_quiet_hours(
-            &step,
-            step_due,
-            first_due,
-            quiet.get(unit),
-            zone,
-        );
-        diesel::update(esc::table.find(id))
-            .set((
-                esc::due_at.eq(to_db_time(moved)),
-                esc::next_attempt_at.eq(to_db_time(moved)),
-                esc::held_from.eq(held.map(to_db_time)),
-            ))
-            .execute(conn)?;
-    }
+    super::escalations::hold::redecide(conn, Whose::Clock(&clock.id), delta, zone)?;
     Ok(())
 }
 

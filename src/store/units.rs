@@ -13,8 +13,11 @@ use crate::domain::unit::{Unit, UnitChange, UnitLevel, child_path};
 use crate::error::{AppError, ConflictCode};
 use crate::rule::Rule;
 
+// The whole row is read, changed and written back: a field set to None is written as NULL
+// (diesel would otherwise leave it as it was: `quiet_hours: null` or a move to the top
+// level was answered 200 and not kept).
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = units)]
+#[diesel(table_name = units, treat_none_as_null = true)]
 struct UnitRow {
     id: UnitId,
     code: UnitCode,

@@ -150,6 +150,27 @@ async fn moving_a_unit_moves_its_subtree(backend: Backend) {
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(app.get(&path, &scoped).await.status(), 200);
+
+    // Under a provincial bureau and back to the top: kept, not only answered.
+    let province = json!({ "code": "44", "name": "广东省税务局", "level": "provincial_bureau" });
+    assert_eq!(
+        app.post("/api/v1/units", &app.admin, &province)
+            .await
+            .status(),
+        201
+    );
+    for parent in [json!("44"), Value::Null] {
+        let body = json!({ "parent_code": parent });
+        let res = app.patch("/api/v1/units/4401", &app.admin, &body).await;
+        assert_eq!(res.status(), 200);
+        let unit: Value = app
+            .get("/api/v1/units/4401", &app.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(unit["parent_code"], parent, "{unit}");
+    }
 }
 
 async fn contacts_carry_roles(backend: Backend) {

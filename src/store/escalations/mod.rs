@@ -4,6 +4,7 @@
 
 mod ack;
 mod claim;
+pub mod hold;
 mod mark;
 
 pub use ack::{

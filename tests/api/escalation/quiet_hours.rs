@@ -1,7 +1,7 @@
 //! Quiet hours (免打扰时段) of an office: an early warning inside the window, for a deadline
 //! after it, waits for the window's end (shown on the incident page); a warning whose
 //! deadline falls inside the window, the breach and the new-major notice are never held;
-//! moving the deadline decides the hold again.
+//! moving the deadline, or the office's quiet hours, decides the hold again.
 
 use chrono::Timelike;
 use chrono_tz::Asia::Shanghai;
@@ -24,6 +24,13 @@ fn window_around_now() -> (String, String, DateTime<Utc>) {
     (from, to, end)
 }
 
+/// Changes the district office (440106) as an admin; the unit as answered.
+async fn change_office(app: &TestApp, body: Value) -> Value {
+    let res = app.patch("/api/v1/units/440106", &app.admin, &body).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
 async fn quiet_hours_hold_an_early_warning_and_never_a_breach(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.engine.enabled = false).await;
     app.seed_directory().await;
@@ -40,15 +47,7 @@ async fn quiet_hours_hold_an_early_warning_and_never_a_breach(backend: Backend) 
     .await;
     assert_eq!(code, "validation_failed");
     assert_eq!(details["field"], "quiet_hours.from");
-    let res = app
-        .patch(
-            "/api/v1/units/440106",
-            &app.admin,
-            &json!({ "quiet_hours": { "from": from, "to": to } }),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let unit: Value = res.json().await.unwrap();
+    let unit = change_office(&app, json!({ "quiet_hours": { "from": from, "to": to } })).await;
     assert_eq!(unit["quiet_hours"]["to"], to);
 
     // Deadline three hours away: the two-hour warning (due in an hour, inside the
@@ -142,4 +141,62 @@ async fn quiet_hours_hold_an_early_warning_and_never_a_breach(backend: Backend) 
     assert!(rows.iter().all(|r| r["held_from"].is_null()), "{rows:#?}");
 }
 
-crate::on_both_backends!(quiet_hours_hold_an_early_warning_and_never_a_breach);
+/// Quiet hours set after an incident was logged hold the warning already planned for the
+/// office; removing them releases it at its own time; the breach is never touched.
+async fn quiet_hours_set_later_hold_planned_warnings_and_release_them_when_removed(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, |s| s.engine.enabled = false).await;
+    app.seed_directory().await;
+    let incident = app
+        .create_incident(&app.admin, &major_incident(Duration::hours(2)))
+        .await;
+    let id = incident["id"].as_str().unwrap().to_owned();
+    let statement = clock(&incident, "authoritative_statement");
+    let deadline = at(&statement["due_at"]);
+    let warning_of = |rows: &[Value]| {
+        rows.iter()
+            .find(|r| {
+                r["clock_id"] == statement["id"]
+                    && r["step"] == "before_120m"
+                    && r["address"] == DUTY
+            })
+            .cloned()
+            .unwrap()
+    };
+    let breach_of = |rows: &[Value]| {
+        rows.iter()
+            .find(|r| r["clock_id"] == statement["id"] && r["step"] == "breach")
+            .cloned()
+            .unwrap()
+    };
+    let planned = warning_of(&app.notifications(&id).await);
+    assert!(planned["held_from"].is_null(), "{planned}");
+    assert_eq!(at(&planned["due_at"]), deadline - Duration::hours(2));
+
+    let (from, to, end) = window_around_now();
+    change_office(&app, json!({ "quiet_hours": { "from": from, "to": to } })).await;
+    let rows = app.notifications(&id).await;
+    let held = warning_of(&rows);
+    assert_eq!(at(&held["due_at"]), end, "{held}");
+    assert_eq!(at(&held["held_from"]), deadline - Duration::hours(2));
+    let breach = breach_of(&rows);
+    assert!(breach["held_from"].is_null() && at(&breach["due_at"]) == deadline);
+
+    // A change of name leaves the hold as it is; removing the hours releases it.
+    change_office(&app, json!({ "name": "广州市天河区税务局" })).await;
+    assert_eq!(
+        warning_of(&app.notifications(&id).await)["due_at"],
+        held["due_at"]
+    );
+    let unit = change_office(&app, json!({ "quiet_hours": null })).await;
+    assert!(unit["quiet_hours"].is_null(), "{unit}");
+    let released = warning_of(&app.notifications(&id).await);
+    assert!(released["held_from"].is_null(), "{released}");
+    assert_eq!(at(&released["due_at"]), deadline - Duration::hours(2));
+}
+
+crate::on_both_backends!(
+    quiet_hours_hold_an_early_warning_and_never_a_breach,
+    quiet_hours_set_later_hold_planned_warnings_and_release_them_when_removed
+);
