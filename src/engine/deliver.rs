@@ -63,36 +63,35 @@ impl Engine {
         let (personal, robot_rows): (Vec<Claimed>, Vec<Claimed>) =
             claimed.into_iter().partition(|r| r.channel.is_personal());
         let mut group_tasks = JoinSet::new();
-        if !robot_rows.is_empty() {
-            match self.load_incidents(&robot_rows).await {
-                Ok(incidents) => {
-                    let incidents = Arc::new(incidents);
-                    let mut groups: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
-                    for row in robot_rows {
-                        groups.entry(row.address.clone()).or_default().push(row);
-                    }
-                    for (_, rows) in groups {
-                        if *shutdown.borrow() {
-                            for row in rows {
-                                let store = self.store.clone();
-                                tasks.spawn(async move { release(&store, &row).await });
-                            }
-                            continue;
-                        }
-                        let Ok(permit) = self.sends.clone().acquire_owned().await else {
-                            break;
-                        };
-                        let engine = self.handles(accepted.clone(), lease.clone(), slots.clone());
-                        let incidents = incidents.clone();
-                        group_tasks.spawn(async move {
-                            engine.deliver_group(rows, &incidents, permit).await
-                        });
-                    }
-                }
-                // Left leased: retried when the lease ends.
+        let robot_incidents = if robot_rows.is_empty() {
+            None
+        } else {
+            match load_incidents(&self.store, &robot_rows).await {
+                Ok(found) => Some(Arc::new(found)),
                 Err(e) => {
-                    tracing::error!(error = %e.chain(), "could not load incidents for robot messages")
+                    // Left leased: retried when the lease ends.
+                    tracing::error!(error = %e.chain(), "could not load incidents for robot messages");
+                    None
                 }
+            }
+        };
+        if let Some(incidents) = robot_incidents {
+            let mut groups: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
+            for row in robot_rows {
+                groups.entry(row.address.clone()).or_default().push(row);
+            }
+            for (_, rows) in groups {
+                if *shutdown.borrow() {
+                    self.hand_back(rows, &mut tasks);
+                    continue;
+                }
+                let Ok(permit) = self.sends.clone().acquire_owned().await else {
+                    break;
+                };
+                let engine = self.handles(accepted.clone(), lease.clone(), slots.clone());
+                let incidents = incidents.clone();
+                group_tasks
+                    .spawn(async move { engine.deliver_group(rows, &incidents, permit).await });
             }
         }
         // Sending starts once the first chunk's incidents are in; each next chunk loads
@@ -118,9 +117,7 @@ impl Engine {
             loading = chunks.next().map(|rows| self.spawn_load(rows));
             for row in rows {
                 if *shutdown.borrow() {
-                    // Not started: hand it back at once instead of waiting for the lease.
-                    let store = self.store.clone();
-                    tasks.spawn(async move { release(&store, &row).await });
+                    self.hand_back([row], &mut tasks);
                     continue;
                 }
                 let Ok(permit) = self.sends.clone().acquire_owned().await else {
@@ -164,6 +161,15 @@ impl Engine {
         round
     }
 
+    /// Rows not started because the process is stopping: handed back at once instead of
+    /// waiting for the lease.
+    fn hand_back(&self, rows: impl IntoIterator<Item = Claimed>, tasks: &mut JoinSet<Outcome>) {
+        for row in rows {
+            let store = self.store.clone();
+            tasks.spawn(async move { release(&store, &row).await });
+        }
+    }
+
     /// Loads the incidents of `rows` on the side; resolves to the rows and their incidents.
     fn spawn_load(
         &self,
@@ -174,10 +180,6 @@ impl Engine {
             let loaded = load_incidents(&store, &rows).await;
             (rows, loaded)
         })
-    }
-
-    async fn load_incidents(&self, claimed: &[Claimed]) -> Result<Incidents, AppError> {
-        load_incidents(&self.store, claimed).await
     }
 
     fn handles(&self, accepted: Accepted, lease: Arc<Lease>, slots: SlotDesk) -> Sender {

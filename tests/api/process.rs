@@ -173,35 +173,34 @@ pub(crate) async fn leased(db: &TestDb) -> usize {
         .unwrap()
 }
 
-/// A unit with `n` principal leaders and a major incident: `n` notices due at once.
-async fn seed(base: &str, token: &str, n: usize) -> String {
-    let client = reqwest::Client::new();
-    let post = |path: &str, body: Value| {
-        client
-            .post(format!("{base}{path}"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-    };
-    let res = post(
-        "/api/v1/units",
-        json!({ "code": "4401", "name": "广州市税务局", "level": "city_bureau" }),
-    )
-    .await
-    .unwrap();
-    assert_eq!(res.status(), 201);
-    for i in 0..n {
-        let body = json!({ "name": format!("领导{i}"), "email": format!("leader{i}@example.org"), "unit_code": "4401", "roles": ["principal_leader"] });
-        assert_eq!(post("/api/v1/contacts", body).await.unwrap().status(), 201);
-    }
-    let res = post("/api/v1/incidents", incident_body("4401"))
+/// POSTs `body` to the running binary as `token`; it must be created (201). What was.
+pub(crate) async fn create(base: &str, token: &str, path: &str, body: Value) -> Value {
+    let res = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    assert_eq!(res.status(), 201, "POST {path}");
+    res.json().await.unwrap()
+}
+
+/// The city bureau (4401) the process tests' people and incidents belong to.
+pub(crate) async fn create_city(base: &str, token: &str) {
+    let unit = json!({ "code": "4401", "name": "广州市税务局", "level": "city_bureau" });
+    create(base, token, "/api/v1/units", unit).await;
+}
+
+/// A unit with `n` principal leaders and a major incident: `n` notices due at once.
+async fn seed(base: &str, token: &str, n: usize) -> String {
+    create_city(base, token).await;
+    for i in 0..n {
+        let body = json!({ "name": format!("领导{i}"), "email": format!("leader{i}@example.org"), "unit_code": "4401", "roles": ["principal_leader"] });
+        create(base, token, "/api/v1/contacts", body).await;
+    }
+    let incident = create(base, token, "/api/v1/incidents", incident_body("4401")).await;
+    incident["id"].as_str().unwrap().to_owned()
 }
 
 async fn notices(base: &str, token: &str, incident: &str) -> Vec<Value> {

@@ -7,10 +7,12 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{Backend, TestDb, incident_body};
-use crate::process::{Service, admin_token, leased, start, wait_all_sent, wait_exit};
+use crate::process::{
+    Service, admin_token, create, create_city, leased, start, wait_all_sent, wait_exit,
+};
 use crate::robots::{DING_SECRET, TestRobots};
 use crate::sms::TestSms;
 use crate::smtp::TestSmtp;
@@ -50,37 +52,17 @@ fn start_with(
 /// A unit with `n` principal leaders, each reached by SMS and 企业微信 at once (their own
 /// rule), and a major incident: `2n` notices due at once.
 async fn seed(base: &str, token: &str, n: usize) -> String {
-    let client = reqwest::Client::new();
-    let post = |path: &str, body: Value| {
-        client
-            .post(format!("{base}{path}"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-    };
-    let res = post(
-        "/api/v1/units",
-        json!({ "code": "4401", "name": "广州市税务局", "level": "city_bureau" }),
-    )
-    .await
-    .unwrap();
-    assert_eq!(res.status(), 201);
+    create_city(base, token).await;
     for i in 0..n {
         let body = json!({ "name": format!("领导{i}"), "email": format!("leader{i}@example.org"),
                            "unit_code": "4401", "roles": ["principal_leader"],
                            "wecom_userid": format!("leader{i}"), "mobile": mobile(i),
                            "notification_rules": [{ "channel": "sms", "after_minutes": 0 },
                                                   { "channel": "wecom", "after_minutes": 0 }] });
-        assert_eq!(post("/api/v1/contacts", body).await.unwrap().status(), 201);
+        create(base, token, "/api/v1/contacts", body).await;
     }
-    let res = post("/api/v1/incidents", incident_body("4401"))
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let incident = create(base, token, "/api/v1/incidents", incident_body("4401")).await;
+    incident["id"].as_str().unwrap().to_owned()
 }
 
 fn mobile(i: usize) -> String {
@@ -229,27 +211,13 @@ async fn three_replicas_send_each_sms_and_chat_once() {
 /// after the statement's deadline: the notice and the breach of each are due for the
 /// robot. Returns their references.
 async fn seed_robot(base: &str, token: &str, robots: &TestRobots, incidents: usize) -> Vec<String> {
-    let client = reqwest::Client::new();
-    let post = |path: &str, body: Value| {
-        client
-            .post(format!("{base}{path}"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-    };
-    let res = post(
-        "/api/v1/units",
-        json!({ "code": "4401", "name": "广州市税务局", "level": "city_bureau" }),
-    )
-    .await
-    .unwrap();
-    assert_eq!(res.status(), 201);
+    create_city(base, token).await;
     let body = json!({ "name": "局长", "email": "leader@example.org", "unit_code": "4401",
                        "roles": ["principal_leader"] });
-    assert_eq!(post("/api/v1/contacts", body).await.unwrap().status(), 201);
+    create(base, token, "/api/v1/contacts", body).await;
     let robot = json!({ "unit_code": "4401", "kind": "dingtalk", "name": "值班群",
                         "webhook": robots.dingtalk_webhook(), "secret": DING_SECRET });
-    assert_eq!(post("/api/v1/robots", robot).await.unwrap().status(), 201);
+    create(base, token, "/api/v1/robots", robot).await;
     let mut references = Vec::new();
     for _ in 0..incidents {
         let mut body = incident_body("4401");
@@ -258,9 +226,7 @@ async fn seed_robot(base: &str, token: &str, robots: &TestRobots, incidents: usi
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         );
         body["severity"] = json!("major");
-        let res = post("/api/v1/incidents", body).await.unwrap();
-        assert_eq!(res.status(), 201);
-        let incident: Value = res.json().await.unwrap();
+        let incident = create(base, token, "/api/v1/incidents", body).await;
         references.push(incident["reference"].as_str().unwrap().to_owned());
     }
     references
