@@ -40,8 +40,23 @@ fn one_each() -> HashMap<String, Vec<String>> {
 /// A major incident discovered 6 h 10 min ago: its statement deadline passed 70 minutes
 /// ago and the first hourly repeat is due.
 async fn late_logging_tells_each_person_once(backend: Backend) {
+    late_logging_in_batches_of(backend, 1000).await;
+}
+
+/// The same with two rows claimed at a time: a round of several batches, and still each
+/// person hears once.
+async fn late_logging_in_batches_of_two_tells_each_person_once(backend: Backend) {
+    late_logging_in_batches_of(backend, 2).await;
+}
+
+async fn late_logging_in_batches_of(backend: Backend, batch_size: i64) {
     let smtp = TestSmtp::start();
-    let app = smtp_app(backend, smtp.port).await;
+    let app = spawn_app_with(backend, |s| {
+        use_smtp(s, smtp.port);
+        s.engine.batch_size = batch_size;
+    })
+    .await;
+    app.seed_directory().await;
     let incident = app
         .create_incident(
             &app.admin,
@@ -257,5 +272,6 @@ async fn a_claim_alone_takes_one_reminder_per_person(backend: Backend) {
 crate::on_both_backends!(
     a_claim_alone_takes_one_reminder_per_person,
     late_logging_tells_each_person_once,
+    late_logging_in_batches_of_two_tells_each_person_once,
     catch_up_after_downtime_tells_each_person_once,
 );
