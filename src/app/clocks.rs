@@ -454,19 +454,19 @@ fn follow_responsible_units(
     Ok(())
 }
 
-/// Plans the next repeat of a running clock for everyone who has not acknowledged.
-/// Repeats after a breach are planned one at a time: claiming one plans the next, in
-/// the same transaction, so a crash cannot end the series.
+/// Plans the next repeat after `after` of a running clock for everyone who has not
+/// acknowledged. Repeats after a breach are planned one at a time: claiming one plans
+/// the next, in the same transaction, so a crash cannot end the series.
 pub fn plan_next_repeat(
     conn: &mut DbConn,
     clock_id: &ClockId,
     addressing: &Addressing,
-    now: DateTime<Utc>,
+    (after, now): (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<usize, AppError> {
     let Some((incident_id, clock)) = clocks::find_running(conn, clock_id)? else {
         return Ok(0);
     };
-    let Some(step) = repeat_after(&clock.policy, clock.due_at, now) else {
+    let Some(step) = repeat_after(&clock.policy, clock.due_at, after) else {
         return Ok(0);
     };
     let acknowledged = clocks::acknowledged(conn, clock_id)?;

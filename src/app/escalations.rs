@@ -1,6 +1,8 @@
 //! The engine's use cases over the escalation queue: claiming due mail, and repairing
 //! breached clocks whose series of repeats broke off.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use super::clocks::plan_next_repeat;
@@ -19,15 +21,17 @@ pub fn claim_due(
 ) -> Result<Vec<Claimed>, AppError> {
     let now = escalations::db_now(conn)?;
     let claimed = escalations::claim_due(conn, settings, now)?;
-    let mut clock_ids: Vec<&ClockId> = claimed
-        .iter()
-        .filter(|c| c.step.is_repeat())
-        .filter_map(|c| c.clock_id.as_ref())
-        .collect();
-    clock_ids.sort_unstable();
-    clock_ids.dedup();
-    for clock_id in clock_ids {
-        plan_next_repeat(conn, clock_id, addressing, now)?;
+    // The repeat after the one claimed; claimed ahead, that one is not yet due, so the
+    // next is counted from its moment.
+    let mut repeats: BTreeMap<&ClockId, DateTime<Utc>> = BTreeMap::new();
+    for row in claimed.iter().filter(|c| c.step.is_repeat()) {
+        if let Some(clock_id) = &row.clock_id {
+            let after = repeats.entry(clock_id).or_insert(now);
+            *after = (*after).max(row.send_at);
+        }
+    }
+    for (clock_id, after) in repeats {
+        plan_next_repeat(conn, clock_id, addressing, (after, now))?;
     }
     Ok(claimed)
 }
@@ -41,7 +45,7 @@ pub fn repair_broken_repeats(
 ) -> Result<usize, AppError> {
     let mut repaired = 0;
     for clock_id in escalations::breached_without_pending(conn, now)? {
-        if plan_next_repeat(conn, &clock_id, addressing, now)? > 0 {
+        if plan_next_repeat(conn, &clock_id, addressing, (now, now))? > 0 {
             repaired += 1;
         } else {
             tracing::warn!(clock.id = %clock_id, "breached clock has nobody left to remind (no contact holds the repeat roles)");

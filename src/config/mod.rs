@@ -270,6 +270,7 @@ pub struct EngineSettings {
     pub send_timeout_seconds: u64,
     pub lease_seconds: i64,
     pub poll_interval_ms: u64,
+    pub claim_ahead_ms: u64,
     pub late_after_seconds: i64,
     pub retry_initial_seconds: i64,
     pub retry_max_seconds: i64,
@@ -455,6 +456,13 @@ impl Settings {
         if e.lease_seconds < 3 {
             // Renewed every third of itself: shorter would renew more than once a second.
             return fail("engine.lease_seconds", "must be at least 3");
+        }
+        if e.claim_ahead_ms as i64 > e.lease_seconds * 500 {
+            // A row claimed ahead must still be under its lease when its moment comes.
+            return fail(
+                "engine.claim_ahead_ms",
+                "must be at most half of engine.lease_seconds",
+            );
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return fail("log.filter", "is not a valid tracing filter directive");

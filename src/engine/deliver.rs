@@ -20,7 +20,7 @@ use super::record::{self, Accepted};
 use super::{Engine, Round};
 use crate::domain::clock::StopReason;
 use crate::domain::escalation::{Lateness, SendFacts, Step};
-use crate::domain::ids::IncidentId;
+use crate::domain::ids::{EscalationId, IncidentId};
 use crate::domain::incident::Incident;
 use crate::domain::time::TimeSource;
 use crate::error::AppError;
@@ -58,44 +58,74 @@ impl Engine {
         };
         let (accepted, recorder) = record::start(self.store.clone(), self.time.clone());
         let (slots, desk) = SlotDesk::open(self.store.clone());
-        let mut tasks = JoinSet::new();
-        // A robot's rows go together, as one group message.
-        let (personal, robot_rows): (Vec<Claimed>, Vec<Claimed>) =
-            claimed.into_iter().partition(|r| r.channel.is_personal());
-        let mut group_tasks = JoinSet::new();
-        let robot_incidents = if robot_rows.is_empty() {
-            None
-        } else {
-            match load_incidents(&self.store, &robot_rows).await {
-                Ok(found) => Some(Arc::new(found)),
-                Err(e) => {
-                    // Left leased: retried when the lease ends.
-                    tracing::error!(error = %e.chain(), "could not load incidents for robot messages");
-                    None
-                }
-            }
+        let mut batch = Batch {
+            accepted,
+            slots,
+            lease,
+            tasks: JoinSet::new(),
         };
-        if let Some(incidents) = robot_incidents {
-            let mut groups: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
-            for row in robot_rows {
-                groups.entry(row.address.clone()).or_default().push(row);
-            }
-            for (_, rows) in groups {
-                if *shutdown.borrow() {
-                    self.hand_back(rows, &mut tasks);
-                    continue;
-                }
-                let Ok(permit) = self.sends.clone().acquire_owned().await else {
-                    break;
-                };
-                let engine = self.handles(accepted.clone(), lease.clone(), slots.clone());
-                let incidents = incidents.clone();
-                group_tasks
-                    .spawn(async move { engine.deliver_group(rows, &incidents, permit).await });
+        for wave in waves(claimed) {
+            let ready_in = wave[0].ready_in;
+            if ready_in.is_zero() {
+                self.send_due(wave, &mut batch, shutdown).await;
+            } else {
+                self.send_ahead(wave, claimed_at + ready_in, &mut batch, shutdown)
+                    .await;
             }
         }
-        // Sending starts once the first chunk's incidents are in; each next chunk loads
-        // while the one before it goes out.
+        let Batch {
+            accepted,
+            slots,
+            mut tasks,
+            ..
+        } = batch;
+        drop((accepted, slots));
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(outcomes) => {
+                    for outcome in outcomes {
+                        match outcome {
+                            Outcome::Retried => round.retried += 1,
+                            Outcome::Failed => round.failed += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "escalation send task panicked"),
+            }
+        }
+        if let Err(e) = desk.await {
+            tracing::error!(error = %e, "the send-slot desk panicked");
+        }
+        round.sent = recorder.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the sent-mail recorder panicked");
+            0
+        });
+        round
+    }
+
+    /// Rows already due: sending starts once the first chunk's incidents are in, and
+    /// each next chunk loads while the one before it goes out.
+    async fn send_due(
+        &self,
+        rows: Vec<Claimed>,
+        batch: &mut Batch,
+        shutdown: &watch::Receiver<bool>,
+    ) {
+        let (personal, robot_rows): (Vec<Claimed>, Vec<Claimed>) =
+            rows.into_iter().partition(|r| r.channel.is_personal());
+        if !robot_rows.is_empty() {
+            match load_incidents(&self.store, &robot_rows).await {
+                Ok(found) => {
+                    self.dispatch(robot_rows, Arc::new(found), batch, shutdown)
+                        .await;
+                }
+                // Left leased: retried when the lease ends.
+                Err(e) => {
+                    tracing::error!(error = %e.chain(), "could not load incidents for robot messages")
+                }
+            }
+        }
         let mut chunks = in_chunks(personal).into_iter();
         let mut loading = chunks.next().map(|rows| self.spawn_load(rows));
         while let Some(load) = loading.take() {
@@ -115,59 +145,112 @@ impl Engine {
                 }
             };
             loading = chunks.next().map(|rows| self.spawn_load(rows));
-            for row in rows {
-                if *shutdown.borrow() {
-                    self.hand_back([row], &mut tasks);
-                    continue;
+            self.dispatch(rows, incidents, batch, shutdown).await;
+        }
+    }
+
+    /// Rows claimed before their moment: their incidents are loaded now, and at the
+    /// moment the rows still held go out. A row stopped, acknowledged or moved
+    /// meanwhile was taken back from the lease (`store::escalations::waiting`) and is
+    /// left to whoever took it.
+    async fn send_ahead(
+        &self,
+        rows: Vec<Claimed>,
+        at: tokio::time::Instant,
+        batch: &mut Batch,
+        shutdown: &watch::Receiver<bool>,
+    ) {
+        let incidents = match load_incidents(&self.store, &rows).await {
+            Ok(found) => Arc::new(found),
+            Err(e) => {
+                // Left leased: retried when the lease ends.
+                tracing::error!(error = %e.chain(), "could not load incidents for escalation messages");
+                return;
+            }
+        };
+        let mut stopping = shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep_until(at) => {}
+            _ = stopping.wait_for(|stop| *stop) => {
+                self.hand_back(rows, &mut batch.tasks);
+                return;
+            }
+        }
+        let ids: Vec<EscalationId> = rows.iter().map(|r| r.id.clone()).collect();
+        let token = rows[0].lease_token.clone();
+        let held = match self
+            .store
+            .run(move |c| escalations::still_held(c, &ids, &token))
+            .await
+        {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::error!(error = %e.chain(), "could not check rows claimed ahead; they wait for their lease");
+                return;
+            }
+        };
+        let (rows, taken): (Vec<Claimed>, Vec<Claimed>) =
+            rows.into_iter().partition(|r| held.contains(&r.id));
+        if !taken.is_empty() {
+            crate::metrics::MAIL_ATTEMPTS
+                .with_label_values(&["taken_back"])
+                .inc_by(taken.len() as u64);
+            tracing::info!(
+                escalations.taken_back = taken.len(),
+                "taken back before their moment (stopped, acknowledged or moved)"
+            );
+        }
+        self.dispatch(rows, incidents, batch, shutdown).await;
+    }
+
+    /// Starts sending `rows`: a robot's rows together as one group message, everyone
+    /// else's each on its own, under the bound on concurrent sends.
+    async fn dispatch(
+        &self,
+        rows: Vec<Claimed>,
+        incidents: Arc<Incidents>,
+        batch: &mut Batch,
+        shutdown: &watch::Receiver<bool>,
+    ) {
+        let mut robots: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
+        let mut jobs: Vec<Job> = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row.channel.is_personal() {
+                jobs.push(Job::One(Box::new(row)));
+            } else {
+                robots.entry(row.address.clone()).or_default().push(row);
+            }
+        }
+        for job in robots.into_values().map(Job::Group).chain(jobs) {
+            if *shutdown.borrow() {
+                self.hand_back(job.into_rows(), &mut batch.tasks);
+                continue;
+            }
+            let Ok(permit) = self.sends.clone().acquire_owned().await else {
+                return;
+            };
+            let engine = self.handles(batch);
+            let incidents = incidents.clone();
+            batch.tasks.spawn(async move {
+                match job {
+                    Job::One(row) => vec![engine.deliver_one(*row, &incidents, permit).await],
+                    Job::Group(rows) => engine.deliver_group(rows, &incidents, permit).await,
                 }
-                let Ok(permit) = self.sends.clone().acquire_owned().await else {
-                    break;
-                };
-                let engine = self.handles(accepted.clone(), lease.clone(), slots.clone());
-                let incidents = incidents.clone();
-                tasks.spawn(async move { engine.deliver_one(row, &incidents, permit).await });
-            }
+            });
         }
-        drop((accepted, slots));
-        while let Some(done) = group_tasks.join_next().await {
-            match done {
-                Ok(outcomes) => {
-                    for outcome in outcomes {
-                        match outcome {
-                            Outcome::Retried => round.retried += 1,
-                            Outcome::Failed => round.failed += 1,
-                            _ => {}
-                        }
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "robot send task panicked"),
-            }
-        }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Outcome::Retried) => round.retried += 1,
-                Ok(Outcome::Failed) => round.failed += 1,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "escalation send task panicked"),
-            }
-        }
-        if let Err(e) = desk.await {
-            tracing::error!(error = %e, "the send-slot desk panicked");
-        }
-        round.sent = recorder.await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the sent-mail recorder panicked");
-            0
-        });
-        round
     }
 
     /// Rows not started because the process is stopping: handed back at once instead of
     /// waiting for the lease.
-    fn hand_back(&self, rows: impl IntoIterator<Item = Claimed>, tasks: &mut JoinSet<Outcome>) {
-        for row in rows {
-            let store = self.store.clone();
-            tasks.spawn(async move { release(&store, &row).await });
-        }
+    fn hand_back(&self, rows: Vec<Claimed>, tasks: &mut JoinSet<Vec<Outcome>>) {
+        let store = self.store.clone();
+        tasks.spawn(async move {
+            let mut outcomes = Vec::with_capacity(rows.len());
+            for row in &rows {
+                outcomes.push(release(&store, row).await);
+            }
+            outcomes
+        });
     }
 
     /// Loads the incidents of `rows` on the side; resolves to the rows and their incidents.
@@ -182,11 +265,11 @@ impl Engine {
         })
     }
 
-    fn handles(&self, accepted: Accepted, lease: Arc<Lease>, slots: SlotDesk) -> Sender {
+    fn handles(&self, batch: &Batch) -> Sender {
         Sender {
-            accepted,
-            lease,
-            slots,
+            accepted: batch.accepted.clone(),
+            lease: batch.lease.clone(),
+            slots: batch.slots.clone(),
             store: self.store.clone(),
             channels: self.channels.clone(),
             retry_initial: Duration::seconds(self.settings.retry_initial_seconds),
@@ -195,6 +278,50 @@ impl Engine {
             time: self.time.clone(),
         }
     }
+}
+
+/// What the send tasks of one claim share, and the tasks themselves.
+struct Batch {
+    accepted: Accepted,
+    slots: SlotDesk,
+    lease: Arc<Lease>,
+    /// One task per message: a person's row, or a robot's rows together.
+    tasks: JoinSet<Vec<Outcome>>,
+}
+
+/// One message's worth of rows: a person's row, or a robot's rows sent together.
+enum Job {
+    One(Box<Claimed>),
+    Group(Vec<Claimed>),
+}
+
+impl Job {
+    fn into_rows(self) -> Vec<Claimed> {
+        match self {
+            Self::One(row) => vec![*row],
+            Self::Group(rows) => rows,
+        }
+    }
+}
+
+/// The claimed rows by the moment they may go, earliest first: one wave per moment
+/// (a step's recipients share theirs).
+fn waves(claimed: Vec<Claimed>) -> Vec<Vec<Claimed>> {
+    let mut by_moment: BTreeMap<chrono::DateTime<chrono::Utc>, Vec<Claimed>> = BTreeMap::new();
+    for row in claimed {
+        by_moment.entry(row.send_at).or_default().push(row);
+    }
+    let mut waves: Vec<Vec<Claimed>> = Vec::with_capacity(by_moment.len());
+    for (_, rows) in by_moment {
+        // Rows already due go together, whatever their moment was.
+        match waves.last_mut() {
+            Some(due) if due[0].ready_in.is_zero() && rows[0].ready_in.is_zero() => {
+                due.extend(rows)
+            }
+            _ => waves.push(rows),
+        }
+    }
+    waves
 }
 
 /// What one send task needs, owned.
@@ -429,13 +556,13 @@ fn lost_lease() -> Outcome {
 }
 
 async fn release(store: &Store, row: &Claimed) -> Outcome {
-    let (id, token) = (row.id.clone(), row.lease_token.clone());
+    let (id, token, send_at) = (row.id.clone(), row.lease_token.clone(), row.send_at);
     let released = store
         .write(move |c| {
             let now = escalations::db_now(c)?;
             let release = SendResult::Retry {
                 error: "released at shutdown before sending".into(),
-                at: now,
+                at: now.max(send_at),
             };
             escalations::record(c, &[id], &token, &release, now)
         })

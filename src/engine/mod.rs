@@ -71,6 +71,7 @@ impl Engine {
             batch_size: settings.batch_size,
             lease: chrono::Duration::seconds(settings.lease_seconds),
             late_after: chrono::Duration::seconds(settings.late_after_seconds),
+            ahead: chrono::Duration::milliseconds(settings.claim_ahead_ms as i64),
         };
         Self {
             zone,
@@ -164,8 +165,10 @@ impl Engine {
                 Ok(escalations::next_due(conn)?.map(|at| at - now))
             })
             .await;
+        // Rows are claimed `claim_ahead_ms` before they are due.
+        let ahead = self.claim.ahead;
         match next {
-            Ok(Some(left)) => left.to_std().unwrap_or(Duration::ZERO).min(max),
+            Ok(Some(left)) => (left - ahead).to_std().unwrap_or(Duration::ZERO).min(max),
             _ => max,
         }
     }

@@ -232,7 +232,8 @@ pub fn views(
     // and a scan of every pending row; the earliest per clock is picked here instead.
     let pending: Vec<(ClockId, String, i32, chrono::NaiveDateTime)> = esc::table
         .filter(esc::clock_id.eq_any(running))
-        .filter(esc::status.eq(EscalationStatus::Pending))
+        // Sending too: a step claimed ahead of its moment, or on its way, is still next.
+        .filter(esc::status.eq_any([EscalationStatus::Pending, EscalationStatus::Sending]))
         .select((
             esc::clock_id.assume_not_null(),
             esc::step,

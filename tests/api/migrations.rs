@@ -254,6 +254,7 @@ async fn reminders_become_rows_per_person_and_channel(backend: Backend) {
                     batch_size: 10,
                     lease: chrono::Duration::seconds(10),
                     late_after: chrono::Duration::seconds(60),
+                    ahead: chrono::Duration::zero(),
                 };
                 let now = db_now(conn)?;
                 take_due(conn, &settings, now)

@@ -131,7 +131,7 @@ pub fn cancel_unacknowledged_to(
                 .ge(Step::FIRST_REPEAT_RANK)
                 .or(escalations::after_minutes.gt(0)),
         )
-        .filter(escalations::status.eq(EscalationStatus::Pending))
+        .filter(super::waiting(conn)?)
         .set(super::Cancellation::because(
             &StopReason::Acknowledged.key(),
             now,

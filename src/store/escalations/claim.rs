@@ -55,6 +55,11 @@ pub struct Claimed {
     pub lease_token: String,
     /// What a report mail says, as planned.
     pub context: Option<String>,
+    /// When it may go: its due time, or its next attempt's after a failure. Claimed
+    /// up to `ClaimSettings::ahead` before it; never sent earlier.
+    pub send_at: DateTime<Utc>,
+    /// How long after the claim `send_at` comes (zero for a row already due).
+    pub ready_in: std::time::Duration,
 }
 
 #[derive(QueryableByName)]
@@ -91,11 +96,16 @@ struct ClaimedRow {
     context: Option<String>,
     #[diesel(sql_type = Timestamp)]
     created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    next_attempt_at: chrono::NaiveDateTime,
 }
 
 impl ClaimedRow {
-    fn into_claimed(self) -> Result<Claimed, AppError> {
+    fn into_claimed(self, now: DateTime<Utc>) -> Result<Claimed, AppError> {
+        let send_at = from_db_time(self.next_attempt_at);
         Ok(Claimed {
+            send_at,
+            ready_in: (send_at - now).to_std().unwrap_or_default(),
             step: Step::from_stored(&self.step, self.rank).map_err(AppError::internal)?,
             id: self.id.into(),
             clock_id: self.clock_id.map(Into::into),
@@ -116,22 +126,26 @@ impl ClaimedRow {
 }
 
 /// A reminder (rank ≥ `Step::FIRST_REMINDER_RANK`) is outranked when a more severe step
-/// of the same clock *to the same person* is due too, on any channel: when several steps
-/// fall due together (late logging, downtime), each person gets the most severe due step
-/// that names them on each of their methods, and nobody named on a due step is left
-/// untold. A method delayed by the person's rule ("SMS after 10 minutes") of a step
-/// already followed by a more severe one is outranked the same way.
+/// of the same clock *to the same person* is due too by the moment it goes (now, or its
+/// own time when claimed ahead of it), on any channel: when several steps fall due
+/// together (late logging, downtime), each person gets the most severe due step that
+/// names them on each of their methods, and nobody named on a due step is left untold.
+/// A method delayed by the person's rule ("SMS after 10 minutes") of a step already
+/// followed by a more severe one is outranked the same way.
 const OUTRANKED: &str = "(rank >= {FIRST_REMINDER_RANK} AND EXISTS (SELECT 1 FROM escalations h \
        WHERE h.clock_id = escalations.clock_id \
        AND h.contact_id = escalations.contact_id \
-       AND h.rank > escalations.rank AND h.due_at <= $1 \
+       AND h.rank > escalations.rank \
+       AND h.due_at <= CASE WHEN escalations.next_attempt_at > $1 \
+         THEN escalations.next_attempt_at ELSE $1 END \
        AND h.status IN ('pending', 'sending', 'sent', 'failed')))";
 
-/// Due pending reminders that are outranked become `superseded`. Rows other replicas
-/// hold are skipped, so this never waits on a lock.
+/// Pending reminders due by `$2` (now, plus how far ahead the engine claims) that are
+/// outranked become `superseded`. Rows other replicas hold are skipped, so this never
+/// waits on a lock.
 const SUPERSEDE: &str = "UPDATE escalations SET status = 'superseded', updated_at = $1 \
      WHERE id IN (SELECT id FROM escalations \
-       WHERE status = 'pending' AND due_at <= $1 AND {OUTRANKED} {LOCK})";
+       WHERE status = 'pending' AND next_attempt_at <= $2 AND {OUTRANKED} {LOCK})";
 
 /// Due pending rows, or (`{WHICH}` = leases) rows whose lease ran out because their
 /// sender died, become `sending` under a new lease. Two statements rather than one OR,
@@ -142,13 +156,17 @@ const CLAIM: &str = "UPDATE escalations SET status = 'sending', lease_token = $2
      WHERE id IN (SELECT id FROM escalations WHERE {WHICH} LIMIT $5 {LOCK}) \
      RETURNING id, clock_id, incident_id, step, rank, due_at, channel, address, \
        recipient_name, recipient_role, attempts, late, message_id, lease_token, context, \
-       created_at";
-/// Outranked rows are left out here too, not only superseded before: PostgreSQL reads
-/// each statement afresh, so rows committed between the two would otherwise all be
-/// claimed. The next round supersedes them.
-const DUE: &str = "status = 'pending' AND next_attempt_at <= $1 AND NOT {OUTRANKED} \
+       created_at, next_attempt_at";
+/// Pending rows due by `$6` (now, plus how far ahead the engine claims). Outranked rows
+/// are left out here too, not only superseded before: PostgreSQL reads each statement
+/// afresh, so rows committed between the two would otherwise all be claimed. The next
+/// round supersedes them.
+const DUE: &str = "status = 'pending' AND next_attempt_at <= $6 AND NOT {OUTRANKED} \
      ORDER BY next_attempt_at";
-const EXPIRED: &str = "status = 'sending' AND lease_until < $1 ORDER BY lease_until";
+/// A row claimed ahead keeps its time when its holder dies (a lease outlasts the claim's
+/// reach, so the time is always past by then; the condition says so and binds `$6`).
+const EXPIRED: &str = "status = 'sending' AND lease_until < $1 AND next_attempt_at <= $6 \
+     ORDER BY lease_until";
 
 /// The statement for this backend: PostgreSQL locks what it claims and skips what
 /// others hold; SQLite (one writer) needs no lock, and numbers its parameters `?N`
@@ -169,6 +187,9 @@ pub struct ClaimSettings {
     pub batch_size: i64,
     pub lease: Duration,
     pub late_after: Duration,
+    /// Rows due this soon are claimed now, so that their incidents are loaded before
+    /// they are due and they go out at their moment; the engine waits for it.
+    pub ahead: Duration,
 }
 
 /// Claims up to `batch_size` due rows. Call inside a write transaction; `app::escalations`
@@ -179,14 +200,16 @@ pub fn claim_due(
     settings: &ClaimSettings,
     now: DateTime<Utc>,
 ) -> Result<Vec<Claimed>, AppError> {
-    let at = to_db_time(now);
+    let (at, until) = (to_db_time(now), to_db_time(now + settings.ahead));
     let supersede = for_backend(SUPERSEDE, conn);
     let superseded = match conn {
         DbConn::Pg(c) => diesel::sql_query(supersede)
             .bind::<Timestamp, _>(at)
+            .bind::<Timestamp, _>(until)
             .execute(c)?,
         DbConn::Sqlite(c) => diesel::sql_query(supersede)
             .bind::<Timestamp, _>(at)
+            .bind::<Timestamp, _>(until)
             .execute(c)?,
     };
     if superseded > 0 {
@@ -218,13 +241,14 @@ pub fn take_due(
             .bind::<Text, _>(&token)
             .bind::<Timestamp, _>(to_db_time(now + settings.lease))
             .bind::<Timestamp, _>(to_db_time(now - settings.late_after))
-            .bind::<BigInt, _>(room);
+            .bind::<BigInt, _>(room)
+            .bind::<Timestamp, _>(to_db_time(now + settings.ahead));
         let rows = match conn {
             DbConn::Pg(c) => query.load::<ClaimedRow>(c)?,
             DbConn::Sqlite(c) => query.load::<ClaimedRow>(c)?,
         };
         for row in rows {
-            claimed.push(row.into_claimed()?);
+            claimed.push(row.into_claimed(now)?);
         }
     }
     Ok(claimed)
@@ -242,4 +266,25 @@ pub fn renew_lease(conn: &mut DbConn, token: &str, seconds: f64) -> Result<usize
     )
     .set(escalations::lease_until.eq(to_db_time(until)))
     .execute(conn)?)
+}
+
+/// Which of `ids` are still sending under `token`: a row claimed ahead of its moment and
+/// then stopped, acknowledged or moved was taken back (`super::waiting`) and is not.
+pub fn still_held(
+    conn: &mut DbConn,
+    ids: &[EscalationId],
+    token: &str,
+) -> Result<std::collections::HashSet<EscalationId>, AppError> {
+    let mut held = std::collections::HashSet::with_capacity(ids.len());
+    // Within SQLite's limit of bound parameters per statement.
+    for ids in ids.chunks(10_000) {
+        let rows: Vec<EscalationId> = escalations::table
+            .filter(escalations::id.eq_any(ids))
+            .filter(escalations::lease_token.eq(token))
+            .filter(escalations::status.eq(EscalationStatus::Sending))
+            .select(escalations::id)
+            .load(conn)?;
+        held.extend(rows);
+    }
+    Ok(held)
 }

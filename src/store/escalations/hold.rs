@@ -1,4 +1,4 @@
-//! Pending reminders' moments decided again: when their clock's deadline moves, or when
+//! Waiting reminders' moments decided again: when their clock's deadline moves, or when
 //! the quiet hours of the office they go to change. Each is counted from when it was
 //! first due, never from where quiet hours held it.
 
@@ -19,7 +19,7 @@ pub enum Whose<'a> {
     Unit(&'a str),
 }
 
-type Pending = (
+type Waiting = (
     String,
     String,
     i32,
@@ -27,6 +27,7 @@ type Pending = (
     Option<NaiveDateTime>,
     i32,
     String,
+    EscalationStatus,
 );
 
 /// Moves the pending reminders by `delta` and decides each one's quiet-hours hold again
@@ -38,14 +39,14 @@ pub fn redecide(
     zone: chrono_tz::Tz,
 ) -> Result<usize, AppError> {
     let mut query = esc::table
-        .filter(esc::status.eq(EscalationStatus::Pending))
+        .filter(super::waiting(conn)?)
         .filter(esc::rank.ge(Step::FIRST_REMINDER_RANK))
         .into_boxed();
     query = match whose {
         Whose::Clock(id) => query.filter(esc::clock_id.eq(id)),
         Whose::Unit(code) => query.filter(esc::recipient_unit.eq(code)),
     };
-    let pending: Vec<Pending> = query
+    let pending: Vec<Waiting> = query
         .select((
             esc::id,
             esc::step,
@@ -54,12 +55,13 @@ pub fn redecide(
             esc::held_from,
             esc::after_minutes,
             esc::recipient_unit,
+            esc::status,
         ))
         .load(conn)?;
     let codes: Vec<&str> = pending.iter().map(|p| p.6.as_str()).collect();
     let quiet = units::quiet_hours_of(conn, &codes)?;
     let mut changed = 0;
-    for (id, step, rank, due, held_from, after, unit) in &pending {
+    for (id, step, rank, due, held_from, after, unit, status) in &pending {
         let first_due = from_db_time(held_from.unwrap_or(*due)) + delta;
         let step = Step::from_stored(step, *rank).map_err(AppError::internal)?;
         let step_due = first_due - Duration::minutes((*after).into());
@@ -81,6 +83,17 @@ pub fn redecide(
                 esc::held_from.eq(held),
             ))
             .execute(conn)?;
+        if *status == EscalationStatus::Sending {
+            // Claimed ahead of its old moment: taken back, unsent, to wait for the new one.
+            diesel::update(esc::table.find(id))
+                .set((
+                    esc::status.eq(EscalationStatus::Pending),
+                    esc::lease_token.eq(None::<String>),
+                    esc::lease_until.eq(None::<NaiveDateTime>),
+                    esc::attempts.eq(esc::attempts - 1),
+                ))
+                .execute(conn)?;
+        }
         changed += 1;
     }
     Ok(changed)

@@ -11,7 +11,7 @@ pub use ack::{
     Addressed, addressed, cancel_unacknowledged_to, describe, has_acknowledged,
     insert_acknowledgement,
 };
-pub use claim::{ClaimSettings, Claimed, claim_due, db_now, renew_lease, take_due};
+pub use claim::{ClaimSettings, Claimed, claim_due, db_now, renew_lease, still_held, take_due};
 pub use mark::{SendResult, record};
 
 use std::collections::HashMap;
@@ -299,6 +299,27 @@ pub fn plan_step(
     insert(conn, &planned, recipients, addressing, now)
 }
 
+/// Rows still to be sent, as anything that changes them sees it: pending, or claimed by
+/// an engine ahead of their moment (`engine.claim_ahead_ms`) and not yet due. Changing
+/// such a row takes it back from the engine, which checks at the moment and leaves it.
+/// `now` is the database's (`db_now`), the clock claims compare against.
+type WaitingFilter = diesel::dsl::Or<
+    diesel::dsl::Eq<escalations::status, EscalationStatus>,
+    diesel::dsl::And<
+        diesel::dsl::Eq<escalations::status, EscalationStatus>,
+        diesel::dsl::Gt<escalations::next_attempt_at, chrono::NaiveDateTime>,
+    >,
+>;
+
+pub(super) fn waiting(conn: &mut DbConn) -> Result<WaitingFilter, AppError> {
+    let now = to_db_time(db_now(conn)?);
+    Ok(escalations::status
+        .eq(EscalationStatus::Pending)
+        .or(escalations::status
+            .eq(EscalationStatus::Sending)
+            .and(escalations::next_attempt_at.gt(now))))
+}
+
 /// Cancels what is still waiting to be sent for these clocks; `ladder_only` keeps the
 /// new-major notice (it is news, not a reminder).
 pub fn cancel_pending(
@@ -310,7 +331,7 @@ pub fn cancel_pending(
 ) -> Result<usize, AppError> {
     let mut query = diesel::update(escalations::table)
         .filter(escalations::clock_id.eq_any(clock_ids))
-        .filter(escalations::status.eq(EscalationStatus::Pending))
+        .filter(waiting(conn)?)
         .into_boxed();
     if ladder_only {
         query = query.filter(escalations::rank.ge(Step::FIRST_REMINDER_RANK));
@@ -339,7 +360,7 @@ impl<'a> Cancellation<'a> {
     }
 }
 
-/// Cancels these rows if they are still pending.
+/// Cancels these rows if they are still waiting to be sent.
 pub fn cancel(
     conn: &mut DbConn,
     ids: &[String],
@@ -351,7 +372,7 @@ pub fn cancel(
     }
     Ok(diesel::update(escalations::table)
         .filter(escalations::id.eq_any(ids))
-        .filter(escalations::status.eq(EscalationStatus::Pending))
+        .filter(waiting(conn)?)
         .set(Cancellation::because(reason, now))
         .execute(conn)?)
 }
@@ -375,7 +396,7 @@ pub fn future_reminders(
     type Row = (String, String, i32, ContactId, Channel, String);
     let rows: Vec<Row> = escalations::table
         .filter(escalations::clock_id.eq(clock_id))
-        .filter(escalations::status.eq(EscalationStatus::Pending))
+        .filter(waiting(conn)?)
         .filter(escalations::rank.ge(Step::FIRST_REMINDER_RANK))
         .filter(escalations::due_at.gt(to_db_time(now)))
         .select((

@@ -246,6 +246,7 @@ async fn a_claim_alone_takes_one_reminder_per_person(backend: Backend) {
         batch_size: 1000,
         lease: Duration::seconds(10),
         late_after: Duration::seconds(60),
+        ahead: Duration::zero(),
     };
     let claimed = app
         .store

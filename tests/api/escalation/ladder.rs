@@ -127,19 +127,7 @@ async fn meeting_the_milestone_in_time_sends_no_breach(backend: Backend) {
     let id = incident["id"].as_str().unwrap();
     let statement = clock(&incident, "authoritative_statement").clone();
     let due = at(&statement["due_at"]);
-    let milestone = json!({
-        "kind": "authoritative_statement",
-        "occurred_at": Utc::now().to_rfc3339(),
-        "channel": "市税务局官方微博",
-        "url": "https://weibo.com/gzstax/2",
-    });
-    let res = app
-        .post(
-            &format!("/api/v1/incidents/{id}/milestones"),
-            &app.admin,
-            &milestone,
-        )
-        .await;
+    let res = publish_statement(&app, id).await;
     assert_eq!(res.status(), 201);
     let updated: Value = res.json().await.unwrap();
     let statement = updated["clocks"]
@@ -151,30 +139,7 @@ async fn meeting_the_milestone_in_time_sends_no_breach(backend: Backend) {
     assert_eq!(statement["state"], "met");
     assert!(field(statement, "next_escalation").is_null());
 
-    // Wait until the engine has run well past the deadline.
-    let deadline = std::time::Instant::now() + StdDuration::from_secs(20);
-    loop {
-        let ready: Value = app
-            .client
-            .get(format!("{}/readyz", app.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if ready["engine"]["last_sweep_at"]
-            .as_str()
-            .is_some_and(|t| t.parse::<DateTime<Utc>>().unwrap() > due + Duration::seconds(2))
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "engine did not run past the deadline"
-        );
-        tokio::time::sleep(StdDuration::from_millis(100)).await;
-    }
+    engine_past(&app, due + Duration::seconds(2)).await;
     let rows = app.notifications(id).await;
     assert_eq!(
         statuses(&rows, statement, "breach"),

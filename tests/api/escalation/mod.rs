@@ -13,6 +13,7 @@ use crate::helpers::{
 use crate::smtp::{Faults, Received, Silent, TestSmtp, free_port};
 
 mod acknowledgement;
+mod ahead;
 mod briefings;
 mod catch_up;
 mod delivery;
@@ -69,6 +70,50 @@ pub async fn acknowledge_from(app: &TestApp, text: &str) {
         .collect();
     let post = app.client.post(path).form(&form).send().await.unwrap();
     assert_eq!(post.status(), 200);
+}
+
+/// Publishes the incident's authoritative statement now (its milestone); the response.
+pub async fn publish_statement(app: &TestApp, incident_id: &str) -> reqwest::Response {
+    let milestone = json!({
+        "kind": "authoritative_statement",
+        "occurred_at": Utc::now().to_rfc3339(),
+        "channel": "市税务局官方微博",
+        "url": "https://weibo.com/gzstax/2",
+    });
+    app.post(
+        &format!("/api/v1/incidents/{incident_id}/milestones"),
+        &app.admin,
+        &milestone,
+    )
+    .await
+}
+
+/// Waits until the engine has claimed again after `moment`: it works through one claim
+/// at a time, so whatever it claimed ahead for that moment has been decided.
+pub async fn engine_past(app: &TestApp, moment: DateTime<Utc>) {
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(30);
+    loop {
+        let ready: Value = app
+            .client
+            .get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ready["engine"]["last_sweep_at"]
+            .as_str()
+            .is_some_and(|t| t.parse::<DateTime<Utc>>().unwrap() > moment)
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the engine did not claim again after {moment}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
 }
 
 pub fn clock<'a>(incident: &'a Value, kind: &str) -> &'a Value {
@@ -135,11 +180,21 @@ pub fn statuses<'a>(rows: &'a [Value], clock: &Value, step: &str) -> Vec<&'a str
 /// reports up the hierarchy: for tests that count one ladder's mail by hand (the report
 /// kinds are tested in `briefings`).
 pub async fn smtp_app_without_reports(backend: Backend, smtp_port: u16) -> TestApp {
+    smtp_app_without_reports_and(backend, smtp_port, |_| {}).await
+}
+
+/// The same, with more settings changed by `configure`.
+pub async fn smtp_app_without_reports_and(
+    backend: Backend,
+    smtp_port: u16,
+    configure: impl FnOnce(&mut yuqing_tracker::config::Settings),
+) -> TestApp {
     let app = spawn_app_with(backend, |s| {
         use_smtp(s, smtp_port);
         s.clocks
             .kinds
             .retain(|_, p| p.milestone != yuqing_tracker::domain::clock::MilestoneForm::Briefing);
+        configure(s);
     })
     .await;
     app.seed_directory().await;
