@@ -12,14 +12,23 @@ use crate::error::AppError;
 use crate::store::DbConn;
 use crate::store::escalations::{self, ClaimSettings, Claimed};
 
-/// Claims due escalations and, for each clock whose repeat was claimed, plans the next
-/// repeat in the same transaction.
+/// What one claim took.
+pub struct Claim {
+    pub rows: Vec<Claimed>,
+    /// A local instant just after the database's now that the claim counted from was
+    /// read: a row's moment comes no sooner than its `ready_in` after it.
+    pub read_at: std::time::Instant,
+}
+
+/// Claims due escalations (and those due within `settings.ahead`) and, for each clock
+/// whose repeat was claimed, plans the next repeat in the same transaction.
 pub fn claim_due(
     conn: &mut DbConn,
     settings: &ClaimSettings,
     addressing: &Addressing,
-) -> Result<Vec<Claimed>, AppError> {
+) -> Result<Claim, AppError> {
     let now = escalations::db_now(conn)?;
+    let read_at = std::time::Instant::now();
     let claimed = escalations::claim_due(conn, settings, now)?;
     // The repeat after the one claimed; claimed ahead, that one is not yet due, so the
     // next is counted from its moment.
@@ -33,7 +42,10 @@ pub fn claim_due(
     for (clock_id, after) in repeats {
         plan_next_repeat(conn, clock_id, addressing, (after, now))?;
     }
-    Ok(claimed)
+    Ok(Claim {
+        rows: claimed,
+        read_at,
+    })
 }
 
 /// Running clocks past their deadline with nothing left to send get their next repeat

@@ -40,10 +40,13 @@ enum Outcome {
 }
 
 impl Engine {
+    /// Sends one claim's rows. The lease counts from `claimed_at` (before the claim was
+    /// asked for); the moments of rows claimed ahead from `read_at` (just after the
+    /// database's now was read), so none goes early.
     pub(super) async fn deliver(
         &self,
         claimed: Vec<Claimed>,
-        claimed_at: tokio::time::Instant,
+        (claimed_at, read_at): (tokio::time::Instant, tokio::time::Instant),
         shutdown: &watch::Receiver<bool>,
     ) -> Round {
         // One claim, one lease token: renewed while this batch is being sent.
@@ -69,7 +72,7 @@ impl Engine {
             if ready_in.is_zero() {
                 self.send_due(wave, &mut batch, shutdown).await;
             } else {
-                self.send_ahead(wave, claimed_at + ready_in, &mut batch, shutdown)
+                self.send_ahead(wave, read_at + ready_in, &mut batch, shutdown)
                     .await;
             }
         }

@@ -121,16 +121,19 @@ impl Engine {
             let (settings, addressing) = (self.claim.clone(), self.addressing.clone());
             let started = std::time::Instant::now();
             let claimed_at = tokio::time::Instant::now();
-            let claimed = self
+            let claim = self
                 .store
                 .write(move |conn| app::escalations::claim_due(conn, &settings, &addressing))
                 .await?;
             self.health.swept(self.time.now());
-            if claimed.is_empty() {
+            if claim.rows.is_empty() {
                 return Ok(total);
             }
             let claim_ms = started.elapsed().as_millis() as u64;
-            let round = self.deliver(claimed, claimed_at, shutdown).await;
+            let read_at = tokio::time::Instant::from_std(claim.read_at);
+            let round = self
+                .deliver(claim.rows, (claimed_at, read_at), shutdown)
+                .await;
             // Notifications and each clock's next step changed: dashboards revalidate.
             self.store.write(revision::bump).await?;
             tracing::debug!(

@@ -58,7 +58,8 @@ pub struct Claimed {
     /// When it may go: its due time, or its next attempt's after a failure. Claimed
     /// up to `ClaimSettings::ahead` before it; never sent earlier.
     pub send_at: DateTime<Utc>,
-    /// How long after the claim `send_at` comes (zero for a row already due).
+    /// How long after the database's now that the claim counted from `send_at` comes
+    /// (zero for a row already due).
     pub ready_in: std::time::Duration,
 }
 
