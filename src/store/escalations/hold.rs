@@ -30,7 +30,7 @@ type Waiting = (
     EscalationStatus,
 );
 
-/// Moves the pending reminders by `delta` and decides each one's quiet-hours hold again
+/// Moves the waiting reminders (`super::waiting`) by `delta` and decides each one's quiet-hours hold again
 /// with its office's present quiet hours; returns how many changed.
 pub fn redecide(
     conn: &mut DbConn,
@@ -76,24 +76,20 @@ pub fn redecide(
         if moved == *due && held == *held_from {
             continue;
         }
+        // A row claimed ahead of its old moment is taken back, unsent, to wait for the
+        // new one: pending again, its lease cleared and its attempt given back.
+        let claimed_ahead = i32::from(*status == EscalationStatus::Sending);
         diesel::update(esc::table.find(id))
             .set((
                 esc::due_at.eq(moved),
                 esc::next_attempt_at.eq(moved),
                 esc::held_from.eq(held),
+                esc::status.eq(EscalationStatus::Pending),
+                esc::lease_token.eq(None::<String>),
+                esc::lease_until.eq(None::<NaiveDateTime>),
+                esc::attempts.eq(esc::attempts - claimed_ahead),
             ))
             .execute(conn)?;
-        if *status == EscalationStatus::Sending {
-            // Claimed ahead of its old moment: taken back, unsent, to wait for the new one.
-            diesel::update(esc::table.find(id))
-                .set((
-                    esc::status.eq(EscalationStatus::Pending),
-                    esc::lease_token.eq(None::<String>),
-                    esc::lease_until.eq(None::<NaiveDateTime>),
-                    esc::attempts.eq(esc::attempts - 1),
-                ))
-                .execute(conn)?;
-        }
         changed += 1;
     }
     Ok(changed)

@@ -299,10 +299,7 @@ pub fn plan_step(
     insert(conn, &planned, recipients, addressing, now)
 }
 
-/// Rows still to be sent, as anything that changes them sees it: pending, or claimed by
-/// an engine ahead of their moment (`engine.claim_ahead_ms`) and not yet due. Changing
-/// such a row takes it back from the engine, which checks at the moment and leaves it.
-/// `now` is the database's (`db_now`), the clock claims compare against.
+/// The filter `waiting` returns.
 type WaitingFilter = diesel::dsl::Or<
     diesel::dsl::Eq<escalations::status, EscalationStatus>,
     diesel::dsl::And<
@@ -311,6 +308,10 @@ type WaitingFilter = diesel::dsl::Or<
     >,
 >;
 
+/// Rows still to be sent, as anything that changes them sees it: pending, or claimed by
+/// an engine ahead of their moment (`engine.claim_ahead_ms`) and not yet due by the
+/// database's clock (`db_now`, the one claims compare against). Changing such a row
+/// takes it back from the engine, which checks at the moment and leaves it.
 pub(super) fn waiting(conn: &mut DbConn) -> Result<WaitingFilter, AppError> {
     let now = to_db_time(db_now(conn)?);
     Ok(escalations::status

@@ -1,6 +1,6 @@
 //! Claiming ahead (`engine.claim_ahead_ms`): a step due soon is claimed and made ready
-//! early, goes out at its moment and never before it, and one stopped or acknowledged
-//! in between is taken back and not sent.
+//! early, goes out at its moment and never before it, and one stopped, acknowledged or
+//! moved in between is taken back and not sent.
 
 use super::*;
 
@@ -47,6 +47,17 @@ fn message_ids(rows: &[Value], pick: impl Fn(&Value) -> bool) -> HashSet<&str> {
         .collect()
 }
 
+/// None of the rows `pick` keeps reached the SMTP server.
+fn none_sent(smtp: &TestSmtp, rows: &[Value], pick: impl Fn(&Value) -> bool, what: &str) {
+    let ids = message_ids(rows, pick);
+    assert!(
+        smtp.received()
+            .iter()
+            .all(|m| !ids.contains(m.message_id.as_str())),
+        "{what}"
+    );
+}
+
 async fn a_breach_claimed_ahead_goes_at_its_moment_unless_the_clock_stops(backend: Backend) {
     let smtp = TestSmtp::start();
     let app = claiming_ahead(backend, smtp.port).await;
@@ -66,13 +77,7 @@ async fn a_breach_claimed_ahead_goes_at_its_moment_unless_the_clock_stops(backen
         ["cancelled"; 4],
         "{rows:#?}"
     );
-    let breach_ids = message_ids(&rows, is_breach);
-    assert!(
-        smtp.received()
-            .iter()
-            .all(|m| !breach_ids.contains(m.message_id.as_str())),
-        "a breach taken back was sent"
-    );
+    none_sent(&smtp, &rows, is_breach, "a breach taken back was sent");
 
     // Left to run: the breach is claimed ahead too, and reaches everyone at its moment.
     let running = app
@@ -211,12 +216,11 @@ async fn a_moved_deadline_takes_back_a_breach_claimed_ahead(backend: Backend) {
         assert_eq!(row["status"], "pending", "{row:#}");
         assert_eq!(at(&row["due_at"]), due + Duration::hours(1));
     }
-    let breach_ids = message_ids(&rows, is_breach);
-    assert!(
-        smtp.received()
-            .iter()
-            .all(|m| !breach_ids.contains(m.message_id.as_str())),
-        "a breach moved on was sent at its old moment"
+    none_sent(
+        &smtp,
+        &rows,
+        is_breach,
+        "a breach moved on was sent at its old moment",
     );
 }
 
