@@ -24,7 +24,7 @@ use crate::domain::ids::{EscalationId, IncidentId};
 use crate::domain::incident::Incident;
 use crate::domain::time::TimeSource;
 use crate::error::AppError;
-use crate::notify::{About, Channels, Outgoing, SendError};
+use crate::notify::{About, Channels, Composed, Outgoing, SendError};
 use crate::store::escalations::{self, Claimed, SendResult};
 use crate::store::{Store, incidents};
 
@@ -66,6 +66,7 @@ impl Engine {
             slots,
             lease,
             tasks: JoinSet::new(),
+            settled: Vec::new(),
         };
         for wave in waves(claimed) {
             let ready_in = wave[0].ready_in;
@@ -80,21 +81,22 @@ impl Engine {
             accepted,
             slots,
             mut tasks,
+            settled,
             ..
         } = batch;
         drop((accepted, slots));
+        let mut outcomes = settled;
         while let Some(done) = tasks.join_next().await {
             match done {
-                Ok(outcomes) => {
-                    for outcome in outcomes {
-                        match outcome {
-                            Outcome::Retried => round.retried += 1,
-                            Outcome::Failed => round.failed += 1,
-                            _ => {}
-                        }
-                    }
-                }
+                Ok(more) => outcomes.extend(more),
                 Err(e) => tracing::error!(error = %e, "escalation send task panicked"),
+            }
+        }
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Retried => round.retried += 1,
+                Outcome::Failed => round.failed += 1,
+                _ => {}
             }
         }
         if let Err(e) = desk.await {
@@ -120,7 +122,7 @@ impl Engine {
         if !robot_rows.is_empty() {
             match load_incidents(&self.store, &robot_rows).await {
                 Ok(found) => {
-                    self.dispatch(robot_rows, Arc::new(found), batch, shutdown)
+                    self.dispatch(unprepared(robot_rows), Arc::new(found), batch, shutdown)
                         .await;
                 }
                 // Left leased: retried when the lease ends.
@@ -148,14 +150,16 @@ impl Engine {
                 }
             };
             loading = chunks.next().map(|rows| self.spawn_load(rows));
-            self.dispatch(rows, incidents, batch, shutdown).await;
+            self.dispatch(unprepared(rows), incidents, batch, shutdown)
+                .await;
         }
     }
 
-    /// Rows claimed before their moment: their incidents are loaded now, and at the
-    /// moment the rows still held go out. A row stopped, acknowledged or moved
-    /// meanwhile was taken back from the lease (`store::escalations::waiting`) and is
-    /// left to whoever took it.
+    /// Rows claimed before their moment: their incidents are loaded, their messages
+    /// composed (as of the moment) and their send slots taken now, and at the moment the
+    /// rows still held go out. A row stopped, acknowledged or moved meanwhile was taken
+    /// back from the lease (`store::escalations::waiting`) and is left to whoever took it;
+    /// a slot it took stays counted, which only errs on the side of the vendor's limit.
     async fn send_ahead(
         &self,
         rows: Vec<Claimed>,
@@ -171,16 +175,48 @@ impl Engine {
                 return;
             }
         };
+        let ahead = at.saturating_duration_since(tokio::time::Instant::now());
+        let moment = self.time.now() + Duration::from_std(ahead).unwrap_or_default();
+        let sender = self.handles(batch);
+        let ready = rows.into_iter().map(|row| {
+            let (sender, incidents) = (&sender, &incidents);
+            async move {
+                if !row.channel.is_personal() {
+                    // A robot's message lists its rows as of when it goes.
+                    return Ok(Single {
+                        row,
+                        composed: None,
+                    });
+                }
+                let span = row_span(&row);
+                match sender.ready(&row, incidents, moment).instrument(span).await {
+                    Ok(composed) => Ok(Single {
+                        row,
+                        composed: Some(composed),
+                    }),
+                    Err(outcome) => Err(outcome),
+                }
+            }
+        });
+        let mut rows = Vec::new();
+        for one in futures_util::future::join_all(ready).await {
+            match one {
+                Ok(single) => rows.push(single),
+                Err(outcome) => batch.settled.push(outcome),
+            }
+        }
         let mut stopping = shutdown.clone();
         tokio::select! {
             _ = tokio::time::sleep_until(at) => {}
             _ = stopping.wait_for(|stop| *stop) => {
-                self.hand_back(rows, &mut batch.tasks);
+                self.hand_back(rows.into_iter().map(|s| s.row).collect(), &mut batch.tasks);
                 return;
             }
         }
-        let ids: Vec<EscalationId> = rows.iter().map(|r| r.id.clone()).collect();
-        let token = rows[0].lease_token.clone();
+        let ids: Vec<EscalationId> = rows.iter().map(|s| s.row.id.clone()).collect();
+        let Some(token) = rows.first().map(|s| s.row.lease_token.clone()) else {
+            return;
+        };
         let held = match self
             .store
             .run(move |c| escalations::still_held(c, &ids, &token))
@@ -192,8 +228,8 @@ impl Engine {
                 return;
             }
         };
-        let (rows, taken): (Vec<Claimed>, Vec<Claimed>) =
-            rows.into_iter().partition(|r| held.contains(&r.id));
+        let (rows, taken): (Vec<Single>, Vec<Single>) =
+            rows.into_iter().partition(|s| held.contains(&s.row.id));
         if !taken.is_empty() {
             crate::metrics::MAIL_ATTEMPTS
                 .with_label_values(&["taken_back"])
@@ -210,17 +246,18 @@ impl Engine {
     /// else's each on its own, under the bound on concurrent sends.
     async fn dispatch(
         &self,
-        rows: Vec<Claimed>,
+        rows: Vec<Single>,
         incidents: Arc<Incidents>,
         batch: &mut Batch,
         shutdown: &watch::Receiver<bool>,
     ) {
         let mut robots: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
         let mut jobs: Vec<Job> = Vec::with_capacity(rows.len());
-        for row in rows {
-            if row.channel.is_personal() {
-                jobs.push(Job::One(Box::new(row)));
+        for single in rows {
+            if single.row.channel.is_personal() {
+                jobs.push(Job::One(Box::new(single)));
             } else {
+                let row = single.row;
                 robots.entry(row.address.clone()).or_default().push(row);
             }
         }
@@ -236,7 +273,7 @@ impl Engine {
             let incidents = incidents.clone();
             batch.tasks.spawn(async move {
                 match job {
-                    Job::One(row) => vec![engine.deliver_one(*row, &incidents, permit).await],
+                    Job::One(one) => vec![engine.deliver_one(*one, &incidents, permit).await],
                     Job::Group(rows) => engine.deliver_group(rows, &incidents, permit).await,
                 }
             });
@@ -290,21 +327,40 @@ struct Batch {
     lease: Arc<Lease>,
     /// One task per message: a person's row, or a robot's rows together.
     tasks: JoinSet<Vec<Outcome>>,
+    /// Rows settled without a task (their result recorded before their moment).
+    settled: Vec<Outcome>,
 }
 
 /// One message's worth of rows: a person's row, or a robot's rows sent together.
 enum Job {
-    One(Box<Claimed>),
+    One(Box<Single>),
     Group(Vec<Claimed>),
 }
 
 impl Job {
     fn into_rows(self) -> Vec<Claimed> {
         match self {
-            Self::One(row) => vec![*row],
+            Self::One(one) => vec![one.row],
             Self::Group(rows) => rows,
         }
     }
+}
+
+/// A claimed row, with its message when that was composed (and its send slot taken)
+/// before its moment.
+struct Single {
+    row: Claimed,
+    composed: Option<Composed>,
+}
+
+/// Rows whose messages are composed when they go.
+fn unprepared(rows: Vec<Claimed>) -> Vec<Single> {
+    rows.into_iter()
+        .map(|row| Single {
+            row,
+            composed: None,
+        })
+        .collect()
 }
 
 /// The claimed rows by the moment they may go, earliest first: one wave per moment
@@ -340,31 +396,47 @@ struct Sender {
     time: Arc<dyn TimeSource>,
 }
 
+/// The span a row's sending is logged in.
+fn row_span(row: &Claimed) -> tracing::Span {
+    tracing::info_span!("escalation", escalation.id = %row.id, message_id = %row.message_id, step = %row.step)
+}
+
 impl Sender {
     async fn deliver_one(
         self,
-        row: Claimed,
+        one: Single,
         incidents: &HashMap<IncidentId, Incident>,
         permit: OwnedSemaphorePermit,
     ) -> Outcome {
-        let span = tracing::info_span!("escalation", escalation.id = %row.id, message_id = %row.message_id, step = %row.step);
-        self.send_and_record(row, incidents, permit)
-            .instrument(span)
-            .await
+        let Single { row, composed } = one;
+        let span = row_span(&row);
+        async {
+            let composed = match composed {
+                Some(composed) => composed,
+                None => match self.ready(&row, incidents, self.time.now()).await {
+                    Ok(composed) => composed,
+                    Err(outcome) => return outcome,
+                },
+            };
+            self.send_and_record(row, composed, permit).await
+        }
+        .instrument(span)
+        .await
     }
 
-    async fn send_and_record(
+    /// Composes a row's message as of `now` and takes its send slot; or, when it is not
+    /// to be sent now, records why and says so.
+    async fn ready(
         &self,
-        row: Claimed,
+        row: &Claimed,
         incidents: &HashMap<IncidentId, Incident>,
-        permit: OwnedSemaphorePermit,
-    ) -> Outcome {
-        let now = self.time.now();
-        let about = match self.about_of(&row, incidents, now) {
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Composed, Outcome> {
+        let about = match self.about_of(row, incidents, now) {
             Ok(about) => about,
-            Err(result) => return self.finish(&row, result).await,
+            Err(result) => return Err(self.finish(row, result).await),
         };
-        let message = Outgoing {
+        let composed = self.channels.compose(&Outgoing {
             escalation_id: row.id.as_str(),
             message_id: &row.message_id,
             step: &row.step,
@@ -372,23 +444,47 @@ impl Sender {
             channel: row.channel,
             address: &row.address,
             about,
+        });
+        let composed = match composed {
+            Ok(composed) => composed,
+            Err(e) => return Err(self.settle(row, Err(e), 0).await),
         };
+        match self.wait_for_slot(row).await {
+            Some(waiting) => Err(waiting),
+            None => Ok(composed),
+        }
+    }
+
+    async fn send_and_record(
+        &self,
+        row: Claimed,
+        message: Composed,
+        permit: OwnedSemaphorePermit,
+    ) -> Outcome {
         if !self.lease.held() {
             // Waited for a send slot past the lease: another process may hold it now.
             tracing::warn!("lease ran out before sending; the next holder sends it");
             return lost_lease();
         }
-        if let Some(waiting) = self.wait_for_slot(&row).await {
-            return waiting;
-        }
         let started = std::time::Instant::now();
-        let Ok(result) = self.lease.within(self.channels.send(&message)).await else {
+        let Ok(result) = self.lease.within(self.channels.send(message)).await else {
             // Dropping the send closes the connection before the mail is accepted.
             tracing::warn!("lease ran out while sending; the next holder sends it");
             return lost_lease();
         };
         drop(permit);
         let duration_ms = started.elapsed().as_millis() as u64;
+        self.settle(&row, result, duration_ms).await
+    }
+
+    /// Counts and records what became of a message: accepted (to the recorder), to be
+    /// tried again, or failed for good.
+    async fn settle(
+        &self,
+        row: &Claimed,
+        result: Result<(), SendError>,
+        duration_ms: u64,
+    ) -> Outcome {
         let counted = |outcome: &str| {
             crate::metrics::CHANNEL_SENDS
                 .with_label_values(&[row.channel.as_str(), outcome])
@@ -398,7 +494,10 @@ impl Sender {
             Ok(()) => {
                 counted("sent");
                 tracing::info!(duration_ms, late = row.late, channel = %row.channel, "escalation sent");
-                if !self.accepted.hand_in(row.id, row.lease_token) {
+                if !self
+                    .accepted
+                    .hand_in(row.id.clone(), row.lease_token.clone())
+                {
                     tracing::error!("sent mail could not be recorded; its lease will expire");
                 }
                 Outcome::Accepted
@@ -409,14 +508,14 @@ impl Sender {
                 tracing::warn!(duration_ms, attempts = row.attempts, retry_in_s = wait.num_seconds(), error = %e, "not accepted; will retry");
                 let retry = SendResult::Retry {
                     error: e,
-                    at: now + wait,
+                    at: self.time.now() + wait,
                 };
-                self.finish(&row, retry).await
+                self.finish(row, retry).await
             }
             Err(SendError::Permanent(e)) => {
                 counted("failed");
                 tracing::error!(duration_ms, error = %e, "not delivered, and will not be for this recipient");
-                self.finish(&row, SendResult::Failed(e)).await
+                self.finish(row, SendResult::Failed(e)).await
             }
         }
     }

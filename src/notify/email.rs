@@ -35,18 +35,18 @@ impl Email {
             .composer
             .compose_test(name, address, message_id, now)
             .map_err(SendError::Permanent)?;
-        self.deliver(message).await
+        self.send(message).await
     }
 
-    async fn deliver(&self, message: lettre::Message) -> Result<(), SendError> {
+    pub(super) async fn send(&self, message: lettre::Message) -> Result<(), SendError> {
         self.mailer.send(message).await.map_err(|e| match e {
             mail::SendError::Transient(e) => SendError::Transient(e),
             mail::SendError::Permanent(e) => SendError::Permanent(e),
         })
     }
 
-    pub(super) async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
-        let message = match (out.reminder(), &out.about) {
+    pub(super) fn compose(&self, out: &Outgoing<'_>) -> Result<lettre::Message, SendError> {
+        match (out.reminder(), &out.about) {
             (Some(context), _) => self.composer.compose(&context),
             (None, About::Report { kind, context }) => self.composer.compose_report(
                 *kind,
@@ -57,7 +57,6 @@ impl Email {
             ),
             (None, About::Reminder { .. }) => Err("a reminder without its incident".into()),
         }
-        .map_err(|e| SendError::Permanent(format!("could not compose the mail: {e}")))?;
-        self.deliver(message).await
+        .map_err(|e| SendError::Permanent(format!("could not compose the mail: {e}")))
     }
 }

@@ -1,8 +1,8 @@
 //! Sending one planned escalation on its channel. The engine claims, leases and records
-//! (`engine`); a channel composes the message for its medium and sends it, and says
-//! whether a failure may pass: e-mail (`email.rs`), 企业微信 application messages
-//! (`wecom.rs`) and SMS through an HTTP gateway (`sms.rs`); another is one more module
-//! and one more arm in `Channels::send`.
+//! (`engine`); a channel composes the message for its medium (`Channels::compose`),
+//! sends it (`Channels::send`) and says whether a failure may pass: e-mail (`email.rs`),
+//! 企业微信 application messages (`wecom.rs`) and SMS through an HTTP gateway
+//! (`sms.rs`); another is one more module and one more arm in each.
 
 mod email;
 mod robot;
@@ -45,6 +45,12 @@ fn http_client(vendor: &str, timeout_seconds: u64) -> Result<reqwest::Client, St
 /// may carry a key or secret.
 fn no_answer(vendor: &str, e: reqwest::Error) -> SendError {
     SendError::Transient(format!("{vendor} unreachable: {}", e.without_url()))
+}
+
+/// A channel turned off (`channels.<name>.enabled = false`), perhaps after a message on
+/// it was planned.
+fn not_configured(what: &str) -> SendError {
+    SendError::Permanent(format!("{what} is not configured"))
 }
 
 /// What a message is about.
@@ -150,7 +156,7 @@ impl Channels {
     ) -> Result<usize, SendError> {
         match &self.robots {
             Some(robots) => robots.send(target, reminders, mentions, now).await,
-            None => Err(SendError::Permanent("robots are not configured".into())),
+            None => Err(not_configured("robots")),
         }
     }
 
@@ -162,7 +168,6 @@ impl Channels {
         message_id: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), SendError> {
-        let off = |what: &str| SendError::Permanent(format!("{what} is not configured"));
         let words = |name: &str, channel: Channel| {
             self.email
                 .composer()
@@ -179,7 +184,10 @@ impl Channels {
                 name,
                 address,
             } => {
-                let wecom = self.wecom.as_ref().ok_or_else(|| off("企业微信"))?;
+                let wecom = self
+                    .wecom
+                    .as_ref()
+                    .ok_or_else(|| not_configured("企业微信"))?;
                 wecom.send_text(address, &words(name, Channel::Wecom)).await
             }
             TestTo::Person {
@@ -187,7 +195,7 @@ impl Channels {
                 name,
                 address,
             } => {
-                let sms = self.sms.as_ref().ok_or_else(|| off("SMS"))?;
+                let sms = self.sms.as_ref().ok_or_else(|| not_configured("SMS"))?;
                 let params = serde_json::json!({
                     "reference": "测试", "step": "测试消息", "deadline": "", "link": "",
                 });
@@ -198,7 +206,10 @@ impl Channels {
                 "{channel} is not a contact method"
             ))),
             TestTo::Robot { target, name } => {
-                let robots = self.robots.as_ref().ok_or_else(|| off("robots"))?;
+                let robots = self
+                    .robots
+                    .as_ref()
+                    .ok_or_else(|| not_configured("robots"))?;
                 let text = words(name, target.kind.channel());
                 robots.send_text(target, &text, 1, &[], now).await
             }
@@ -233,23 +244,79 @@ impl Channels {
         self.email.close_idle();
     }
 
-    /// Composes and sends one message on its channel.
-    pub async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
-        match out.channel {
-            Channel::Email => self.email.send(out).await,
-            Channel::Wecom => match &self.wecom {
-                Some(wecom) => wecom.send(out).await,
-                // Planned while it was on, sent after it was turned off.
-                None => Err(SendError::Permanent("企业微信 is not configured".into())),
-            },
-            Channel::Sms => match &self.sms {
-                Some(sms) => sms.send(out).await,
-                None => Err(SendError::Permanent("SMS is not configured".into())),
-            },
+    /// Composes one message for its channel; a message that cannot be composed (no
+    /// template fits, the channel is off) fails for good.
+    pub fn compose(&self, out: &Outgoing<'_>) -> Result<Composed, SendError> {
+        let message = match out.channel {
+            Channel::Email => Message::Email(Box::new(self.email.compose(out)?)),
+            Channel::Wecom => {
+                let wecom = self
+                    .wecom
+                    .as_ref()
+                    .ok_or_else(|| not_configured("企业微信"))?;
+                Message::Wecom {
+                    touser: out.address.to_owned(),
+                    text: wecom.compose(out)?,
+                }
+            }
+            Channel::Sms => {
+                let sms = self.sms.as_ref().ok_or_else(|| not_configured("SMS"))?;
+                let (text, params) = sms.compose(out)?;
+                Message::Sms {
+                    mobile: out.address.to_owned(),
+                    text,
+                    params,
+                    message_id: out.message_id.to_owned(),
+                }
+            }
             // A unit's robot gets group messages (`send_group`), not one per row.
-            Channel::WecomRobot | Channel::Dingtalk | Channel::Feishu => Err(SendError::Permanent(
-                "a robot's message is sent as a group message".into(),
-            )),
+            Channel::WecomRobot | Channel::Dingtalk | Channel::Feishu => {
+                return Err(SendError::Permanent(
+                    "a robot's message is sent as a group message".into(),
+                ));
+            }
+        };
+        Ok(Composed(message))
+    }
+
+    /// Sends a composed message.
+    pub async fn send(&self, message: Composed) -> Result<(), SendError> {
+        match message.0 {
+            Message::Email(mail) => self.email.send(*mail).await,
+            Message::Wecom { touser, text } => {
+                let wecom = self
+                    .wecom
+                    .as_ref()
+                    .ok_or_else(|| not_configured("企业微信"))?;
+                wecom.send_text(&touser, &text).await
+            }
+            Message::Sms {
+                mobile,
+                text,
+                params,
+                message_id,
+            } => {
+                let sms = self.sms.as_ref().ok_or_else(|| not_configured("SMS"))?;
+                sms.send_text(&mobile, &text, &params, &message_id).await
+            }
         }
     }
+}
+
+/// A message composed for its channel (`Channels::compose`), ready to send: composing
+/// is apart from sending so that a message due in a moment can be composed before it.
+pub struct Composed(Message);
+
+enum Message {
+    Email(Box<lettre::Message>),
+    Wecom {
+        touser: String,
+        text: String,
+    },
+    Sms {
+        mobile: String,
+        text: String,
+        params: serde_json::Value,
+        message_id: String,
+    },
 }

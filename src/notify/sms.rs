@@ -114,16 +114,14 @@ impl Sms {
         self.daily_limit
     }
 
-    pub(super) async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
+    /// The text of a reminder and the template's variables, within the configured length.
+    pub(super) fn compose(&self, out: &Outgoing<'_>) -> Result<(String, Value), SendError> {
         let Some(context) = out.reminder() else {
             return Err(SendError::Permanent("reports go by e-mail, not SMS".into()));
         };
-        let (text, params) = self
-            .composer
+        self.composer
             .sms_text(&context, self.text_max_chars)
-            .map_err(SendError::Permanent)?;
-        self.send_text(out.address, &text, &params, out.message_id)
-            .await
+            .map_err(SendError::Permanent)
     }
 
     /// Sends `text` (and the template variables `params`) to `mobile`, carrying this

@@ -144,17 +144,16 @@ impl Wecom {
         Ok(value)
     }
 
-    pub(super) async fn send(&self, out: &Outgoing<'_>) -> Result<(), SendError> {
+    /// The text of a reminder, within the vendor's limit.
+    pub(super) fn compose(&self, out: &Outgoing<'_>) -> Result<String, SendError> {
         let Some(context) = out.reminder() else {
             return Err(SendError::Permanent(
                 "reports go by e-mail, not 企业微信".into(),
             ));
         };
-        let text = self
-            .composer
+        self.composer
             .chat_text(&context, TEXT_MAX_BYTES)
-            .map_err(SendError::Permanent)?;
-        self.send_text(out.address, &text).await
+            .map_err(SendError::Permanent)
     }
 
     /// Sends `text` to the member `touser`.

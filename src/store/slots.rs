@@ -16,11 +16,13 @@ use super::{DbConn, from_db_time, to_db_time};
 use crate::domain::escalation::RateLimit;
 use crate::error::AppError;
 
-/// A slot asked for: the address's key and what its vendor allows within which windows.
+/// A slot asked for: the address's key, what its vendor allows within which windows, and
+/// when the message goes (a message claimed ahead of its moment is counted at the moment).
 #[derive(Debug, Clone)]
 pub struct Wanted {
     pub key: String,
     pub limits: Vec<RateLimit>,
+    pub at: DateTime<Utc>,
 }
 
 /// The answer: a slot (`free_at` None) or when one frees up; and how many slots the key
@@ -31,8 +33,8 @@ pub struct Taken {
     pub recent: usize,
 }
 
-/// Takes a slot for each wanted key in order, at `now`; a key asked for several times
-/// takes several slots. Call in a write transaction.
+/// Takes a slot for each wanted key in order, at its time or `now` if that is later; a
+/// key asked for several times takes several slots. Call in a write transaction.
 pub fn take_many(
     conn: &mut DbConn,
     wanted: &[Wanted],
@@ -66,17 +68,18 @@ pub fn take_many(
         recent.entry(key).or_default().push(from_db_time(at));
     }
     let mut answers = Vec::with_capacity(wanted.len());
-    let mut granted: Vec<&str> = Vec::new();
+    let mut granted: Vec<(&str, DateTime<Utc>)> = Vec::new();
     for w in wanted {
+        let at = w.at.max(now);
         let times = recent.entry(w.key.clone()).or_default();
-        let answer = decide(times, &w.limits, now);
+        let answer = decide(times, &w.limits, at);
         if answer.free_at.is_none() {
-            times.push(now);
-            granted.push(&w.key);
+            times.push(at);
+            granted.push((&w.key, at));
         }
         answers.push(answer);
     }
-    insert(conn, &granted, now)?;
+    insert(conn, &granted)?;
     Ok(answers)
 }
 
@@ -121,24 +124,26 @@ fn forget_old(conn: &mut DbConn, wanted: &[Wanted], now: DateTime<Utc>) -> Resul
     Ok(())
 }
 
-fn insert(conn: &mut DbConn, keys: &[&str], now: DateTime<Utc>) -> Result<(), AppError> {
+fn insert(conn: &mut DbConn, slots: &[(&str, DateTime<Utc>)]) -> Result<(), AppError> {
     match conn {
         DbConn::Pg(c) => {
+            let (keys, times): (Vec<&str>, Vec<NaiveDateTime>) =
+                slots.iter().map(|(k, at)| (*k, to_db_time(*at))).unzip();
             diesel::sql_query(
-                "INSERT INTO send_slots (key, sent_at) SELECT unnest($1::text[]), $2",
+                "INSERT INTO send_slots (key, sent_at) SELECT * FROM unnest($1::text[], $2::timestamp[])",
             )
             .bind::<Array<Text>, _>(keys)
-            .bind::<Timestamp, _>(to_db_time(now))
+            .bind::<Array<Timestamp>, _>(times)
             .execute(c)?;
         }
         // Batch inserts do not compile for the two-backend connection; inside SQLite's
         // one transaction a statement per slot costs microseconds.
         DbConn::Sqlite(_) => {
-            for key in keys {
+            for (key, at) in slots {
                 diesel::insert_into(send_slots::table)
                     .values((
                         send_slots::key.eq(key),
-                        send_slots::sent_at.eq(to_db_time(now)),
+                        send_slots::sent_at.eq(to_db_time(*at)),
                     ))
                     .execute(conn)?;
             }

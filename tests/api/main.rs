@@ -25,3 +25,4 @@ mod mail_security;
 mod migrations;
 mod process;
 mod process_channels;
+mod send_slots;

@@ -66,13 +66,15 @@ async fn serve(store: Store, mut asks: mpsc::UnboundedReceiver<Ask>) {
 }
 
 impl Sender {
-    /// Takes a send slot for the row's address when its vendor limits it; the outcome to
-    /// return instead of sending when there is none (the row waits for the slot).
+    /// Takes a send slot for the row's address when its vendor limits it, counted at the
+    /// row's moment; the outcome to return instead of sending when there is none (the row
+    /// waits for the slot).
     pub(super) async fn wait_for_slot(&self, row: &Claimed) -> Option<Outcome> {
         let limits = self.channels.address_limits(row.channel, &row.address)?;
         let wanted = Wanted {
             key: limits.key,
             limits: limits.windows,
+            at: row.send_at,
         };
         let Some(taken) = self.slots.take(wanted).await else {
             return Some(Outcome::MarkFailed);
