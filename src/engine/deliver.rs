@@ -462,7 +462,8 @@ impl Sender {
         permit: OwnedSemaphorePermit,
     ) -> Outcome {
         if !self.lease.held() {
-            // Waited for a send slot past the lease: another process may hold it now.
+            // Waited for a send slot or its turn past the lease: another process may hold
+            // it now.
             tracing::warn!("lease ran out before sending; the next holder sends it");
             return lost_lease();
         }

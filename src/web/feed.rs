@@ -122,6 +122,16 @@ async fn follow(store: Store, events: broadcast::Sender<Arc<StreamEvent>>, mut a
     let changes = store.changes();
     loop {
         changes.notified().await;
+        // With no stream open nobody is told, so only the timeline's end is kept up with.
+        // It is read before looking for streams: one that subscribes after the look
+        // reads everything up to that end itself (its catch-up runs after it subscribes).
+        let end = store.run(revision::current).await;
+        if events.receiver_count() == 0
+            && let Ok(end) = end
+        {
+            after = after.max(end);
+            continue;
+        }
         loop {
             let from = after;
             let read = store
@@ -137,7 +147,7 @@ async fn follow(store: Store, events: broadcast::Sender<Arc<StreamEvent>>, mut a
             let full = found.len() as i64 >= BATCH;
             for event in found {
                 after = after.max(event.seq);
-                // No stream open: nobody to tell.
+                // The last stream may have closed meanwhile: nobody to tell.
                 let _ = events.send(Arc::new(event));
             }
             if !full {
