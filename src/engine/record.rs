@@ -1,9 +1,9 @@
 //! Accepted mails are recorded as sent in batches: one statement and one commit for
-//! whatever has been accepted since the last write. In a burst that is one commit per
-//! few dozen mails instead of one per mail, and the cores go to the sends. A mail waits
-//! in memory for at most one write before its row says `sent`; a crash in that window
-//! means it is sent again with the same Message-ID, as a crash just after sending
-//! always could.
+//! whatever has been accepted since the last write, and writes at least `GATHER` apart.
+//! In a burst of a thousand mails that is a handful of commits instead of dozens, and the
+//! cores go to the sends. A mail waits in memory for at most one write and `GATHER`
+//! before its row says `sent`; a crash in that window means it is sent again with the
+//! same Message-ID, as a crash just after sending always could.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,6 +20,11 @@ use crate::store::escalations::{self, SendResult};
 
 /// At most this many rows in one statement.
 const MOST: usize = 500;
+
+/// Writes begin at least this far apart: in a burst, what is accepted meanwhile goes in
+/// the next write, so the same pages are committed a few times instead of once per few
+/// mails. A lone mail is written at once.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// Where senders hand in what the server accepted: (escalation id, lease token).
 #[derive(Clone)]
@@ -47,7 +52,17 @@ async fn run(
 ) -> usize {
     let mut recorded = 0;
     let mut batch = Vec::with_capacity(MOST);
+    let mut last_write: Option<tokio::time::Instant> = None;
     while rx.recv_many(&mut batch, MOST).await > 0 {
+        if let Some(last) = last_write {
+            tokio::time::sleep_until(last + GATHER).await;
+            while batch.len() < MOST
+                && let Ok(more) = rx.try_recv()
+            {
+                batch.push(more);
+            }
+        }
+        last_write = Some(tokio::time::Instant::now());
         let now = time.now();
         recorded += write(&store, std::mem::take(&mut batch), now).await;
     }
