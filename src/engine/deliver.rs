@@ -89,7 +89,9 @@ impl Engine {
         while let Some(done) = tasks.join_next().await {
             match done {
                 Ok(more) => outcomes.extend(more),
-                Err(e) => tracing::error!(error = %e, "escalation send task panicked"),
+                Err(e) => {
+                    tracing::error!(error = %e, "an escalation send task did not finish (the error says whether it panicked or was cancelled)")
+                }
             }
         }
         for outcome in outcomes {
@@ -100,10 +102,10 @@ impl Engine {
             }
         }
         if let Err(e) = desk.await {
-            tracing::error!(error = %e, "the send-slot desk panicked");
+            tracing::error!(error = %e, "the send-slot desk did not finish");
         }
         round.sent = recorder.await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the sent-mail recorder panicked");
+            tracing::error!(error = %e, "the sent-mail recorder did not finish");
             0
         });
         round
@@ -137,7 +139,7 @@ impl Engine {
             let (rows, loaded) = match load.await {
                 Ok(done) => done,
                 Err(e) => {
-                    tracing::error!(error = %e, "loading incidents panicked; the rows wait for their lease");
+                    tracing::error!(error = %e, "loading incidents did not finish; the rows wait for their lease");
                     break;
                 }
             };
