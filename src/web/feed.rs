@@ -123,14 +123,17 @@ async fn follow(store: Store, events: broadcast::Sender<Arc<StreamEvent>>, mut a
     loop {
         changes.notified().await;
         // With no stream open nobody is told, so only the timeline's end is kept up with.
-        // It is read before looking for streams: one that subscribes after the look
-        // reads everything up to that end itself (its catch-up runs after it subscribes).
-        let end = store.run(revision::current).await;
-        if events.receiver_count() == 0
-            && let Ok(end) = end
-        {
-            after = after.max(end);
-            continue;
+        // Streams are looked for again after the end is read: one that subscribes after
+        // that look reads everything up to the end itself (its catch-up runs after it
+        // subscribes).
+        if events.receiver_count() == 0 {
+            let end = store.run(revision::current).await;
+            if events.receiver_count() == 0
+                && let Ok(end) = end
+            {
+                after = after.max(end);
+                continue;
+            }
         }
         loop {
             let from = after;

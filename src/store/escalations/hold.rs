@@ -30,8 +30,8 @@ type Waiting = (
     EscalationStatus,
 );
 
-/// Moves the waiting reminders (`super::waiting`) by `delta` and decides each one's quiet-hours hold again
-/// with its office's present quiet hours; returns how many changed.
+/// Moves the waiting reminders (`super::waiting`) by `delta` and decides each one's
+/// quiet-hours hold again with its office's present quiet hours; returns how many changed.
 pub fn redecide(
     conn: &mut DbConn,
     whose: Whose<'_>,
